@@ -1,0 +1,169 @@
+"""The ``lunarsim`` command line. A user's mistake prints one line and exits with code 2."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim.errors import UserError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Simulate competition and cooperation over lunar water ice and rare earths.",
+)
+scenarios_app = typer.Typer(no_args_is_help=True, help="List, show, validate and describe scenario files.")
+app.add_typer(scenarios_app, name="scenarios")
+
+out_console = Console()
+err_console = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(fn: F) -> F:
+    """Report :class:`UserError` as ``error: <one line>`` on stderr, exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UserError as err:
+            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: Annotated[str, typer.Argument(help="scenario file, or the name of a library scenario")],
+    steps: Annotated[int | None, typer.Option(min=1, help="steps to run (default: the horizon)")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="master seed; the same seed gives the same run")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+    out: Annotated[Path | None, typer.Option(help="output folder (default results/run-NAME-seedS)")] = None,
+    figure: Annotated[bool, typer.Option(help="draw the run's figure")] = True,
+) -> None:
+    """Run one scenario and write its series, summary, figure and manifest."""
+    from sim.runner import run_scenario, write_run
+    from sim.scenario import find_scenario, load_scenario
+
+    overrides = tuple(set_ or ())
+    source = find_scenario(scenario)
+    spec = load_scenario(source, overrides)
+    total = spec.steps if steps is None else steps
+    with Progress(
+        TextColumn(f"[bold]{spec.name}[/] seed {seed}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("steps"), TimeRemainingColumn(), console=err_console, transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=total)
+        result = run_scenario(spec, seed, steps, lambda done, _: bar.update(task, completed=done))
+    folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
+    write_run(result, folder, source=source, overrides=overrides, figure=figure)
+    _print_summary(result)
+    out_console.print(f"wrote [bold]{folder}[/]")
+
+
+def _print_summary(result: Any) -> None:
+    table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
+    for col, justify in [("nation", "left"), ("bloc", "left"), ("welfare $bn", "right"),
+                         ("propellant t", "right"), ("coop", "right"), ("incidents", "right")]:
+        table.add_column(col, justify=justify, no_wrap=True)
+    for row in result.nation_summary.itertuples():
+        table.add_row(str(row.nation), row.bloc, f"{row.welfare_usd_bn:,.2f}",
+                      f"{row.propellant_t:,.0f}", f"{row.cooperation_rate:.0%}", f"{row.incidents:.0f}")
+    out_console.print(table)
+    o = result.overall
+    out_console.print(
+        f"total welfare [bold]{o['welfare_total_usd_bn']:,.2f}[/] USD bn · "
+        f"incidents {o['incidents']:.0f} · cooperation {o['cooperation_rate']:.0%} · "
+        f"best-site depletion {o['best_site_depletion']:.2%} · "
+        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}"
+    )
+
+
+@scenarios_app.command("list")
+@user_errors
+def scenarios_list() -> None:
+    """Every scenario in the library, with its one-line description."""
+    from sim.scenario import library, load_scenario
+
+    table = Table()
+    table.add_column("name")
+    table.add_column("regime")
+    table.add_column("description")
+    for name, path in library().items():
+        spec = load_scenario(path)
+        table.add_row(name, spec.regime.name, spec.description.strip().splitlines()[0] if spec.description else "")
+    out_console.print(table)
+
+
+@scenarios_app.command("show")
+@user_errors
+def scenarios_show(
+    name: Annotated[str, typer.Argument(help="scenario file or library name")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
+) -> None:
+    """The scenario as the model sees it: inheritance and overrides applied, defaults filled in."""
+    from sim.scenario import content_hash, load_scenario
+
+    spec = load_scenario(name, tuple(set_ or ()))
+    payload = spec.model_dump(mode="json") | {"sha256": content_hash(spec)}
+    out_console.print_json(json.dumps(payload))
+
+
+@scenarios_app.command("validate")
+def scenarios_validate(
+    files: Annotated[list[str], typer.Argument(help="scenario files or library names")],
+) -> None:
+    """Check scenario files; one line each. Exit code 2 if any is invalid."""
+    from sim.scenario import load_scenario
+
+    failed = 0
+    for ref in files:
+        try:
+            spec = load_scenario(ref)
+        except UserError as err:
+            failed += 1
+            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+        else:
+            out_console.print(
+                f"ok  {ref}: {spec.name}, {len(spec.nations)} nations, {len(spec.sites)} sites, "
+                f"{spec.steps} steps, regime {spec.regime.name}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+@scenarios_app.command("schema")
+@user_errors
+def scenarios_schema(
+    out: Annotated[Path | None, typer.Option(help="write to this file instead of printing")] = None,
+) -> None:
+    """The JSON Schema of scenario files (for editors: Taplo / Even Better TOML)."""
+    from sim.io import atomic_write_bytes
+    from sim.scenario import Scenario
+
+    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write_bytes(out, text.encode())
+        out_console.print(f"wrote {out}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

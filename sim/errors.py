@@ -1,0 +1,9 @@
+"""Errors a user can cause. The command line reports them in one line and exits with code 2."""
+
+
+class UserError(Exception):
+    """A mistake in the user's input (a scenario file, a name, a path): never a bug in lunarsim.
+
+    The message is one line that names the file and the field, so that the command line can
+    print it as it is.
+    """

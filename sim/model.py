@@ -1,0 +1,241 @@
+"""The world and its step order: ``LunarModel``, a Mesa model built from a validated scenario.
+
+One step (a quarter by default; see docs/ODD.md for the equations):
+
+1. events due by this step's date apply;
+2. every nation decides C or D toward every other from the same snapshot (two phases, so the
+   order of asking is irrelevant); trembles flip actions by mistake; laws and the regime then
+   turn forbidden cooperation into D;
+3-8. :func:`sim.economics.resolve_step` locates, extracts, uses, clears the market, draws
+   incidents and pays off, all at once over arrays;
+9. capacity grows from the budget; 10. trust and the strategies learn; 11. metrics are recorded.
+
+Randomness: the one ``rng`` seeds the model; independent child streams (``Generator.spawn``)
+serve incidents, trembles and each nation's own rule, so adding a draw to one part never shifts
+the numbers of another, and replicate k of two scenarios shares its random numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+
+from sim.agents import Nation, Site
+from sim.economics import EconParams, Outcome, State, World, grow, learn_trust, resolve_step
+from sim.events import EVENTS, Event
+from sim.metrics import Recorder, Snapshot
+from sim.regimes import REGIMES, Polity, Regime, RegimeRules
+from sim.scenario import Scenario
+from sim.strategies import STRATEGIES, Observation
+
+
+class LunarModel(mesa.Model):
+    """Nations competing or cooperating over lunar ice and rare earths under one scenario.
+
+    ``LunarModel(scenario, rng=7)`` builds the model; ``run()`` steps it to the horizon (or
+    ``steps``). It also works with ``mesa.batch_run`` (it takes ``rng=`` and sets ``running``).
+    """
+
+    def __init__(self, scenario: Scenario, rng: int | np.random.Generator | None = None,
+                 steps: int | None = None) -> None:
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.horizon = scenario.steps if steps is None else int(steps)
+        self.steps_per_year = scenario.time.steps_per_year
+        n = len(scenario.nations)
+        streams = self.rng.spawn(2 + n)
+        self._incident_rng, self._tremble_rng, nation_rngs = streams[0], streams[1], streams[2:]
+
+        self.names = tuple(nation.name for nation in scenario.nations)
+        self.blocs = np.array([nation.bloc for nation in scenario.nations])
+        self.world = _build_world(scenario)
+        self.econ = EconParams.from_specs(scenario.economics, scenario.market, scenario.trust)
+        self.state = _initial_state(scenario, self.world, self.blocs)
+
+        self.regime: Regime = REGIMES.get(scenario.regime.name)(scenario.regime.params)
+        self.members = self.regime.initial_members(self.names, self.blocs)
+        self.laws = {law.name: law.in_force for law in scenario.laws}
+        self._law_bars = {law.name: law.bars for law in scenario.laws}
+        self.rules = self._current_rules()
+        self.events: list[Event] = sorted(
+            (EVENTS.get(e.name)(e.params, e.year) for e in scenario.events), key=lambda e: e.year
+        )
+        self.event_log: list[tuple[int, float, str]] = []
+
+        self.nation_list = [
+            Nation(self, i, spec.name, spec.bloc,
+                   STRATEGIES.get(spec.strategy.name)(i, n, spec.strategy.params, nation_rngs[i]),
+                   spec.strategy.tremble)
+            for i, spec in enumerate(scenario.nations)
+        ]
+        self.site_list = [
+            Site(self, k, s.name, s.kind, s.lat, s.lon) for k, s in enumerate(scenario.sites)
+        ]
+        self.nations = self.agents_by_type[Nation]
+        self.tremble = np.array([nation.tremble for nation in self.nation_list])
+        self.budget_growth = np.array([n.budget_growth_per_year for n in scenario.nations])
+        self.same_bloc = self.blocs[:, None] == self.blocs[None, :]
+        np.fill_diagonal(self.same_bloc, False)
+
+        self.last_actions: np.ndarray | None = None
+        self.last_outcome: Outcome | None = None
+        self.recorder = Recorder()
+        self.recorder.record(0, self._snapshot())
+
+    # --- the step ----------------------------------------------------------------------------
+
+    @property
+    def year(self) -> float:
+        return self.scenario.time.start_year + self.steps / self.steps_per_year
+
+    def step(self) -> None:
+        year = self.year  # Mesa has already counted this step: its end is `year`
+        self._apply_events(until=year)
+        actions = self.decide()
+        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
+                               self._incident_rng)
+        self._apply(outcome, actions)
+        self.recorder.record(self.steps, self._snapshot())
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def observation(self) -> Observation:
+        return Observation(
+            step=self.steps,
+            last_actions=self.last_actions,
+            last_utility=None if self.last_outcome is None else self.last_outcome.utility,
+            trust=self.state.trust,
+            blocs=self.blocs,
+        )
+
+    def decide(self) -> np.ndarray:
+        """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
+        obs = self.observation()
+        self.nations.shuffle_do("decide", obs)
+        intended = np.vstack([nation.intended for nation in self.nation_list])
+        slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
+        actions = (intended ^ slips) & self.rules.may_cooperate
+        np.fill_diagonal(actions, True)
+        return actions
+
+    def _apply(self, outcome: Outcome, actions: np.ndarray) -> None:
+        """Phase two: the outcome becomes the new state; trust and strategies learn."""
+        s, econ = self.state, self.econ
+        s.capacity_t_per_yr = grow(self.world, s, outcome, econ)
+        s.reserve_t = outcome.reserve_after_t
+        s.allocation = outcome.allocation
+        s.site_load_t = outcome.demand_t.sum(axis=0)
+        s.exposure = outcome.exposure
+        s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)
+        s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
+        dt = self.world.dt
+        s.ree_demand_factor *= (1.0 + econ.demand_growth_per_year) ** dt
+        s.ree_supply_factor *= (1.0 + econ.supply_growth_per_year) ** dt
+        s.budget_usd_bn = s.budget_usd_bn * (1.0 + self.budget_growth) ** dt
+        s.propellant_t = s.propellant_t + outcome.propellant_t
+        s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
+        s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
+        self.last_actions, self.last_outcome = actions, outcome
+        self.nations.do("learn", self.observation())
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> LunarModel:
+        """Step to the horizon; ``progress(done, total)`` is called after each step."""
+        while self.running and self.steps < self.horizon:
+            self.step()
+            if progress is not None:
+                progress(self.steps, self.horizon)
+        return self
+
+    # --- rules and events --------------------------------------------------------------------
+
+    def nation_index(self, name: str) -> int:
+        return self.names.index(name)
+
+    def set_member(self, index: int, member: bool) -> None:
+        self.members = self.members.copy()
+        self.members[index] = member
+        self.rules = self._current_rules()
+
+    def set_law(self, name: str, in_force: bool) -> None:
+        self.laws[name] = in_force
+        self.rules = self._current_rules()
+
+    def _current_rules(self) -> RegimeRules:
+        n = len(self.names)
+        barred = np.zeros((n, n), dtype=bool)
+        lifted = self.regime.lifted_laws()
+        for law, in_force in self.laws.items():
+            if in_force and law not in lifted:
+                for a, b in self._law_bars[law]:
+                    i, j = self.names.index(a), self.names.index(b)
+                    barred[i, j] = barred[j, i] = True
+        return self.regime.rules(Polity(self.names, self.blocs, self.members, barred))
+
+    def _apply_events(self, until: float) -> None:
+        while self.events and self.events[0].year <= until:
+            event = self.events.pop(0)
+            self.event_log.append((self.steps, event.year, event.apply(self)))
+
+    def _snapshot(self) -> Snapshot:
+        return Snapshot(
+            year=self.year,
+            world=self.world,
+            state=self.state,
+            actions=self.last_actions,
+            outcome=self.last_outcome,
+            same_bloc=self.same_bloc,
+            members=self.members,
+        )
+
+
+def _build_world(s: Scenario) -> World:
+    sites = s.sites
+    is_ice = np.array([site.kind == "ice" for site in sites])
+    grade = np.array([site.grade for site in sites])
+    uptime = np.array([site.illumination for site in sites])
+    quality = np.where(is_ice, grade * uptime, -np.inf)
+    best = np.zeros(len(sites), dtype=bool)
+    ranked = np.argsort(-quality, kind="stable")[: min(s.metrics.best_sites, int(is_ice.sum()))]
+    best[ranked] = True
+    holder = s.market.leverage_holder
+    return World(
+        steps_per_year=s.time.steps_per_year,
+        site_is_ice=is_ice,
+        grade=grade,
+        site_capacity_t_per_yr=np.array([site.capacity_t_per_yr for site in sites]),
+        uptime=uptime,
+        initial_reserve_t=np.array([site.reserve_t for site in sites]),
+        best_sites=best,
+        ree_demand_t_per_yr=np.array([n.ree_demand_t_per_yr for n in s.nations]),
+        ree_production_t_per_yr=np.array([n.ree_production_t_per_yr for n in s.nations]),
+        rest_of_world_demand_t_per_yr=s.market.rest_of_world_demand_t_per_yr,
+        rest_of_world_production_t_per_yr=s.market.rest_of_world_production_t_per_yr,
+        leverage_holder=None if holder is None else [n.name for n in s.nations].index(holder),
+        initial_refining_share=s.market.refining_share,
+    )
+
+
+def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
+    n, k = len(s.nations), len(s.sites)
+    names = [nation.name for nation in s.nations]
+    same = blocs[:, None] == blocs[None, :]
+    trust = np.where(same, s.trust.within_bloc, s.trust.across_bloc)
+    for pair in s.trust.pairs:
+        i, j = names.index(pair.a), names.index(pair.b)
+        trust[i, j] = trust[j, i] = pair.value
+    np.fill_diagonal(trust, 1.0)
+    return State(
+        capacity_t_per_yr=np.array([nation.capacity_t_per_yr for nation in s.nations], float),
+        budget_usd_bn=np.array([nation.budget_usd_bn for nation in s.nations], float),
+        reserve_t=world.initial_reserve_t.astype(float).copy(),
+        allocation=np.zeros((n, k)),
+        site_load_t=np.zeros(k),
+        exposure=np.zeros((n, k)),
+        trust=trust.astype(float),
+        ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
+        propellant_t=np.zeros(n),
+        ree_mined_t=np.zeros(n),
+        welfare_usd_bn=np.zeros(n),
+    )

@@ -1,0 +1,154 @@
+"""Regimes: the rules of play a scenario sets. A regime changes rules, never outcomes.
+
+A regime turns the current membership and the laws in force into :class:`RegimeRules`, arrays
+that the step's economics reads: who may cooperate with whom, whose safety zones (claims) are
+recognised by whom, how much incident hazard deconfliction and dispute resolution remove, and
+benefit sharing with its entry cost. Whether cooperation pays must emerge from play.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from sim.registry import Params, Registry
+
+
+@dataclass(frozen=True)
+class RegimeRules:
+    """The rules in force at one step, as arrays over nations (N) and pairs (N x N).
+
+    ``may_cooperate[i, j]``: i is allowed to play ``C`` toward j (a legal bar makes it False).
+    ``recognises_claims[j, i]``: j respects i's declared safety zones (j yields to i's claims).
+    ``hazard_reduction[i, j]``: the share of the i-j incident hazard removed by deconfliction or
+    dispute resolution, in [0, 1).
+    ``benefit_share``: fraction of each sharing member's output value pooled and shared equally.
+    ``entry_cost_usd_bn_per_yr[i]``: what membership costs nation i each year.
+    """
+
+    may_cooperate: np.ndarray
+    recognises_claims: np.ndarray
+    hazard_reduction: np.ndarray
+    benefit_share: float
+    sharing_members: np.ndarray
+    entry_cost_usd_bn_per_yr: np.ndarray
+
+
+@dataclass(frozen=True)
+class Polity:
+    """What a regime needs to know of the nations: names, blocs, members and the laws' bars."""
+
+    names: tuple[str, ...]
+    blocs: np.ndarray  # str [N]
+    members: np.ndarray  # bool [N], regime membership now
+    barred: np.ndarray  # bool [N, N], pairs that a law in force forbids to cooperate
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+
+class Regime:
+    """Base class: subclasses set ``name``, ``Params`` and implement :meth:`rules`."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    class Params(Params):
+        pass
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+
+    def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
+        """Membership at the start; accession events add to it. Default: nobody."""
+        return np.zeros(len(names), dtype=bool)
+
+    def lifted_laws(self) -> frozenset[str]:
+        """Laws this regime sets aside (an agreement can lift a legal bar)."""
+        return frozenset()
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        raise NotImplementedError
+
+
+REGIMES: Registry[Regime] = Registry("regime")
+
+
+def _pairs(mask: np.ndarray) -> np.ndarray:
+    """Pairs (i, j), i != j, where both are in ``mask``."""
+    both = np.logical_and.outer(mask, mask)
+    np.fill_diagonal(both, False)
+    return both
+
+
+def _no_rules(polity: Polity) -> RegimeRules:
+    n = polity.n
+    return RegimeRules(
+        may_cooperate=~polity.barred,
+        recognises_claims=np.zeros((n, n), dtype=bool),
+        hazard_reduction=np.zeros((n, n)),
+        benefit_share=0.0,
+        sharing_members=np.zeros(n, dtype=bool),
+        entry_cost_usd_bn_per_yr=np.zeros(n),
+    )
+
+
+@REGIMES.register
+class OpenAccess(Regime):
+    """No recognised claims, no coordination mechanism: first come, first served.
+
+    The reading of the Outer Space Treaty (1967, Art. II) with no further agreement.
+    """
+
+    name = "open_access"
+    description = "no recognised claims or coordination; first come, first served"
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        return _no_rules(polity)
+
+
+class _ClubParams(Params):
+    members: list[str] | None = Field(
+        None, description="signatories at the start; default: every nation of bloc 'artemis'"
+    )
+    deconfliction: float = Field(
+        0.5, ge=0.0, lt=1.0, description="share of incident hazard removed between signatories"
+    )
+
+
+@REGIMES.register
+class ArtemisAccords(Regime):
+    """Signatories recognise each other's safety zones and deconflict; others do not.
+
+    Artemis Accords (2020), sections 10-11: extraction is not appropriation; temporary, notified
+    safety zones that signatories respect. Membership grows by accession events. US law (the Wolf
+    Amendment, a scenario ``[[laws]]`` entry) bars NASA's bilateral cooperation with China.
+    """
+
+    name = "artemis_accords"
+    description = "signatories recognise each other's safety zones and deconflict"
+    Params = _ClubParams
+
+    def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
+        if self.params.members is None:
+            return blocs == "artemis"
+        return np.isin(np.array(names), self.params.members)
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        club = _pairs(polity.members)
+        base = _no_rules(polity)
+        return RegimeRules(
+            may_cooperate=base.may_cooperate,
+            recognises_claims=club,
+            hazard_reduction=np.where(club, self.params.deconfliction, 0.0),
+            benefit_share=0.0,
+            sharing_members=base.sharing_members,
+            entry_cost_usd_bn_per_yr=base.entry_cost_usd_bn_per_yr,
+        )

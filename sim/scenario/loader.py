@@ -1,0 +1,257 @@
+"""Reading scenario files: TOML, ``extends`` inheritance, ``--set`` overrides, one-line errors.
+
+Inheritance merges tables key by key. Lists of named tables (``nations``, ``sites``, ``laws``)
+merge by ``name``: an entry naming an inherited item overrides only the keys it gives, a new name
+is appended. Other lists (``events``, ``members``) are replaced whole. A table whose ``name``
+differs from the inherited one (``strategy = "always_compete"`` over a ``tit_for_tat`` table)
+replaces it, so parameters of the old kind do not leak into the new one.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.errors import UserError
+from sim.scenario.schema import Scenario
+
+NAMED_LISTS = ("nations", "sites", "laws")  # lists of tables merged by their `name`
+NAMED_SPECS = ("strategy", "regime")  # `name` picks a kind from a registry
+
+
+def library_dir() -> Path:
+    """The scenario library: ``$LUNARSIM_SCENARIOS``, else the repository's ``scenarios/``."""
+    env = os.environ.get("LUNARSIM_SCENARIOS")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2] / "scenarios"
+    return repo if repo.is_dir() else Path.cwd() / "scenarios"
+
+
+def library() -> dict[str, Path]:
+    """Scenario name -> file, for every scenario in the library."""
+    return {p.stem: p for p in sorted(library_dir().glob("*.toml"))}
+
+
+def find_scenario(ref: str | Path, base_dir: Path | None = None) -> Path:
+    """Resolve a path, or a bare name looked up beside ``base_dir`` and then in the library."""
+    ref = str(ref)
+    looks_like_path = ref.endswith(".toml") or os.sep in ref or "/" in ref
+    if looks_like_path:
+        path = (base_dir / ref) if base_dir and not Path(ref).is_absolute() else Path(ref)
+        if not path.is_file():
+            raise UserError(f"{path}: no such scenario file")
+        return path
+    for folder in ([base_dir] if base_dir else []) + [library_dir()]:
+        candidate = folder / f"{ref}.toml"
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(library()) or "none"
+    raise UserError(f"{ref}: no scenario file or library scenario of that name (library: {known})")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: TOML syntax error: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: cannot read: {err}") from None
+
+
+def merge(base: Any, override: Any) -> Any:
+    """``override`` laid over ``base`` (neither is changed); the rules are in the module doc."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = copy.deepcopy(base)
+        for key, value in override.items():
+            if key in NAMED_LISTS and isinstance(value, list) and isinstance(out.get(key), list):
+                out[key] = _merge_named(out[key], value)
+            elif key in out and not (key in NAMED_SPECS and _other_kind(out[key], value)):
+                out[key] = merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
+    return copy.deepcopy(override)
+
+
+def _other_kind(base: Any, override: Any) -> bool:
+    """A named spec of another kind replaces the inherited one instead of merging into it."""
+    name = override.get("name") if isinstance(override, dict) else override
+    old = base.get("name") if isinstance(base, dict) else base
+    return name is not None and name != old
+
+
+def _merge_named(base: list[Any], override: list[Any]) -> list[Any]:
+    out = copy.deepcopy(base)
+    where = {item.get("name"): k for k, item in enumerate(out) if isinstance(item, dict)}
+    for item in override:
+        name = item.get("name") if isinstance(item, dict) else None
+        if name in where:
+            out[where[name]] = merge(out[where[name]], item)
+        else:
+            out.append(copy.deepcopy(item))
+    return out
+
+
+def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The file's table with everything it ``extends`` merged beneath it."""
+    path = path.resolve()
+    if path in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, path))
+        raise UserError(f"{_chain[-1]}: extends: circular extends {cycle}")
+    raw = read_toml(path)
+    raw.setdefault("name", path.stem)
+    parent_ref = raw.get("extends")
+    if parent_ref is None:
+        return raw
+    if not isinstance(parent_ref, str):
+        raise UserError(f"{path}: extends: must be a scenario name or path")
+    try:
+        parent_path = find_scenario(parent_ref, base_dir=path.parent)
+    except UserError as err:
+        raise UserError(f"{path}: extends: {err}") from None
+    parent = resolve_raw(parent_path, (*_chain, path))
+    parent.pop("description", None)
+    return merge(parent, raw)
+
+
+# --- overrides -------------------------------------------------------------------------------
+
+
+def split_path(dotted: str) -> list[str]:
+    """``nations."United States".budget_usd_bn`` -> ``["nations", "United States", "budget_usd_bn"]``."""
+    parts: list[str] = []
+    buf, quoted = "", False
+    for ch in dotted:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "." and not quoted:
+            parts.append(buf)
+            buf = ""
+        else:
+            buf += ch
+    parts.append(buf)
+    if quoted or any(p == "" for p in parts):
+        raise ValueError(f"malformed key path {dotted!r}")
+    return parts
+
+
+def parse_value(text: str) -> Any:
+    """A TOML value (``0.2``, ``true``, ``"x"``, ``[1, 2]``); anything else is a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(raw: dict[str, Any], assignment: str) -> None:
+    """Apply one ``key.path=value`` to the raw table, in place."""
+    if "=" not in assignment:
+        raise UserError(f"--set {assignment}: expected key.path=value")
+    key, _, text = assignment.partition("=")
+    try:
+        parts = split_path(key.strip())
+    except ValueError as err:
+        raise UserError(f"--set {assignment}: {err}") from None
+    node: Any = raw
+    for depth, part in enumerate(parts[:-1]):
+        node = _child(node, part, parts[: depth + 1], assignment)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, parts, assignment)] = parse_value(text.strip())
+    else:
+        node[last] = parse_value(text.strip())
+
+
+def _child(node: Any, part: str, so_far: list[str], assignment: str) -> Any:
+    if isinstance(node, list):
+        return node[_list_index(node, part, so_far, assignment)]
+    if not isinstance(node, dict):
+        raise UserError(f"--set {assignment}: {'.'.join(so_far[:-1])} is not a table")
+    if isinstance(node.get(part), str) and part in ("strategy", "regime"):
+        node[part] = {"name": node[part]}  # `strategy = "x"` is shorthand for `{ name = "x" }`
+    return node.setdefault(part, {})
+
+
+def _list_index(items: list[Any], part: str, so_far: list[str], assignment: str) -> int:
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    for k, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == part:
+            return k
+    where = ".".join(so_far[:-1]) or "the scenario"
+    raise UserError(f"--set {assignment}: {where} has no entry named {part!r}")
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+def validate(raw: dict[str, Any], source: str | Path) -> Scenario:
+    """Validate a merged raw table; any error becomes one line naming ``source`` and the field."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as err:
+        raise UserError(f"{source}: {describe(err, raw)}") from None
+
+
+def describe(err: ValidationError, raw: dict[str, Any]) -> str:
+    """One line for the first error, its location written as a ``--set`` path."""
+    errors = err.errors(include_url=False)
+    first = errors[0]
+    where = field_path(first["loc"], raw)
+    kind, msg = first["type"], first["msg"]
+    if kind == "extra_forbidden":
+        msg = "unknown key"
+    elif kind == "missing":
+        msg = "required field is missing"
+    else:
+        msg = msg.removeprefix("Value error, ")
+        if "input" in first and not isinstance(first["input"], (dict, list)):
+            msg += f" (got {first['input']!r})"
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{where}: {msg}{more}" if where else f"{msg}{more}"
+
+
+def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """``('nations', 2, 'budget_usd_bn')`` -> ``nations."United States".budget_usd_bn``."""
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(_quote(name) if isinstance(name, str) else str(part))
+            node = item
+        else:
+            parts.append(_quote(str(part)))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _quote(part: str) -> str:
+    return f'"{part}"' if any(c in part for c in ' ."') else part
+
+
+def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Find, read, merge, override and validate a scenario. Raises :class:`UserError`."""
+    path = find_scenario(ref)
+    raw = resolve_raw(path)
+    for assignment in overrides:
+        apply_override(raw, assignment)
+    return validate(raw, path)
+
+
+def content_hash(scenario: Scenario) -> str:
+    """SHA-256 of the validated scenario's canonical JSON: equal content, equal hash."""
+    payload = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()

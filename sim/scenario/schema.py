@@ -1,0 +1,305 @@
+"""The scenario file format: strict pydantic models (unknown keys are errors; units in names).
+
+A scenario is read from TOML (see :mod:`sim.scenario.loader`), merged with the scenario it
+``extends``, then validated here. Every number a user can set is range-checked; every name a
+scenario uses (strategies, regimes, events, nations in events and laws) is checked to exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.events import EVENTS
+from sim.regimes import REGIMES
+from sim.registry import Params
+from sim.strategies import STRATEGIES
+
+Bloc = str
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Named(Strict):
+    """A spec chosen from a registry: ``name`` plus that kind's own parameters, inline.
+
+    In TOML either a bare string (``strategy = "tit_for_tat"``) or an inline table
+    (``strategy = { name = "tit_for_tat", tremble = 0.01 }``).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    name: str
+    registry: ClassVar[Any]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+    @property
+    def params(self) -> Params:
+        return self.registry.params(self.name, dict(self.model_extra or {}))
+
+    @model_validator(mode="after")
+    def _check(self) -> Named:
+        self.registry.get(self.name)  # ValueError names the unknown kind and the known ones
+        try:
+            self.params  # noqa: B018  (validates the inline parameters)
+        except Exception as err:  # pydantic.ValidationError: re-raise as one line
+            raise ValueError(f"{self.name}: {_first_error(err)}") from None
+        return self
+
+
+def _first_error(err: Exception) -> str:
+    errors = getattr(err, "errors", None)
+    if errors is None:
+        return str(err)
+    first = errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown parameter"
+    return f"{where}: {msg}" if where else msg
+
+
+class StrategySpec(Named):
+    registry = STRATEGIES
+    tremble: float = Field(
+        0.0, ge=0.0, le=0.5, description="probability that each action is flipped by mistake"
+    )
+
+
+class RegimeSpec(Named):
+    registry = REGIMES
+
+
+class EventSpec(Named):
+    """One scheduled event: ``{ year = 2027.0, name = "accede", nation = "India" }``."""
+
+    registry = EVENTS
+    year: float = Field(..., ge=1957, le=2300, description="decimal year when the event applies")
+
+
+class TimeSpec(Strict):
+    start_year: float = Field(2026.0, ge=1957, le=2200, description="calendar year of step 0")
+    steps_per_year: int = Field(4, ge=1, le=52, description="steps per year (4: quarterly)")
+    horizon_years: float = Field(25.0, gt=0, le=200, description="length of a run, years")
+
+    @property
+    def steps(self) -> int:
+        return max(1, round(self.horizon_years * self.steps_per_year))
+
+
+class NationSpec(Strict):
+    name: str = Field(..., min_length=1)
+    bloc: Bloc = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="e.g. artemis, ilrs, nonaligned")
+    budget_usd_bn: float = Field(..., ge=0, le=1000, description="lunar programme spend, USD bn/yr")
+    budget_growth_per_year: float = Field(0.0, ge=-0.5, le=1.0, description="fraction per year")
+    capacity_t_per_yr: float = Field(
+        0.0, ge=0, description="installed extraction capacity at the start, t of regolith per year"
+    )
+    ree_demand_t_per_yr: float = Field(0.0, ge=0, description="rare-earth oxide demand, t/yr")
+    ree_production_t_per_yr: float = Field(0.0, ge=0, description="terrestrial REO mining, t/yr")
+    strategy: StrategySpec
+
+
+class SiteSpec(Strict):
+    name: str = Field(..., min_length=1)
+    kind: Literal["ice", "ree"]
+    reserve_t: float = Field(..., gt=0, description="recoverable product (water or REO), t")
+    grade: float = Field(..., gt=0, le=1, description="mass fraction of product in the regolith")
+    capacity_t_per_yr: float = Field(
+        ..., gt=0, description="regolith throughput the site supports before crowding, t/yr"
+    )
+    illumination: float = Field(
+        ..., ge=0, le=1, description="fraction of time power is available (plant uptime)"
+    )
+    lat: float = Field(..., ge=-90, le=90, description="selenographic latitude, degrees")
+    lon: float = Field(..., ge=-180, le=360, description="selenographic longitude, degrees")
+
+
+class EconomicsSpec(Strict):
+    propellant_value_usd_per_kg: float = Field(
+        500.0, gt=0, description="value of lunar-derived propellant on the surface"
+    )
+    ree_return_cost_usd_per_kg: float = Field(
+        1.0e6, gt=0, description="cost of bringing rare earths from the Moon to Earth"
+    )
+    recovery_fraction: float = Field(
+        0.5, gt=0, le=1, description="share of the product in processed regolith recovered"
+    )
+    operating_cost_usd_per_t: float = Field(
+        2000.0, ge=0, description="cost of processing one t of regolith"
+    )
+    capacity_cost_usd_per_t_yr: float = Field(
+        2.0e4, gt=0, description="cost of one t/yr of new regolith throughput, delivered"
+    )
+    isru_budget_share: float = Field(
+        0.05, ge=0, le=1, description="share of the lunar budget spent on extraction capacity"
+    )
+    depreciation_per_year: float = Field(0.05, ge=0, lt=1, description="capacity lost per year")
+    race_advantage: float = Field(
+        1.0, ge=0, description="extra priority a racing (D) operator gets at a crowded site"
+    )
+    claim_exclusion: float = Field(
+        0.5, ge=0, description="extra priority a recognised exclusive claim gives over C operators"
+    )
+    interference: float = Field(
+        0.1, ge=0, le=1, description="output lost when all co-located operations are hostile"
+    )
+    synergy: float = Field(
+        0.1, ge=0, le=1, description="output gained when all co-located operations are partners"
+    )
+    infrastructure_discount: float = Field(
+        0.2, ge=0, lt=1, description="capacity cost cut when all of a nation's sites are shared"
+    )
+    propellant_discount: float = Field(
+        0.3, ge=0, lt=1, description="largest capacity cost cut from own lunar propellant"
+    )
+    propellant_half_t_per_yr: float = Field(
+        100.0, gt=0, description="own propellant output that gives half the largest cut, t/yr"
+    )
+    incident_rate_per_year: float = Field(
+        0.2, ge=0, description="incidents per year of a fully co-located hostile pair at zero trust"
+    )
+    incident_damage: float = Field(
+        0.1, ge=0, le=1, description="share of capacity at the shared sites an incident destroys"
+    )
+    relative_gains_weight: float = Field(
+        0.0, ge=0, le=10, description="gamma: weight on rivals' gains exceeding one's own"
+    )
+    site_choice_focus: float = Field(
+        2.0, ge=0, le=50, description="beta: how strongly capacity goes to the best-looking site"
+    )
+    relocation_per_year: float = Field(
+        0.5, gt=0, le=1, description="share of capacity that can move to other sites in a year"
+    )
+
+
+class MarketSpec(Strict):
+    ree_price_usd_per_kg: float = Field(
+        60.0, gt=0, description="reference rare-earth oxide price when supply meets demand"
+    )
+    price_elasticity: float = Field(
+        0.5, gt=0, le=10, description="|elasticity| of demand; price = ref x (demand/supply)^(1/e)"
+    )
+    demand_growth_per_year: float = Field(0.05, ge=-0.5, le=1.0, description="world REO demand")
+    supply_growth_per_year: float = Field(
+        0.04, ge=-0.5, le=1.0, description="terrestrial REO mine supply"
+    )
+    rest_of_world_demand_t_per_yr: float = Field(0.0, ge=0)
+    rest_of_world_production_t_per_yr: float = Field(0.0, ge=0)
+    leverage_holder: str | None = Field(
+        None, description="nation whose refining share is its leverage (e.g. China)"
+    )
+    refining_share: float = Field(
+        0.92, ge=0, le=1, description="leverage holder's share of world refining at the start"
+    )
+
+
+class TrustSpec(Strict):
+    within_bloc: float = Field(0.7, ge=0, le=1, description="initial trust inside a bloc")
+    across_bloc: float = Field(0.3, ge=0, le=1, description="initial trust across blocs")
+    learning_rate: float = Field(
+        0.2, ge=0, le=1, description="step toward 1 after C, toward 0 after D"
+    )
+    incident_shock: float = Field(0.5, ge=0, le=1, description="trust lost in an incident")
+    pairs: list[TrustPair] = Field(default_factory=list, description="overrides for named pairs")
+
+
+class TrustPair(Strict):
+    a: str
+    b: str
+    value: float = Field(..., ge=0, le=1)
+
+
+class LawSpec(Strict):
+    """A law that bars cooperation between named pairs while in force (e.g. the Wolf Amendment)."""
+
+    name: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$")
+    bars: list[tuple[str, str]] = Field(..., min_length=1)
+    in_force: bool = True
+
+
+class MetricsSpec(Strict):
+    best_sites: int = Field(3, ge=1, description="how many top ice sites count as 'the best'")
+
+
+class Scenario(Strict):
+    """A whole scenario, after ``extends`` and ``--set`` overrides have been applied."""
+
+    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    extends: str | None = None
+    time: TimeSpec = TimeSpec()
+    regime: RegimeSpec = RegimeSpec(name="open_access")
+    economics: EconomicsSpec = EconomicsSpec()
+    market: MarketSpec = MarketSpec()
+    trust: TrustSpec = TrustSpec()
+    metrics: MetricsSpec = MetricsSpec()
+    laws: list[LawSpec] = Field(default_factory=list)
+    nations: list[NationSpec] = Field(..., min_length=2)
+    sites: list[SiteSpec] = Field(..., min_length=1)
+    events: list[EventSpec] = Field(default_factory=list)
+
+    @field_validator("nations", "sites", "laws")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        seen: set[str] = set()
+        for item in items:
+            if item.name in seen:
+                raise ValueError(f"duplicate name {item.name!r}")
+            seen.add(item.name)
+        return items
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> Scenario:
+        nations = {n.name for n in self.nations}
+
+        def need(name: str, where: str) -> None:
+            if name not in nations:
+                raise ValueError(f"{where}: unknown nation {name!r} (known: {', '.join(sorted(nations))})")
+
+        for k, law in enumerate(self.laws):
+            for a, b in law.bars:
+                need(a, f"laws.{k}.bars")
+                need(b, f"laws.{k}.bars")
+        for k, pair in enumerate(self.trust.pairs):
+            need(pair.a, f"trust.pairs.{k}.a")
+            need(pair.b, f"trust.pairs.{k}.b")
+        if self.market.leverage_holder is not None:
+            need(self.market.leverage_holder, "market.leverage_holder")
+        for where, names in _named_references(self):
+            for name in names:
+                need(name, where)
+        laws = {law.name for law in self.laws}
+        for k, event in enumerate(self.events):
+            law = getattr(event.params, "law", None)
+            if law is not None and law not in laws:
+                raise ValueError(f"events.{k}.law: unknown law {law!r}")
+        return self
+
+    @property
+    def steps(self) -> int:
+        return self.time.steps
+
+
+def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
+    """Every nation name a regime or event refers to, with the field that refers to it."""
+    refs: list[tuple[str, list[str]]] = []
+    for field in ("members", "parties"):
+        value = getattr(s.regime.params, field, None)
+        if value:
+            refs.append((f"regime.{field}", list(value)))
+    for k, event in enumerate(s.events):
+        nation = getattr(event.params, "nation", None)
+        if nation is not None:
+            refs.append((f"events.{k}.nation", [nation]))
+    return refs
+
+
+TrustSpec.model_rebuild()
+Scenario.model_rebuild()

@@ -1,0 +1,74 @@
+"""The contract of a decision rule, in the manner of the Axelrod library.
+
+A strategy belongs to one nation (``me``). Each step it returns one action toward every nation:
+``True`` is ``C`` (coordinate: respect and share sites, deconflict, pool infrastructure) and
+``False`` is ``D`` (compete: exclusive claims, racing for the best site). The entry toward itself
+is ignored. A strategy reads only the :class:`Observation`, which is the same snapshot for every
+nation, so decisions are simultaneous whatever order the nations are asked in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, TypedDict
+
+import numpy as np
+
+from sim.registry import Params, Registry
+
+
+class Classifier(TypedDict):
+    """What a rule is, so that experiments can select rules by property, not by hand-kept lists."""
+
+    memory_depth: float  # steps of history used; float("inf") for the whole history
+    stochastic: bool  # draws random numbers itself (trembles, applied by the model, do not count)
+    observes: frozenset[str]  # subset of {"actions", "payoffs", "trust", "blocs", "counterfactual"}
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What every nation sees when it decides at a step.
+
+    ``last_actions[i, j]`` is True when nation i played ``C`` toward j at the previous step, after
+    the regime and trembles (what actually happened); None before the first step.
+    ``last_utility`` is each nation's utility at the previous step (USD bn), None before the first.
+    """
+
+    step: int
+    last_actions: np.ndarray | None
+    last_utility: np.ndarray | None
+    trust: np.ndarray
+    blocs: np.ndarray
+
+
+class Strategy:
+    """Base class of a decision rule. Subclasses set ``name``, ``classifier``, maybe ``Params``,
+    and implement :meth:`decide`; learning rules also override :meth:`learn`."""
+
+    name: ClassVar[str]
+    classifier: ClassVar[Classifier]
+
+    class Params(Params):
+        pass
+
+    def __init__(self, me: int, n_nations: int, params: Params, rng: np.random.Generator) -> None:
+        self.me = me
+        self.n = n_nations
+        self.params = params
+        self.rng = rng  # this nation's own stream: decisions never depend on the order of asking
+
+    def decide(self, obs: Observation) -> np.ndarray:
+        """Return a bool array of length ``n``: True = ``C`` toward that nation."""
+        raise NotImplementedError
+
+    def learn(self, obs: Observation) -> None:
+        """Update internal state after the step's outcome (``obs`` is the new snapshot)."""
+
+    def cooperate_with_all(self) -> np.ndarray:
+        return np.ones(self.n, dtype=bool)
+
+    def compete_with_all(self) -> np.ndarray:
+        return np.zeros(self.n, dtype=bool)
+
+
+STRATEGIES: Registry[Strategy] = Registry("strategy")

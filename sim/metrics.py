@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import mesa
 import numpy as np
 
 from sim.economics import Outcome, State, World
@@ -220,28 +221,38 @@ def member(s: Snapshot) -> np.ndarray:
 
 
 class Recorder:
-    """Keeps every metric at every recorded step in arrays (one row per step).
+    """Records every metric at every step.
 
-    Mesa's ``DataCollector`` does the same job through per-agent attribute reads and dict rows;
-    the model's numbers already sit in arrays, so this reads them whole (see docs/ODD.md).
+    Model-level metrics go through Mesa's ``DataCollector`` (so ``mesa.batch_run`` and Mesa's
+    tools read them as usual). Nation-level metrics are whole arrays kept one row per step:
+    Mesa's agent reporters would build one dict per nation per step from attribute reads, when
+    the numbers already sit in arrays (see docs/ODD.md, "Observation").
     """
 
     def __init__(self) -> None:
+        self._snap: Snapshot | None = None
+        self.collector = mesa.DataCollector(
+            model_reporters={name: self._reporter(m) for name, m in MODEL_METRICS.items()}
+        )
         self.steps: list[int] = []
-        self.model_rows: dict[str, list[float]] = {name: [] for name in MODEL_METRICS}
         self.nation_rows: dict[str, list[np.ndarray]] = {name: [] for name in NATION_METRICS}
 
-    def record(self, step: int, snap: Snapshot) -> None:
-        self.steps.append(step)
-        for name, metric in MODEL_METRICS.items():
-            self.model_rows[name].append(metric.fn(snap))
+    def _reporter(self, metric: Metric) -> Callable[[object], float]:
+        return lambda _model: metric.fn(self._snap)
+
+    def record(self, model: mesa.Model, snap: Snapshot) -> None:
+        self.steps.append(model.steps)
+        self._snap = snap
+        self.collector.collect(model)
+        self._snap = None
         for name, metric in NATION_METRICS.items():
             self.nation_rows[name].append(metric.fn(snap))
 
+    def model_column(self, name: str) -> np.ndarray:
+        return np.asarray(self.collector.model_vars[name], dtype=float)
+
     def model_table(self) -> dict[str, np.ndarray]:
-        return {"step": np.array(self.steps)} | {
-            k: np.array(v, dtype=float) for k, v in self.model_rows.items()
-        }
+        return {"step": np.array(self.steps)} | {name: self.model_column(name) for name in MODEL_METRICS}
 
     def nation_table(self) -> dict[str, np.ndarray]:
         """Per-nation series as [steps, N] arrays."""

@@ -82,7 +82,8 @@ class LunarModel(mesa.Model):
         self.last_actions: np.ndarray | None = None
         self.last_outcome: Outcome | None = None
         self.recorder = Recorder()
-        self.recorder.record(0, self._snapshot())
+        self.datacollector = self.recorder.collector  # the name mesa.batch_run looks for
+        self.recorder.record(self, self._snapshot())
 
     # --- the step ----------------------------------------------------------------------------
 
@@ -97,7 +98,7 @@ class LunarModel(mesa.Model):
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
                                self._incident_rng)
         self._apply(outcome, actions)
-        self.recorder.record(self.steps, self._snapshot())
+        self.recorder.record(self, self._snapshot())
         if self.steps >= self.horizon:
             self.running = False
 

@@ -230,7 +230,8 @@ def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             item = node[part]
             name = item.get("name") if isinstance(item, dict) else None
-            parts.append(_quote(name) if isinstance(name, str) else str(part))
+            keyed = parts and parts[-1] in NAMED_LISTS and isinstance(name, str)
+            parts.append(_quote(name) if keyed else str(part))
             node = item
         else:
             parts.append(_quote(str(part)))

@@ -1,0 +1,116 @@
+"""Helpers for tests: library scenarios as raw tables, and variants of them built in code."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import Scenario
+from sim.scenario.loader import find_scenario, library_dir, resolve_raw, validate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def raw_scenario(name: str) -> dict[str, Any]:
+    """A library scenario as its merged raw table, ready to be changed by a test."""
+    return resolve_raw(find_scenario(name))
+
+
+def scenario_from(raw: dict[str, Any], **changes: Any) -> Scenario:
+    """Validate a raw table after setting dotted keys, e.g. ``economics__synergy=0.0``."""
+    raw = copy.deepcopy(raw)
+    for key, value in changes.items():
+        node = raw
+        *parents, last = key.split("__")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return validate(raw, "<test>")
+
+
+def with_strategies(raw: dict[str, Any], *names: str) -> dict[str, Any]:
+    raw = copy.deepcopy(raw)
+    for nation, name in zip(raw["nations"], names, strict=True):
+        nation["strategy"] = name
+    return raw
+
+
+def assert_same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> None:
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+def random_world_state(seed: int, n: int, s: int):
+    """A random but valid (world, state, actions, rules, econ) for property tests."""
+    from sim.economics import EconParams, State, World
+    from sim.regimes import RegimeRules
+    from sim.scenario.schema import EconomicsSpec, MarketSpec, TrustSpec
+
+    rng = np.random.default_rng(seed)
+    is_ice = rng.random(s) < 0.7
+    reserve0 = rng.uniform(1.0, 1e4, s)
+    world = World(
+        steps_per_year=int(rng.integers(1, 13)),
+        site_is_ice=is_ice,
+        grade=rng.uniform(0.001, 0.3, s),
+        site_capacity_t_per_yr=rng.uniform(10, 1e5, s),
+        uptime=rng.uniform(0.0, 1.0, s),
+        initial_reserve_t=reserve0,
+        best_sites=is_ice,
+        ree_demand_t_per_yr=rng.uniform(0, 1e5, n),
+        ree_production_t_per_yr=rng.uniform(0, 1e5, n),
+        rest_of_world_demand_t_per_yr=float(rng.uniform(0, 1e5)),
+        rest_of_world_production_t_per_yr=float(rng.uniform(0, 1e5)),
+        leverage_holder=0,
+        initial_refining_share=0.9,
+    )
+    alloc = rng.random((n, s)) * (rng.random((n, s)) < 0.6)
+    alloc = np.divide(alloc, alloc.sum(1, keepdims=True), out=np.zeros_like(alloc),
+                      where=alloc.sum(1, keepdims=True) > 0)
+    trust = rng.random((n, n))
+    np.fill_diagonal(trust, 1.0)
+    state = State(
+        capacity_t_per_yr=rng.uniform(0, 2e5, n) * (rng.random(n) < 0.9),
+        budget_usd_bn=rng.uniform(0, 30, n),
+        reserve_t=reserve0 * rng.uniform(0, 1, s),
+        allocation=alloc,
+        site_load_t=rng.uniform(0, 1e5, s),
+        exposure=rng.random((n, s)),
+        trust=trust,
+        ree_price_usd_per_kg=float(rng.uniform(10, 2e6)),
+        propellant_t=np.zeros(n),
+        ree_mined_t=np.zeros(n),
+        welfare_usd_bn=np.zeros(n),
+    )
+    econ = EconParams.from_specs(
+        EconomicsSpec(
+            race_advantage=float(rng.uniform(0, 3)),
+            claim_exclusion=float(rng.uniform(0, 3)),
+            interference=float(rng.uniform(0, 1)),
+            synergy=float(rng.uniform(0, 1)),
+            incident_rate_per_year=float(rng.uniform(0, 50)),
+            incident_damage=float(rng.uniform(0, 1)),
+            relative_gains_weight=float(rng.uniform(0, 2)),
+            ree_return_cost_usd_per_kg=float(rng.uniform(10, 1e6)),
+        ),
+        MarketSpec(),
+        TrustSpec(),
+    )
+    members = rng.random(n) < 0.5
+    rec = rng.random((n, n)) < 0.5
+    np.fill_diagonal(rec, False)
+    rules = RegimeRules(
+        may_cooperate=np.ones((n, n), dtype=bool),
+        recognises_claims=rec,
+        hazard_reduction=rng.uniform(0, 0.99, (n, n)),
+        benefit_share=float(rng.uniform(0, 0.5)),
+        sharing_members=members,
+        entry_cost_usd_bn_per_yr=rng.uniform(0, 0.1, n),
+    )
+    actions = rng.random((n, n)) < 0.5
+    np.fill_diagonal(actions, True)
+    return world, state, actions, rules, econ

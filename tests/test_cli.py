@@ -1,0 +1,169 @@
+"""The command line: a run writes what it promises; each user mistake gets one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+
+runner = CliRunner()
+GOOD_NATION = """
+[[nations]]
+name = "A"
+bloc = "a"
+budget_usd_bn = 1.0
+strategy = "tit_for_tat"
+"""
+SITE = """
+[[sites]]
+name = "S"
+kind = "ice"
+reserve_t = 1000.0
+grade = 0.05
+capacity_t_per_yr = 100.0
+illumination = 0.5
+lat = -89.0
+lon = 0.0
+"""
+VALID = 'name = "tiny"\n' + GOOD_NATION + GOOD_NATION.replace('"A"', '"B"') + SITE
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_valid_tiny_scenario_runs_and_writes_everything(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(write(tmp_path, "t.toml", VALID)), "--steps", "3",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    files = {p.name for p in out.iterdir()}
+    assert {"series_model.parquet", "series_nations.parquet", "summary_nations.csv",
+            "manifest.json", "run.png"} <= files
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 0 and manifest["steps"] == 3 and len(manifest["scenario_sha256"]) == 64
+    series = pd.read_parquet(out / "series_model.parquet")
+    assert list(series["step"]) == [0, 1, 2, 3]
+    nations = pd.read_parquet(out / "series_nations.parquet")
+    assert len(nations) == 4 * 2 and set(nations["nation"]) == {"A", "B"}
+
+
+BAD = {
+    "toml syntax": ('name = "x"\n[time\n', "TOML syntax error"),
+    "unknown key": (VALID + "\n[economics]\nsynergyy = 0.1\n", "economics.synergyy: unknown key"),
+    "wrong type": (VALID.replace("budget_usd_bn = 1.0", 'budget_usd_bn = "lots"', 1),
+                   "nations.A.budget_usd_bn: Input should be a valid number"),
+    "out of range": (VALID.replace("grade = 0.05", "grade = 1.5"), "sites.S.grade: Input should be less than or equal to 1"),
+    "unknown strategy": (VALID.replace('"tit_for_tat"', '"tit_for_two"', 1),
+                         "nations.A.strategy: unknown strategy 'tit_for_two'"),
+    "unknown strategy parameter": (VALID.replace('strategy = "tit_for_tat"', 'strategy = { name = "tit_for_tat", memory = 2 }', 1),
+                                   "nations.A.strategy: tit_for_tat: memory: unknown parameter"),
+    "unknown regime": (VALID + '\n[regime]\nname = "anarchy"\n', "regime: unknown regime 'anarchy'"),
+    "unknown nation": (VALID + '\n[[events]]\nyear = 2030\nname = "accede"\nnation = "Atlantis"\n',
+                       "events.0.nation: unknown nation 'Atlantis'"),
+    "unknown event": (VALID + '\n[[events]]\nyear = 2030\nname = "invasion"\n', "events.0: unknown event 'invasion'"),
+    "duplicate nation": (VALID + GOOD_NATION, "nations: duplicate name 'A'"),
+    "missing field": (VALID.replace("illumination = 0.5\n", ""), "sites.S.illumination: required field is missing"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_scenario_gets_one_line_naming_file_and_field(tmp_path, case):
+    text, expected = BAD[case]
+    path = write(tmp_path, "bad.toml", text)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(path), "--steps", "2", "--out", str(out)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {path}: ") and expected in lines[0]
+    assert not out.exists() and not any(tmp_path.glob(".out*"))
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_circular_extends(tmp_path):
+    write(tmp_path, "a.toml", 'extends = "b"\n')
+    write(tmp_path, "b.toml", 'extends = "a.toml"\n')
+    result = runner.invoke(app, ["scenarios", "validate", str(tmp_path / "a.toml")])
+    assert result.exit_code == 2
+    assert "circular extends a.toml -> b.toml -> a.toml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_file_and_unknown_name(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2 and "nope.toml: no such scenario file" in result.stderr
+    result = runner.invoke(app, ["run", "no_such_scenario"])
+    assert result.exit_code == 2 and "no_such_scenario: no scenario file or library scenario" in result.stderr
+
+
+def test_bad_override_names_the_path(tmp_path):
+    path = write(tmp_path, "t.toml", VALID)
+    result = runner.invoke(app, ["run", str(path), "--set", "nations.Z.budget_usd_bn=3"])
+    assert result.exit_code == 2 and "nations has no entry named 'Z'" in result.stderr
+    result = runner.invoke(app, ["run", str(path), "--set", "economics.synergy=2"])
+    assert result.exit_code == 2 and "economics.synergy: Input should be less than or equal to 1" in result.stderr
+
+
+def test_override_changes_the_run(tmp_path):
+    path = write(tmp_path, "t.toml", VALID)
+    result = runner.invoke(app, ["scenarios", "show", str(path), "--set", "nations.B.strategy=always_compete",
+                                 "--set", 'nations.A.strategy.tremble=0.1'])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["nations"][1]["strategy"]["name"] == "always_compete"
+    assert shown["nations"][0]["strategy"] == {"name": "tit_for_tat", "tremble": 0.1}
+
+
+def test_every_library_scenario_validates(library):
+    names = sorted(p.stem for p in library.glob("*.toml"))
+    assert {"baseline", "two_player_pd", "open_access"} <= set(names)
+    result = runner.invoke(app, ["scenarios", "validate", *names])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("ok  ") == len(names)
+
+
+def test_list_shows_each_scenario_with_a_description(library):
+    result = runner.invoke(app, ["scenarios", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for path in library.glob("*.toml"):
+        assert path.stem in result.stdout
+
+
+def test_schema_is_json_schema_of_the_scenario():
+    result = runner.invoke(app, ["scenarios", "schema"])
+    schema = json.loads(result.stdout)
+    assert schema["additionalProperties"] is False and "nations" in schema["required"]
+
+
+def test_same_seed_gives_byte_identical_series_from_the_real_command(tmp_path):
+    env = os.environ | {"COLUMNS": "120"}
+
+    def run(out: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "sim", "run", "baseline", "--steps", "40", "--seed", "7",
+             "--out", str(out), "--no-figure"], capture_output=True, text=True, env=env, check=False)
+
+    first, second = run(tmp_path / "one"), run(tmp_path / "two")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr
+    for name in ("series_model.parquet", "series_nations.parquet"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_real_command_reports_a_user_error_without_traceback(tmp_path):
+    path = write(tmp_path, "bad.toml", VALID.replace("grade = 0.05", "grade = -1"))
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {path}: sites.S.grade: Input should be greater than 0 (got -1)"]

@@ -1,0 +1,108 @@
+"""Invariants of one step's economics, on random states and action matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import random_world_state
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.economics import benefit_transfers, grow, learn_trust, resolve_step
+
+cases = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 9))
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases)
+def test_step_invariants(case):
+    seed, n, s = case
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    before = state.copy()
+    out = resolve_step(world, state, actions, rules, econ, np.random.default_rng(seed))
+
+    # the function is pure: its inputs are unchanged
+    for name in ("capacity_t_per_yr", "reserve_t", "allocation", "trust", "exposure"):
+        np.testing.assert_array_equal(getattr(state, name), getattr(before, name))
+
+    # mass balance per site: extracted + remaining = reserve at the start of the step
+    extracted = out.product_t.sum(axis=0)
+    np.testing.assert_allclose(extracted + out.reserve_after_t, state.reserve_t, rtol=1e-12, atol=1e-9)
+    assert (out.product_t >= 0).all() and (out.reserve_after_t >= 0).all()
+
+    # nobody works more regolith than it brought; no site supports more than its capacity
+    assert (out.worked_t <= out.demand_t * (1 + 1e-12)).all()
+    site_cap = world.site_capacity_t_per_yr * world.dt
+    assert (out.worked_t.sum(axis=0) <= site_cap * (1 + 1e-9) + 1e-9).all()
+
+    # what is produced is accounted for: ice becomes propellant, the rest is rare earths
+    np.testing.assert_allclose(out.propellant_t + out.ree_mined_t, out.product_t.sum(axis=1))
+    assert (out.ree_shipped_t <= out.ree_mined_t + 1e-12).all()
+
+    # incidents are between distinct pairs, symmetric, and destroy at most what there is
+    assert (out.incidents == out.incidents.T).all() and not out.incidents.diagonal().any()
+    assert (out.capacity_lost_t_per_yr >= 0).all()
+    assert (out.capacity_lost_t_per_yr <= state.capacity_t_per_yr + 1e-9).all()
+
+    # benefit sharing moves value between members and creates none
+    assert out.transfers.sum() == pytest.approx(0.0, abs=1e-12 * max(1.0, abs(out.propellant_value).sum()))
+    assert (out.transfers[~rules.sharing_members] == 0).all()
+
+    # prices and stocks stay non-negative; allocation rows are shares
+    assert out.ree_price_usd_per_kg > 0 and 0 <= out.leverage_index <= 1
+    assert (out.allocation >= 0).all() and (out.allocation.sum(axis=1) <= 1 + 1e-12).all()
+    assert (grow(world, state, out, econ) >= 0).all()
+
+    trust = learn_trust(state.trust, actions, out.incidents, econ)
+    assert ((trust >= 0) & (trust <= 1)).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases)
+def test_relative_gains_only_lower_utility(case):
+    seed, n, s = case
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    out = resolve_step(world, state, actions, rules, econ, np.random.default_rng(seed))
+    assert (out.utility <= out.welfare + 1e-15).all()
+    best = np.argmax(out.welfare)
+    assert out.utility[best] == pytest.approx(out.welfare[best])
+
+
+def test_benefit_transfers_equalise_members_contributions():
+    value = np.array([10.0, 2.0, 0.0, 5.0])
+    members = np.array([True, True, True, False])
+    t = benefit_transfers(value, members, 0.3)
+    # members pool 30% of 12 = 3.6 and get 1.2 each
+    np.testing.assert_allclose(t, [1.2 - 3.0, 1.2 - 0.6, 1.2, 0.0])
+
+
+def test_same_generator_state_gives_the_same_incidents():
+    world, state, actions, rules, econ = random_world_state(11, 8, 4)
+    a = resolve_step(world, state, actions, rules, econ, np.random.default_rng(5))
+    b = resolve_step(world, state, actions, rules, econ, np.random.default_rng(5))
+    np.testing.assert_array_equal(a.incidents, b.incidents)
+    np.testing.assert_array_equal(a.welfare, b.welfare)
+
+
+def test_recognised_claim_gives_priority_over_those_who_respect_it():
+    world, state, actions, rules, econ = random_world_state(3, 2, 1)
+    state.capacity_t_per_yr[:] = 1e5
+    state.allocation[:] = 1.0
+    state.reserve_t[:] = 1e12
+    econ.race_advantage = 0.0
+    econ.claim_exclusion = 1.0
+    world.site_capacity_t_per_yr[:] = 1e4  # crowded
+    claim = np.array([[True, False], [True, True]])  # 0 claims exclusively, 1 cooperates
+    rec = np.array([[False, False], [True, False]])  # 1 respects 0's claims
+    unrecognised = resolve_step(world, state, claim, _with(rules, recognises_claims=np.zeros((2, 2), dtype=bool)),
+                                econ, np.random.default_rng(0))
+    recognised = resolve_step(world, state, claim, _with(rules, recognises_claims=rec),
+                              econ, np.random.default_rng(0))
+    assert unrecognised.worked_t[0, 0] == pytest.approx(unrecognised.worked_t[1, 0])
+    assert recognised.worked_t[0, 0] > recognised.worked_t[1, 0]
+
+
+def _with(rules, **changes):
+    from dataclasses import replace
+
+    return replace(rules, **changes)

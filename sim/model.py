@@ -41,7 +41,7 @@ class LunarModel(mesa.Model):
     def __init__(self, scenario: Scenario, rng: int | np.random.Generator | None = None,
                  steps: int | None = None) -> None:
         super().__init__(rng=rng)
-        self.scenario = scenario
+        self.spec = scenario  # not `self.scenario`: Mesa 3.5 reserves that name
         self.horizon = scenario.steps if steps is None else int(steps)
         self.steps_per_year = scenario.time.steps_per_year
         n = len(scenario.nations)
@@ -89,7 +89,7 @@ class LunarModel(mesa.Model):
 
     @property
     def year(self) -> float:
-        return self.scenario.time.start_year + self.steps / self.steps_per_year
+        return self.spec.time.start_year + self.steps / self.steps_per_year
 
     def step(self) -> None:
         year = self.year  # Mesa has already counted this step: its end is `year`

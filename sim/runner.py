@@ -55,7 +55,7 @@ def series_frames(model: LunarModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The recorder's arrays as two tidy tables: model level, and nation level (long form)."""
     table = model.recorder.model_table()
     steps = table.pop("step")
-    years = model.scenario.time.start_year + steps / model.steps_per_year
+    years = model.spec.time.start_year + steps / model.steps_per_year
     model_df = pd.DataFrame({"step": steps, "year": years} | table)
     nations = model.recorder.nation_table()
     n = len(model.names)

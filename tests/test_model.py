@@ -132,12 +132,21 @@ def test_stocks_and_capacities_stay_non_negative_over_a_long_run(baseline_raw):
 
 
 def test_works_with_mesa_batch_run(pd_raw):
+    import inspect
+
     import mesa
 
-    rows = mesa.batch_run(LunarModel, {"scenario": [scenario_from(pd_raw)], "steps": 3, "rng": [1, 2]},
-                          number_processes=1, data_collection_period=-1, display_progress=False)
+    params = {"scenario": [scenario_from(pd_raw)], "steps": 3}
+    seeds = [1, 2]
+    if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa >= 3.4
+        kwargs = {"rng": seeds}
+    else:  # Mesa 3.3: the seed is one more model parameter
+        params, kwargs = params | {"rng": seeds}, {}
+    rows = mesa.batch_run(LunarModel, params, number_processes=1, data_collection_period=-1,
+                          display_progress=False, **kwargs)
     rows = sorted(rows, key=lambda row: row["RunId"])
     direct = LunarModel(scenario_from(pd_raw), rng=2, steps=3).run()
     # batch_run reads the collector at index `steps - 1` (its own convention); same seed, same number
-    assert rows[1]["welfare_total"] == direct.recorder.model_column("welfare_total")[rows[1]["Step"]]
+    step = int(rows[1]["Step"])
+    assert rows[1]["welfare_total"] == direct.recorder.model_column("welfare_total")[step]
     assert rows[1]["welfare_total"] > 0

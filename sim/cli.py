@@ -162,7 +162,18 @@ def scenarios_schema(
 
 
 def main() -> None:
-    app()
+    """Entry point. Usage mistakes (a missing argument, a bad option value) get one line too."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as err:
+        if not (hasattr(err, "format_message") and hasattr(err, "exit_code")):
+            raise  # not a usage error: a bug, which deserves its traceback
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        err_console.print(f"[bold red]error:[/] {err.format_message()}{hint}", highlight=False,
+                          soft_wrap=True)
+        sys.exit(err.exit_code)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.strategies import STRATEGIES
 
 runner = CliRunner()
 GOOD_NATION = """
@@ -112,7 +113,13 @@ def test_bad_override_names_the_path(tmp_path):
     result = runner.invoke(app, ["run", str(path), "--set", "nations.Z.budget_usd_bn=3"])
     assert result.exit_code == 2 and "nations has no entry named 'Z'" in result.stderr
     result = runner.invoke(app, ["run", str(path), "--set", "economics.synergy=2"])
-    assert result.exit_code == 2 and "economics.synergy: Input should be less than or equal to 1" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "error: --set economics.synergy=2: economics.synergy: Input should be less than or equal to 1")
+    result = runner.invoke(app, ["run", str(path), "--set", "nations.A.strategy=grim"])
+    assert result.stderr.strip() == ("error: --set nations.A.strategy=grim: nations.A.strategy: "
+                                     "unknown strategy 'grim' (known: "
+                                     + ", ".join(STRATEGIES.names()) + ")")
 
 
 def test_override_changes_the_run(tmp_path):
@@ -167,3 +174,12 @@ def test_real_command_reports_a_user_error_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"error: {path}: sites.S.grade: Input should be greater than 0 (got -1)"]
+
+
+@pytest.mark.parametrize("args", [["run"], ["run", "baseline", "--steps", "0"], ["flyto", "moon"]])
+def test_usage_mistakes_get_one_line_too(args):
+    proc = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr

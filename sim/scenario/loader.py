@@ -196,16 +196,32 @@ def _list_index(items: list[Any], part: str, so_far: list[str], assignment: str)
 # --- validation ------------------------------------------------------------------------------
 
 
-def validate(raw: dict[str, Any], source: str | Path) -> Scenario:
-    """Validate a merged raw table; any error becomes one line naming ``source`` and the field."""
+def validate(raw: dict[str, Any], source: str | Path, overrides: tuple[str, ...] = ()) -> Scenario:
+    """Validate a merged raw table; any error becomes one line naming the field and where it came
+    from: ``source``, or the ``--set`` override that wrote that field."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:
-        raise UserError(f"{source}: {describe(err, raw)}") from None
+        where, msg = describe(err, raw)
+        origin = _override_for(where, overrides)
+        origin = f"--set {origin}" if origin else str(source)
+        raise UserError(f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}") from None
 
 
-def describe(err: ValidationError, raw: dict[str, Any]) -> str:
-    """One line for the first error, its location written as a ``--set`` path."""
+def _override_for(where: str, overrides: tuple[str, ...]) -> str | None:
+    """The last override that wrote the field at ``where`` (or a table holding it), if any."""
+    if not where:
+        return None
+    at = split_path(where)
+    for assignment in reversed(overrides):
+        key = split_path(assignment.partition("=")[0].strip())
+        if at[: len(key)] == key or key[: len(at)] == at:
+            return assignment
+    return None
+
+
+def describe(err: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
+    """The first error as (field path written as a ``--set`` path, one-line message)."""
     errors = err.errors(include_url=False)
     first = errors[0]
     where = field_path(first["loc"], raw)
@@ -216,10 +232,11 @@ def describe(err: ValidationError, raw: dict[str, Any]) -> str:
         msg = "required field is missing"
     else:
         msg = msg.removeprefix("Value error, ")
-        if "input" in first and not isinstance(first["input"], (dict, list)):
-            msg += f" (got {first['input']!r})"
+        got = first.get("input")
+        if not isinstance(got, (dict, list, type(None))) and repr(got) not in msg:
+            msg += f" (got {got!r})"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return f"{where}: {msg}{more}" if where else f"{msg}{more}"
+    return where, msg + more
 
 
 def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
@@ -249,7 +266,7 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) 
     raw = resolve_raw(path)
     for assignment in overrides:
         apply_override(raw, assignment)
-    return validate(raw, path)
+    return validate(raw, path, tuple(overrides))
 
 
 def content_hash(scenario: Scenario) -> str:

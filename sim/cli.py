@@ -139,7 +139,7 @@ def scenarios_validate(
         else:
             out_console.print(
                 f"ok  {ref}: {spec.name}, {len(spec.nations)} nations, {len(spec.sites)} sites, "
-                f"{spec.steps} steps, regime {spec.regime.name}", highlight=False)
+                f"{spec.steps} steps, regime {spec.regime.name}", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
 

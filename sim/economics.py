@@ -13,7 +13,7 @@ per step. Capacities are regolith throughput; ``grade`` is the product's mass fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -32,6 +32,7 @@ class EconParams:
     ree_return_cost_usd_per_kg: float
     recovery_fraction: float
     operating_cost_usd_per_t: float
+    ree_operating_cost_usd_per_t: float
     capacity_cost_usd_per_t_yr: float
     isru_budget_share: float
     depreciation_per_year: float
@@ -51,6 +52,8 @@ class EconParams:
     price_elasticity: float
     demand_growth_per_year: float
     supply_growth_per_year: float
+    shortfall_cost_multiple: float
+    diversification_per_year: float
     trust_learning_rate: float
     trust_incident_shock: float
 
@@ -101,12 +104,17 @@ class State:
     site_load_t: np.ndarray  # [S] regolith demanded at the previous step
     exposure: np.ndarray  # [N, S] hostile share of the site's operations at the previous step
     trust: np.ndarray  # [N, N] trust[i, j]: how far i trusts j, 0..1
+    propellant_t: np.ndarray  # cumulative [N]
+    ree_mined_t: np.ndarray  # cumulative [N]
+    welfare_usd_bn: np.ndarray  # cumulative [N]
+    import_dependence: np.ndarray  # [N] share of rare-earth imports bought from the holder
+    forced_incidents: np.ndarray  # bool [N, N]: incidents an event forces at the next step
     ree_price_usd_per_kg: float
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start
     ree_supply_factor: float = 1.0  # terrestrial rare-earth supply relative to the start
-    propellant_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cumulative [N]
-    ree_mined_t: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cumulative [N]
-    welfare_usd_bn: np.ndarray = field(default_factory=lambda: np.zeros(0))  # cumulative [N]
+    export_control_active: bool = False
+    export_control_severity: float = 0.0  # share of the holder's exports to a target withheld
+    export_control_targets: np.ndarray | None = None  # bool [N]; None: whoever it competes with
 
     def copy(self) -> State:
         return State(**{f.name: _copy(getattr(self, f.name)) for f in fields(self)})
@@ -134,10 +142,15 @@ class Outcome:
     capacity_lost_t_per_yr: np.ndarray  # [N]
     ree_price_usd_per_kg: float  # price after this step's market clears
     leverage_index: float  # leverage holder's share of refined world supply
+    export_targets: np.ndarray  # bool [N], under the holder's export control this step
+    ree_shortfall_t: np.ndarray  # [N]
+    import_dependence_after: np.ndarray  # [N] share of imports from the holder, next step
     propellant_value: np.ndarray  # USD bn [N]
     ree_revenue: np.ndarray
     operating_cost: np.ndarray
     incident_loss: np.ndarray
+    shortfall_cost: np.ndarray  # rare earths withheld from a target, valued at a multiple
+    export_revenue_lost: np.ndarray  # the holder's sales forgone under its own controls
     transfers: np.ndarray  # benefit sharing; sums to zero
     entry_cost: np.ndarray
     welfare: np.ndarray  # material payoff this step, USD bn [N]
@@ -170,7 +183,13 @@ def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> n
     ree_net = max(ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
     value_per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_net)
     yield_t = world.grade * econ.recovery_fraction * world.uptime
-    return yield_t * value_per_kg * KG_PER_T - econ.operating_cost_usd_per_t
+    return yield_t * value_per_kg * KG_PER_T - operating_cost_usd_per_t(world, econ)
+
+
+def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
+    """Cost of working one t of regolith at each site [S]: ice and KREEP plants differ."""
+    return np.where(world.site_is_ice, econ.operating_cost_usd_per_t,
+                    econ.ree_operating_cost_usd_per_t)
 
 
 def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
@@ -202,21 +221,93 @@ def resolve_step(
     actions: np.ndarray,
     rules: RegimeRules,
     econ: EconParams,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None,
 ) -> Outcome:
-    """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc."""
+    """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc.
+
+    With ``rng=None`` no incident is drawn: each pair's expected loss is charged instead (what a
+    nation weighing a counterfactual expects).
+    """
     dt = world.dt
     coop, compete, mutual, hostile = pair_masks(actions)
+    allocation = locate(world, state, econ)  # 3. Locate
+    x = extract(world, state, allocation, coop, compete, mutual, hostile, rules, econ)  # 4.
 
-    # 3. Locate.
-    allocation = locate(world, state, econ)
+    # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.
+    propellant = x.product[:, world.site_is_ice].sum(axis=1)
+    ree_mined = x.product[:, ~world.site_is_ice].sum(axis=1)
+    price = state.ree_price_usd_per_kg
+    ships = price > econ.ree_return_cost_usd_per_kg
+    ree_shipped = ree_mined if ships else np.zeros_like(ree_mined)
+
+    m = clear_market(world, state, compete, ree_shipped, econ)  # 6. Market
+    incidents, capacity_lost = draw_incidents(world, state, x, hostile, rules, econ, rng)  # 7.
+
+    # 8. Payoffs (USD bn this step).
+    propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
+    ree_revenue = ree_shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T
+    ree_revenue = ree_revenue / USD_PER_BN
+    operating_cost = x.worked @ operating_cost_usd_per_t(world, econ) / USD_PER_BN
+    incident_loss = capacity_lost * econ.capacity_cost_usd_per_t_yr / USD_PER_BN
+    output_value = propellant_value + ree_revenue
+    transfers = benefit_transfers(output_value, rules.sharing_members, rules.benefit_share)
+    entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
+    welfare = (output_value - operating_cost - incident_loss + transfers - entry_cost
+               - m.shortfall_cost - m.export_revenue_lost)
+    utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
+
+    return Outcome(
+        allocation=allocation,
+        demand_t=x.demand,
+        worked_t=x.worked,
+        product_t=x.product,
+        reserve_after_t=x.reserve_after,
+        exposure=x.exposure,
+        partner_share=x.partner_share,
+        propellant_t=propellant,
+        ree_mined_t=ree_mined,
+        ree_shipped_t=ree_shipped,
+        incidents=incidents,
+        capacity_lost_t_per_yr=capacity_lost,
+        ree_price_usd_per_kg=m.price,
+        leverage_index=m.leverage,
+        export_targets=m.targets,
+        ree_shortfall_t=m.shortfall_t,
+        import_dependence_after=m.dependence_after,
+        propellant_value=propellant_value,
+        ree_revenue=ree_revenue,
+        operating_cost=operating_cost,
+        incident_loss=incident_loss,
+        shortfall_cost=m.shortfall_cost,
+        export_revenue_lost=m.export_revenue_lost,
+        transfers=transfers,
+        entry_cost=entry_cost,
+        welfare=welfare,
+        utility=utility,
+    )
+
+
+@dataclass(frozen=True)
+class Extraction:
+    demand: np.ndarray  # [N, S] t regolith brought
+    worked: np.ndarray  # [N, S] t regolith processed
+    product: np.ndarray  # [N, S] t of product
+    reserve_after: np.ndarray  # [S]
+    exposure: np.ndarray  # [N, S]
+    presence: np.ndarray  # [N, S] share of each nation's demand at each site
+    partner_share: np.ndarray  # [N]
+
+
+def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
+            compete: np.ndarray, mutual: np.ndarray, hostile: np.ndarray, rules: RegimeRules,
+            econ: EconParams) -> Extraction:
+    """Step 4. At a crowded site the throughput it supports is shared by priority weight:
+    racing (D) operators push ahead, and a recognised exclusive claim pushes ahead of the C
+    operators who respect it. A pair's weights are averaged over the rival operations there."""
+    dt = world.dt
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     load = demand.sum(axis=0)
     rivals = load[None, :] - demand
-
-    # 4. Extract. At a crowded site the throughput it supports is shared by priority weight:
-    # racing (D) operators push ahead, and a recognised exclusive claim pushes ahead of the C
-    # operators who respect it. A pair's weights are averaged over the rival operations there.
     racing = _ratio(compete.astype(float) @ demand, rivals)
     yields_to = compete & coop.T & rules.recognises_claims.T  # [i, j]: j respects i's claim
     claiming = _ratio(yields_to.astype(float) @ demand, rivals)
@@ -236,79 +327,108 @@ def resolve_step(
     scale[wanted <= 0] = 1.0
     product *= scale[None, :]
     worked = worked * scale[None, :]
-    extracted = product.sum(axis=0)
-    reserve_after = np.maximum(state.reserve_t - extracted, 0.0)
-
-    # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.
-    propellant = product[:, world.site_is_ice].sum(axis=1)
-    ree_mined = product[:, ~world.site_is_ice].sum(axis=1)
-    price = state.ree_price_usd_per_kg
-    ships = price > econ.ree_return_cost_usd_per_kg
-    ree_shipped = ree_mined if ships else np.zeros_like(ree_mined)
-
-    # 6. Market: constant-elasticity price from world supply and demand.
-    demand_t_yr = world.ree_demand_t_per_yr.sum() + world.rest_of_world_demand_t_per_yr
-    demand_t_yr *= state.ree_demand_factor
-    terrestrial = world.ree_production_t_per_yr.sum() + world.rest_of_world_production_t_per_yr
-    terrestrial *= state.ree_supply_factor
-    supply = terrestrial + ree_shipped.sum() / dt
-    new_price, leverage = econ.ree_price_usd_per_kg, world.initial_refining_share
-    if supply > 0 and demand_t_yr > 0:  # a world without a rare-earth market keeps its price
-        new_price *= (demand_t_yr / supply) ** (1.0 / econ.price_elasticity)
-        leverage *= terrestrial / supply
-
-    # 7. Incidents: hostile pairs working the same sites, more likely with distrust; each draws
-    # every step (whatever the risk) so that paired runs share their random numbers.
+    reserve_after = np.maximum(state.reserve_t - product.sum(axis=0), 0.0)
     presence = _ratio(demand, demand.sum(axis=1, keepdims=True))
-    colocation = presence @ presence.T
+    return Extraction(demand, worked, product, reserve_after, exposure, presence,
+                      (presence * partners).sum(axis=1))
+
+
+@dataclass(frozen=True)
+class MarketResult:
+    price: float  # USD/kg after clearing
+    leverage: float
+    targets: np.ndarray  # bool [N]: nations under the holder's export control this step
+    shortfall_t: np.ndarray  # [N] rare earths a target could not get this step
+    shortfall_cost: np.ndarray  # USD bn [N]
+    export_revenue_lost: np.ndarray  # USD bn [N], the holder's only
+    dependence_after: np.ndarray  # [N]
+
+
+def clear_market(world: World, state: State, compete: np.ndarray, ree_shipped: np.ndarray,
+                 econ: EconParams) -> MarketResult:
+    """Step 6: the terrestrial rare-earth market, the holder's export controls, lunar supply.
+
+    Each nation imports what it mines short of its demand, a share (its import dependence) from
+    the holder. Under an export control the holder withholds ``control_severity`` of that from
+    each target: the target's shortfall (less its own lunar deliveries) costs it
+    ``shortfall_cost_multiple`` times its value; the holder forgoes the sale; world supply falls,
+    so the price rises. Targets cut their dependence by ``diversification_per_year``.
+    """
+    dt = world.dt
+    n = ree_shipped.size
+    demand_i = world.ree_demand_t_per_yr * state.ree_demand_factor
+    imports = np.maximum(demand_i - world.ree_production_t_per_yr * state.ree_supply_factor, 0.0)
+    holder = world.leverage_holder
+    targets = export_targets(state, compete, holder, n)
+    from_holder = imports * state.import_dependence
+    withheld = np.where(targets, state.export_control_severity * from_holder, 0.0)
+
+    world_demand = (world.ree_demand_t_per_yr.sum() + world.rest_of_world_demand_t_per_yr) * state.ree_demand_factor
+    terrestrial = (world.ree_production_t_per_yr.sum() + world.rest_of_world_production_t_per_yr) * state.ree_supply_factor
+    lunar = ree_shipped.sum() / dt
+    supply = max(terrestrial - withheld.sum(), 0.0) + lunar
+    price, leverage = econ.ree_price_usd_per_kg, world.initial_refining_share
+    if supply > 0 and world_demand > 0:  # a world without a rare-earth market keeps its price
+        price *= (world_demand / supply) ** (1.0 / econ.price_elasticity)
+        dependence_now = _ratio((imports * state.import_dependence).sum(), imports.sum() * world.initial_refining_share)
+        share = world.initial_refining_share * (dependence_now if imports.sum() > 0 else 1.0)
+        leverage = float(share * terrestrial / (terrestrial + lunar))
+
+    usd_bn_per_t = price * KG_PER_T / USD_PER_BN
+    shortfall = np.maximum(withheld * dt - ree_shipped, 0.0)
+    lost = np.zeros(n)
+    if holder is not None:
+        lost[holder] = withheld.sum() * dt * usd_bn_per_t
+    keep = (1.0 - econ.diversification_per_year) ** dt
+    dependence_after = np.where(targets, state.import_dependence * keep, state.import_dependence)
+    return MarketResult(
+        price=float(price),
+        leverage=float(leverage),
+        targets=targets,
+        shortfall_t=shortfall,
+        shortfall_cost=econ.shortfall_cost_multiple * shortfall * usd_bn_per_t,
+        export_revenue_lost=lost,
+        dependence_after=dependence_after,
+    )
+
+
+def export_targets(state: State, compete: np.ndarray, holder: int | None, n: int) -> np.ndarray:
+    """Who the holder's export control hits: the named targets, or else every nation the holder
+    competes with (plays D toward) this step; nobody when no control is in force."""
+    if holder is None or not state.export_control_active:
+        return np.zeros(n, dtype=bool)
+    targets = state.export_control_targets.copy() if state.export_control_targets is not None \
+        else compete[holder].copy()
+    targets[holder] = False
+    return targets
+
+
+def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,
+                   rules: RegimeRules, econ: EconParams,
+                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
+    """Step 7: hostile pairs working the same sites collide, more often with distrust.
+
+    Every pair draws every step, whatever its risk, so that paired runs share their random
+    numbers. Returns (incidents [N, N] bool, capacity lost [N] t/yr). Forced incidents (events)
+    happen whatever the draw. With ``rng=None``, the expected loss is returned and no incident.
+    """
+    colocation = x.presence @ x.presence.T
     shared_trust = 0.5 * (state.trust + state.trust.T)
-    hazard = (
-        econ.incident_rate_per_year * dt * colocation * hostile
-        * (1.0 - shared_trust) * (1.0 - rules.hazard_reduction)
-    )
-    draws = rng.random(hazard.shape)
-    upper = np.triu(draws < -np.expm1(-hazard), k=1)
-    incidents = upper | upper.T
-    overlap = presence @ (demand > 0).T.astype(float)  # share of i's capacity where j works
-    kept_log = (incidents * np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))).sum(axis=1)
-    capacity_lost = state.capacity_t_per_yr * -np.expm1(kept_log)
-
-    # 8. Payoffs (USD bn this step).
-    propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
-    ree_revenue = ree_shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T
-    ree_revenue = ree_revenue / USD_PER_BN
-    operating_cost = worked.sum(axis=1) * econ.operating_cost_usd_per_t / USD_PER_BN
-    incident_loss = capacity_lost * econ.capacity_cost_usd_per_t_yr / USD_PER_BN
-    output_value = propellant_value + ree_revenue
-    transfers = benefit_transfers(output_value, rules.sharing_members, rules.benefit_share)
-    entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
-    welfare = output_value - operating_cost - incident_loss + transfers - entry_cost
-    utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
-
-    return Outcome(
-        allocation=allocation,
-        demand_t=demand,
-        worked_t=worked,
-        product_t=product,
-        reserve_after_t=reserve_after,
-        exposure=exposure,
-        partner_share=(presence * partners).sum(axis=1),
-        propellant_t=propellant,
-        ree_mined_t=ree_mined,
-        ree_shipped_t=ree_shipped,
-        incidents=incidents,
-        capacity_lost_t_per_yr=capacity_lost,
-        ree_price_usd_per_kg=float(new_price),
-        leverage_index=float(leverage),
-        propellant_value=propellant_value,
-        ree_revenue=ree_revenue,
-        operating_cost=operating_cost,
-        incident_loss=incident_loss,
-        transfers=transfers,
-        entry_cost=entry_cost,
-        welfare=welfare,
-        utility=utility,
-    )
+    hazard = (econ.incident_rate_per_year * world.dt * colocation * hostile
+              * (1.0 - shared_trust) * (1.0 - rules.hazard_reduction))
+    chance = -np.expm1(-hazard)
+    if rng is None:
+        incidents = np.zeros_like(hostile)
+        weight = chance
+    else:
+        upper = np.triu(rng.random(hazard.shape) < chance, k=1)
+        incidents = upper | upper.T | state.forced_incidents
+        weight = incidents.astype(float)
+    overlap = x.presence @ (x.demand > 0).T.astype(float)  # share of i's capacity where j works
+    if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
+        overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
+    kept_log = (weight * np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))).sum(axis=1)
+    return incidents, state.capacity_t_per_yr * -np.expm1(kept_log)
 
 
 def benefit_transfers(value: np.ndarray, members: np.ndarray, share: float) -> np.ndarray:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import Field
+import numpy as np
+from pydantic import Field, model_validator
 
 from sim.registry import Params, Registry
 
@@ -40,6 +41,13 @@ class _NationParams(Params):
     nation: str
 
 
+class _AccedeParams(Params):
+    nation: str
+    bloc: str | None = Field(
+        None, pattern=r"^[a-z][a-z0-9_]*$", description="the bloc it joins, if it changes bloc"
+    )
+
+
 class _LawParams(Params):
     law: str
 
@@ -49,11 +57,14 @@ class Accede(Event):
     """A nation joins the scenario's regime (e.g. signs the Artemis Accords)."""
 
     name = "accede"
-    description = "a nation joins the regime"
-    Params = _NationParams
+    description = "a nation joins the regime (and, if given, a bloc)"
+    Params = _AccedeParams
 
     def apply(self, model: LunarModel) -> str:
-        model.set_member(model.nation_index(self.params.nation), True)
+        i = model.nation_index(self.params.nation)
+        if self.params.bloc is not None:
+            model.set_bloc(i, self.params.bloc)
+        model.set_member(i, True)
         return f"{self.params.nation} joins {model.regime.name}"
 
 
@@ -138,3 +149,74 @@ class TransportCost(Event):
         if p.ree_return_cost_usd_per_kg is not None:
             model.econ.ree_return_cost_usd_per_kg = p.ree_return_cost_usd_per_kg
         return "transport costs change"
+
+
+class _ControlParams(Params):
+    severity: float | None = Field(
+        None, ge=0, le=1, description="share of exports to a target withheld (default: the market's)"
+    )
+    targets: list[str] | None = Field(
+        None, description="nations hit; default: every nation the holder competes with"
+    )
+
+
+@EVENTS.register
+class ImposeExportControl(Event):
+    """The leverage holder restricts rare-earth exports (e.g. China to Japan, Sep 2010; licences
+    for seven heavy rare earths, Apr 2025; MOFCOM)."""
+
+    name = "impose_export_control"
+    description = "the leverage holder restricts rare-earth exports"
+    Params = _ControlParams
+
+    def apply(self, model: LunarModel) -> str:
+        state, p = model.state, self.params
+        state.export_control_active = True
+        if p.severity is not None:
+            state.export_control_severity = p.severity
+        if p.targets is None:
+            state.export_control_targets = None
+            whom = "nations it competes with"
+        else:
+            state.export_control_targets = np.isin(np.array(model.names), p.targets)
+            whom = ", ".join(p.targets)
+        return f"export control on {whom} ({state.export_control_severity:.0%} withheld)"
+
+
+@EVENTS.register
+class LiftExportControl(Event):
+    """The leverage holder lifts its export controls (e.g. the Oct 2025 measures suspended)."""
+
+    name = "lift_export_control"
+    description = "the leverage holder lifts its export controls"
+
+    def apply(self, model: LunarModel) -> str:
+        model.state.export_control_active = False
+        return "export controls lifted"
+
+
+class _PairParams(Params):
+    a: str
+    b: str
+
+    @model_validator(mode="after")
+    def _distinct(self) -> _PairParams:
+        if self.a == self.b:
+            raise ValueError("a and b must be two different nations")
+        return self
+
+
+@EVENTS.register
+class ForcedIncident(Event):
+    """An incident between two nations at this step, whatever the odds (e.g. a collision at a
+    shared site): it destroys capacity where both work (everywhere, if nowhere) and costs trust."""
+
+    name = "forced_incident"
+    description = "an incident between two nations, whatever the odds"
+    Params = _PairParams
+
+    def apply(self, model: LunarModel) -> str:
+        i, j = model.nation_index(self.params.a), model.nation_index(self.params.b)
+        forced = model.state.forced_incidents
+        forced[i, j] = forced[j, i] = True
+        return f"incident between {self.params.a} and {self.params.b}"

@@ -27,6 +27,7 @@ class Snapshot:
     outcome: Outcome | None
     same_bloc: np.ndarray  # bool [N, N], False on the diagonal
     members: np.ndarray  # bool [N]
+    blocs: np.ndarray  # str [N]
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,16 @@ def gini_welfare(s: Snapshot) -> float:
     return gini(s.state.welfare_usd_bn)
 
 
+@model_metric("USD bn", "cost of rare-earth shortfalls under export controls, this step")
+def shortfall_cost_total(s: Snapshot) -> float:
+    return float(s.outcome.shortfall_cost.sum()) if s.outcome else 0.0
+
+
+@model_metric("count", "nations under the holder's export control this step")
+def export_control_targets(s: Snapshot) -> float:
+    return float(s.outcome.export_targets.sum()) if s.outcome else 0.0
+
+
 @model_metric("count", "regime members")
 def regime_members(s: Snapshot) -> float:
     return float(s.members.sum())
@@ -213,6 +224,37 @@ def trusted(s: Snapshot) -> np.ndarray:
 def nation_incidents(s: Snapshot) -> np.ndarray:
     n = s.state.welfare_usd_bn.size
     return s.outcome.incidents.sum(axis=1).astype(float) if s.outcome else np.zeros(n)
+
+
+@nation_metric("USD bn", "cost of rare earths withheld by the holder's export controls, this step")
+def shortfall_cost(s: Snapshot) -> np.ndarray:
+    return _nation_outcome(s, "shortfall_cost")
+
+
+@nation_metric("USD bn", "the holder's rare-earth sales forgone under its own controls, this step")
+def export_revenue_lost(s: Snapshot) -> np.ndarray:
+    return _nation_outcome(s, "export_revenue_lost")
+
+
+@nation_metric("flag", "1 if under the holder's export control this step")
+def export_control(s: Snapshot) -> np.ndarray:
+    return _nation_outcome(s, "export_targets").astype(float)
+
+
+@nation_metric("share", "share of rare-earth imports bought from the leverage holder")
+def import_dependence(s: Snapshot) -> np.ndarray:
+    return s.state.import_dependence.copy()
+
+
+@nation_metric("label", "bloc at this step")
+def bloc(s: Snapshot) -> np.ndarray:
+    return s.blocs.copy()
+
+
+def _nation_outcome(s: Snapshot, field: str) -> np.ndarray:
+    if s.outcome is None:
+        return np.zeros(s.state.welfare_usd_bn.size)
+    return getattr(s.outcome, field).copy()
 
 
 @nation_metric("flag", "1 if a member of the regime")

@@ -28,7 +28,7 @@ from sim.events import EVENTS, Event
 from sim.metrics import Recorder, Snapshot
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
 from sim.scenario import Scenario
-from sim.strategies import STRATEGIES, Observation
+from sim.strategies import STRATEGIES, Observation, Roster
 
 
 class LunarModel(mesa.Model):
@@ -49,7 +49,7 @@ class LunarModel(mesa.Model):
         self._incident_rng, self._tremble_rng, nation_rngs = streams[0], streams[1], streams[2:]
 
         self.names = tuple(nation.name for nation in scenario.nations)
-        self.blocs = np.array([nation.bloc for nation in scenario.nations])
+        self.blocs = np.array([nation.bloc for nation in scenario.nations], dtype=object)
         self.world = _build_world(scenario)
         self.econ = EconParams.from_specs(scenario.economics, scenario.market, scenario.trust)
         self.state = _initial_state(scenario, self.world, self.blocs)
@@ -64,9 +64,11 @@ class LunarModel(mesa.Model):
         )
         self.event_log: list[tuple[int, float, str]] = []
 
+        roster = Roster(self.names, self.blocs.copy(), self.state.budget_usd_bn.copy())
         self.nation_list = [
             Nation(self, i, spec.name, spec.bloc,
-                   STRATEGIES.get(spec.strategy.name)(i, n, spec.strategy.params, nation_rngs[i]),
+                   STRATEGIES.get(spec.strategy.name)(i, roster, spec.strategy.params,
+                                                      nation_rngs[i]),
                    spec.strategy.tremble)
             for i, spec in enumerate(scenario.nations)
         ]
@@ -109,7 +111,22 @@ class LunarModel(mesa.Model):
             last_utility=None if self.last_outcome is None else self.last_outcome.utility,
             trust=self.state.trust,
             blocs=self.blocs,
+            counterfactual=self.counterfactual,
         )
+
+    def counterfactual(self, i: int, row: np.ndarray) -> float:
+        """Nation i's utility this step if it plays ``row`` and the others repeat their last
+        actions (cooperate before the first step), after the law and regime, with expected
+        incident losses instead of a draw. Used by rules that weigh their options."""
+        if self.last_actions is None:
+            actions = np.ones((len(self.names), len(self.names)), dtype=bool)
+        else:
+            actions = self.last_actions.copy()
+        actions[i] = row
+        actions &= self.rules.may_cooperate
+        np.fill_diagonal(actions, True)
+        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None)
+        return float(outcome.utility[i])
 
     def decide(self) -> np.ndarray:
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
@@ -131,6 +148,8 @@ class LunarModel(mesa.Model):
         s.exposure = outcome.exposure
         s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)
         s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
+        s.import_dependence = outcome.import_dependence_after
+        s.forced_incidents = np.zeros_like(s.forced_incidents)
         dt = self.world.dt
         s.ree_demand_factor *= (1.0 + econ.demand_growth_per_year) ** dt
         s.ree_supply_factor *= (1.0 + econ.supply_growth_per_year) ** dt
@@ -157,6 +176,14 @@ class LunarModel(mesa.Model):
     def set_member(self, index: int, member: bool) -> None:
         self.members = self.members.copy()
         self.members[index] = member
+        self.rules = self._current_rules()
+
+    def set_bloc(self, index: int, bloc: str) -> None:
+        self.blocs = self.blocs.copy()
+        self.blocs[index] = bloc
+        self.nation_list[index].bloc = bloc
+        self.same_bloc = self.blocs[:, None] == self.blocs[None, :]
+        np.fill_diagonal(self.same_bloc, False)
         self.rules = self._current_rules()
 
     def set_law(self, name: str, in_force: bool) -> None:
@@ -188,6 +215,7 @@ class LunarModel(mesa.Model):
             outcome=self.last_outcome,
             same_bloc=self.same_bloc,
             members=self.members,
+            blocs=self.blocs,
         )
 
 
@@ -236,6 +264,10 @@ def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
         exposure=np.zeros((n, k)),
         trust=trust.astype(float),
         ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
+        import_dependence=np.full(n, s.market.refining_share),
+        export_control_active=s.market.export_controls,
+        export_control_severity=s.market.control_severity,
+        forced_incidents=np.zeros((n, n), dtype=bool),
         propellant_t=np.zeros(n),
         ree_mined_t=np.zeros(n),
         welfare_usd_bn=np.zeros(n),

@@ -152,3 +152,129 @@ class ArtemisAccords(Regime):
             sharing_members=base.sharing_members,
             entry_cost_usd_bn_per_yr=base.entry_cost_usd_bn_per_yr,
         )
+
+
+class _BlocsParams(Params):
+    blocs: list[str] = Field(
+        ["artemis", "ilrs"], min_length=1, description="the blocs that coordinate inside"
+    )
+    deconfliction: float = Field(
+        0.5, ge=0.0, lt=1.0, description="share of incident hazard removed inside a bloc"
+    )
+
+
+@REGIMES.register
+class RivalBlocs(Regime):
+    """Two rule sets side by side: the Artemis Accords and the Chinese-Russian ILRS. Inside each
+    bloc claims are recognised and operations deconflicted; across blocs, neither. Nations of
+    other blocs (non-aligned) are in neither club; accession with a bloc moves a nation into one.
+
+    ILRS: China-Russia memorandum (Mar 2021) and agreement (Nov 2022), CNSA.
+    """
+
+    name = "rival_blocs"
+    description = "Accords and ILRS each coordinated inside, neither across"
+    Params = _BlocsParams
+
+    def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
+        return np.isin(blocs, self.params.blocs)
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        same = polity.blocs[:, None] == polity.blocs[None, :]
+        club = _pairs(polity.members & np.isin(polity.blocs, self.params.blocs)) & same
+        base = _no_rules(polity)
+        return RegimeRules(
+            may_cooperate=base.may_cooperate,
+            recognises_claims=club,
+            hazard_reduction=np.where(club, self.params.deconfliction, 0.0),
+            benefit_share=0.0,
+            sharing_members=base.sharing_members,
+            entry_cost_usd_bn_per_yr=base.entry_cost_usd_bn_per_yr,
+        )
+
+
+class _MultilateralParams(Params):
+    members: list[str] | None = Field(None, description="members at the start; default: everyone")
+    benefit_share: float = Field(
+        0.1, ge=0.0, le=1.0, description="share of members' output value pooled and shared equally"
+    )
+    dispute_resolution: float = Field(
+        0.7, ge=0.0, lt=1.0, description="share of incident hazard removed between members"
+    )
+    entry_cost_usd_bn_per_yr: float = Field(
+        0.01, ge=0.0, description="what membership costs each member per year"
+    )
+
+
+@REGIMES.register
+class Multilateral(Regime):
+    """One inclusive regime: recognised priority rights among all members, a share of output
+    value pooled and shared equally, a dispute mechanism, and an entry cost.
+
+    The Hague International Space Resources Governance Working Group's building blocks (2019):
+    priority rights, safety zones, benefit sharing, dispute settlement; the Moon Agreement's
+    "common heritage of mankind" (1979, Art. 11); Ostrom (1990) on conflict-resolution
+    mechanisms for common-pool resources.
+    """
+
+    name = "multilateral"
+    description = "one UN-style regime: priority rights, benefit sharing, dispute resolution"
+    Params = _MultilateralParams
+
+    def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
+        if self.params.members is None:
+            return np.ones(len(names), dtype=bool)
+        return np.isin(np.array(names), self.params.members)
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        club = _pairs(polity.members)
+        return RegimeRules(
+            may_cooperate=~polity.barred,
+            recognises_claims=club,
+            hazard_reduction=np.where(club, self.params.dispute_resolution, 0.0),
+            benefit_share=self.params.benefit_share,
+            sharing_members=polity.members.copy(),
+            entry_cost_usd_bn_per_yr=np.where(polity.members, self.params.entry_cost_usd_bn_per_yr, 0.0),
+        )
+
+
+class _AgreementParams(_ClubParams):
+    parties: list[str] = Field(
+        ["United States", "China"], min_length=2, max_length=2,
+        description="the two nations of the bilateral agreement"
+    )
+    lifts: list[str] = Field(
+        ["wolf_amendment"], description="laws the agreement sets aside"
+    )
+
+
+@REGIMES.register
+class UsChinaCooperation(ArtemisAccords):
+    """The Artemis Accords plus a US-China agreement: it lifts the legal bar on their
+    cooperation (the Wolf Amendment) and the two recognise each other's safety zones and
+    deconflict as signatories do. The course urged by those who argue the two powers must work
+    together in space; whether it pays is left to play.
+    """
+
+    name = "us_china_cooperation"
+    description = "the Accords plus a US-China agreement lifting the legal bar"
+    Params = _AgreementParams
+
+    def lifted_laws(self) -> frozenset[str]:
+        return frozenset(self.params.lifts)
+
+    def rules(self, polity: Polity) -> RegimeRules:
+        accords = super().rules(polity)
+        a, b = (polity.index(name) for name in self.params.parties)
+        recognises = accords.recognises_claims.copy()
+        recognises[a, b] = recognises[b, a] = True
+        hazard = accords.hazard_reduction.copy()
+        hazard[a, b] = hazard[b, a] = self.params.deconfliction
+        return RegimeRules(
+            may_cooperate=accords.may_cooperate,
+            recognises_claims=recognises,
+            hazard_reduction=hazard,
+            benefit_share=0.0,
+            sharing_members=accords.sharing_members,
+            entry_cost_usd_bn_per_yr=accords.entry_cost_usd_bn_per_yr,
+        )

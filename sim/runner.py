@@ -64,9 +64,9 @@ def series_frames(model: LunarModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "step": np.repeat(steps, n),
             "year": np.repeat(years, n),
             "nation": pd.Categorical(np.tile(model.names, len(steps)), categories=model.names),
-            "bloc": np.tile(model.blocs, len(steps)),
+            "bloc": nations.pop("bloc").reshape(-1).astype(str),
         }
-        | {name: values.reshape(-1) for name, values in nations.items()}
+        | {name: values.reshape(-1).astype(float) for name, values in nations.items()}
     )
     return model_df, nation_df
 

@@ -85,7 +85,14 @@ def random_world_state(seed: int, n: int, s: int):
         propellant_t=np.zeros(n),
         ree_mined_t=np.zeros(n),
         welfare_usd_bn=np.zeros(n),
+        import_dependence=rng.uniform(0, 1, n),
+        forced_incidents=np.zeros((n, n), dtype=bool),
+        export_control_active=bool(rng.random() < 0.5),
+        export_control_severity=float(rng.uniform(0, 1)),
+        export_control_targets=None if rng.random() < 0.5 else rng.random(n) < 0.5,
     )
+    if n > 1 and rng.random() < 0.3:
+        state.forced_incidents[0, 1] = state.forced_incidents[1, 0] = True
     econ = EconParams.from_specs(
         EconomicsSpec(
             race_advantage=float(rng.uniform(0, 3)),
@@ -97,7 +104,11 @@ def random_world_state(seed: int, n: int, s: int):
             relative_gains_weight=float(rng.uniform(0, 2)),
             ree_return_cost_usd_per_kg=float(rng.uniform(10, 1e6)),
         ),
-        MarketSpec(),
+        MarketSpec(
+            price_elasticity=float(rng.uniform(0.2, 2)),
+            shortfall_cost_multiple=float(rng.uniform(0, 10)),
+            diversification_per_year=float(rng.uniform(0, 1)),
+        ),
         TrustSpec(),
     )
     members = rng.random(n) < 0.5

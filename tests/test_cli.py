@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim import load_scenario, run_scenario
 from sim.cli import app
 from sim.strategies import STRATEGIES
 
@@ -132,12 +133,25 @@ def test_override_changes_the_run(tmp_path):
     assert shown["nations"][0]["strategy"] == {"name": "tit_for_tat", "tremble": 0.1}
 
 
-def test_every_library_scenario_validates(library):
+LIBRARY = {"baseline", "two_player_pd", "open_access", "artemis_accords", "rival_blocs",
+           "multilateral", "us_china_cooperation", "ree_export_control", "cheap_transport"}
+
+
+def test_every_library_scenario_validates_and_runs(library):
     names = sorted(p.stem for p in library.glob("*.toml"))
-    assert {"baseline", "two_player_pd", "open_access"} <= set(names)
+    assert LIBRARY <= set(names)
     result = runner.invoke(app, ["scenarios", "validate", *names])
     assert result.exit_code == 0, result.output
     assert result.stdout.count("ok  ") == len(names)
+    for name in names:
+        result = run_scenario(load_scenario(name), seed=1, steps=6)
+        assert len(result.model_series) == 7 and result.nation_series["welfare"].notna().all()
+
+
+def test_every_scenario_file_says_what_it_represents(library):
+    for path in library.glob("*.toml"):
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# ") and len(first) > 20, f"{path.name} has no opening comment"
 
 
 def test_list_shows_each_scenario_with_a_description(library):

@@ -53,6 +53,16 @@ def test_step_invariants(case):
     assert (out.allocation >= 0).all() and (out.allocation.sum(axis=1) <= 1 + 1e-12).all()
     assert (grow(world, state, out, econ) >= 0).all()
 
+    # export controls: costs are non-negative, only the holder forgoes sales, nobody re-depends
+    assert (out.shortfall_cost >= 0).all() and (out.ree_shortfall_t >= 0).all()
+    assert (np.delete(out.export_revenue_lost, world.leverage_holder) == 0).all()
+    assert not out.export_targets[world.leverage_holder]
+    assert (out.import_dependence_after <= state.import_dependence).all()
+    assert (out.shortfall_cost[~out.export_targets] == 0).all()
+
+    # forced incidents happen whatever the draw
+    assert (out.incidents | ~state.forced_incidents).all()
+
     trust = learn_trust(state.trust, actions, out.incidents, econ)
     assert ((trust >= 0) & (trust <= 1)).all()
 
@@ -106,3 +116,18 @@ def _with(rules, **changes):
     from dataclasses import replace
 
     return replace(rules, **changes)
+
+
+@settings(max_examples=50, deadline=None)
+@given(cases)
+def test_expected_incidents_mode_draws_nothing_and_charges_the_expected_loss(case):
+    seed, n, s = case
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    state.forced_incidents[:] = False
+    expected = resolve_step(world, state, actions, rules, econ, None)
+    assert not expected.incidents.any()
+    assert (expected.capacity_lost_t_per_yr >= 0).all()
+    assert (expected.capacity_lost_t_per_yr <= state.capacity_t_per_yr + 1e-9).all()
+    # the same step without any incident risk loses nothing
+    econ.incident_rate_per_year = 0.0
+    assert (resolve_step(world, state, actions, rules, econ, None).capacity_lost_t_per_yr == 0).all()

@@ -86,8 +86,11 @@ def test_lifting_the_law_lets_them_cooperate(baseline_raw):
 
 def test_accords_recognise_claims_between_signatories_only(baseline_raw):
     model = LunarModel(scenario_from(baseline_raw), rng=0)
+    assert model.members.sum() == 8  # the founders; India's 2023 signature applies at step 1
+    model.step()
     members = model.members
-    assert members.sum() == 9 and not members[model.nation_index("China")]
+    assert members.sum() == 9 and members[model.nation_index("India")]
+    assert not members[model.nation_index("China")]
     rec = model.rules.recognises_claims
     assert (rec == (np.logical_and.outer(members, members) & ~np.eye(len(members), dtype=bool))).all()
     open_access = LunarModel(scenario_from(baseline_raw, regime={"name": "open_access"}), rng=0)

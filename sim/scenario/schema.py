@@ -132,7 +132,10 @@ class EconomicsSpec(Strict):
         0.5, gt=0, le=1, description="share of the product in processed regolith recovered"
     )
     operating_cost_usd_per_t: float = Field(
-        2000.0, ge=0, description="cost of processing one t of regolith"
+        2000.0, ge=0, description="cost of processing one t of regolith at an ice site"
+    )
+    ree_operating_cost_usd_per_t: float = Field(
+        2000.0, ge=0, description="cost of processing one t of regolith at a KREEP site"
     )
     capacity_cost_usd_per_t_yr: float = Field(
         2.0e4, gt=0, description="cost of one t/yr of new regolith throughput, delivered"
@@ -197,6 +200,19 @@ class MarketSpec(Strict):
     )
     refining_share: float = Field(
         0.92, ge=0, le=1, description="leverage holder's share of world refining at the start"
+    )
+    export_controls: bool = Field(
+        False, description="in force at the start: the holder withholds exports from nations it "
+        "competes with (events impose and lift controls later)"
+    )
+    control_severity: float = Field(
+        0.5, ge=0, le=1, description="share of the holder's exports to a target withheld"
+    )
+    shortfall_cost_multiple: float = Field(
+        3.0, ge=0, le=100, description="cost of a shortfall, as a multiple of its market value"
+    )
+    diversification_per_year: float = Field(
+        0.1, ge=0, le=1, description="share of dependence on the holder a target sheds per year"
     )
 
 
@@ -276,6 +292,9 @@ class Scenario(Strict):
             for name in names:
                 need(name, where)
         laws = {law.name for law in self.laws}
+        for law in getattr(self.regime.params, "lifts", None) or ():
+            if law not in laws:
+                raise ValueError(f"regime.lifts: unknown law {law!r}")
         for k, event in enumerate(self.events):
             law = getattr(event.params, "law", None)
             if law is not None and law not in laws:
@@ -295,10 +314,22 @@ def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
         if value:
             refs.append((f"regime.{field}", list(value)))
     for k, event in enumerate(s.events):
-        nation = getattr(event.params, "nation", None)
-        if nation is not None:
-            refs.append((f"events.{k}.nation", [nation]))
+        for field in ("nation", "a", "b"):
+            value = getattr(event.params, field, None)
+            if value is not None:
+                refs.append((f"events.{k}.{field}", [value]))
+        targets = getattr(event.params, "targets", None)
+        if targets:
+            refs.append((f"events.{k}.targets", list(targets)))
+    for nation in s.nations:
+        leader = getattr(nation.strategy.params, "leader", None)
+        if leader is not None:
+            refs.append((f"nations.{_quote(nation.name)}.strategy.leader", [leader]))
     return refs
+
+
+def _quote(part: str) -> str:
+    return f'"{part}"' if any(c in part for c in ' ."') else part
 
 
 TrustSpec.model_rebuild()

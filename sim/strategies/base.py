@@ -5,10 +5,15 @@ A strategy belongs to one nation (``me``). Each step it returns one action towar
 ``False`` is ``D`` (compete: exclusive claims, racing for the best site). The entry toward itself
 is ignored. A strategy reads only the :class:`Observation`, which is the same snapshot for every
 nation, so decisions are simultaneous whatever order the nations are asked in.
+
+Randomness: a stochastic rule draws from its own generator (``self.rng``), and draws exactly one
+vector ``self.rng.random(n)`` per decision (entry j for the action toward j), so that a test can
+replay its draws and check the rule against its definition.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, TypedDict
 
@@ -22,7 +27,20 @@ class Classifier(TypedDict):
 
     memory_depth: float  # steps of history used; float("inf") for the whole history
     stochastic: bool  # draws random numbers itself (trembles, applied by the model, do not count)
-    observes: frozenset[str]  # subset of {"actions", "payoffs", "trust", "blocs", "counterfactual"}
+    observes: frozenset[str]  # subset of {"actions", "utility", "trust", "blocs", "counterfactual"}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Who is playing: fixed facts a rule may use (names, blocs, initial budgets)."""
+
+    names: tuple[str, ...]
+    blocs: np.ndarray  # str [N]
+    budgets_usd_bn: np.ndarray  # [N] at the start
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
 
 
 @dataclass(frozen=True)
@@ -32,6 +50,9 @@ class Observation:
     ``last_actions[i, j]`` is True when nation i played ``C`` toward j at the previous step, after
     the regime and trembles (what actually happened); None before the first step.
     ``last_utility`` is each nation's utility at the previous step (USD bn), None before the first.
+    ``counterfactual(i, row)`` is nation i's utility this step if it plays ``row`` while the others
+    repeat their last actions (cooperate, before the first step); the model evaluates the step's
+    economics with expected incident losses. None where no model is behind the observation.
     """
 
     step: int
@@ -39,6 +60,7 @@ class Observation:
     last_utility: np.ndarray | None
     trust: np.ndarray
     blocs: np.ndarray
+    counterfactual: Callable[[int, np.ndarray], float] | None = None
 
 
 class Strategy:
@@ -51,9 +73,10 @@ class Strategy:
     class Params(Params):
         pass
 
-    def __init__(self, me: int, n_nations: int, params: Params, rng: np.random.Generator) -> None:
+    def __init__(self, me: int, roster: Roster, params: Params, rng: np.random.Generator) -> None:
         self.me = me
-        self.n = n_nations
+        self.n = roster.n
+        self.roster = roster
         self.params = params
         self.rng = rng  # this nation's own stream: decisions never depend on the order of asking
 
@@ -69,6 +92,14 @@ class Strategy:
 
     def compete_with_all(self) -> np.ndarray:
         return np.zeros(self.n, dtype=bool)
+
+    def received(self, obs: Observation) -> np.ndarray | None:
+        """What each nation played toward me at the last step (None before the first)."""
+        return None if obs.last_actions is None else obs.last_actions[:, self.me]
+
+    def played(self, obs: Observation) -> np.ndarray | None:
+        """What I played toward each nation at the last step (None before the first)."""
+        return None if obs.last_actions is None else obs.last_actions[self.me, :]
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy")

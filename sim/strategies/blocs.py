@@ -1,0 +1,48 @@
+"""Rules defined by bloc membership."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from sim.registry import Params
+from sim.strategies.base import STRATEGIES, Observation, Roster, Strategy
+
+
+class _FollowerParams(Params):
+    leader: str | None = Field(
+        None, description="nation to follow; default: the bloc member with the largest budget"
+    )
+
+
+@STRATEGIES.register
+class BlocFollower(Strategy):
+    """Copies the bloc leader's posture: toward each nation it plays what its leader played
+    toward that nation at the last step; toward the leader itself, what the leader played toward
+    it (reciprocity inside the bloc). ``C`` toward all at the first step. A leader following
+    itself plays tit for tat.
+
+    Names: bandwagoning (Walt 1987, *The Origins of Alliances*; Schweller 1994, International
+    Security 19(1)): junior partners align their posture with the bloc's leading power.
+    """
+
+    name = "bloc_follower"
+    classifier = {"memory_depth": 1, "stochastic": False, "observes": frozenset({"actions", "blocs"})}
+    Params = _FollowerParams
+
+    def __init__(self, me: int, roster: Roster, params: Params, rng: np.random.Generator) -> None:
+        super().__init__(me, roster, params, rng)
+        if params.leader is not None:
+            self.leader = roster.names.index(params.leader)
+        else:
+            same = np.flatnonzero(roster.blocs == roster.blocs[me])
+            self.leader = int(same[np.argmax(roster.budgets_usd_bn[same])])
+
+    def decide(self, obs: Observation) -> np.ndarray:
+        if obs.last_actions is None:
+            return self.cooperate_with_all()
+        if self.leader == self.me:
+            return self.received(obs).copy()
+        row = obs.last_actions[self.leader, :].copy()
+        row[self.leader] = obs.last_actions[self.leader, self.me]
+        return row

@@ -84,11 +84,21 @@ def plot_run(result: RunResult, path: Path) -> Path:
         ax.legend(fontsize=8)
 
         ax = axes[1, 2]
-        ax.plot(m["year"], 100 * m["leverage_index"], color="#E69F00", lw=1.4)
+        leverage = 100 * m["leverage_index"]
+        ax.plot(m["year"], leverage, color="#E69F00", lw=1.4)
         ax.set(title="Rare-earth leverage (holder's share of refining)", xlabel="year",
                ylabel="% of refined world supply")
+        _at_least(ax, leverage, span=5.0)  # hundredths of a point should not look like a collapse
 
         fig.suptitle(f"Scenario {result.scenario.name}, seed {result.seed}", fontsize=11)
         fig.savefig(path)
         plt.close(fig)
     return path
+
+
+def _at_least(ax, values, span: float) -> None:
+    """Give the y axis at least ``span`` units around the data, so tiny changes look tiny."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < span:
+        mid = 0.5 * (lo + hi)
+        ax.set_ylim(mid - span / 2, mid + span / 2)

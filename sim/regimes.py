@@ -8,7 +8,7 @@ benefit sharing with its entry cost. Whether cooperation pays must emerge from p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -88,6 +88,12 @@ def _pairs(mask: np.ndarray) -> np.ndarray:
     return both
 
 
+def _club_rules(polity: Polity, club: np.ndarray, hazard_reduction: float) -> RegimeRules:
+    """Claims recognised, and ``hazard_reduction`` of incident hazard removed, inside ``club``."""
+    return replace(_no_rules(polity), recognises_claims=club,
+                   hazard_reduction=np.where(club, hazard_reduction, 0.0))
+
+
 def _no_rules(polity: Polity) -> RegimeRules:
     n = polity.n
     return RegimeRules(
@@ -142,16 +148,7 @@ class ArtemisAccords(Regime):
         return np.isin(np.array(names), self.params.members)
 
     def rules(self, polity: Polity) -> RegimeRules:
-        club = _pairs(polity.members)
-        base = _no_rules(polity)
-        return RegimeRules(
-            may_cooperate=base.may_cooperate,
-            recognises_claims=club,
-            hazard_reduction=np.where(club, self.params.deconfliction, 0.0),
-            benefit_share=0.0,
-            sharing_members=base.sharing_members,
-            entry_cost_usd_bn_per_yr=base.entry_cost_usd_bn_per_yr,
-        )
+        return _club_rules(polity, _pairs(polity.members), self.params.deconfliction)
 
 
 class _BlocsParams(Params):
@@ -182,15 +179,7 @@ class RivalBlocs(Regime):
     def rules(self, polity: Polity) -> RegimeRules:
         same = polity.blocs[:, None] == polity.blocs[None, :]
         club = _pairs(polity.members & np.isin(polity.blocs, self.params.blocs)) & same
-        base = _no_rules(polity)
-        return RegimeRules(
-            may_cooperate=base.may_cooperate,
-            recognises_claims=club,
-            hazard_reduction=np.where(club, self.params.deconfliction, 0.0),
-            benefit_share=0.0,
-            sharing_members=base.sharing_members,
-            entry_cost_usd_bn_per_yr=base.entry_cost_usd_bn_per_yr,
-        )
+        return _club_rules(polity, club, self.params.deconfliction)
 
 
 class _MultilateralParams(Params):
@@ -227,14 +216,12 @@ class Multilateral(Regime):
         return np.isin(np.array(names), self.params.members)
 
     def rules(self, polity: Polity) -> RegimeRules:
-        club = _pairs(polity.members)
-        return RegimeRules(
-            may_cooperate=~polity.barred,
-            recognises_claims=club,
-            hazard_reduction=np.where(club, self.params.dispute_resolution, 0.0),
-            benefit_share=self.params.benefit_share,
+        p = self.params
+        return replace(
+            _club_rules(polity, _pairs(polity.members), p.dispute_resolution),
+            benefit_share=p.benefit_share,
             sharing_members=polity.members.copy(),
-            entry_cost_usd_bn_per_yr=np.where(polity.members, self.params.entry_cost_usd_bn_per_yr, 0.0),
+            entry_cost_usd_bn_per_yr=np.where(polity.members, p.entry_cost_usd_bn_per_yr, 0.0),
         )
 
 
@@ -264,17 +251,7 @@ class UsChinaCooperation(ArtemisAccords):
         return frozenset(self.params.lifts)
 
     def rules(self, polity: Polity) -> RegimeRules:
-        accords = super().rules(polity)
+        club = _pairs(polity.members)
         a, b = (polity.index(name) for name in self.params.parties)
-        recognises = accords.recognises_claims.copy()
-        recognises[a, b] = recognises[b, a] = True
-        hazard = accords.hazard_reduction.copy()
-        hazard[a, b] = hazard[b, a] = self.params.deconfliction
-        return RegimeRules(
-            may_cooperate=accords.may_cooperate,
-            recognises_claims=recognises,
-            hazard_reduction=hazard,
-            benefit_share=0.0,
-            sharing_members=accords.sharing_members,
-            entry_cost_usd_bn_per_yr=accords.entry_cost_usd_bn_per_yr,
-        )
+        club[a, b] = club[b, a] = True  # the agreement: the two parties treat each other as signatories
+        return _club_rules(polity, club, self.params.deconfliction)

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, quote_key
 
 NAMED_LISTS = ("nations", "sites", "laws")  # lists of tables merged by their `name`
 NAMED_SPECS = ("strategy", "regime")  # `name` picks a kind from a registry
@@ -248,16 +248,12 @@ def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
             item = node[part]
             name = item.get("name") if isinstance(item, dict) else None
             keyed = parts and parts[-1] in NAMED_LISTS and isinstance(name, str)
-            parts.append(_quote(name) if keyed else str(part))
+            parts.append(quote_key(name) if keyed else str(part))
             node = item
         else:
-            parts.append(_quote(str(part)))
+            parts.append(quote_key(str(part)))
             node = node.get(part) if isinstance(node, dict) else None
     return ".".join(parts)
-
-
-def _quote(part: str) -> str:
-    return f'"{part}"' if any(c in part for c in ' ."') else part
 
 
 def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

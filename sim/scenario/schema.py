@@ -324,11 +324,12 @@ def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
     for nation in s.nations:
         leader = getattr(nation.strategy.params, "leader", None)
         if leader is not None:
-            refs.append((f"nations.{_quote(nation.name)}.strategy.leader", [leader]))
+            refs.append((f"nations.{quote_key(nation.name)}.strategy.leader", [leader]))
     return refs
 
 
-def _quote(part: str) -> str:
+def quote_key(part: str) -> str:
+    """A key as written in a dotted ``--set`` path: quoted if it holds a space, dot or quote."""
     return f'"{part}"' if any(c in part for c in ' ."') else part
 
 

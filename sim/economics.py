@@ -159,8 +159,9 @@ class Outcome:
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (an empty site has no crowding, rivals or partners)."""
-    num, den = np.broadcast_arrays(np.asarray(num, float), np.asarray(den, float))
-    return np.divide(num, den, out=np.zeros(num.shape), where=den > 0)
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.zeros(np.broadcast_shapes(num.shape, den.shape))
+    return np.divide(num, den, out=out, where=den > 0)
 
 
 def pair_masks(actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -222,15 +223,18 @@ def resolve_step(
     rules: RegimeRules,
     econ: EconParams,
     rng: np.random.Generator | None,
+    allocation: np.ndarray | None = None,
 ) -> Outcome:
     """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc.
 
     With ``rng=None`` no incident is drawn: each pair's expected loss is charged instead (what a
-    nation weighing a counterfactual expects).
+    nation weighing a counterfactual expects). ``allocation`` may pass in ``locate``'s result for
+    this state, which does not depend on the actions (counterfactuals reuse it).
     """
     dt = world.dt
     coop, compete, mutual, hostile = pair_masks(actions)
-    allocation = locate(world, state, econ)  # 3. Locate
+    if allocation is None:
+        allocation = locate(world, state, econ)  # 3. Locate
     x = extract(world, state, allocation, coop, compete, mutual, hostile, rules, econ)  # 4.
 
     # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.

@@ -23,7 +23,8 @@ import mesa
 import numpy as np
 
 from sim.agents import Nation, Site
-from sim.economics import EconParams, Outcome, State, World, grow, learn_trust, resolve_step
+from sim.economics import (EconParams, Outcome, State, World, grow, learn_trust, locate,
+                           resolve_step)
 from sim.events import EVENTS, Event
 from sim.metrics import Recorder, Snapshot
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
@@ -82,6 +83,7 @@ class LunarModel(mesa.Model):
         np.fill_diagonal(self.same_bloc, False)
 
         self.last_actions: np.ndarray | None = None
+        self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
         self.last_outcome: Outcome | None = None
         self.recorder = Recorder()
         self.datacollector = self.recorder.collector  # the name mesa.batch_run looks for
@@ -125,11 +127,15 @@ class LunarModel(mesa.Model):
         actions[i] = row
         actions &= self.rules.may_cooperate
         np.fill_diagonal(actions, True)
-        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None)
+        if self._planned is None:  # where plants go does not depend on the actions
+            self._planned = locate(self.world, self.state, self.econ)
+        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
+                               allocation=self._planned)
         return float(outcome.utility[i])
 
     def decide(self) -> np.ndarray:
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
+        self._planned = None
         obs = self.observation()
         self.nations.shuffle_do("decide", obs)
         intended = np.vstack([nation.intended for nation in self.nation_list])

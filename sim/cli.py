@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -90,6 +91,59 @@ def _print_summary(result: Any) -> None:
         f"best-site depletion {o['best_site_depletion']:.2%} · "
         f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}"
     )
+
+
+@app.command()
+@user_errors
+def batch(
+    experiment: Annotated[str, typer.Argument(help="experiment file, or a name in scenarios/experiments")],
+    replicates: Annotated[int | None, typer.Option(min=1, help="override the file's replicates")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
+    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted batch")] = False,
+    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    out: Annotated[Path | None, typer.Option(help="results folder (default results/NAME)")] = None,
+    series: Annotated[str, typer.Option(help="per-step series to keep: all, model or none")] = "all",
+) -> None:
+    """Run an experiment's runs (scenarios x design points x seeded replicates) into a
+    resumable results folder."""
+    from sim.experiment import run_experiment
+
+    if backend not in ("serial", "processes", "dask"):
+        raise UserError(f"--backend: unknown backend {backend!r} (known: serial, processes, dask)")
+    if series not in ("all", "model", "none"):
+        raise UserError(f"--series: expected all, model or none (got {series!r})")
+    outcome = _with_progress("runs", lambda progress: run_experiment(
+        experiment, replicates=replicates, workers=workers, backend=backend, scheduler=scheduler,
+        resume=resume, force=force, out=out, series=series, progress=progress))
+    out_console.print(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) "
+                      f"in [bold]{outcome.folder}[/]", highlight=False)
+    if outcome.failed:
+        err_console.print(f"[bold red]error:[/] {outcome.failed} runs failed; their tracebacks are "
+                          f"in {outcome.folder}/failures", highlight=False)
+        raise typer.Exit(1)
+
+
+def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """Run ``work(progress)`` under a progress bar (done, rate, time left); Ctrl-C stops it
+    cleanly, keeping what is finished."""
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn(f"{{task.fields[rate]}} {unit}/s"), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(unit, total=None, rate="-")
+        start = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+        try:
+            return work(progress)
+        except KeyboardInterrupt:
+            bar.stop()
+            err_console.print("interrupted: finished runs are kept; --resume completes the rest")
+            raise typer.Exit(130) from None
 
 
 @scenarios_app.command("list")

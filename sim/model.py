@@ -174,6 +174,18 @@ class LunarModel(mesa.Model):
                 progress(self.steps, self.horizon)
         return self
 
+    def release(self) -> None:
+        """Let this model be garbage-collected once its results are read.
+
+        Mesa 3.3 keeps every model in a class-level counter of agent ids (``Agent._ids``), so a
+        process running thousands of models grows without bound (mesa issue #3179, fixed in 3.4
+        by PR #3180). Removing the agents and that entry frees the model on any Mesa 3.x.
+        """
+        self.remove_all_agents()
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     # --- rules and events --------------------------------------------------------------------
 
     def nation_index(self, name: str) -> int:

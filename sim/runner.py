@@ -48,6 +48,7 @@ def run_scenario(
 ) -> RunResult:
     model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
     model_series, nation_series = series_frames(model)
+    model.release()  # batches run thousands of models in one process
     return RunResult(scenario, seed, model.horizon, model_series, nation_series, model.event_log)
 
 

@@ -153,3 +153,28 @@ def test_works_with_mesa_batch_run(pd_raw):
     step = int(rows[1]["Step"])
     assert rows[1]["welfare_total"] == direct.recorder.model_column("welfare_total")[step]
     assert rows[1]["welfare_total"] > 0
+
+
+def test_a_finished_run_leaves_nothing_behind(pd_raw):
+    import gc
+    import weakref
+
+    from sim.runner import run_scenario
+
+    spec = scenario_from(pd_raw)
+    before = LunarModel(spec, rng=0)
+    ref = weakref.ref(before)
+    before.release()
+    del before
+    gc.collect()
+    assert ref() is None  # thousands of runs in one process must not pile up
+
+
+    def models() -> int:
+        gc.collect()
+        return sum(isinstance(o, LunarModel) for o in gc.get_objects())
+
+    alive = models()
+    for seed in range(5):
+        run_scenario(spec, seed=seed, steps=2)
+    assert models() == alive

@@ -154,69 +154,78 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def apply_override(raw: dict[str, Any], assignment: str) -> None:
-    """Apply one ``key.path=value`` to the raw table, in place."""
+def apply_override(raw: dict[str, Any], assignment: str) -> str:
+    """Apply one ``key.path=value`` to the raw table, in place; return the key."""
     if "=" not in assignment:
         raise UserError(f"--set {assignment}: expected key.path=value")
     key, _, text = assignment.partition("=")
+    set_path(raw, key.strip(), parse_value(text.strip()), f"--set {assignment}")
+    return key.strip()
+
+
+def set_path(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
+    """Set the field at dotted ``key`` (list entries by name or index) to ``value``, in place.
+    Errors name ``origin`` (where the assignment came from)."""
     try:
-        parts = split_path(key.strip())
+        parts = split_path(key)
     except ValueError as err:
-        raise UserError(f"--set {assignment}: {err}") from None
+        raise UserError(f"{origin}: {err}") from None
     node: Any = raw
     for depth, part in enumerate(parts[:-1]):
-        node = _child(node, part, parts[: depth + 1], assignment)
+        node = _child(node, part, parts[: depth + 1], origin)
     last = parts[-1]
     if isinstance(node, list):
-        node[_list_index(node, last, parts, assignment)] = parse_value(text.strip())
+        node[_list_index(node, last, parts, origin)] = copy.deepcopy(value)
+    elif isinstance(node, dict):
+        node[last] = copy.deepcopy(value)
     else:
-        node[last] = parse_value(text.strip())
+        raise UserError(f"{origin}: {'.'.join(parts[:-1])} is not a table")
 
 
-def _child(node: Any, part: str, so_far: list[str], assignment: str) -> Any:
+def _child(node: Any, part: str, so_far: list[str], origin: str) -> Any:
     if isinstance(node, list):
-        return node[_list_index(node, part, so_far, assignment)]
+        return node[_list_index(node, part, so_far, origin)]
     if not isinstance(node, dict):
-        raise UserError(f"--set {assignment}: {'.'.join(so_far[:-1])} is not a table")
-    if isinstance(node.get(part), str) and part in ("strategy", "regime"):
+        raise UserError(f"{origin}: {'.'.join(so_far[:-1])} is not a table")
+    if isinstance(node.get(part), str) and part in NAMED_SPECS:
         node[part] = {"name": node[part]}  # `strategy = "x"` is shorthand for `{ name = "x" }`
     return node.setdefault(part, {})
 
 
-def _list_index(items: list[Any], part: str, so_far: list[str], assignment: str) -> int:
+def _list_index(items: list[Any], part: str, so_far: list[str], origin: str) -> int:
     if part.isdigit() and int(part) < len(items):
         return int(part)
     for k, item in enumerate(items):
         if isinstance(item, dict) and item.get("name") == part:
             return k
     where = ".".join(so_far[:-1]) or "the scenario"
-    raise UserError(f"--set {assignment}: {where} has no entry named {part!r}")
+    raise UserError(f"{origin}: {where} has no entry named {part!r}")
 
 
 # --- validation ------------------------------------------------------------------------------
 
 
-def validate(raw: dict[str, Any], source: str | Path, overrides: tuple[str, ...] = ()) -> Scenario:
+def validate(raw: dict[str, Any], source: str | Path,
+             origins: dict[str, str] | None = None) -> Scenario:
     """Validate a merged raw table; any error becomes one line naming the field and where it came
-    from: ``source``, or the ``--set`` override that wrote that field."""
+    from: ``source``, or the origin (e.g. ``--set k=v``) of the key that wrote that field."""
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:
         where, msg = describe(err, raw)
-        origin = _override_for(where, overrides)
-        origin = f"--set {origin}" if origin else str(source)
+        origin = _origin_of(where, origins or {}) or str(source)
         raise UserError(f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}") from None
 
 
-def _override_for(where: str, overrides: tuple[str, ...]) -> str | None:
-    """The last override that wrote the field at ``where`` (or a table holding it), if any."""
+def _origin_of(where: str, origins: dict[str, str]) -> str | None:
+    """The origin of the last key that wrote the field at ``where`` (or a table holding it)."""
     if not where:
         return None
     at = split_path(where)
-    for assignment in reversed(overrides):
-        key = split_path(assignment.partition("=")[0].strip())
-        if at[: len(key)] == key or key[: len(at)] == at:
-            return assignment
+    for key, origin in reversed(origins.items()):
+        wrote = split_path(key)
+        if at[: len(wrote)] == wrote or wrote[: len(at)] == at:
+            return origin
     return None
 
 
@@ -260,9 +269,8 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) 
     """Find, read, merge, override and validate a scenario. Raises :class:`UserError`."""
     path = find_scenario(ref)
     raw = resolve_raw(path)
-    for assignment in overrides:
-        apply_override(raw, assignment)
-    return validate(raw, path, tuple(overrides))
+    origins = {apply_override(raw, assignment): f"--set {assignment}" for assignment in overrides}
+    return validate(raw, path, origins)
 
 
 def content_hash(scenario: Scenario) -> str:

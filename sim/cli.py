@@ -41,6 +41,12 @@ def user_errors(fn: F) -> F:
         except UserError as err:
             err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except OSError as err:  # the machine's, not the user's: a full disk, a read-only folder
+            where = f"{err.filename}: " if err.filename else ""
+            err_console.print(f"[bold red]error:[/] {where}{err.strerror or err}; nothing "
+                              "half-written was kept (a batch resumes with --resume)",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -123,6 +129,82 @@ def batch(
         err_console.print(f"[bold red]error:[/] {outcome.failed} runs failed; their tracebacks are "
                           f"in {outcome.folder}/failures", highlight=False)
         raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def compare(
+    target: Annotated[str | None, typer.Argument(
+        help="experiment (file or name) to run and analyse, or a results folder to analyse; "
+             "default: the coop_vs_compete experiment")] = None,
+    reference: Annotated[str | None, typer.Option(help="scenario to compare against")] = None,
+    replicates: Annotated[int | None, typer.Option(min=1, help="override the file's replicates")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
+    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    force: Annotated[bool, typer.Option(help="discard earlier results and run afresh")] = False,
+    out: Annotated[Path | None, typer.Option(help="results folder (default results/NAME)")] = None,
+    resamples: Annotated[int, typer.Option(min=100, help="bootstrap resamples")] = 4999,
+) -> None:
+    """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
+    earlier runs), then write paired statistics, figures and a report into its folder."""
+    from sim.analysis import analyse
+    from sim.analysis.report import key_table
+    from sim.experiment import ResultStore, load_experiment, run_experiment
+
+    folder = Path(target) if target and (Path(target) / "manifest.json").is_file() else None
+    failed = 0
+    if folder is None:
+        if backend not in ("serial", "processes", "dask"):
+            raise UserError(f"--backend: unknown backend {backend!r} (known: serial, processes, dask)")
+        experiment = load_experiment(target or "coop_vs_compete", replicates)
+        folder = out or Path("results") / experiment.spec.name
+        resume = ResultStore(folder).exists() and not force
+        outcome = _with_progress("runs", lambda progress: run_experiment(
+            experiment, workers=workers, backend=backend, resume=resume, force=force,
+            out=folder, progress=progress))
+        failed = outcome.failed
+    with err_console.status("statistics, figures and report"):
+        analysis = analyse(folder, reference, resamples)
+    table = Table(title=f"{analysis.results.name}: each scenario against "
+                        f"{analysis.results.label(analysis.reference)}, paired by seed")
+    shown = key_table(analysis.comparison, analysis.results)
+    for col in shown.columns:
+        table.add_column(col, justify="left" if col in ("outcome", "scenario") else "right")
+    for k, row in enumerate(shown.itertuples(index=False)):
+        if row[0] and k:
+            table.add_section()
+        table.add_row(*map(str, row))
+    out_console.print(table)
+    out_console.print(f"report: [bold]{analysis.report_html}[/] (and report.md); tables: "
+                      f"comparison.csv, levels.csv; figures: {folder / 'figures'}", highlight=False)
+    if failed:
+        err_console.print(f"[bold red]error:[/] {failed} runs failed and are left out; their "
+                          f"tracebacks are in {folder}/failures", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def plot(
+    results: Annotated[Path, typer.Argument(help="a results folder")],
+    kind: Annotated[str, typer.Option(help="timeseries, differences, nations, cooperation, "
+                                           "leverage or heatmap")] = "timeseries",
+    reference: Annotated[str | None, typer.Option(help="for differences")] = None,
+    outcome: Annotated[str, typer.Option(help="for heatmap: a column of the run table")] = "welfare_total_usd_bn",
+    out: Annotated[Path | None, typer.Option(help="PNG file (default RESULTS/figures/KIND.png)")] = None,
+) -> None:
+    """Draw one figure from a results folder."""
+    from sim.analysis import Results
+    from sim.analysis.figures import FIGURES, save
+
+    if kind not in FIGURES:
+        raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
+    data = Results(results)
+    options = {"differences": {"reference": reference}, "heatmap": {"outcome": outcome}}.get(kind, {})
+    if kind == "cooperation" and data.pairs.empty:
+        raise UserError(f"{results}: no pair table (made by an older lunarsim); run the batch again")
+    path = save(FIGURES[kind](data, **options), out or results / "figures" / f"{kind}.png")
+    out_console.print(f"wrote {path}")
 
 
 def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:

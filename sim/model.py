@@ -84,6 +84,7 @@ class LunarModel(mesa.Model):
 
         self.last_actions: np.ndarray | None = None
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
+        self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
         self.recorder = Recorder()
         self.datacollector = self.recorder.collector  # the name mesa.batch_run looks for
@@ -164,6 +165,7 @@ class LunarModel(mesa.Model):
         s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
         self.last_actions, self.last_outcome = actions, outcome
+        self.cooperation_sum += actions
         self.nations.do("learn", self.observation())
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> LunarModel:
@@ -173,6 +175,12 @@ class LunarModel(mesa.Model):
             if progress is not None:
                 progress(self.steps, self.horizon)
         return self
+
+    def pair_cooperation(self) -> np.ndarray:
+        """Share of steps in which i played C toward j [N, N] (NaN on the diagonal)."""
+        share = self.cooperation_sum / max(self.steps, 1)
+        np.fill_diagonal(share, np.nan)
+        return share
 
     def release(self) -> None:
         """Let this model be garbage-collected once its results are read.

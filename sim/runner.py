@@ -29,6 +29,7 @@ class RunResult:
     steps: int
     model_series: pd.DataFrame  # one row per step (0 = the initial state)
     nation_series: pd.DataFrame  # one row per step and nation
+    pairs: pd.DataFrame  # one row per ordered pair: share of steps i played C toward j
     events: list[tuple[int, float, str]] = field(default_factory=list)
 
     @property
@@ -48,8 +49,17 @@ def run_scenario(
 ) -> RunResult:
     model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
     model_series, nation_series = series_frames(model)
+    pairs = pair_frame(model.names, model.pair_cooperation())
     model.release()  # batches run thousands of models in one process
-    return RunResult(scenario, seed, model.horizon, model_series, nation_series, model.event_log)
+    return RunResult(scenario, seed, model.horizon, model_series, nation_series, pairs,
+                     model.event_log)
+
+
+def pair_frame(names: tuple[str, ...], share: np.ndarray) -> pd.DataFrame:
+    """Who cooperated with whom: one row per ordered pair of distinct nations."""
+    i, j = np.nonzero(~np.eye(len(names), dtype=bool))
+    return pd.DataFrame({"nation": np.array(names)[i], "toward": np.array(names)[j],
+                         "cooperation": share[i, j]})
 
 
 def series_frames(model: LunarModel) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -123,6 +133,7 @@ def write_run(result: RunResult, out: Path, *, source: Path | None = None,
         atomic_write_parquet(stage / "series_nations.parquet", result.nation_series)
         atomic_write_parquet(stage / "summary_nations.parquet", result.nation_summary)
         result.nation_summary.to_csv(stage / "summary_nations.csv", index=False)
+        atomic_write_parquet(stage / "pairs.parquet", result.pairs)
         if figure:
             from sim.plots import plot_run  # matplotlib is imported only when drawing
 

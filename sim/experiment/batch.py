@@ -132,8 +132,10 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "experiment_file_sha256": sha256_file(experiment.source) if experiment.source else None,
         "experiment_sha256": experiment.content_hash(series=series),
         "scenarios": {name: {"file": str(experiment.scenario_files[name]),
-                             "sha256": content_hash(scenarios[(name, 0)])}
+                             "sha256": content_hash(scenarios[(name, 0)]),
+                             "description": scenarios[(name, 0)].description}
                       for name in spec.scenarios},
+        "scenario_order": list(spec.scenarios),
         "reference": spec.reference,
         "master_seed": spec.master_seed,
         "replicates": spec.replicates,

@@ -5,6 +5,7 @@ results/<experiment>/
   manifest.json          what was run and how to reproduce it (written at start and end)
   runs/                  one row per run: identity, design values, summary metrics
   nations/               one row per run and nation: summary
+  pairs/                 one row per run and ordered pair: share of steps i played C toward j
   series_model/          one row per run and step
   series_nations/        one row per run, step and nation
   failures/              one row per failed run, with its traceback
@@ -31,10 +32,11 @@ from sim.errors import UserError
 from sim.experiment.worker import ChunkResult
 from sim.io import atomic_write_json, atomic_write_parquet
 
-TABLES = ("runs", "nations", "series_model", "series_nations", "failures")
+TABLES = ("runs", "nations", "pairs", "series_model", "series_nations", "failures")
 SORT_KEYS = {
     "runs": ["run"],
     "nations": ["run", "nation"],
+    "pairs": ["run", "nation", "toward"],
     "series_model": ["run", "step"],
     "series_nations": ["run", "step", "nation"],
     "failures": ["run"],

@@ -35,6 +35,7 @@ class ChunkResult:
     first: int
     runs: list[dict[str, Any]] = field(default_factory=list)
     nations: list[pd.DataFrame] = field(default_factory=list)
+    pairs: list[pd.DataFrame] = field(default_factory=list)
     series_model: list[pd.DataFrame] = field(default_factory=list)
     series_nations: list[pd.DataFrame] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -56,7 +57,7 @@ class ChunkResult:
         out = {}
         if self.runs:
             out["runs"] = pd.DataFrame(self.runs)
-        for name in ("nations", "series_model", "series_nations"):
+        for name in ("nations", "pairs", "series_model", "series_nations"):
             frames = getattr(self, name)
             if frames:
                 out[name] = pd.concat(frames, ignore_index=True)
@@ -85,6 +86,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         result.runs.append(ident | {"steps": run.steps} | run.overall)
         keys = {"run": task.run}
         result.nations.append(_with(run.nation_summary.astype({"nation": str}), keys))
+        result.pairs.append(_with(run.pairs, keys))
         if chunk.series in ("model", "all"):
             result.series_model.append(_with(run.model_series, keys))
         if chunk.series == "all":

@@ -1,0 +1,240 @@
+"""The comparison's figures. Each function takes :class:`Results` and returns a matplotlib
+``Figure``; :data:`FIGURES` names them for ``lunarsim plot --kind``. Scenarios keep their
+colour and their name in words everywhere; axes carry units."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from sim.analysis.outcomes import OUTCOMES  # noqa: E402
+from sim.analysis.results import Results  # noqa: E402
+from sim.analysis.stats import paired  # noqa: E402
+from sim.errors import UserError  # noqa: E402
+from sim.io import atomic_write_bytes  # noqa: E402
+from sim.plots import STYLE  # noqa: E402
+
+# (column of series_model, title, unit, scale, transform) for the time-series panels
+SERIES = [
+    ("welfare_total", "Cumulative welfare, all nations", "USD bn", 1.0, None),
+    ("cooperation_rate", "Cooperation", "share of actions that are C", 1.0, None),
+    ("incidents", "Incidents so far", "count", 1.0, "cumsum"),
+    ("propellant_step", "Propellant made", "t per year", None, None),
+    ("best_site_depletion", "Best ice sites used", "% of initial reserve", 100.0, None),
+    ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
+]
+
+
+def _bands(results: Results, column: str, scale: float | None, transform: str | None) -> pd.DataFrame:
+    """Median and quartiles over runs, per scenario and year."""
+    s = results.series_model[["run", "step", "year", column]].copy()
+    s = s[s["step"] > 0]
+    if transform == "cumsum":
+        s[column] = s.groupby("run")[column].cumsum()
+    if scale is None:  # a per-step flow, shown per year
+        s[column] *= _steps_per_year(s)
+    else:
+        s[column] *= scale
+    s["scenario"] = s["run"].map(results.runs.set_index("run")["scenario"])
+    q = s.groupby(["scenario", "year"])[column].quantile([0.25, 0.5, 0.75]).unstack()
+    return q.reset_index()
+
+
+def _steps_per_year(s: pd.DataFrame) -> float:
+    years = np.sort(s["year"].unique())
+    return 1.0 / (years[1] - years[0]) if years.size > 1 else 1.0
+
+
+def _band_panel(ax, results: Results, column: str, title: str, unit: str, scale, transform) -> None:
+    q = _bands(results, column, scale, transform)
+    for scenario in results.scenarios:
+        rows = q[q["scenario"] == scenario]
+        colour = results.colour(scenario)
+        ax.fill_between(rows["year"], rows[0.25], rows[0.75], color=colour, alpha=0.18, lw=0)
+        ax.plot(rows["year"], rows[0.5], color=colour, lw=1.6, label=results.label(scenario))
+    ax.set(title=title, xlabel="year", ylabel=unit)
+
+
+def timeseries(results: Results) -> Figure:
+    """Key outcomes over time: median over seeds (line) and interquartile range (band)."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
+        for ax, spec in zip(axes.flat, SERIES, strict=True):
+            _band_panel(ax, results, *spec)
+        _legend_below(fig, axes.flat[0])
+        fig.suptitle(f"{results.name}: median and interquartile range over "
+                     f"{results.runs['replicate'].nunique()} seeds", fontsize=11)
+    return fig
+
+
+def leverage(results: Results) -> Figure:
+    """China's rare-earth leverage and the world rare-earth price over time."""
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
+        _band_panel(axes[0], results, "leverage_index", "China's rare-earth leverage",
+                    "% of refined world supply", 100.0, None)
+        _band_panel(axes[1], results, "ree_price", "Rare-earth oxide price", "USD per kg", 1.0, None)
+        _legend_below(fig, axes[0])
+    return fig
+
+
+def differences(results: Results, reference: str | None = None) -> Figure:
+    """Distributions of the paired differences from the reference, seed by seed."""
+    ref = results.reference(reference)
+    others = [s for s in results.scenarios if s != ref]
+    key = [o for o in OUTCOMES if o.key]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), constrained_layout=True)
+        for ax, outcome in zip(axes.flat, key, strict=False):
+            values = outcome.values(results.runs, results.nations)
+            data = [paired(results.runs, values, s, ref)["difference"].to_numpy() for s in others]
+            positions = np.arange(len(others))
+            parts = ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.55,
+                               patch_artist=True, showfliers=False)
+            for patch, s in zip(parts["boxes"], others, strict=True):
+                patch.set(facecolor=results.colour(s), alpha=0.45)
+            jitter = np.random.default_rng(0)  # fixed: the same figure every time
+            for k, d in enumerate(data):
+                ax.scatter(d, k + jitter.uniform(-0.15, 0.15, d.size), s=7,
+                           color=results.colour(others[k]), alpha=0.8, lw=0)
+            ax.axvline(0, color="#444444", lw=0.8)
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+            ax.set_yticks(positions, [results.label(s) for s in others], fontsize=7.5)
+            better = "higher is better" if outcome.higher_is_better else "lower is better"
+            ax.set(title=f"{outcome.label}\n({better})", xlabel=f"difference, {outcome.unit}")
+        for ax in list(axes.flat)[len(key):]:
+            ax.set_visible(False)
+        fig.suptitle(f"Paired differences from {results.label(ref)}, one point per seed",
+                     fontsize=11)
+    return fig
+
+
+def nations(results: Results) -> Figure:
+    """Each nation's cumulative welfare by scenario: mean over seeds and the 5-95 % range, one
+    panel per nation (each on its own scale: the powers' welfare would hide the others')."""
+    table = results.nations.assign(
+        scenario=results.nations["run"].map(results.runs.set_index("run")["scenario"]))
+    order = results.nation_order
+    stats = table.groupby(["nation", "scenario"])["welfare_usd_bn"].agg(
+        mean="mean", low=lambda x: x.quantile(0.05), high=lambda x: x.quantile(0.95))
+    cols = 4
+    rows = int(np.ceil(len(order) / cols))
+    y = np.arange(len(results.scenarios))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(14, 2.1 * rows + 1), squeeze=False,
+                                 constrained_layout=True)
+        for ax, nation in zip(axes.flat, order, strict=False):
+            st = stats.loc[nation].reindex(results.scenarios)
+            for k, scenario in enumerate(results.scenarios):
+                ax.errorbar(st["mean"].iloc[k], y[k], xerr=[[st["mean"].iloc[k] - st["low"].iloc[k]],
+                                                            [st["high"].iloc[k] - st["mean"].iloc[k]]],
+                            fmt="o", ms=4, lw=1.2, color=results.colour(scenario),
+                            label=results.label(scenario))
+            ax.axvline(0, color="#444444", lw=0.6)
+            ax.set_yticks([])
+            ax.set_ylim(-0.7, len(y) - 0.3)
+            ax.invert_yaxis()
+            ax.xaxis.set_major_locator(MaxNLocator(4))
+            ax.set(title=nation, xlabel="USD bn")
+        for ax in list(axes.flat)[len(order):]:
+            ax.set_visible(False)
+        _legend_below(fig, axes.flat[0])
+        fig.suptitle("Cumulative welfare by nation: mean over seeds (dot) and 5-95 % range",
+                     fontsize=11)
+    return fig
+
+
+def cooperation(results: Results) -> Figure:
+    """Who cooperates with whom: share of steps in which the row nation played C toward the
+    column nation, averaged over seeds, one matrix per scenario."""
+    pairs = results.pairs.assign(
+        scenario=results.pairs["run"].map(results.runs.set_index("run")["scenario"]))
+    order = results.nation_order
+    n = len(results.scenarios)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.8 * rows), squeeze=False,
+                                 constrained_layout=True)
+        image = None
+        for ax, scenario in zip(axes.flat, results.scenarios, strict=False):
+            m = (pairs[pairs["scenario"] == scenario]
+                 .groupby(["nation", "toward"])["cooperation"].mean().unstack()
+                 .reindex(index=order, columns=order))
+            image = ax.imshow(m.to_numpy(dtype=float), vmin=0, vmax=1, cmap="cividis")
+            ax.set_xticks(range(len(order)), [_short(o) for o in order], rotation=90, fontsize=7)
+            ax.set_yticks(range(len(order)), [_short(o) for o in order], fontsize=7)
+            ax.set(title=results.label(scenario), xlabel="toward", ylabel="from")
+            ax.grid(False)
+        for ax in list(axes.flat)[n:]:
+            ax.set_visible(False)
+        fig.colorbar(image, ax=axes, shrink=0.7, label="share of steps playing C")
+    return fig
+
+
+def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
+    """An outcome's mean over a two-parameter sweep, one panel per scenario."""
+    swept = [p for p in results.parameters if p in results.runs.columns]
+    if len(swept) < 2:
+        raise UserError(f"{results.folder}: a heatmap needs a sweep of two parameters "
+                        f"(this experiment varies {len(swept)})")
+    if outcome not in results.runs.columns:
+        raise UserError(f"--outcome: {outcome!r} is not a column of the run table")
+    x, y = swept[:2]
+    label = next((o.label for o in OUTCOMES if o.name == outcome), outcome)
+    n = len(results.scenarios)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.2), squeeze=False, constrained_layout=True)
+        grids = {s: results.runs[results.runs["scenario"] == s].pivot_table(index=y, columns=x, values=outcome)
+                 for s in results.scenarios}
+        lo = min(g.min().min() for g in grids.values())
+        hi = max(g.max().max() for g in grids.values())
+        image = None
+        for ax, (scenario, grid) in zip(axes.flat, grids.items(), strict=True):
+            image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis",
+                              vmin=lo, vmax=hi)
+            ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+            ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+            ax.set(title=results.label(scenario), xlabel=x, ylabel=y)
+            ax.grid(False)
+        fig.colorbar(image, ax=axes, shrink=0.85, label=f"{label}, mean over seeds")
+    return fig
+
+
+def _short(name: str) -> str:
+    return {"United States": "US", "United Kingdom": "UK", "United Arab Emirates": "UAE"}.get(name, name)
+
+
+def _legend_below(fig: Figure, ax) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=9)
+
+
+FIGURES: dict[str, Callable[..., Figure]] = {
+    "timeseries": timeseries,
+    "differences": differences,
+    "nations": nations,
+    "cooperation": cooperation,
+    "leverage": leverage,
+    "heatmap": heatmap,
+}
+
+
+def save(fig: Figure, path: Path) -> Path:
+    """Write the figure as PNG, atomically, and close it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path

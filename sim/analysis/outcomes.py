@@ -1,0 +1,48 @@
+"""The outcomes compared across scenarios: where each is read, its unit, and which way is better.
+
+"Better" defines the share of seeds on which a scenario wins against the reference. Welfare,
+propellant and cooperation are better higher; incidents, depletion of the best sites, inequality
+and the rare-earth holder's leverage (seen from the importers' side) are better lower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str  # column of the runs table, or "welfare: NATION" for one nation's welfare
+    label: str
+    unit: str
+    higher_is_better: bool
+    key: bool = True  # shown in the terminal table and the figures
+
+    def values(self, runs: pd.DataFrame, nations: pd.DataFrame) -> pd.Series:
+        """This outcome per run (indexed by run id)."""
+        if self.name.startswith("welfare: "):
+            nation = self.name.removeprefix("welfare: ")
+            rows = nations[nations["nation"] == nation]
+            return rows.set_index("run")["welfare_usd_bn"]
+        return runs.set_index("run")[self.name]
+
+
+OUTCOMES = [
+    Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True),
+    Outcome("propellant_t", "Propellant made", "t", True),
+    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False),
+    Outcome("incidents", "Incidents", "count", False),
+    Outcome("cooperation_rate", "Cooperation rate", "share of actions", True),
+    Outcome("best_site_depletion", "Best-site depletion", "share of reserve", False),
+    Outcome("leverage_index", "China's rare-earth leverage", "share of refining", False),
+    Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False),
+]
+
+
+def outcomes_for(nations: pd.DataFrame) -> list[Outcome]:
+    """The model-level outcomes and one welfare outcome per nation in the results."""
+    names = list(dict.fromkeys(nations["nation"])) if not nations.empty else []
+    return OUTCOMES + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False)
+                       for n in names]

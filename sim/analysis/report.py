@@ -1,0 +1,169 @@
+"""The comparison's report: one self-contained HTML page (figures embedded) and the same in
+Markdown, with the question, the scenarios, the table, the figures, the assumptions with their
+sources, and what is needed to reproduce the numbers."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from sim.analysis.results import Results
+from sim.io import atomic_write_bytes
+
+QUESTION = (
+    "Under which rules do nations end up better off over lunar water ice and rare earths: who "
+    "gains, how often do operations collide, how fast are the best sites used, what happens to "
+    "China's rare-earth leverage, and does cooperation pay? Each scenario is run on the same "
+    "seeds; every difference below is paired seed by seed against the reference."
+)
+CALIBRATION = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
+
+
+def key_table(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
+    """The table readers see first: for each key outcome, the reference's mean, then each
+    scenario's mean and its paired difference from the reference. Shares are shown in %."""
+    rows = []
+    for _, group in comparison[comparison["key"]].groupby("outcome", sort=False):
+        first = group.iloc[0]
+        share = first["unit"].startswith("share")
+        scale, unit, diff_unit = (100.0, "%", " pp") if share else (1.0, first["unit"], "")
+        head = f"{first['label']} ({unit})"
+        rows.append([head, f"{results.label(first['reference'])} (reference)",
+                     _num(first["reference_mean"] * scale), "", "", ""])
+        for _, r in group.iterrows():
+            rows.append(["", results.label(r["scenario"]), _num(r["scenario_mean"] * scale),
+                         f"{_num(r['mean_difference'] * scale, sign=True)}{diff_unit} "
+                         f"[{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}]",
+                         f"{r['share_better']:.0%}",
+                         "—" if pd.isna(r["effect_size_dz"]) else f"{r['effect_size_dz']:+.2f}"])
+    return pd.DataFrame(rows, columns=["outcome", "scenario", "mean", "difference [95% CI]",
+                                       "seeds better", "effect d_z"])
+
+
+def _num(x: float, sign: bool = False) -> str:
+    """Three significant figures, thousands separated; ``sign`` puts + before positives."""
+    if pd.isna(x):
+        return "—"
+    plus = "+" if sign and x > 0 else ""
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if a >= 1000:
+        return f"{plus}{x:,.0f}"
+    return f"{plus}{float(f'{x:.3g}'):g}"
+
+
+def calibration_tables() -> list[tuple[str, pd.DataFrame]]:
+    """The tables of docs/calibration.md, each under its heading."""
+    if not CALIBRATION.is_file():
+        return []
+    out, heading, rows = [], "", []
+    for line in CALIBRATION.read_text().splitlines() + [""]:
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        if line.startswith("|") and not re.match(r"^\|[\s\-|]+\|$", line):
+            rows.append([c.strip() for c in line.strip("|").split("|")])
+        elif rows:
+            out.append((heading, pd.DataFrame(rows[1:], columns=rows[0])))
+            rows = []
+    return out
+
+
+def reproduction(results: Results) -> dict[str, str]:
+    m = results.manifest
+    v = m.get("versions", {})
+    return {
+        "experiment": f"{m.get('experiment')} ({m.get('experiment_file')})",
+        "experiment sha256": str(m.get("experiment_sha256")),
+        "master seed": str(m.get("master_seed")),
+        "replicates": str(m.get("replicates")),
+        "runs": f"{m.get('runs_done')} of {m.get('runs_total')} ({m.get('status')})",
+        "git commit": str(m.get("git_commit")),
+        "versions": ", ".join(f"{k} {val}" for k, val in v.items()),
+        "command": " ".join(m.get("command", [])),
+        "to reproduce": f"lunarsim batch {m.get('experiment_file')} --force, then "
+                        f"lunarsim compare {results.folder}",
+    }
+
+
+def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
+                  figures: dict[str, Path], reference: str) -> tuple[Path, Path]:
+    table = key_table(comparison, results)
+    scenarios = pd.DataFrame({
+        "scenario": [results.label(s) for s in results.scenarios],
+        "file": [results.manifest.get("scenarios", {}).get(s, {}).get("file", "") for s in results.scenarios],
+        "description": [results.manifest.get("scenarios", {}).get(s, {}).get("description", "")
+                        for s in results.scenarios],
+    })
+    poa = levels[levels["outcome"] == "price_of_anarchy"]
+    poa = pd.DataFrame({"scenario": poa["scenario"].map(results.label),
+                        "price of anarchy [95% CI]": [f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi
+                                                      in zip(poa["mean"], poa["ci_low"], poa["ci_high"], strict=True)]})
+    title = f"{results.name}: cooperative against competitive rule sets"
+    intro = (f"{QUESTION} Reference: **{results.label(reference)}**. "
+             f"{results.runs['replicate'].nunique()} seeds per scenario.")
+    calibration = calibration_tables()
+    repro = reproduction(results)
+
+    md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
+          "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
+          "## Results", "", table.to_markdown(index=False), "",
+          "Price of anarchy: the best total welfare any scenario reached on the same seed, over "
+          "this scenario's (1 is best).", "", poa.to_markdown(index=False), "",
+          "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", "",
+          "## Figures", ""]
+    md += [f"![{name}](figures/{path.name})" for name, path in figures.items()]
+    md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
+    for heading, frame in calibration:
+        md += [f"### {heading}", "", frame.to_markdown(index=False), ""]
+    md += ["## Reproduction", ""] + [f"- **{k}**: `{v}`" for k, v in repro.items()]
+    md_path = results.folder / "report.md"
+    atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
+
+    page = [f"<h1>{html.escape(title)}</h1>",
+            f"<p>{html.escape(results.manifest.get('description', ''))}</p>",
+            f"<p>{html.escape(intro).replace('**', '')}</p>",
+            "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
+            "<h2>Results</h2>", table.to_html(index=False, border=0),
+            "<p>Price of anarchy: the best total welfare any scenario reached on the same seed, "
+            "over this scenario's (1 is best).</p>", poa.to_html(index=False, border=0),
+            "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "
+            "<code>levels.csv</code>.</p>", "<h2>Figures</h2>"]
+    for name, path in figures.items():
+        data = base64.b64encode(path.read_bytes()).decode()
+        page.append(f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'
+                    f"<figcaption>{html.escape(name)}</figcaption></figure>")
+    page += ["<h2>Assumptions</h2>", "<p>Every default and its source, from "
+             "<code>docs/calibration.md</code>.</p>"]
+    for heading, frame in calibration:
+        page += [f"<h3>{html.escape(heading)}</h3>", frame.to_html(index=False, border=0)]
+    page += ["<h2>Reproduction</h2>", "<dl>"] + [
+        f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
+    ] + ["</dl>"]
+    html_path = results.folder / "report.html"
+    atomic_write_bytes(html_path, _page(title, "\n".join(page)).encode())
+    return html_path, md_path
+
+
+def _page(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }}
+table {{ border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0 1.5em; }}
+th, td {{ padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }}
+th {{ background: #f3f3f3; }}
+img {{ max-width: 100%; }}
+figure {{ margin: 1em 0 2em; }}
+figcaption {{ color: #666; font-size: 0.85em; }}
+code {{ font-size: 0.85em; }}
+dt {{ font-weight: 600; margin-top: 0.4em; }}
+</style></head><body>
+{body}
+</body></html>
+"""

@@ -1,0 +1,110 @@
+"""A results folder, read once for analysis: its manifest and tables, and how to show each
+scenario (label in words, colour) the same way in every table and figure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import UserError
+from sim.experiment.store import ResultStore
+
+# Okabe & Ito (2008) colour-blind-safe palette; each regime keeps its colour in every figure.
+SCENARIO_STYLE = {
+    "open_access": ("Open access", "#D55E00"),
+    "artemis_accords": ("Artemis Accords", "#0072B2"),
+    "baseline": ("Artemis Accords (baseline)", "#0072B2"),
+    "rival_blocs": ("Rival blocs", "#E69F00"),
+    "multilateral": ("Multilateral", "#009E73"),
+    "us_china_cooperation": ("US-China cooperation", "#CC79A7"),
+    "ree_export_control": ("Export controls", "#56B4E9"),
+    "cheap_transport": ("Cheap transport", "#000000"),
+}
+SPARE_COLOURS = ["#56B4E9", "#F0E442", "#000000", "#999999", "#882255", "#44AA99"]
+
+
+@dataclass
+class Results:
+    folder: Path
+    store: ResultStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        self.store = ResultStore(self.folder)
+        if not self.store.exists():
+            raise UserError(f"{self.folder}: not a results folder (no manifest.json)")
+        if self.runs.empty:
+            raise UserError(f"{self.folder}: no finished runs to analyse")
+
+    @cached_property
+    def manifest(self) -> dict:
+        return self.store.manifest()
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        return self.store.read("runs")
+
+    @cached_property
+    def nations(self) -> pd.DataFrame:
+        return self.store.read("nations")
+
+    @cached_property
+    def pairs(self) -> pd.DataFrame:
+        return self.store.read("pairs")
+
+    @cached_property
+    def series_model(self) -> pd.DataFrame:
+        return self.store.read("series_model")
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("experiment", self.folder.name)
+
+    @property
+    def scenarios(self) -> list[str]:
+        listed = self.manifest.get("scenario_order") or list(self.manifest.get("scenarios", {}))
+        present = set(self.runs["scenario"])
+        return [s for s in listed if s in present] or sorted(present)
+
+    def reference(self, override: str | None = None) -> str:
+        ref = override or self.manifest.get("reference") or self.scenarios[0]
+        if ref not in self.scenarios:
+            raise UserError(f"--reference: {ref!r} is not a scenario of {self.folder} "
+                            f"(scenarios: {', '.join(self.scenarios)})")
+        return ref
+
+    @cached_property
+    def nation_order(self) -> list[str]:
+        """Nations grouped by bloc (largest bloc first), richest first within a bloc."""
+        n = self.nations
+        welfare = n.groupby("nation")["welfare_usd_bn"].mean()
+        bloc = n.groupby("nation")["bloc"].first()
+        bloc_size = bloc.map(bloc.value_counts())
+        frame = pd.DataFrame({"welfare": welfare, "bloc": bloc, "size": bloc_size})
+        return list(frame.sort_values(["size", "bloc", "welfare"], ascending=[False, True, False]).index)
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.manifest.get("parameters", []))
+
+    @cached_property
+    def style(self) -> dict[str, tuple[str, str]]:
+        """scenario -> (label in words, colour)."""
+        out, spare = {}, iter(SPARE_COLOURS)
+        used = set()
+        for name in self.scenarios:
+            label, colour = SCENARIO_STYLE.get(name, (name.replace("_", " ").capitalize(), None))
+            if colour is None or colour in used:
+                colour = next(c for c in spare if c not in used)
+            used.add(colour)
+            out[name] = (label, colour)
+        return out
+
+    def label(self, scenario: str) -> str:
+        return self.style[scenario][0]
+
+    def colour(self, scenario: str) -> str:
+        return self.style[scenario][1]

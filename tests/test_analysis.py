@@ -1,0 +1,167 @@
+"""Statistics on data with a known answer; figures drawing what they should; the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.analysis import Results, analyse
+from sim.analysis import figures as fig
+from sim.analysis.outcomes import Outcome
+from sim.analysis.stats import compare, price_of_anarchy
+from sim.cli import app
+from sim.experiment import run_experiment
+
+runner = CliRunner()
+WELFARE = Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True)
+INCIDENTS = Outcome("incidents", "Incidents", "count", False)
+
+
+def synthetic_runs(shift: float, seeds: int = 40, noise: float = 0.1, seed: int = 0) -> pd.DataFrame:
+    """Two scenarios on the same seeds: a large shared seed effect, plus a known shift."""
+    rng = np.random.default_rng(seed)
+    common = rng.normal(10.0, 5.0, seeds)  # what the seed does to both scenarios
+    rows = []
+    for scenario, offset in (("ref", 0.0), ("alt", shift)):
+        for k in range(seeds):
+            rows.append({"scenario": scenario, "point": 0, "replicate": k,
+                         "welfare_total_usd_bn": common[k] + offset + rng.normal(0, noise),
+                         "incidents": 5.0 - offset + rng.normal(0, noise)})
+    frame = pd.DataFrame(rows)
+    return frame.assign(run=np.arange(len(frame)))
+
+
+def test_a_known_difference_is_recovered_inside_a_tight_paired_interval():
+    runs = synthetic_runs(shift=2.0)
+    row = compare(runs, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    assert row["ci_low"] < 2.0 < row["ci_high"]
+    assert row["ci_high"] - row["ci_low"] < 0.15  # the shared seed noise (sd 5) cancels
+    assert row["mean_difference"] == pytest.approx(2.0, abs=0.05)
+    assert row["share_better"] == 1.0 and row["effect_size_dz"] > 5 and row["p_value"] < 1e-6
+
+
+def test_pairing_is_by_seed_not_by_row_order():
+    runs = synthetic_runs(shift=2.0)
+    shuffled = runs.sample(frac=1.0, random_state=3)
+    a = compare(runs, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    b = compare(shuffled, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    assert a["mean_difference"] == pytest.approx(b["mean_difference"])
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx((b["ci_low"], b["ci_high"]))
+    # break the pairing (replicate labels permuted in one scenario): the interval widens a lot
+    broken = runs.copy()
+    alt = broken["scenario"] == "alt"
+    broken.loc[alt, "replicate"] = np.random.default_rng(1).permutation(broken.loc[alt, "replicate"])
+    c = compare(broken, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    assert c["ci_high"] - c["ci_low"] > 10 * (a["ci_high"] - a["ci_low"])
+
+
+def test_lower_is_better_counts_decreases_as_wins():
+    runs = synthetic_runs(shift=1.0)  # incidents fall by 1 in "alt"
+    row = compare(runs, pd.DataFrame(), [INCIDENTS], "ref").iloc[0]
+    assert row["mean_difference"] == pytest.approx(-1.0, abs=0.05) and row["share_better"] == 1.0
+
+
+def test_no_difference_is_not_called_a_win():
+    runs = synthetic_runs(shift=0.0, noise=1.0)
+    row = compare(runs, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    assert row["ci_low"] < 0 < row["ci_high"] and 0.2 < row["share_better"] < 0.8
+
+
+def test_price_of_anarchy_is_best_over_realised_on_each_seed():
+    runs = pd.DataFrame({"run": [0, 1, 2, 3], "scenario": ["a", "b", "a", "b"], "point": 0,
+                         "replicate": [0, 0, 1, 1], "welfare_total_usd_bn": [2.0, 4.0, 3.0, -1.0]})
+    poa = price_of_anarchy(runs)
+    assert poa[0] == 2.0 and poa[1] == 1.0 and poa[2] == 1.0 and np.isnan(poa[3])
+
+
+# --- a small real results folder ----------------------------------------------------------
+
+SMALL = """
+name = "tiny_compare"
+scenarios = ["open_access", "multilateral", "us_china_cooperation"]
+reference = "open_access"
+replicates = 2
+master_seed = 3
+horizon_years = 1.0
+
+[sweep]
+"economics.synergy" = [0.05, 0.2]
+"economics.race_advantage" = [0.5, 1.5]
+"""
+
+
+@pytest.fixture(scope="module")
+def small_results(tmp_path_factory) -> Results:
+    tmp = tmp_path_factory.mktemp("analysis")
+    path = tmp / "tiny.toml"
+    path.write_text(SMALL)
+    run_experiment(path, backend="serial", out=tmp / "out")
+    return Results(tmp / "out")
+
+
+def lines(ax) -> int:
+    return len([line for line in ax.get_lines() if line.get_label() and not line.get_label().startswith("_")])
+
+
+def test_timeseries_draws_one_median_and_band_per_scenario_in_each_panel(small_results):
+    figure = fig.timeseries(small_results)
+    panels = [ax for ax in figure.axes if ax.get_title()]
+    assert len(panels) == 6
+    for ax in panels:
+        assert lines(ax) == 3 and len(ax.collections) == 3
+        assert ax.get_xlabel() == "year" and ax.get_ylabel()
+    legend_text = {t.get_text() for t in figure.legends[0].get_texts()}
+    assert legend_text == {"Open access", "Multilateral", "US-China cooperation"}
+
+
+def test_differences_draw_one_box_per_compared_scenario(small_results):
+    figure = fig.differences(small_results)
+    panels = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(panels) == 7
+    for ax in panels:
+        assert len(ax.patches) == 2  # multilateral and US-China against open access
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["Multilateral", "US-China cooperation"]
+
+
+def test_nations_cooperation_leverage_and_heatmap(small_results):
+    nations = fig.nations(small_results)
+    panels = [ax for ax in nations.axes if ax.get_visible() and ax.get_title()]
+    assert len(panels) == 11 and all(len(ax.containers) == 3 for ax in panels)
+    coop = fig.cooperation(small_results)
+    assert len([ax for ax in coop.axes if ax.get_visible() and ax.images]) == 3
+    lev = fig.leverage(small_results)
+    assert [lines(ax) for ax in lev.axes] == [3, 3]
+    heat = fig.heatmap(small_results)
+    images = [ax for ax in heat.axes if ax.images]
+    assert len(images) == 3 and images[0].images[0].get_array().shape == (2, 2)
+
+
+def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_results):
+    result = runner.invoke(app, ["compare", str(small_results.folder), "--resamples", "200"],
+                           env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    folder = small_results.folder
+    assert "Total welfare (USD bn)" in result.stdout and "Open access (reference)" in result.stdout
+    html = (folder / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 6  # self-contained: every figure inside
+    assert "Price of anarchy" in html and "Reproduction" in html and "calibration" in html
+    md = (folder / "report.md").read_text()
+    assert "![timeseries](figures/timeseries.png)" in md
+    comparison = pd.read_csv(folder / "comparison.csv")
+    assert set(comparison["scenario"]) == {"multilateral", "us_china_cooperation"}
+    assert "welfare: United States" in set(comparison["outcome"])
+    assert (comparison["pairs"] == 8).all()  # 4 design points x 2 replicates, paired
+
+
+def test_plot_command_and_its_mistakes(small_results, tmp_path):
+    out = tmp_path / "t.png"
+    ok = runner.invoke(app, ["plot", str(small_results.folder), "--kind", "timeseries", "--out", str(out)])
+    assert ok.exit_code == 0 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = runner.invoke(app, ["plot", str(small_results.folder), "--kind", "pie"])
+    assert bad.exit_code == 2 and "unknown figure 'pie'" in bad.stderr
+    nothing = runner.invoke(app, ["plot", str(tmp_path), "--kind", "timeseries"])
+    assert nothing.exit_code == 2 and "not a results folder" in nothing.stderr

@@ -1,0 +1,195 @@
+"""A slow, obviously correct reference of one step's economics (steps 3-8).
+
+Plain Python loops, one nation, one site and one pair at a time, written from the equations in
+docs/ODD.md section 7, not from the vectorised code. ``tests/test_reference.py`` checks that
+:func:`sim.economics.resolve_step` gives the same outcome on random states and action matrices,
+and ``benchmarks/`` measures how much faster the vectorised function is. Never used in a run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.economics import KG_PER_T, USD_PER_BN, EconParams, Outcome, State, World
+from sim.regimes import RegimeRules
+
+
+def _div(a: float, b: float) -> float:
+    return a / b if b > 0 else 0.0
+
+
+def resolve_step_reference(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
+                           econ: EconParams, rng: np.random.Generator | None) -> Outcome:
+    n, m = len(state.capacity_t_per_yr), len(state.reserve_t)
+    N, S = range(n), range(m)
+    dt = 1.0 / world.steps_per_year
+    ice = [bool(world.site_is_ice[s]) for s in S]
+
+    def coop(i: int, j: int) -> bool:
+        return i != j and bool(actions[i, j])
+
+    def compete(i: int, j: int) -> bool:
+        return i != j and not bool(actions[i, j])
+
+    def hostile(i: int, j: int) -> bool:
+        return i != j and not (coop(i, j) and coop(j, i))
+
+    # 3. Locate
+    price = state.ree_price_usd_per_kg
+    opcost = [econ.operating_cost_usd_per_t if ice[s] else econ.ree_operating_cost_usd_per_t for s in S]
+    yld = [world.grade[s] * econ.recovery_fraction * world.uptime[s] for s in S]
+    margin = []
+    for s in S:
+        per_kg = econ.propellant_value_usd_per_kg if ice[s] else max(price - econ.ree_return_cost_usd_per_kg, 0.0)
+        margin.append(yld[s] * per_kg * KG_PER_T - opcost[s])
+    rate = 1.0 - (1.0 - econ.relocation_per_year) ** dt
+    alloc = np.zeros((n, m))
+    for i in N:
+        score = []
+        for s in S:
+            remaining = _div(state.reserve_t[s], world.initial_reserve_t[s])
+            load = state.site_load_t[s]
+            crowding = min(1.0, world.site_capacity_t_per_yr[s] * dt / load) if load > 0 else 1.0
+            e = max(margin[s], 0.0) * remaining * crowding * (1.0 - econ.interference * state.exposure[i, s])
+            e = max(e, 0.0)
+            score.append(e ** econ.site_choice_focus if e > 0 else 0.0)
+        total = sum(score)
+        placed = sum(state.allocation[i]) > 0
+        for s in S:
+            target = _div(score[s], total)
+            prev = state.allocation[i, s]
+            alloc[i, s] = prev + rate * (target - prev) if placed else target
+
+    # 4. Extract
+    demand = np.array([[state.capacity_t_per_yr[i] * alloc[i, s] * dt for s in S] for i in N])
+    worked, product = np.zeros((n, m)), np.zeros((n, m))
+    exposure, partners = np.zeros((n, m)), np.zeros((n, m))
+    for s in S:
+        load = sum(demand[j, s] for j in N)
+        cap = world.site_capacity_t_per_yr[s] * dt
+        weight = []
+        for i in N:
+            rivals = load - demand[i, s]
+            racing = _div(sum(demand[j, s] for j in N if compete(i, j)), rivals)
+            yielded = sum(demand[j, s] for j in N
+                          if compete(i, j) and coop(j, i) and rules.recognises_claims[j, i])
+            weight.append(1.0 + econ.race_advantage * racing + econ.claim_exclusion * _div(yielded, rivals))
+        mean_w = _div(sum(demand[i, s] * weight[i] for i in N), load)
+        scarcity = min(1.0, cap / load) if load > 0 else 1.0
+        for i in N:
+            share = demand[i, s] * scarcity * _div(weight[i], mean_w)
+            worked[i, s] = min(demand[i, s], share)
+            exposure[i, s] = _div(sum(demand[j, s] for j in N if hostile(i, j)), load)
+            partners[i, s] = _div(sum(demand[j, s] for j in N if coop(i, j) and coop(j, i)), load)
+            factor = max(0.0, 1.0 + econ.synergy * partners[i, s] - econ.interference * exposure[i, s])
+            product[i, s] = worked[i, s] * factor * yld[s]
+        wanted = sum(product[i, s] for i in N)
+        scale = min(1.0, state.reserve_t[s] / wanted) if wanted > 0 else 1.0
+        for i in N:
+            product[i, s] *= scale
+            worked[i, s] *= scale
+    reserve_after = np.array([max(state.reserve_t[s] - sum(product[i, s] for i in N), 0.0) for s in S])
+    presence = np.array([[_div(demand[i, s], sum(demand[i])) for s in S] for i in N])
+
+    # 5. Use
+    propellant = np.array([sum(product[i, s] for s in S if ice[s]) for i in N])
+    ree_mined = np.array([sum(product[i, s] for s in S if not ice[s]) for i in N])
+    ships = price > econ.ree_return_cost_usd_per_kg
+    shipped = ree_mined.copy() if ships else np.zeros(n)
+
+    # 6. Market
+    holder = world.leverage_holder
+    imports, targets, withheld = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n)
+    for i in N:
+        imports[i] = max(world.ree_demand_t_per_yr[i] * state.ree_demand_factor
+                         - world.ree_production_t_per_yr[i] * state.ree_supply_factor, 0.0)
+        if holder is not None and state.export_control_active and i != holder:
+            named = state.export_control_targets
+            targets[i] = bool(named[i]) if named is not None else compete(holder, i)
+        if targets[i]:
+            withheld[i] = state.export_control_severity * imports[i] * state.import_dependence[i]
+    world_demand = (sum(world.ree_demand_t_per_yr) + world.rest_of_world_demand_t_per_yr) * state.ree_demand_factor
+    terrestrial = (sum(world.ree_production_t_per_yr) + world.rest_of_world_production_t_per_yr) * state.ree_supply_factor
+    lunar = sum(shipped) / dt
+    supply = max(terrestrial - sum(withheld), 0.0) + lunar
+    new_price, leverage = econ.ree_price_usd_per_kg, world.initial_refining_share
+    if supply > 0 and world_demand > 0:
+        new_price *= (world_demand / supply) ** (1.0 / econ.price_elasticity)
+        now = sum(imports[i] * state.import_dependence[i] for i in N)
+        before = sum(imports) * world.initial_refining_share
+        dependence = _div(now, before) if sum(imports) > 0 else 1.0
+        leverage = world.initial_refining_share * dependence * terrestrial / (terrestrial + lunar)
+    per_t = new_price * KG_PER_T / USD_PER_BN
+    shortfall = np.array([max(withheld[i] * dt - shipped[i], 0.0) for i in N])
+    lost = np.zeros(n)
+    if holder is not None:
+        lost[holder] = sum(withheld) * dt * per_t
+    keep = (1.0 - econ.diversification_per_year) ** dt
+    dependence_after = np.array([state.import_dependence[i] * (keep if targets[i] else 1.0) for i in N])
+
+    # 7. Incidents: one uniform per pair (the upper triangle of an N x N draw)
+    def chance(i: int, j: int) -> float:
+        coloc = sum(presence[i, s] * presence[j, s] for s in S)
+        trust = 0.5 * (state.trust[i, j] + state.trust[j, i])
+        hazard = (econ.incident_rate_per_year * dt * coloc * (1.0 if hostile(i, j) else 0.0)
+                  * (1.0 - trust) * (1.0 - rules.hazard_reduction[i, j]))
+        return -math.expm1(-hazard)
+
+    draws = rng.random((n, n)) if rng is not None else None
+    incidents = np.zeros((n, n), dtype=bool)
+    weight_ij = np.zeros((n, n))
+    for i in N:
+        for j in N:
+            if i == j:
+                continue
+            if draws is None:  # expected losses instead of a draw
+                weight_ij[i, j] = chance(i, j)
+            else:
+                a, b = min(i, j), max(i, j)
+                incidents[i, j] = bool(draws[a, b] < chance(a, b)) or bool(state.forced_incidents[i, j])
+                weight_ij[i, j] = 1.0 if incidents[i, j] else 0.0
+    lost_cap = np.zeros(n)
+    for i in N:
+        kept = 0.0
+        for j in N:
+            if i == j or weight_ij[i, j] == 0:
+                continue
+            overlap = sum(presence[i, s] * (1.0 if demand[j, s] > 0 else 0.0) for s in S)
+            if state.forced_incidents[i, j] and overlap <= 0:
+                overlap = 1.0
+            kept += weight_ij[i, j] * math.log1p(-econ.incident_damage * min(overlap, 1.0))
+        lost_cap[i] = state.capacity_t_per_yr[i] * -math.expm1(kept)
+
+    # 8. Payoffs
+    prop_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
+    ree_revenue = shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T / USD_PER_BN
+    op = np.array([sum(worked[i, s] * opcost[s] for s in S) / USD_PER_BN for i in N])
+    inc_loss = lost_cap * econ.capacity_cost_usd_per_t_yr / USD_PER_BN
+    value = prop_value + ree_revenue
+    members = [i for i in N if rules.sharing_members[i]]
+    transfers = np.zeros(n)
+    if rules.benefit_share > 0 and members:
+        pool = sum(rules.benefit_share * value[i] for i in members)
+        for i in members:
+            transfers[i] = pool / len(members) - rules.benefit_share * value[i]
+    entry = np.array([rules.entry_cost_usd_bn_per_yr[i] * dt if rules.sharing_members[i] else 0.0 for i in N])
+    short_cost = econ.shortfall_cost_multiple * shortfall * per_t
+    welfare = value - op - inc_loss + transfers - entry - short_cost - lost
+    utility = np.array([welfare[i] - econ.relative_gains_weight *
+                        (sum(max(welfare[j] - welfare[i], 0.0) for j in N if j != i) / (n - 1) if n > 1 else 0.0)
+                        for i in N])
+    return Outcome(
+        allocation=alloc, demand_t=demand, worked_t=worked, product_t=product,
+        reserve_after_t=reserve_after, exposure=exposure,
+        partner_share=np.array([sum(presence[i, s] * partners[i, s] for s in S) for i in N]),
+        propellant_t=propellant, ree_mined_t=ree_mined, ree_shipped_t=shipped,
+        incidents=incidents, capacity_lost_t_per_yr=lost_cap,
+        ree_price_usd_per_kg=float(new_price), leverage_index=float(leverage),
+        export_targets=targets, ree_shortfall_t=shortfall, import_dependence_after=dependence_after,
+        propellant_value=prop_value, ree_revenue=ree_revenue, operating_cost=op,
+        incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
+        transfers=transfers, entry_cost=entry, welfare=welfare, utility=utility,
+    )
+

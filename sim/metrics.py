@@ -1,8 +1,10 @@
-"""What is measured each step: a registry of model-level and nation-level metrics.
+"""What is measured: a registry of model-level and nation-level metrics.
 
-Each metric has a name, a unit and a description (used for tables and figure labels) and a
-function of a :class:`Snapshot`, the state after a step with that step's actions and outcome.
-Adding a metric is one entry here; the recorder, the tables and the figures pick it up.
+Each step the :class:`Recorder` keeps a few raw arrays of the state and the step's outcome (a
+:class:`Snapshot` boiled down by :func:`raw_record`); metrics are functions of the whole
+:class:`History` (those arrays stacked over steps), computed once, vectorised over steps. Each
+metric has a name, a unit and a description (for tables and figure labels). Adding a metric is
+one entry here (and, if it needs a new raw quantity, one line in :func:`raw_record`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sim.economics import Outcome, State, World
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything a metric may read after a step (``outcome`` and ``actions`` are None at step 0)."""
+    """The model after a step (``outcome`` and ``actions`` are None at step 0)."""
 
     year: float
     world: World
@@ -26,8 +28,62 @@ class Snapshot:
     actions: np.ndarray | None
     outcome: Outcome | None
     same_bloc: np.ndarray  # bool [N, N], False on the diagonal
+    across_blocs: np.ndarray  # bool [N, N], False on the diagonal
+    off_diagonal: np.ndarray  # bool [N, N]
     members: np.ndarray  # bool [N]
     blocs: np.ndarray  # str [N]
+
+
+def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
+    """The raw quantities kept at each step: arrays over nations [N] or sites [S], scalars."""
+    st, out, a = s.state, s.outcome, s.actions
+    n = st.welfare_usd_bn.size
+    zeros = np.zeros(n)
+    nan = float("nan")
+    off = s.off_diagonal
+    trust_in = (st.trust.sum(axis=0) - np.diag(st.trust)) / max(n - 1, 1)
+    return {
+        "welfare": st.welfare_usd_bn.copy(),
+        "capacity": st.capacity_t_per_yr.copy(),
+        "propellant": st.propellant_t.copy(),
+        "ree_mined": st.ree_mined_t.copy(),
+        "reserve": st.reserve_t.copy(),
+        "import_dependence": st.import_dependence.copy(),
+        "trusted": trust_in,
+        "mean_trust": float(np.sum(st.trust, where=off) / max(np.count_nonzero(off), 1)),
+        "ree_price": float(st.ree_price_usd_per_kg),
+        "member": s.members.astype(float),
+        "bloc": s.blocs.copy(),
+        "payoff": zeros if out is None else out.welfare.copy(),
+        "propellant_step": zeros if out is None else out.propellant_t.copy(),
+        "ree_delivered_step": zeros if out is None else out.ree_shipped_t.copy(),
+        "nation_incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
+        "shortfall_cost": zeros if out is None else out.shortfall_cost.copy(),
+        "export_revenue_lost": zeros if out is None else out.export_revenue_lost.copy(),
+        "export_control": zeros if out is None else out.export_targets.astype(float),
+        "leverage_index": (float(s.world.initial_refining_share) if out is None
+                           else float(out.leverage_index)),
+        "cooperation": np.full(n, nan) if a is None or n < 2 else (a & off).sum(axis=1) / (n - 1),
+        "cooperation_rate": nan if a is None else _share(a, off),
+        "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
+        "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
+    }
+
+
+def _share(actions: np.ndarray, mask: np.ndarray) -> float:
+    count = np.count_nonzero(mask)
+    return float(np.count_nonzero(actions & mask) / count) if count else float("nan")
+
+
+@dataclass(frozen=True)
+class History:
+    """Raw quantities stacked over recorded steps: [T], [T, N] or [T, S]."""
+
+    data: dict[str, np.ndarray]
+    world: World
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.data[key]
 
 
 @dataclass(frozen=True)
@@ -35,267 +91,199 @@ class Metric:
     name: str
     unit: str
     description: str
-    fn: Callable[[Snapshot], np.ndarray | float]
+    fn: Callable[[History], np.ndarray]
 
 
 MODEL_METRICS: dict[str, Metric] = {}
 NATION_METRICS: dict[str, Metric] = {}
 
 
-def model_metric(unit: str, description: str):
-    def register(fn: Callable[[Snapshot], float]) -> Callable[[Snapshot], float]:
-        MODEL_METRICS[fn.__name__] = Metric(fn.__name__, unit, description, fn)
+def _register(table: dict[str, Metric], unit: str, description: str):
+    def register(fn: Callable[[History], np.ndarray]) -> Callable[[History], np.ndarray]:
+        table[fn.__name__] = Metric(fn.__name__, unit, description, fn)
         return fn
 
     return register
+
+
+def model_metric(unit: str, description: str):
+    return _register(MODEL_METRICS, unit, description)
 
 
 def nation_metric(unit: str, description: str):
-    def register(fn: Callable[[Snapshot], np.ndarray]) -> Callable[[Snapshot], np.ndarray]:
-        NATION_METRICS[fn.__name__] = Metric(fn.__name__, unit, description, fn)
-        return fn
-
-    return register
+    return _register(NATION_METRICS, unit, description)
 
 
-def _off_diagonal_mean(values: np.ndarray, mask: np.ndarray) -> float:
-    return float(values[mask].mean()) if mask.any() else float("nan")
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative values (0 equal, towards 1 concentrated)."""
-    x = np.sort(np.maximum(np.asarray(values, float), 0.0))
-    total = x.sum()
-    if x.size == 0 or total <= 0:
-        return 0.0
-    ranks = np.arange(1, x.size + 1)
-    return float((2.0 * (ranks * x).sum()) / (x.size * total) - (x.size + 1.0) / x.size)
+def gini(values: np.ndarray) -> np.ndarray:
+    """Gini coefficient of non-negative values along the last axis (0 equal, towards 1
+    concentrated); negative values count as 0."""
+    x = np.sort(np.maximum(np.asarray(values, float), 0.0), axis=-1)
+    n = x.shape[-1]
+    total = x.sum(axis=-1)
+    ranks = np.arange(1, n + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = 2.0 * (ranks * x).sum(axis=-1) / (n * total) - (n + 1.0) / n
+    return np.where(total > 0, g, 0.0)
 
 
 # --- model level -----------------------------------------------------------------------------
 
 
 @model_metric("USD bn", "cumulative welfare of all nations")
-def welfare_total(s: Snapshot) -> float:
-    return float(s.state.welfare_usd_bn.sum())
+def welfare_total(h: History) -> np.ndarray:
+    return h["welfare"].sum(axis=1)
 
 
 @model_metric("USD bn", "welfare of all nations in this step")
-def welfare_step(s: Snapshot) -> float:
-    return float(s.outcome.welfare.sum()) if s.outcome else 0.0
+def welfare_step(h: History) -> np.ndarray:
+    return h["payoff"].sum(axis=1)
 
 
 @model_metric("t", "propellant (O2 + H2) made in this step")
-def propellant_step(s: Snapshot) -> float:
-    return float(s.outcome.propellant_t.sum()) if s.outcome else 0.0
+def propellant_step(h: History) -> np.ndarray:
+    return h["propellant_step"].sum(axis=1)
 
 
 @model_metric("t", "lunar rare-earth oxide delivered to Earth in this step")
-def ree_delivered_step(s: Snapshot) -> float:
-    return float(s.outcome.ree_shipped_t.sum()) if s.outcome else 0.0
+def ree_delivered_step(h: History) -> np.ndarray:
+    return h["ree_delivered_step"].sum(axis=1)
 
 
 @model_metric("count", "incidents (pairs) in this step")
-def incidents(s: Snapshot) -> float:
-    return float(np.triu(s.outcome.incidents, k=1).sum()) if s.outcome else 0.0
+def incidents(h: History) -> np.ndarray:
+    return h["nation_incidents"].sum(axis=1) / 2.0
 
 
 @model_metric("share", "fraction of C among all actions toward others")
-def cooperation_rate(s: Snapshot) -> float:
-    if s.actions is None:
-        return float("nan")
-    return _off_diagonal_mean(s.actions, ~np.eye(len(s.actions), dtype=bool))
+def cooperation_rate(h: History) -> np.ndarray:
+    return h["cooperation_rate"]
 
 
 @model_metric("share", "fraction of C among actions toward the same bloc")
-def cooperation_within_blocs(s: Snapshot) -> float:
-    return float("nan") if s.actions is None else _off_diagonal_mean(s.actions, s.same_bloc)
+def cooperation_within_blocs(h: History) -> np.ndarray:
+    return h["cooperation_within_blocs"]
 
 
 @model_metric("share", "fraction of C among actions toward other blocs")
-def cooperation_across_blocs(s: Snapshot) -> float:
-    if s.actions is None:
-        return float("nan")
-    across = ~s.same_bloc & ~np.eye(len(s.actions), dtype=bool)
-    return _off_diagonal_mean(s.actions, across)
+def cooperation_across_blocs(h: History) -> np.ndarray:
+    return h["cooperation_across_blocs"]
 
 
 @model_metric("share", "mean trust between nations (1 - tension)")
-def mean_trust(s: Snapshot) -> float:
-    return _off_diagonal_mean(s.state.trust, ~np.eye(len(s.state.trust), dtype=bool))
+def mean_trust(h: History) -> np.ndarray:
+    return h["mean_trust"]
 
 
 @model_metric("share", "share of the best ice sites' initial reserve extracted so far")
-def best_site_depletion(s: Snapshot) -> float:
-    best = s.world.best_sites
-    initial = s.world.initial_reserve_t[best].sum()
-    return float(1.0 - s.state.reserve_t[best].sum() / initial)
+def best_site_depletion(h: History) -> np.ndarray:
+    best = h.world.best_sites
+    return 1.0 - h["reserve"][:, best].sum(axis=1) / h.world.initial_reserve_t[best].sum()
 
 
 @model_metric("share", "share of all ice reserves extracted so far")
-def ice_depletion(s: Snapshot) -> float:
-    ice = s.world.site_is_ice
-    return float(1.0 - s.state.reserve_t[ice].sum() / s.world.initial_reserve_t[ice].sum())
+def ice_depletion(h: History) -> np.ndarray:
+    ice = h.world.site_is_ice
+    return 1.0 - h["reserve"][:, ice].sum(axis=1) / h.world.initial_reserve_t[ice].sum()
 
 
 @model_metric("t/yr", "installed regolith throughput of all nations")
-def capacity_total(s: Snapshot) -> float:
-    return float(s.state.capacity_t_per_yr.sum())
+def capacity_total(h: History) -> np.ndarray:
+    return h["capacity"].sum(axis=1)
 
 
 @model_metric("USD/kg", "world rare-earth oxide price")
-def ree_price(s: Snapshot) -> float:
-    return float(s.state.ree_price_usd_per_kg)
+def ree_price(h: History) -> np.ndarray:
+    return h["ree_price"]
 
 
 @model_metric("share", "leverage holder's share of refined world rare-earth supply")
-def leverage_index(s: Snapshot) -> float:
-    if s.outcome is None:
-        return float(s.world.initial_refining_share)
-    return s.outcome.leverage_index
+def leverage_index(h: History) -> np.ndarray:
+    return h["leverage_index"]
 
 
 @model_metric("index", "Gini coefficient of cumulative welfare (negative values as 0)")
-def gini_welfare(s: Snapshot) -> float:
-    return gini(s.state.welfare_usd_bn)
+def gini_welfare(h: History) -> np.ndarray:
+    return gini(h["welfare"])
 
 
 @model_metric("USD bn", "cost of rare-earth shortfalls under export controls, this step")
-def shortfall_cost_total(s: Snapshot) -> float:
-    return float(s.outcome.shortfall_cost.sum()) if s.outcome else 0.0
+def shortfall_cost_total(h: History) -> np.ndarray:
+    return h["shortfall_cost"].sum(axis=1)
 
 
 @model_metric("count", "nations under the holder's export control this step")
-def export_control_targets(s: Snapshot) -> float:
-    return float(s.outcome.export_targets.sum()) if s.outcome else 0.0
+def export_control_targets(h: History) -> np.ndarray:
+    return h["export_control"].sum(axis=1)
 
 
 @model_metric("count", "regime members")
-def regime_members(s: Snapshot) -> float:
-    return float(s.members.sum())
+def regime_members(h: History) -> np.ndarray:
+    return h["member"].sum(axis=1)
 
 
-# --- nation level ----------------------------------------------------------------------------
+# --- nation level: the raw quantity of the same name ------------------------------------------
 
-
-@nation_metric("USD bn", "cumulative welfare")
-def welfare(s: Snapshot) -> np.ndarray:
-    return s.state.welfare_usd_bn.copy()
-
-
-@nation_metric("USD bn", "welfare in this step")
-def payoff(s: Snapshot) -> np.ndarray:
-    n = s.state.welfare_usd_bn.size
-    return s.outcome.welfare.copy() if s.outcome else np.zeros(n)
-
-
-@nation_metric("t/yr", "installed regolith throughput")
-def capacity(s: Snapshot) -> np.ndarray:
-    return s.state.capacity_t_per_yr.copy()
-
-
-@nation_metric("t", "cumulative propellant made")
-def propellant(s: Snapshot) -> np.ndarray:
-    return s.state.propellant_t.copy()
-
-
-@nation_metric("t", "cumulative rare-earth oxide mined on the Moon")
-def ree_mined(s: Snapshot) -> np.ndarray:
-    return s.state.ree_mined_t.copy()
-
-
-@nation_metric("share", "fraction of C in this nation's actions toward others")
-def cooperation(s: Snapshot) -> np.ndarray:
-    n = s.state.welfare_usd_bn.size
-    if s.actions is None or n < 2:
-        return np.full(n, np.nan)
-    off = s.actions & ~np.eye(n, dtype=bool)
-    return off.sum(axis=1) / (n - 1)
-
-
-@nation_metric("share", "mean trust the others place in this nation")
-def trusted(s: Snapshot) -> np.ndarray:
-    t = s.state.trust
-    n = len(t)
-    return (t.sum(axis=0) - np.diag(t)) / max(n - 1, 1)
-
-
-@nation_metric("count", "incidents this nation was in during this step")
-def nation_incidents(s: Snapshot) -> np.ndarray:
-    n = s.state.welfare_usd_bn.size
-    return s.outcome.incidents.sum(axis=1).astype(float) if s.outcome else np.zeros(n)
-
-
-@nation_metric("USD bn", "cost of rare earths withheld by the holder's export controls, this step")
-def shortfall_cost(s: Snapshot) -> np.ndarray:
-    return _nation_outcome(s, "shortfall_cost")
-
-
-@nation_metric("USD bn", "the holder's rare-earth sales forgone under its own controls, this step")
-def export_revenue_lost(s: Snapshot) -> np.ndarray:
-    return _nation_outcome(s, "export_revenue_lost")
-
-
-@nation_metric("flag", "1 if under the holder's export control this step")
-def export_control(s: Snapshot) -> np.ndarray:
-    return _nation_outcome(s, "export_targets").astype(float)
-
-
-@nation_metric("share", "share of rare-earth imports bought from the leverage holder")
-def import_dependence(s: Snapshot) -> np.ndarray:
-    return s.state.import_dependence.copy()
-
-
-@nation_metric("label", "bloc at this step")
-def bloc(s: Snapshot) -> np.ndarray:
-    return s.blocs.copy()
-
-
-def _nation_outcome(s: Snapshot, field: str) -> np.ndarray:
-    if s.outcome is None:
-        return np.zeros(s.state.welfare_usd_bn.size)
-    return getattr(s.outcome, field).copy()
-
-
-@nation_metric("flag", "1 if a member of the regime")
-def member(s: Snapshot) -> np.ndarray:
-    return s.members.astype(float)
+NATION_UNITS = {
+    "welfare": ("USD bn", "cumulative welfare"),
+    "payoff": ("USD bn", "welfare in this step"),
+    "capacity": ("t/yr", "installed regolith throughput"),
+    "propellant": ("t", "cumulative propellant made"),
+    "ree_mined": ("t", "cumulative rare-earth oxide mined on the Moon"),
+    "cooperation": ("share", "fraction of C in this nation's actions toward others"),
+    "trusted": ("share", "mean trust the others place in this nation"),
+    "nation_incidents": ("count", "incidents this nation was in during this step"),
+    "shortfall_cost": ("USD bn", "cost of rare earths withheld by the holder's controls, this step"),
+    "export_revenue_lost": ("USD bn", "the holder's rare-earth sales forgone under its own controls"),
+    "export_control": ("flag", "1 if under the holder's export control this step"),
+    "import_dependence": ("share", "share of rare-earth imports bought from the leverage holder"),
+    "bloc": ("label", "bloc at this step"),
+    "member": ("flag", "1 if a member of the regime"),
+}
+for _name, (_unit, _description) in NATION_UNITS.items():
+    NATION_METRICS[_name] = Metric(_name, _unit, _description, lambda h, key=_name: h[key])
 
 
 class Recorder:
-    """Records every metric at every step.
+    """Keeps the raw quantities of every step; computes the metrics over the whole history.
 
-    Model-level metrics go through Mesa's ``DataCollector`` (so ``mesa.batch_run`` and Mesa's
-    tools read them as usual). Nation-level metrics are whole arrays kept one row per step:
-    Mesa's agent reporters would build one dict per nation per step from attribute reads, when
-    the numbers already sit in arrays (see docs/ODD.md, "Observation").
+    Mesa's ``DataCollector`` calls one reporter per metric per step and deep-copies each value;
+    measured on the baseline that was a quarter of a run's time, so the numbers are kept as
+    arrays here and handed to a ``DataCollector`` only when Mesa's tools ask for one
+    (:meth:`datacollector`).
     """
 
-    def __init__(self) -> None:
-        self._snap: Snapshot | None = None
-        self.collector = mesa.DataCollector(
-            model_reporters={name: self._reporter(m) for name, m in MODEL_METRICS.items()}
-        )
+    def __init__(self, world: World) -> None:
+        self.world = world
         self.steps: list[int] = []
-        self.nation_rows: dict[str, list[np.ndarray]] = {name: [] for name in NATION_METRICS}
+        self._rows: dict[str, list] = {}
+        self._history: History | None = None
 
-    def _reporter(self, metric: Metric) -> Callable[[object], float]:
-        return lambda _model: metric.fn(self._snap)
+    def record(self, step: int, snap: Snapshot) -> None:
+        self.steps.append(step)
+        for key, value in raw_record(snap).items():
+            self._rows.setdefault(key, []).append(value)
+        self._history = None
 
-    def record(self, model: mesa.Model, snap: Snapshot) -> None:
-        self.steps.append(model.steps)
-        self._snap = snap
-        self.collector.collect(model)
-        self._snap = None
-        for name, metric in NATION_METRICS.items():
-            self.nation_rows[name].append(metric.fn(snap))
+    def history(self) -> History:
+        if self._history is None:
+            self._history = History({k: np.array(v) if np.ndim(v[0]) == 0 else np.vstack(v)
+                                     for k, v in self._rows.items()}, self.world)
+        return self._history
 
     def model_column(self, name: str) -> np.ndarray:
-        return np.asarray(self.collector.model_vars[name], dtype=float)
+        return np.asarray(MODEL_METRICS[name].fn(self.history()), dtype=float)
 
     def model_table(self) -> dict[str, np.ndarray]:
         return {"step": np.array(self.steps)} | {name: self.model_column(name) for name in MODEL_METRICS}
 
     def nation_table(self) -> dict[str, np.ndarray]:
         """Per-nation series as [steps, N] arrays."""
-        return {k: np.vstack(v) for k, v in self.nation_rows.items()}
+        h = self.history()
+        return {name: metric.fn(h) for name, metric in NATION_METRICS.items()}
+
+    def datacollector(self) -> mesa.DataCollector:
+        """A Mesa ``DataCollector`` holding the model-level metrics of every recorded step."""
+        collector = mesa.DataCollector()
+        collector.model_vars = {name: list(values) for name, values in self.model_table().items()
+                                if name != "step"}
+        return collector

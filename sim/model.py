@@ -29,7 +29,7 @@ from sim.events import EVENTS, Event
 from sim.metrics import Recorder, Snapshot
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
 from sim.scenario import Scenario
-from sim.strategies import STRATEGIES, Observation, Roster
+from sim.strategies import STRATEGIES, Observation, Roster, Strategy
 
 
 class LunarModel(mesa.Model):
@@ -77,18 +77,18 @@ class LunarModel(mesa.Model):
             Site(self, k, s.name, s.kind, s.lat, s.lon) for k, s in enumerate(scenario.sites)
         ]
         self.nations = self.agents_by_type[Nation]
+        self.decision_order = list(self.nation_list)
+        self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
         self.tremble = np.array([nation.tremble for nation in self.nation_list])
         self.budget_growth = np.array([n.budget_growth_per_year for n in scenario.nations])
-        self.same_bloc = self.blocs[:, None] == self.blocs[None, :]
-        np.fill_diagonal(self.same_bloc, False)
+        self._bloc_masks()
 
         self.last_actions: np.ndarray | None = None
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
-        self.recorder = Recorder()
-        self.datacollector = self.recorder.collector  # the name mesa.batch_run looks for
-        self.recorder.record(self, self._snapshot())
+        self.recorder = Recorder(self.world)
+        self.recorder.record(self.steps, self._snapshot())
 
     # --- the step ----------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class LunarModel(mesa.Model):
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
                                self._incident_rng)
         self._apply(outcome, actions)
-        self.recorder.record(self, self._snapshot())
+        self.recorder.record(self.steps, self._snapshot())
         if self.steps >= self.horizon:
             self.running = False
 
@@ -138,7 +138,8 @@ class LunarModel(mesa.Model):
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
         self._planned = None
         obs = self.observation()
-        self.nations.shuffle_do("decide", obs)
+        for nation in self.decision_order:  # any order gives the same actions (tested)
+            nation.decide(obs)
         intended = np.vstack([nation.intended for nation in self.nation_list])
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = (intended ^ slips) & self.rules.may_cooperate
@@ -166,7 +167,10 @@ class LunarModel(mesa.Model):
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
         self.last_actions, self.last_outcome = actions, outcome
         self.cooperation_sum += actions
-        self.nations.do("learn", self.observation())
+        if self._learners:
+            obs = self.observation()
+            for nation in self._learners:
+                nation.learn(obs)
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> LunarModel:
         """Step to the horizon; ``progress(done, total)`` is called after each step."""
@@ -175,6 +179,11 @@ class LunarModel(mesa.Model):
             if progress is not None:
                 progress(self.steps, self.horizon)
         return self
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Model-level metrics in a Mesa ``DataCollector`` (what ``mesa.batch_run`` reads)."""
+        return self.recorder.datacollector()
 
     def pair_cooperation(self) -> np.ndarray:
         """Share of steps in which i played C toward j [N, N] (NaN on the diagonal)."""
@@ -208,9 +217,14 @@ class LunarModel(mesa.Model):
         self.blocs = self.blocs.copy()
         self.blocs[index] = bloc
         self.nation_list[index].bloc = bloc
-        self.same_bloc = self.blocs[:, None] == self.blocs[None, :]
-        np.fill_diagonal(self.same_bloc, False)
+        self._bloc_masks()
         self.rules = self._current_rules()
+
+    def _bloc_masks(self) -> None:
+        n = len(self.blocs)
+        self.off_diagonal = ~np.eye(n, dtype=bool)
+        self.same_bloc = (self.blocs[:, None] == self.blocs[None, :]) & self.off_diagonal
+        self.across_blocs = ~self.same_bloc & self.off_diagonal
 
     def set_law(self, name: str, in_force: bool) -> None:
         self.laws[name] = in_force
@@ -240,6 +254,8 @@ class LunarModel(mesa.Model):
             actions=self.last_actions,
             outcome=self.last_outcome,
             same_bloc=self.same_bloc,
+            across_blocs=self.across_blocs,
+            off_diagonal=self.off_diagonal,
             members=self.members,
             blocs=self.blocs,
         )

@@ -1,0 +1,202 @@
+"""lunarsim's benchmark suite: one command, a table of ratios measured in the same run.
+
+    python benchmarks/run.py            # everything but the 10,000-run memory sweep (minutes)
+    python benchmarks/run.py --quick    # fewer repeats and a smaller comparison
+    python benchmarks/run.py --memory   # also the memory sweep (benchmarks/memory.py)
+
+Absolute times depend on the machine; the ratios are what the targets are about. Nothing here
+is a test: it prints, and never fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import synthetic_scenario  # noqa: E402
+
+from sim.economics import resolve_step  # noqa: E402
+from sim.experiment import ResultStore, load_experiment, run_experiment  # noqa: E402
+from sim.model import LunarModel  # noqa: E402
+from sim.reference import resolve_step_reference  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def report(measure: str, value: str, target: str, met: bool | None) -> None:
+    ROWS.append((measure, value, target, "-" if met is None else ("yes" if met else "NO")))
+    print(f"  {measure}: {value}  (target {target})", flush=True)
+
+
+def best_of(fn, repeats: int) -> float:
+    """The fastest of ``repeats`` timings (the least disturbed by the rest of the machine)."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def mid_run_model(scenario, steps: int = 12) -> LunarModel:
+    model = LunarModel(scenario, rng=1)
+    for _ in range(steps):
+        model.step()
+    return model
+
+
+def step_vs_reference(label: str, model: LunarModel, repeats: int) -> float:
+    actions = model.decide()
+    args = (model.world, model.state, actions, model.rules, model.econ)
+    fast = best_of(lambda: resolve_step(*args, np.random.default_rng(0)), repeats * 5)
+    slow = best_of(lambda: resolve_step_reference(*args, np.random.default_rng(0)), max(1, repeats // 2))
+    return slow / fast
+
+
+def run_vs_bare_step(scenario, repeats: int) -> tuple[float, float]:
+    """(full run time / the bare step function called as many times, seconds per run)."""
+    def full() -> None:
+        LunarModel(scenario, rng=2).run()
+
+    model = mid_run_model(scenario, steps=scenario.steps // 2)
+    actions = model.decide()
+    args = (model.world, model.state, actions, model.rules, model.econ)
+
+    def bare() -> None:
+        rng = np.random.default_rng(0)
+        for _ in range(scenario.steps):
+            resolve_step(*args, rng)
+
+    t_full = best_of(full, repeats)
+    return t_full / best_of(bare, repeats), t_full
+
+
+def mesa_batch_run(experiment, workers: int) -> tuple[float, dict]:
+    """The same runs through mesa.batch_run: one scenario at a time, the same seeds."""
+    import mesa
+
+    from sim.experiment.design import replicate_seeds
+
+    seeds = replicate_seeds(experiment.spec.master_seed, experiment.spec.replicates)
+    finals = {}
+    start = time.perf_counter()
+    for name in experiment.spec.scenarios:
+        scenario = experiment.scenario(name, {})
+        params = {"scenario": [scenario]}
+        if "rng" in inspect.signature(mesa.batch_run).parameters:
+            kwargs = {"rng": seeds}
+        else:
+            params, kwargs = params | {"rng": seeds}, {}
+        rows = mesa.batch_run(LunarModel, params, number_processes=workers,
+                              data_collection_period=-1, display_progress=False,
+                              max_steps=scenario.steps, **kwargs)
+        for row in rows:
+            finals[(name, row["rng"] if "rng" in row else row["iteration"])] = row["welfare_total"]
+    return time.perf_counter() - start, finals
+
+
+def ours(experiment, workers: int, backend: str = "processes") -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        run_experiment(experiment, workers=workers, backend=backend, out=Path(tmp) / "r",
+                       series="model")
+        elapsed = time.perf_counter() - start
+        runs = ResultStore(Path(tmp) / "r").read("runs")
+        sm = ResultStore(Path(tmp) / "r").read("series_model")
+    # the value mesa.batch_run reports: the collector at index steps - 1
+    at = sm.merge(runs[["run", "scenario", "seed", "steps"]], on="run")
+    at = at[at["step"] == at["steps"] - 1]
+    return elapsed, {(r.scenario, r.seed): r.welfare_total for r in at.itertuples()}
+
+
+def scaling(sizes: list[int], steps: int) -> tuple[list[float], float]:
+    per_step = []
+    for n in sizes:
+        scenario = synthetic_scenario(n, years=steps / 4)
+        t = best_of(lambda s=scenario: LunarModel(s, rng=1).run(), 1 if n >= 200 else 3)
+        per_step.append(t / steps)
+        print(f"    {n:>4} nations: {1000 * t / steps:8.2f} ms per step ({t:.1f} s for {steps} steps)",
+              flush=True)
+    slope = np.polyfit(np.log(sizes), np.log(per_step), 1)[0]
+    return per_step, float(slope)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="lunarsim benchmarks")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller experiments")
+    parser.add_argument("--memory", action="store_true", help="also the 10,000-run memory sweep")
+    args = parser.parse_args()
+    repeats = 2 if args.quick else 5
+    print(f"lunarsim benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+
+    print("1. vectorised step against the loop reference")
+    baseline = load_scenario("baseline")
+    r = step_vs_reference("baseline", mid_run_model(baseline), repeats)
+    report("step speed-up, baseline (11 nations x 10 sites)", f"{r:.0f}x", ">= 20x at 200x200", None)
+    big = mid_run_model(synthetic_scenario(200, sites=200, years=5), steps=4)
+    r = step_vs_reference("200x200", big, 1)
+    report("step speed-up, 200 nations x 200 sites", f"{r:.0f}x", ">= 20x", r >= 20)
+
+    print("2. a full run against its bare step function")
+    memory_one = load_scenario("baseline", [f'nations."{n}".strategy=tit_for_tat'
+                                            for n in ("United States", "China")])
+    ratio, t = run_vs_bare_step(memory_one, repeats)
+    report("full run / bare steps, baseline with memory-one rules", f"{ratio:.2f}x ({t:.2f} s/run)",
+           "<= 1.5x", ratio <= 1.5)
+    ratio, t = run_vs_bare_step(baseline, max(1, repeats // 2))
+    report("full run / bare steps, baseline as shipped (US and China weigh counterfactuals)",
+           f"{ratio:.2f}x ({t:.2f} s/run)", "(counterfactuals are step evaluations)", None)
+
+    print("3. executors on the default comparison")
+    replicates = 4 if args.quick else None
+    experiment = load_experiment("coop_vs_compete", replicates)
+    t_mesa, mesa_finals = mesa_batch_run(experiment, workers=2)
+    t_ours, our_finals = ours(experiment, workers=2)
+    same = all(np.isclose(mesa_finals[(k[0], seed)], our_finals[(k[0], seed)])
+               for k in mesa_finals for seed in [k[1]] if (k[0], seed) in our_finals)
+    same = same and len(our_finals) == len(mesa_finals)
+    report("our processes / mesa.batch_run, 2 processes", f"{t_mesa / t_ours:.2f}x faster "
+           f"({t_ours:.1f} s vs {t_mesa:.1f} s; same numbers: {same})", ">= 1.5x", t_mesa / t_ours >= 1.5)
+    t_one, _ = ours(experiment, workers=1)
+    report("2 workers / 1 worker", f"{t_one / t_ours:.2f}x faster ({t_ours:.1f} s vs {t_one:.1f} s)",
+           ">= 1.7x", t_one / t_ours >= 1.7)
+
+    print("4. the default comparison end to end (simulation, statistics, figures), 2 workers")
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "sim", "compare", "--workers", "2", "--out",
+                        str(Path(tmp) / "c")] + (["--replicates", "4"] if args.quick else []),
+                       check=True, stdout=subprocess.DEVNULL)
+        t = time.perf_counter() - start
+    report("lunarsim compare, wall time", f"{t:.1f} s", "< 60 s", t < 60)
+
+    print("5. cost per step against the number of nations (synthetic worlds, 20 sites)")
+    sizes = [10, 50, 200, 500]
+    steps = 40 if args.quick else 100
+    per_step, slope = scaling(sizes, steps)
+    report("500 nations x 100 steps", f"{per_step[-1] * 100:.1f} s", "< 30 s", per_step[-1] * 100 < 30)
+    report("growth exponent of cost per step in N", f"{slope:.2f}", "<= 2 (pairs)", slope <= 2.0)
+
+    if args.memory:
+        print("6. peak memory of a 10,000-run sweep")
+        subprocess.run([sys.executable, str(Path(__file__).parent / "memory.py")], check=True)
+
+    width = max(len(r[0]) for r in ROWS)
+    print("\n" + f"{'measure':<{width}}  {'value':<48} {'target':<40} met")
+    for measure, value, target, met in ROWS:
+        print(f"{measure:<{width}}  {value:<48} {target:<40} {met}")
+
+
+if __name__ == "__main__":
+    main()

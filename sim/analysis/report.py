@@ -103,6 +103,12 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
     poa = pd.DataFrame({"scenario": poa["scenario"].map(results.label),
                         "price of anarchy [95% CI]": [f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi
                                                       in zip(poa["mean"], poa["ci_low"], poa["ci_high"], strict=True)]})
+    welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
+    value = "; ".join(f"{results.label(r.scenario)} {_num(r.mean_difference, sign=True)} "
+                      f"[{_num(r.ci_low, sign=True)}, {_num(r.ci_high, sign=True)}]"
+                      for r in welfare.itertuples())
+    value = (f"Value of cooperation (total welfare over {results.label(reference)} on the same "
+             f"seeds, USD bn, 95% CI): {value}.")
     title = f"{results.name}: cooperative against competitive rule sets"
     intro = (f"{QUESTION} Reference: **{results.label(reference)}**. "
              f"{results.runs['replicate'].nunique()} seeds per scenario.")
@@ -111,7 +117,7 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
 
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
-          "## Results", "", table.to_markdown(index=False), "",
+          "## Results", "", table.to_markdown(index=False), "", value, "",
           "Price of anarchy: the best total welfare any scenario reached on the same seed, over "
           "this scenario's (1 is best).", "", poa.to_markdown(index=False), "",
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", "",
@@ -129,6 +135,7 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
             f"<p>{html.escape(intro).replace('**', '')}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
+            f"<p>{html.escape(value)}</p>",
             "<p>Price of anarchy: the best total welfare any scenario reached on the same seed, "
             "over this scenario's (1 is best).</p>", poa.to_html(index=False, border=0),
             "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "

@@ -165,18 +165,21 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def pair_masks(actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(coop, compete, mutual, hostile) N x N masks with a False diagonal.
+    """(coop, compete, mutual, hostile) [..., N, N] masks with a False diagonal.
 
     ``coop[i, j]``: i plays C toward j. ``mutual``: both play C. ``hostile``: either plays D.
     """
-    coop = actions.astype(bool, copy=True)
-    np.fill_diagonal(coop, False)
-    compete = ~actions.astype(bool)
-    np.fill_diagonal(compete, False)
-    mutual = coop & coop.T
-    hostile = ~mutual
-    np.fill_diagonal(hostile, False)
-    return coop, compete, mutual, hostile
+    actions = actions.astype(bool)
+    off = ~np.eye(actions.shape[-1], dtype=bool)
+    coop = actions & off
+    compete = ~actions & off
+    mutual = coop & _t(coop)
+    return coop, compete, mutual, ~mutual & off
+
+
+def _t(a: np.ndarray) -> np.ndarray:
+    """Transpose the last two axes (the pair axes), whatever leads them."""
+    return np.swapaxes(a, -1, -2)
 
 
 def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
@@ -228,9 +231,13 @@ def resolve_step(
     """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc.
 
     With ``rng=None`` no incident is drawn: each pair's expected loss is charged instead (what a
-    nation weighing a counterfactual expects). ``allocation`` may pass in ``locate``'s result for
-    this state, which does not depend on the actions (counterfactuals reuse it).
+    nation weighing a counterfactual expects). Then ``actions`` may also be a batch [B, N, N]
+    of alternative action matrices, and every outcome array gains that leading axis: one call
+    weighs many counterfactuals. ``allocation`` may pass in ``locate``'s result for this state,
+    which does not depend on the actions.
     """
+    if rng is not None and actions.ndim != 2:
+        raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
     dt = world.dt
     coop, compete, mutual, hostile = pair_masks(actions)
     if allocation is None:
@@ -238,8 +245,8 @@ def resolve_step(
     x = extract(world, state, allocation, coop, compete, mutual, hostile, rules, econ)  # 4.
 
     # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.
-    propellant = x.product[:, world.site_is_ice].sum(axis=1)
-    ree_mined = x.product[:, ~world.site_is_ice].sum(axis=1)
+    propellant = x.product[..., world.site_is_ice].sum(axis=-1)
+    ree_mined = x.product[..., ~world.site_is_ice].sum(axis=-1)
     price = state.ree_price_usd_per_kg
     ships = price > econ.ree_return_cost_usd_per_kg
     ree_shipped = ree_mined if ships else np.zeros_like(ree_mined)
@@ -313,28 +320,27 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     load = demand.sum(axis=0)
     rivals = load[None, :] - demand
     racing = _ratio(compete.astype(float) @ demand, rivals)
-    yields_to = compete & coop.T & rules.recognises_claims.T  # [i, j]: j respects i's claim
+    yields_to = compete & _t(coop) & rules.recognises_claims.T  # [i, j]: j respects i's claim
     claiming = _ratio(yields_to.astype(float) @ demand, rivals)
     weight = 1.0 + econ.race_advantage * racing + econ.claim_exclusion * claiming
     scarcity = np.minimum(1.0, _ratio(world.site_capacity_t_per_yr * dt, load))
     scarcity[load <= 0] = 1.0
-    mean_weight = _ratio((demand * weight).sum(axis=0), load)
-    worked = np.minimum(demand, demand * scarcity * _ratio(weight, mean_weight[None, :]))
-    exposure = _ratio(hostile.astype(float) @ demand, load[None, :])
-    partners = _ratio(mutual.astype(float) @ demand, load[None, :])
+    mean_weight = _ratio((demand * weight).sum(axis=-2), load)
+    worked = np.minimum(demand, demand * scarcity * _ratio(weight, mean_weight[..., None, :]))
+    exposure = _ratio(hostile.astype(float) @ demand, load)
+    partners = _ratio(mutual.astype(float) @ demand, load)
     factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
     yield_t = world.grade * econ.recovery_fraction * world.uptime
-    product = worked * factor * yield_t[None, :]
+    product = worked * factor * yield_t
     # Output never exceeds the remaining reserve: scale every operator at an exhausted site.
-    wanted = product.sum(axis=0)
-    scale = np.minimum(1.0, _ratio(state.reserve_t, wanted))
-    scale[wanted <= 0] = 1.0
-    product *= scale[None, :]
-    worked = worked * scale[None, :]
-    reserve_after = np.maximum(state.reserve_t - product.sum(axis=0), 0.0)
+    wanted = product.sum(axis=-2)
+    scale = np.where(wanted > 0, np.minimum(1.0, _ratio(state.reserve_t, wanted)), 1.0)
+    product *= scale[..., None, :]
+    worked = worked * scale[..., None, :]
+    reserve_after = np.maximum(state.reserve_t - product.sum(axis=-2), 0.0)
     presence = _ratio(demand, demand.sum(axis=1, keepdims=True))
     return Extraction(demand, worked, product, reserve_after, exposure, presence,
-                      (presence * partners).sum(axis=1))
+                      (presence * partners).sum(axis=-1))
 
 
 @dataclass(frozen=True)
@@ -365,32 +371,38 @@ def clear_market(world: World, state: State, compete: np.ndarray, ree_shipped: n
     holder = world.leverage_holder
     targets = export_targets(state, compete, holder, n)
     from_holder = imports * state.import_dependence
-    withheld = np.where(targets, state.export_control_severity * from_holder, 0.0)
+    withheld = np.where(targets, state.export_control_severity * from_holder, 0.0)  # [..., N]
 
     world_demand = (world.ree_demand_t_per_yr.sum() + world.rest_of_world_demand_t_per_yr) * state.ree_demand_factor
     terrestrial = (world.ree_production_t_per_yr.sum() + world.rest_of_world_production_t_per_yr) * state.ree_supply_factor
-    lunar = ree_shipped.sum() / dt
-    supply = max(terrestrial - withheld.sum(), 0.0) + lunar
-    price, leverage = econ.ree_price_usd_per_kg, world.initial_refining_share
-    if supply > 0 and world_demand > 0:  # a world without a rare-earth market keeps its price
-        price *= (world_demand / supply) ** (1.0 / econ.price_elasticity)
-        dependence_now = _ratio((imports * state.import_dependence).sum(), imports.sum() * world.initial_refining_share)
+    lunar = ree_shipped.sum(axis=-1) / dt
+    supply = np.maximum(terrestrial - withheld.sum(axis=-1), 0.0) + lunar
+    price = np.full(np.shape(supply), econ.ree_price_usd_per_kg)
+    leverage = np.full(np.shape(supply), world.initial_refining_share)
+    market = (supply > 0) & (world_demand > 0)  # a world without a rare-earth market keeps its price
+    if np.any(market):
+        cleared = econ.ree_price_usd_per_kg * (world_demand / np.where(market, supply, 1.0)) ** (
+            1.0 / econ.price_elasticity)
+        price = np.where(market, cleared, price)
+        dependence_now = _ratio((imports * state.import_dependence).sum(),
+                                imports.sum() * world.initial_refining_share)
         share = world.initial_refining_share * (dependence_now if imports.sum() > 0 else 1.0)
-        leverage = float(share * terrestrial / (terrestrial + lunar))
+        leverage = np.where(market, share * terrestrial / np.where(market, terrestrial + lunar, 1.0),
+                            leverage)
 
     usd_bn_per_t = price * KG_PER_T / USD_PER_BN
     shortfall = np.maximum(withheld * dt - ree_shipped, 0.0)
-    lost = np.zeros(n)
+    lost = np.zeros(np.shape(withheld))
     if holder is not None:
-        lost[holder] = withheld.sum() * dt * usd_bn_per_t
+        lost[..., holder] = withheld.sum(axis=-1) * dt * usd_bn_per_t
     keep = (1.0 - econ.diversification_per_year) ** dt
     dependence_after = np.where(targets, state.import_dependence * keep, state.import_dependence)
     return MarketResult(
-        price=float(price),
-        leverage=float(leverage),
+        price=float(price) if np.ndim(price) == 0 else price,
+        leverage=float(leverage) if np.ndim(leverage) == 0 else leverage,
         targets=targets,
         shortfall_t=shortfall,
-        shortfall_cost=econ.shortfall_cost_multiple * shortfall * usd_bn_per_t,
+        shortfall_cost=econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1),
         export_revenue_lost=lost,
         dependence_after=dependence_after,
     )
@@ -400,10 +412,11 @@ def export_targets(state: State, compete: np.ndarray, holder: int | None, n: int
     """Who the holder's export control hits: the named targets, or else every nation the holder
     competes with (plays D toward) this step; nobody when no control is in force."""
     if holder is None or not state.export_control_active:
-        return np.zeros(n, dtype=bool)
-    targets = state.export_control_targets.copy() if state.export_control_targets is not None \
-        else compete[holder].copy()
-    targets[holder] = False
+        return np.zeros(compete.shape[:-1], dtype=bool)
+    named = state.export_control_targets
+    targets = (np.broadcast_to(named, compete.shape[:-1]) if named is not None
+               else compete[..., holder, :]).copy()
+    targets[..., holder] = False
     return targets
 
 
@@ -431,7 +444,7 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     overlap = x.presence @ (x.demand > 0).T.astype(float)  # share of i's capacity where j works
     if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
         overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
-    kept_log = (weight * np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))).sum(axis=1)
+    kept_log = (weight * np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))).sum(axis=-1)
     return incidents, state.capacity_t_per_yr * -np.expm1(kept_log)
 
 
@@ -439,18 +452,18 @@ def benefit_transfers(value: np.ndarray, members: np.ndarray, share: float) -> n
     """Members pool ``share`` of their output value and each gets an equal part (sums to 0)."""
     transfers = np.zeros_like(value)
     if share > 0 and members.any():
-        contributions = share * value[members]
-        transfers[members] = contributions.mean() - contributions
+        contributions = share * value[..., members]
+        transfers[..., members] = contributions.mean(axis=-1, keepdims=True) - contributions
     return transfers
 
 
 def relative_shortfall(welfare: np.ndarray) -> np.ndarray:
     """Mean over the others of how far each one's gain exceeds mine (Grieco 1988)."""
-    n = welfare.size
+    n = welfare.shape[-1]
     if n < 2:
         return np.zeros_like(welfare)
-    gap = np.maximum(welfare[None, :] - welfare[:, None], 0.0)
-    return gap.sum(axis=1) / (n - 1)
+    gap = np.maximum(welfare[..., None, :] - welfare[..., :, None], 0.0)
+    return gap.sum(axis=-1) / (n - 1)
 
 
 def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> np.ndarray:

@@ -117,22 +117,24 @@ class LunarModel(mesa.Model):
             counterfactual=self.counterfactual,
         )
 
-    def counterfactual(self, i: int, row: np.ndarray) -> float:
-        """Nation i's utility this step if it plays ``row`` and the others repeat their last
-        actions (cooperate before the first step), after the law and regime, with expected
-        incident losses instead of a draw. Used by rules that weigh their options."""
-        if self.last_actions is None:
-            actions = np.ones((len(self.names), len(self.names)), dtype=bool)
-        else:
-            actions = self.last_actions.copy()
-        actions[i] = row
+    def counterfactual(self, i: int, rows: np.ndarray) -> np.ndarray:
+        """Nation i's utility this step for each of its alternative action rows ([B, N], or one
+        row [N]) while the others repeat their last actions (cooperate before the first step),
+        after the law and regime, with expected incident losses instead of a draw. One batched
+        evaluation of the step's economics for all the rows."""
+        rows = np.asarray(rows, dtype=bool)
+        n = len(self.names)
+        base = np.ones((n, n), dtype=bool) if self.last_actions is None else self.last_actions
+        actions = np.repeat(base[None], len(np.atleast_2d(rows)), axis=0)
+        actions[:, i] = np.atleast_2d(rows)
         actions &= self.rules.may_cooperate
-        np.fill_diagonal(actions, True)
+        actions[:, np.arange(n), np.arange(n)] = True
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
                                allocation=self._planned)
-        return float(outcome.utility[i])
+        utility = outcome.utility[:, i]
+        return utility if rows.ndim == 2 else float(utility[0])
 
     def decide(self) -> np.ndarray:
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""

@@ -46,3 +46,21 @@ def test_reference_agrees_on_a_real_scenario_step():
                                   np.random.default_rng(1))
     assert_same_outcome(fast, slow)
     assert fast.transfers.any() and fast.worked_t.sum() > 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.integers(1, 6), st.integers(1, 5))
+def test_a_batch_of_action_matrices_gives_each_matrix_its_own_outcome(seed, n, s, batch):
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    state.forced_incidents[:] = False
+    rng = np.random.default_rng(seed + 1)
+    many = rng.random((batch, n, n)) < 0.5
+    together = resolve_step(world, state, many, rules, econ, None)
+    for b in range(batch):
+        alone = resolve_step(world, state, many[b], rules, econ, None)
+        for f in fields(Outcome):
+            want = np.asarray(getattr(alone, f.name), dtype=float)
+            got = np.asarray(getattr(together, f.name), dtype=float)
+            if got.shape == (batch, *want.shape):  # a batched field; the others need no batch
+                got = got[b]
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=f.name)

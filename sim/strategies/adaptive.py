@@ -97,13 +97,11 @@ class LogitBestResponse(Strategy):
         base = self.played(obs)
         base = self.cooperate_with_all() if base is None else base.copy()
         base[self.me] = True
-        u_base = obs.counterfactual(self.me, base)
-        u_flip = np.full(self.n, u_base)
-        for j in range(self.n):
-            if j != self.me:
-                row = base.copy()
-                row[j] = not row[j]
-                u_flip[j] = obs.counterfactual(self.me, row)
+        flips = np.repeat(base[None], self.n, axis=0)  # row j: my posture with j's action flipped
+        flips[np.arange(self.n), np.arange(self.n)] ^= True
+        flips[self.me, self.me] = True
+        u = obs.counterfactual(self.me, np.vstack([base[None], flips]))
+        u_base, u_flip = u[0], u[1:]
         delta = np.where(base, u_base - u_flip, u_flip - u_base)
         delta[self.me] = 0.0
         stakes = np.abs(delta).sum() / max(self.n - 1, 1)

@@ -50,9 +50,10 @@ class Observation:
     ``last_actions[i, j]`` is True when nation i played ``C`` toward j at the previous step, after
     the regime and trembles (what actually happened); None before the first step.
     ``last_utility`` is each nation's utility at the previous step (USD bn), None before the first.
-    ``counterfactual(i, row)`` is nation i's utility this step if it plays ``row`` while the others
-    repeat their last actions (cooperate, before the first step); the model evaluates the step's
-    economics with expected incident losses. None where no model is behind the observation.
+    ``counterfactual(i, rows)`` is nation i's utility this step for each alternative row of
+    actions in ``rows`` ([B, N]; a single row [N] gives a number) while the others repeat their
+    last actions (cooperate, before the first step); the model evaluates the step's economics
+    for all rows at once, with expected incident losses. None where no model is behind it.
     """
 
     step: int
@@ -60,7 +61,7 @@ class Observation:
     last_utility: np.ndarray | None
     trust: np.ndarray
     blocs: np.ndarray
-    counterfactual: Callable[[int, np.ndarray], float] | None = None
+    counterfactual: Callable[[int, np.ndarray], np.ndarray | float] | None = None
 
 
 class Strategy:

@@ -54,10 +54,13 @@ def play(players: Sequence[Player], rounds: int, seed: int = 0,
     last: np.ndarray | None = None
     history = np.zeros((rounds, n, n), dtype=bool)
 
-    def counterfactual(i: int, row: np.ndarray) -> float:
-        belief = np.ones((n, n), dtype=bool) if last is None else last.copy()
-        belief[i] = row
-        return float(stage_utility(belief, payoffs)[i])
+    def counterfactual(i: int, rows: np.ndarray) -> np.ndarray | float:
+        values = []
+        for row in np.atleast_2d(rows):
+            belief = np.ones((n, n), dtype=bool) if last is None else last.copy()
+            belief[i] = row
+            values.append(stage_utility(belief, payoffs)[i])
+        return np.array(values) if np.ndim(rows) == 2 else float(values[0])
 
     for t in range(rounds):
         obs = Observation(step=t, last_actions=last,

@@ -116,8 +116,7 @@ def batch(
     resumable results folder."""
     from sim.experiment import run_experiment
 
-    if backend not in ("serial", "processes", "dask"):
-        raise UserError(f"--backend: unknown backend {backend!r} (known: serial, processes, dask)")
+    _check_backend(backend)
     if series not in ("all", "model", "none"):
         raise UserError(f"--series: expected all, model or none (got {series!r})")
     outcome = _with_progress("runs", lambda progress: run_experiment(
@@ -125,9 +124,19 @@ def batch(
         resume=resume, force=force, out=out, series=series, progress=progress))
     out_console.print(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) "
                       f"in [bold]{outcome.folder}[/]", highlight=False)
-    if outcome.failed:
-        err_console.print(f"[bold red]error:[/] {outcome.failed} runs failed; their tracebacks are "
-                          f"in {outcome.folder}/failures", highlight=False)
+    _exit_if_failed(outcome.failed, outcome.folder)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("serial", "processes", "dask"):
+        raise UserError(f"--backend: unknown backend {backend!r} (known: serial, processes, dask)")
+
+
+def _exit_if_failed(failed: int, folder: Path) -> None:
+    """Failed runs are recorded, not fatal to the others; the command still says so, exit 1."""
+    if failed:
+        err_console.print(f"[bold red]error:[/] {failed} runs failed and are left out; their "
+                          f"tracebacks are in {folder}/failures", highlight=False)
         raise typer.Exit(1)
 
 
@@ -154,8 +163,7 @@ def compare(
     folder = Path(target) if target and (Path(target) / "manifest.json").is_file() else None
     failed = 0
     if folder is None:
-        if backend not in ("serial", "processes", "dask"):
-            raise UserError(f"--backend: unknown backend {backend!r} (known: serial, processes, dask)")
+        _check_backend(backend)
         experiment = load_experiment(target or "coop_vs_compete", replicates)
         folder = out or Path("results") / experiment.spec.name
         resume = ResultStore(folder).exists() and not force
@@ -177,10 +185,7 @@ def compare(
     out_console.print(table)
     out_console.print(f"report: [bold]{analysis.report_html}[/] (and report.md); tables: "
                       f"comparison.csv, levels.csv; figures: {folder / 'figures'}", highlight=False)
-    if failed:
-        err_console.print(f"[bold red]error:[/] {failed} runs failed and are left out; their "
-                          f"tracebacks are in {folder}/failures", highlight=False)
-        raise typer.Exit(1)
+    _exit_if_failed(failed, folder)
 
 
 @app.command()

@@ -3,8 +3,9 @@
 :func:`resolve_step` takes the world (fixed arrays), the state at the start of the step, the
 matrix of actions after the regime and trembles, the regime's rules, the economic parameters and a
 random generator, and returns an :class:`Outcome`. It changes nothing it is given. Because it is
-pure, it can be tested against a slow reference, and a strategy can ask "what would I get if I
-played D toward j?" by calling it on a counterfactual action matrix with a copy of the generator.
+pure, it can be tested against a slow reference (``sim/reference.py``), and a strategy can ask
+"what would I get if I played D toward j?" by calling it on counterfactual action matrices with
+expected incident losses (``rng=None``): one matrix, or a batch [B, N, N] evaluated at once.
 :func:`grow` and :func:`learn_trust` are the pure forms of steps 9 and 10.
 
 Units: regolith and products in tonnes (t), money in USD bn, rates per year unless the name says

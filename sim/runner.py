@@ -22,23 +22,84 @@ from sim.scenario import Scenario, content_hash
 PACKAGES = ("lunarsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib")
 
 
+Columns = dict[str, np.ndarray]
+
+
 @dataclass
 class RunResult:
+    """One run's numbers as column arrays; the tables are built from them when asked for
+    (a batch concatenates the columns of many runs instead, which is much cheaper)."""
+
     scenario: Scenario
     seed: int
     steps: int
-    model_series: pd.DataFrame  # one row per step (0 = the initial state)
-    nation_series: pd.DataFrame  # one row per step and nation
-    pairs: pd.DataFrame  # one row per ordered pair: share of steps i played C toward j
+    names: tuple[str, ...]
+    model_columns: Columns  # one entry per step (0 = the initial state)
+    nation_columns: Columns  # [steps, N] per metric, and "bloc"
+    pair_share: np.ndarray  # [N, N] share of steps i played C toward j
     events: list[tuple[int, float, str]] = field(default_factory=list)
 
     @property
+    def model_series(self) -> pd.DataFrame:
+        """One row per step."""
+        return pd.DataFrame(self.model_columns)
+
+    @property
+    def nation_series(self) -> pd.DataFrame:
+        """One row per step and nation."""
+        return pd.DataFrame(self.nation_series_columns())
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """Who cooperated with whom: one row per ordered pair of distinct nations."""
+        return pd.DataFrame(self.pair_columns())
+
+    @property
     def nation_summary(self) -> pd.DataFrame:
-        return summarise_nations(self.nation_series)
+        return pd.DataFrame(self.nation_summary_columns())
+
+    def nation_series_columns(self) -> Columns:
+        n, steps = len(self.names), self.model_columns["step"]
+        cols = {"step": np.repeat(steps, n), "year": np.repeat(self.model_columns["year"], n),
+                "nation": np.tile(np.array(self.names, dtype=object), len(steps)),
+                "bloc": self.nation_columns["bloc"].reshape(-1).astype(str)}
+        return cols | {k: v.reshape(-1).astype(float) for k, v in self.nation_columns.items()
+                       if k != "bloc"}
+
+    def pair_columns(self) -> Columns:
+        i, j = np.nonzero(~np.eye(len(self.names), dtype=bool))
+        names = np.array(self.names, dtype=object)
+        return {"nation": names[i], "toward": names[j], "cooperation": self.pair_share[i, j]}
+
+    def nation_summary_columns(self) -> Columns:
+        """Per nation: final welfare, propellant and capacity; mean cooperation; incidents."""
+        c = self.nation_columns
+        return {
+            "nation": np.array(self.names, dtype=object),
+            "bloc": c["bloc"][-1].astype(str),
+            "welfare_usd_bn": c["welfare"][-1].astype(float),
+            "propellant_t": c["propellant"][-1].astype(float),
+            "capacity_t_per_yr": c["capacity"][-1].astype(float),
+            "cooperation_rate": np.nanmean(c["cooperation"][1:], axis=0) if len(c["cooperation"]) > 1
+            else np.full(len(self.names), np.nan),
+            "incidents": c["nation_incidents"][1:].sum(axis=0),
+        }
 
     @property
     def overall(self) -> dict[str, float]:
-        return summarise_model(self.model_series)
+        m = self.model_columns
+        played = slice(1, None)
+        return {
+            "welfare_total_usd_bn": float(m["welfare_total"][-1]),
+            "propellant_t": float(m["propellant_step"][played].sum()),
+            "ree_delivered_t": float(m["ree_delivered_step"][played].sum()),
+            "incidents": float(m["incidents"][played].sum()),
+            "cooperation_rate": float(np.mean(m["cooperation_rate"][played])) if self.steps else float("nan"),
+            "best_site_depletion": float(m["best_site_depletion"][-1]),
+            "ree_price_usd_per_kg": float(m["ree_price"][-1]),
+            "leverage_index": float(m["leverage_index"][-1]),
+            "gini_welfare": float(m["gini_welfare"][-1]),
+        }
 
 
 def run_scenario(
@@ -48,71 +109,13 @@ def run_scenario(
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
-    model_series, nation_series = series_frames(model)
-    pairs = pair_frame(model.names, model.pair_cooperation())
-    model.release()  # batches run thousands of models in one process
-    return RunResult(scenario, seed, model.horizon, model_series, nation_series, pairs,
-                     model.event_log)
-
-
-def pair_frame(names: tuple[str, ...], share: np.ndarray) -> pd.DataFrame:
-    """Who cooperated with whom: one row per ordered pair of distinct nations."""
-    i, j = np.nonzero(~np.eye(len(names), dtype=bool))
-    return pd.DataFrame({"nation": np.array(names)[i], "toward": np.array(names)[j],
-                         "cooperation": share[i, j]})
-
-
-def series_frames(model: LunarModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The recorder's arrays as two tidy tables: model level, and nation level (long form)."""
     table = model.recorder.model_table()
-    steps = table.pop("step")
-    years = model.spec.time.start_year + steps / model.steps_per_year
-    model_df = pd.DataFrame({"step": steps, "year": years} | table)
-    nations = model.recorder.nation_table()
-    n = len(model.names)
-    nation_df = pd.DataFrame(
-        {
-            "step": np.repeat(steps, n),
-            "year": np.repeat(years, n),
-            "nation": pd.Categorical(np.tile(model.names, len(steps)), categories=model.names),
-            "bloc": nations.pop("bloc").reshape(-1).astype(str),
-        }
-        | {name: values.reshape(-1).astype(float) for name, values in nations.items()}
-    )
-    return model_df, nation_df
-
-
-def summarise_nations(nation_df: pd.DataFrame) -> pd.DataFrame:
-    """Per nation: final welfare, propellant and capacity; mean cooperation; incidents."""
-    played = nation_df[nation_df["step"] > 0]
-    last = nation_df[nation_df["step"] == nation_df["step"].max()].set_index("nation")
-    grouped = played.groupby("nation", observed=True)
-    return pd.DataFrame(
-        {
-            "bloc": last["bloc"],
-            "welfare_usd_bn": last["welfare"],
-            "propellant_t": last["propellant"],
-            "capacity_t_per_yr": last["capacity"],
-            "cooperation_rate": grouped["cooperation"].mean(),
-            "incidents": grouped["nation_incidents"].sum(),
-        }
-    ).reset_index()
-
-
-def summarise_model(model_df: pd.DataFrame) -> dict[str, float]:
-    played = model_df[model_df["step"] > 0]
-    last = model_df.iloc[-1]
-    return {
-        "welfare_total_usd_bn": float(last["welfare_total"]),
-        "propellant_t": float(played["propellant_step"].sum()),
-        "ree_delivered_t": float(played["ree_delivered_step"].sum()),
-        "incidents": float(played["incidents"].sum()),
-        "cooperation_rate": float(played["cooperation_rate"].mean()),
-        "best_site_depletion": float(last["best_site_depletion"]),
-        "ree_price_usd_per_kg": float(last["ree_price"]),
-        "leverage_index": float(last["leverage_index"]),
-        "gini_welfare": float(last["gini_welfare"]),
-    }
+    columns = {"step": table.pop("step")}
+    columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
+    result = RunResult(scenario, seed, model.horizon, model.names, columns | table,
+                       model.recorder.nation_table(), model.pair_cooperation(), model.event_log)
+    model.release()  # batches run thousands of models in one process
+    return result
 
 
 def versions() -> dict[str, str]:

@@ -114,11 +114,11 @@ def _prepare(store: ResultStore, manifest: dict, *, resume: bool, force: bool) -
 
 
 def _auto_chunk(runs: int, workers: int, backend: str) -> int:
-    """Enough chunks to balance the workers (about eight each), few enough that start-up and
-    file count stay small."""
+    """Enough chunks to balance the workers to the end (about sixteen each), few enough that
+    hand-out and file count stay small."""
     if backend == "serial":
         return max(1, min(100, runs // 20 or 1))
-    return max(1, min(100, math.ceil(runs / (workers * 8))))
+    return max(1, min(100, math.ceil(runs / (workers * 16))))
 
 
 def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],

@@ -7,6 +7,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from sim.experiment.design import RunTask
@@ -32,12 +33,11 @@ class Chunk:
 
 @dataclass
 class ChunkResult:
+    """A chunk's rows, as column arrays per table (cheap to build, to send back and to write)."""
+
     first: int
     runs: list[dict[str, Any]] = field(default_factory=list)
-    nations: list[pd.DataFrame] = field(default_factory=list)
-    pairs: list[pd.DataFrame] = field(default_factory=list)
-    series_model: list[pd.DataFrame] = field(default_factory=list)
-    series_nations: list[pd.DataFrame] = field(default_factory=list)
+    columns: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -52,15 +52,19 @@ class ChunkResult:
     def tasks_done(self) -> list[int]:
         return self.succeeded + self.failed
 
+    def add(self, table: str, run: int, columns: dict[str, np.ndarray]) -> None:
+        rows = len(next(iter(columns.values())))
+        parts = self.columns.setdefault(table, {})
+        for key, values in ({"run": np.full(rows, run)} | columns).items():
+            parts.setdefault(key, []).append(np.asarray(values))
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """The chunk's rows as tables (empty tables are left out)."""
         out = {}
         if self.runs:
             out["runs"] = pd.DataFrame(self.runs)
-        for name in ("nations", "pairs", "series_model", "series_nations"):
-            frames = getattr(self, name)
-            if frames:
-                out[name] = pd.concat(frames, ignore_index=True)
+        for table, parts in self.columns.items():
+            out[table] = pd.DataFrame({k: np.concatenate(v) for k, v in parts.items()})
         if self.failures:
             out["failures"] = pd.DataFrame(self.failures)
         return out
@@ -84,15 +88,10 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                                             "traceback": traceback.format_exc()})
             continue
         result.runs.append(ident | {"steps": run.steps} | run.overall)
-        keys = {"run": task.run}
-        result.nations.append(_with(run.nation_summary.astype({"nation": str}), keys))
-        result.pairs.append(_with(run.pairs, keys))
+        result.add("nations", task.run, run.nation_summary_columns())
+        result.add("pairs", task.run, run.pair_columns())
         if chunk.series in ("model", "all"):
-            result.series_model.append(_with(run.model_series, keys))
+            result.add("series_model", task.run, run.model_columns)
         if chunk.series == "all":
-            result.series_nations.append(_with(run.nation_series.astype({"nation": str}), keys))
+            result.add("series_nations", task.run, run.nation_series_columns())
     return result
-
-
-def _with(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
-    return frame.assign(**columns)[[*columns, *frame.columns]]

@@ -161,7 +161,7 @@ class Outcome:
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num / den, and 0 where den is 0 (an empty site has no crowding, rivals or partners)."""
     num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    out = np.zeros(np.broadcast_shapes(num.shape, den.shape))
+    out = np.zeros(np.broadcast(num, den).shape)
     return np.divide(num, den, out=out, where=den > 0)
 
 

@@ -286,4 +286,6 @@ class Recorder:
         collector = mesa.DataCollector()
         collector.model_vars = {name: list(values) for name, values in self.model_table().items()
                                 if name != "step"}
+        if hasattr(collector, "_collection_steps"):  # Mesa >= 3.5 indexes the series by step
+            collector._collection_steps = list(self.steps)
         return collector

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
 from sim.analysis.outcomes import OUTCOMES  # noqa: E402
 from sim.analysis.results import Results  # noqa: E402
@@ -97,7 +97,10 @@ def differences(results: Results, reference: str | None = None) -> Figure:
         fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), constrained_layout=True)
         for ax, outcome in zip(axes.flat, key, strict=False):
             values = outcome.values(results.runs, results.nations)
-            data = [paired(results.runs, values, s, ref)["difference"].to_numpy() for s in others]
+            share = outcome.unit.startswith("share")  # shares as percentage points, as in the table
+            unit = "percentage points" if share else outcome.unit
+            data = [paired(results.runs, values, s, ref)["difference"].to_numpy() * (100 if share else 1)
+                    for s in others]
             positions = np.arange(len(others))
             parts = ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.55,
                                patch_artist=True, showfliers=False)
@@ -109,10 +112,10 @@ def differences(results: Results, reference: str | None = None) -> Figure:
                            color=results.colour(others[k]), alpha=0.8, lw=0)
             ax.axvline(0, color="#444444", lw=0.8)
             ax.xaxis.set_major_locator(MaxNLocator(4))
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 4))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))  # no offset text
             ax.set_yticks(positions, [results.label(s) for s in others], fontsize=7.5)
             better = "higher is better" if outcome.higher_is_better else "lower is better"
-            ax.set(title=f"{outcome.label}\n({better})", xlabel=f"difference, {outcome.unit}")
+            ax.set(title=f"{outcome.label}\n({better})", xlabel=f"difference, {unit}")
         for ax in list(axes.flat)[len(key):]:
             ax.set_visible(False)
         fig.suptitle(f"Paired differences from {results.label(ref)}, one point per seed",

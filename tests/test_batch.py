@@ -192,3 +192,34 @@ def test_seeds_are_drawn_from_the_master_seed_and_extend_stably():
     assert seeds == replicate_seeds(2026, 5) and len(set(seeds)) == 5
     assert replicate_seeds(2026, 8)[:5] == seeds
     assert replicate_seeds(2027, 5) != seeds
+
+
+def test_a_full_disk_stops_the_batch_in_one_line_and_resume_finishes_it(tmp_path, monkeypatch):
+    import errno
+
+    from sim.experiment import store as store_module
+
+    real = store_module.atomic_write_parquet
+    writes = {"n": 0}
+
+    def filling_up(path, frame):
+        writes["n"] += 1
+        if writes["n"] > 7:  # the disk fills during the second chunk
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, frame)
+
+    monkeypatch.setattr(store_module, "atomic_write_parquet", filling_up)
+    path = experiment_file(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(path), "--backend", "serial", "--out", str(out)])
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "No space left on device" in lines[0] and "--resume" in lines[0]
+    done = ResultStore(out).committed()[0]
+    assert 0 < len(done) < 12
+
+    monkeypatch.setattr(store_module, "atomic_write_parquet", real)  # space is freed
+    outcome = run_experiment(path, backend="serial", resume=True, out=out)
+    assert outcome.complete and outcome.ran == 12 - len(done)
+    assert list(ResultStore(out).read("runs")["run"]) == list(range(12))
+    assert not list(out.rglob(".*.tmp"))

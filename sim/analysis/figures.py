@@ -209,6 +209,10 @@ def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
                               vmin=lo, vmax=hi)
             ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
             ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+            middle = 0.5 * (lo + hi)
+            for (r, c), v in np.ndenumerate(grid.to_numpy()):  # the number, not only the colour
+                ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=8,
+                        color="black" if v > middle else "white")
             ax.set(title=results.label(scenario), xlabel=x, ylabel=y)
             ax.grid(False)
         fig.colorbar(image, ax=axes, shrink=0.85, label=f"{label}, mean over seeds")

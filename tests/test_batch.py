@@ -82,7 +82,7 @@ def test_dask_gives_the_same_tables(tmp_path, serial_tables):
 
 
 def test_kill_9_then_resume_gives_exactly_the_uninterrupted_table(tmp_path):
-    text = SMALL.replace("replicates = 3", "replicates = 12").replace("horizon_years = 1.0", "horizon_years = 3.0")
+    text = SMALL.replace("replicates = 3", "replicates = 12").replace("horizon_years = 1.0", "horizon_years = 6.0")
     path = experiment_file(tmp_path, text)
     whole = tmp_path / "whole"
     run_experiment(path, backend="serial", out=whole)

@@ -80,7 +80,8 @@ class LunarModel(mesa.Model):
         self.decision_order = list(self.nation_list)
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
         self.tremble = np.array([nation.tremble for nation in self.nation_list])
-        self.budget_growth = np.array([n.budget_growth_per_year for n in scenario.nations])
+        self._budget_growth_per_step = np.array(
+            [(1.0 + n.budget_growth_per_year) ** self.world.dt for n in scenario.nations])
         self._bloc_masks()
 
         self.last_actions: np.ndarray | None = None
@@ -159,11 +160,12 @@ class LunarModel(mesa.Model):
         s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)
         s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
         s.import_dependence = outcome.import_dependence_after
-        s.forced_incidents = np.zeros_like(s.forced_incidents)
+        if s.forced_incidents.any():  # an event forced them for this step only
+            s.forced_incidents = np.zeros_like(s.forced_incidents)
         dt = self.world.dt
         s.ree_demand_factor *= (1.0 + econ.demand_growth_per_year) ** dt
         s.ree_supply_factor *= (1.0 + econ.supply_growth_per_year) ** dt
-        s.budget_usd_bn = s.budget_usd_bn * (1.0 + self.budget_growth) ** dt
+        s.budget_usd_bn = s.budget_usd_bn * self._budget_growth_per_step
         s.propellant_t = s.propellant_t + outcome.propellant_t
         s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare

@@ -89,8 +89,9 @@ class Site(mesa.Agent):
     @property
     def operators(self) -> list[str]:
         """Nations that had capacity here at the last step."""
-        column = self.model.state.allocation[:, self.index]
-        return [n.name for n in self.model.nation_list if column[n.index] > 0]
+        state = self.model.state
+        working = state.allocation[:, self.index] * state.capacity_t_per_yr
+        return [n.name for n in self.model.nation_list if working[n.index] > 0]
 
     def __repr__(self) -> str:
         return f"Site({self.name!r}, kind={self.kind!r})"

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import Scenario
-from sim.scenario.loader import find_scenario, library_dir, resolve_raw, validate
+from sim.scenario.loader import find_scenario, resolve_raw, validate
 
 REPO = Path(__file__).resolve().parents[1]
 

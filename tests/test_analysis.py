@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim.analysis import Results, analyse
+from sim.analysis import Results
 from sim.analysis import figures as fig
 from sim.analysis.outcomes import Outcome
 from sim.analysis.stats import compare, price_of_anarchy

@@ -181,3 +181,12 @@ def test_a_finished_run_leaves_nothing_behind(pd_raw):
     for seed in range(5):
         run_scenario(spec, seed=seed, steps=2)
     assert models() == alive
+
+
+def test_sites_name_their_operators_and_nations_their_numbers(baseline_raw):
+    model = run(baseline_raw, steps=8)
+    working = {n for site in model.site_list for n in site.operators}
+    assert "United States" in working and "China" in working
+    us = model.nation_list[model.nation_index("United States")]
+    assert us.capacity_t_per_yr > 0 and us.propellant_t > 0
+    assert set(us.trust) == set(model.names) - {"United States"}

@@ -16,9 +16,6 @@ from sim.regimes import REGIMES
 from sim.registry import Params
 from sim.strategies import STRATEGIES
 
-Bloc = str
-
-
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,7 +92,7 @@ class TimeSpec(Strict):
 
 class NationSpec(Strict):
     name: str = Field(..., min_length=1)
-    bloc: Bloc = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="e.g. artemis, ilrs, nonaligned")
+    bloc: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="e.g. artemis, ilrs, nonaligned")
     budget_usd_bn: float = Field(..., ge=0, le=1000, description="lunar programme spend, USD bn/yr")
     budget_growth_per_year: float = Field(0.0, ge=-0.5, le=1.0, description="fraction per year")
     capacity_t_per_yr: float = Field(

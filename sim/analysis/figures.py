@@ -62,6 +62,10 @@ def _band_panel(ax, results: Results, column: str, title: str, unit: str, scale,
         colour = results.colour(scenario)
         ax.fill_between(rows["year"], rows[0.25], rows[0.75], color=colour, alpha=0.18, lw=0)
         ax.plot(rows["year"], rows[0.5], color=colour, lw=1.6, label=results.label(scenario))
+    medians = q.pivot(index="year", columns="scenario", values=0.5)
+    if medians.shape[1] > 1 and np.allclose(medians.to_numpy(), medians.iloc[:, :1].to_numpy()):
+        ax.text(0.02, 0.93, "all scenarios coincide", transform=ax.transAxes, fontsize=8,
+                color="#444444")  # otherwise only the last colour drawn would show
     ax.set(title=title, xlabel="year", ylabel=unit)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -14,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
-from sim.errors import UserError
+from sim.errors import RunFailed, UserError
 
 app = typer.Typer(
     add_completion=False,
@@ -29,23 +31,52 @@ app.add_typer(scenarios_app, name="scenarios")
 out_console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+SCHEMA_MARK = b"JSON Schema of lunarsim scenario files"  # marks the file as lunarsim's
+
+
+def one_line(text: object) -> str:
+    """``text`` on one line: newlines and other control characters shown as escapes, so that
+    a name or path holding them cannot split a message."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def say(*parts: str | tuple[str, str], err: bool = False) -> None:
+    """Print literally (user text is never read as Rich markup): plain strings, or
+    ``(text, style)`` pairs for emphasis, on one line."""
+    line = Text(no_wrap=False)
+    for part in parts:
+        text, style = (part, "") if isinstance(part, str) else part
+        line.append(one_line(text), style=style)
+    (err_console if err else out_console).print(line, highlight=False, soft_wrap=True)
+
+
+def error(message: object) -> None:
+    say(("error:", "bold red"), " ", str(message), err=True)
 
 
 def user_errors(fn: F) -> F:
-    """Report :class:`UserError` as ``error: <one line>`` on stderr, exit code 2."""
+    """Report a user's mistake as ``error: <one line>`` on stderr with exit code 2; a failure of
+    the machine (a full disk) or of a run (a non-finite outcome) in one line, exit code 1."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except UserError as err:
-            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            error(err)
             raise typer.Exit(2) from None
-        except OSError as err:  # the machine's, not the user's: a full disk, a read-only folder
+        except RunFailed as err:
+            error(err)
+            raise typer.Exit(1) from None
+        except OSError as err:
+            from sim.io import is_user_path_error
+
             where = f"{err.filename}: " if err.filename else ""
-            err_console.print(f"[bold red]error:[/] {where}{err.strerror or err}; nothing "
-                              "half-written was kept (a batch resumes with --resume)",
-                              highlight=False, soft_wrap=True)
+            if is_user_path_error(err):  # a path the user chose: read-only, too long, ...
+                error(f"{where}{err.strerror or err}")
+                raise typer.Exit(2) from None
+            error(f"{where}{err.strerror or err}; nothing half-written was kept (a batch "
+                  "resumes with --resume)")
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
@@ -62,41 +93,52 @@ def run(
     figure: Annotated[bool, typer.Option(help="draw the run's figure")] = True,
 ) -> None:
     """Run one scenario and write its series, summary, figure and manifest."""
-    from sim.runner import run_scenario, write_run
+    from sim.runner import check_run_folder, run_scenario, write_run
     from sim.scenario import find_scenario, load_scenario
+    from sim.scenario.schema import MAX_HORIZON_YEARS
 
     overrides = tuple(set_ or ())
     source = find_scenario(scenario)
     spec = load_scenario(source, overrides)
+    longest = spec.time.steps_per_year * MAX_HORIZON_YEARS
+    if steps is not None and steps > longest:
+        per_year = spec.time.steps_per_year
+        raise UserError(f"--steps {steps}: at most {longest} ({MAX_HORIZON_YEARS} years at "
+                        f"{per_year} step{'s' if per_year > 1 else ''} a year, the longest "
+                        "horizon)")
+    if steps is not None and steps > spec.steps:
+        end = spec.time.start_year + steps / spec.time.steps_per_year
+        say(("note:", "yellow"), f" {steps} steps run past the scenario's horizon of {spec.steps} "
+            f"(to {end:g}); its calibration may not hold that far", err=True)
+    folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
+    check_run_folder(folder)  # before the run, so a bad --out costs nothing
     total = spec.steps if steps is None else steps
     with Progress(
-        TextColumn(f"[bold]{spec.name}[/] seed {seed}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn(f"{spec.name} seed {seed}", markup=False), BarColumn(), MofNCompleteColumn(),
         TextColumn("steps"), TimeRemainingColumn(), console=err_console, transient=True,
+        disable=not err_console.is_terminal,  # piped or logged: no bar, no stray blank line
     ) as bar:
         task = bar.add_task("run", total=total)
         result = run_scenario(spec, seed, steps, lambda done, _: bar.update(task, completed=done))
-    folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
     write_run(result, folder, source=source, overrides=overrides, figure=figure)
     _print_summary(result)
-    out_console.print(f"wrote [bold]{folder}[/]")
+    say("wrote ", (str(folder), "bold"))
 
 
 def _print_summary(result: Any) -> None:
-    table = Table(title=f"{result.scenario.name}: {result.steps} steps, seed {result.seed}")
+    table = Table(title=Text(f"{result.scenario.name}: {result.steps} steps, seed {result.seed}"))
     for col, justify in [("nation", "left"), ("bloc", "left"), ("welfare $bn", "right"),
                          ("propellant t", "right"), ("coop", "right"), ("incidents", "right")]:
         table.add_column(col, justify=justify, no_wrap=True)
     for row in result.nation_summary.itertuples():
-        table.add_row(str(row.nation), row.bloc, f"{row.welfare_usd_bn:,.2f}",
+        table.add_row(Text(one_line(row.nation)), Text(row.bloc), f"{row.welfare_usd_bn:,.2f}",
                       f"{row.propellant_t:,.0f}", f"{row.cooperation_rate:.0%}", f"{row.incidents:.0f}")
     out_console.print(table)
     o = result.overall
-    out_console.print(
-        f"total welfare [bold]{o['welfare_total_usd_bn']:,.2f}[/] USD bn · "
-        f"incidents {o['incidents']:.0f} · cooperation {o['cooperation_rate']:.0%} · "
+    say("total welfare ", (f"{o['welfare_total_usd_bn']:,.2f}", "bold"),
+        f" USD bn · incidents {o['incidents']:.0f} · cooperation {o['cooperation_rate']:.0%} · "
         f"best-site depletion {o['best_site_depletion']:.2%} · "
-        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}"
-    )
+        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}")
 
 
 @app.command()
@@ -122,9 +164,15 @@ def batch(
     outcome = _with_progress("runs", lambda progress: run_experiment(
         experiment, replicates=replicates, workers=workers, backend=backend, scheduler=scheduler,
         resume=resume, force=force, out=out, series=series, progress=progress))
-    out_console.print(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) "
-                      f"in [bold]{outcome.folder}[/]", highlight=False)
+    _report_batch(outcome)
     _exit_if_failed(outcome.failed, outcome.folder)
+
+
+def _report_batch(outcome: Any) -> None:
+    for note in outcome.notes:
+        say(("note:", "yellow"), " ", note, err=True)
+    say(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) in ",
+        (str(outcome.folder), "bold"))
 
 
 def _check_backend(backend: str) -> None:
@@ -135,8 +183,8 @@ def _check_backend(backend: str) -> None:
 def _exit_if_failed(failed: int, folder: Path) -> None:
     """Failed runs are recorded, not fatal to the others; the command still says so, exit 1."""
     if failed:
-        err_console.print(f"[bold red]error:[/] {failed} runs failed and are left out; their "
-                          f"tracebacks are in {folder}/failures", highlight=False)
+        error(f"{failed} runs failed and are left out; their reasons and tracebacks are in "
+              f"{folder / 'failures'}")
         raise typer.Exit(1)
 
 
@@ -159,32 +207,40 @@ def compare(
     from sim.analysis import analyse
     from sim.analysis.report import key_table
     from sim.experiment import ResultStore, load_experiment, run_experiment
+    from sim.io import FolderLock
 
     folder = Path(target) if target and (Path(target) / "manifest.json").is_file() else None
     failed = 0
     if folder is None:
         _check_backend(backend)
         experiment = load_experiment(target or "coop_vs_compete", replicates)
+        if reference is not None and reference not in experiment.spec.scenarios:
+            raise UserError(f"--reference: {reference!r} is not a scenario of {experiment.label} "
+                            f"(scenarios: {', '.join(experiment.spec.scenarios)})")
         folder = out or Path("results") / experiment.spec.name
         resume = ResultStore(folder).exists() and not force
         outcome = _with_progress("runs", lambda progress: run_experiment(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
             out=folder, progress=progress))
+        for note in outcome.notes:
+            say(("note:", "yellow"), " ", note, err=True)
         failed = outcome.failed
-    with err_console.status("statistics, figures and report"):
+    status = err_console.status("statistics, figures and report") if err_console.is_terminal \
+        else contextlib.nullcontext()
+    with FolderLock(folder), status:
         analysis = analyse(folder, reference, resamples)
-    table = Table(title=f"{analysis.results.name}: each scenario against "
-                        f"{analysis.results.label(analysis.reference)}, paired by seed")
+    table = Table(title=Text(f"{analysis.results.name}: each scenario against "
+                             f"{analysis.results.label(analysis.reference)}, paired by seed"))
     shown = key_table(analysis.comparison, analysis.results)
     for col in shown.columns:
         table.add_column(col, justify="left" if col in ("outcome", "scenario") else "right")
     for k, row in enumerate(shown.itertuples(index=False)):
         if row[0] and k:
             table.add_section()
-        table.add_row(*map(str, row))
+        table.add_row(*(Text(str(cell)) for cell in row))
     out_console.print(table)
-    out_console.print(f"report: [bold]{analysis.report_html}[/] (and report.md); tables: "
-                      f"comparison.csv, levels.csv; figures: {folder / 'figures'}", highlight=False)
+    say("report: ", (str(analysis.report_html), "bold"), " (and report.md); tables: "
+        f"comparison.csv, levels.csv; figures: {folder / 'figures'}")
     _exit_if_failed(failed, folder)
 
 
@@ -201,15 +257,20 @@ def plot(
     """Draw one figure from a results folder."""
     from sim.analysis import Results
     from sim.analysis.figures import FIGURES, save
+    from sim.io import FolderLock, check_replaceable_file
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
+    path = out or results / "figures" / f"{kind}.png"
+    check_replaceable_file(path)
     data = Results(results)
     options = {"differences": {"reference": reference}, "heatmap": {"outcome": outcome}}.get(kind, {})
     if kind == "cooperation" and data.pairs.empty:
         raise UserError(f"{results}: no pair table (made by an older lunarsim); run the batch again")
-    path = save(FIGURES[kind](data, **options), out or results / "figures" / f"{kind}.png")
-    out_console.print(f"wrote {path}")
+    figure = FIGURES[kind](data, **options)
+    with FolderLock(results) if out is None else contextlib.nullcontext():
+        save(figure, path)
+    say(f"wrote {path}")
 
 
 def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
@@ -217,7 +278,8 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
     cleanly, keeping what is finished."""
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn(f"{{task.fields[rate]}} {unit}/s"), TimeRemainingColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with Progress(*columns, console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task(unit, total=None, rate="-")
         start = time.perf_counter()
 
@@ -229,7 +291,7 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
             return work(progress)
         except KeyboardInterrupt:
             bar.stop()
-            err_console.print("interrupted: finished runs are kept; --resume completes the rest")
+            say("interrupted: finished runs are kept; --resume completes the rest", err=True)
             raise typer.Exit(130) from None
 
 
@@ -245,7 +307,8 @@ def scenarios_list() -> None:
     table.add_column("description")
     for name, path in library().items():
         spec = load_scenario(path)
-        table.add_row(name, spec.regime.name, spec.description.strip().splitlines()[0] if spec.description else "")
+        first = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
+        table.add_row(Text(name), Text(spec.regime.name), Text(first))
     out_console.print(table)
 
 
@@ -276,11 +339,10 @@ def scenarios_validate(
             spec = load_scenario(ref)
         except UserError as err:
             failed += 1
-            err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
+            error(err)
         else:
-            out_console.print(
-                f"ok  {ref}: {spec.name}, {len(spec.nations)} nations, {len(spec.sites)} sites, "
-                f"{spec.steps} steps, regime {spec.regime.name}", highlight=False, soft_wrap=True)
+            say(f"ok  {ref}: {spec.name}, {len(spec.nations)} nations, {len(spec.sites)} sites, "
+                f"{spec.steps} steps, regime {spec.regime.name}")
     if failed:
         raise typer.Exit(2)
 
@@ -291,15 +353,17 @@ def scenarios_schema(
     out: Annotated[Path | None, typer.Option(help="write to this file instead of printing")] = None,
 ) -> None:
     """The JSON Schema of scenario files (for editors: Taplo / Even Better TOML)."""
-    from sim.io import atomic_write_bytes
+    from sim.io import atomic_write_bytes, check_replaceable_file
     from sim.scenario import Scenario
 
-    text = json.dumps(Scenario.model_json_schema(), indent=2) + "\n"
+    schema = {"$comment": SCHEMA_MARK.decode()} | Scenario.model_json_schema()
+    text = json.dumps(schema, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
+        check_replaceable_file(out, SCHEMA_MARK)
         atomic_write_bytes(out, text.encode())
-        out_console.print(f"wrote {out}")
+        say(f"wrote {out}")
 
 
 def main() -> None:
@@ -311,8 +375,7 @@ def main() -> None:
             raise  # not a usage error: a bug, which deserves its traceback
         ctx = getattr(err, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        err_console.print(f"[bold red]error:[/] {err.format_message()}{hint}", highlight=False,
-                          soft_wrap=True)
+        error(f"{err.format_message()}{hint}")
         sys.exit(err.exit_code)
     sys.exit(code or 0)
 

@@ -445,7 +445,9 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     overlap = x.presence @ (x.demand > 0).T.astype(float)  # share of i's capacity where j works
     if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
         overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
-    kept_log = (weight * np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))).sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
+        kept_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
+        kept_log = np.where(weight > 0, weight * kept_log, 0.0).sum(axis=-1)
     return incidents, state.capacity_t_per_yr * -np.expm1(kept_log)
 
 

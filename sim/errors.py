@@ -7,3 +7,8 @@ class UserError(Exception):
     The message is one line that names the file and the field, so that the command line can
     print it as it is.
     """
+
+
+class RunFailed(Exception):
+    """A run produced something it must not (a non-finite outcome): not the user's mistake, and
+    never written as a result. The command line reports it in one line, exit code 1."""

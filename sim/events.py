@@ -131,7 +131,7 @@ class _TransportParams(Params):
         1.0, gt=0, le=10, description="multiplies the cost of new lunar capacity"
     )
     ree_return_cost_usd_per_kg: float | None = Field(
-        None, gt=0, description="new Moon-to-Earth return cost"
+        None, gt=0, le=1e8, description="new Moon-to-Earth return cost"
     )
 
 

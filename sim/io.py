@@ -1,26 +1,51 @@
-"""Writing results so that nothing is ever half-written: every file and folder appears whole."""
+"""Writing results so that nothing is half-written and nothing of the user's is lost.
+
+Three promises, each kept here and tested in ``tests/test_guarantees.py``:
+
+* every file and folder appears whole or not at all (written under a temporary name, flushed,
+  then renamed into place);
+* lunarsim replaces only what it wrote and marked as its own: a folder with its manifest, a file
+  carrying its mark; anything else in the way is an error, and nothing is touched;
+* one writer at a time: a results folder is locked (:class:`FolderLock`) while a command writes
+  into it, and a lock or a staging folder left by a killed process is recognised and recovered.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import socket
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from sim.errors import UserError
+
+FILE_MARK = b"lunarsim"  # in what lunarsim writes to a file the user names (PNG Software, ...)
+STAGE_MARK = ".lunarsim-stage"  # inside a staging folder: lunarsim made it, may clear it
+LOCK_NAME = ".lunarsim.lock"
 
 
 @contextlib.contextmanager
 def _replacing(path: Path) -> Iterator[str]:
     """Yield a temporary file name beside ``path``; on success it is flushed to disk and renamed
-    over ``path``, on failure removed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    over ``path``, on failure removed (with any folders made for it)."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(f"{path}: exists and is not a regular file; lunarsim will not replace it")
+    made = make_dirs(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except BaseException:
+        remove_empty_dirs(made)
+        raise
     os.close(fd)
     try:
         yield tmp
@@ -30,12 +55,32 @@ def _replacing(path: Path) -> Iterator[str]:
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        remove_empty_dirs(made)
         raise
+
+
+def check_replaceable_file(path: Path, mark: bytes = FILE_MARK) -> None:
+    """A file the user names as output may replace only a file lunarsim wrote (it carries
+    ``mark`` near its start); anything else is refused in one line, before any work."""
+    path = Path(path)
+    if not (path.exists() or path.is_symlink()):
+        return
+    if path.is_symlink() or not path.is_file():
+        raise UserError(f"--out {path}: exists and is not a regular file; lunarsim will not "
+                        "replace it")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8192)
+    except OSError:
+        head = b""
+    if mark not in head:
+        raise UserError(f"--out {path}: exists and was not written by lunarsim; choose another "
+                        "--out or move it away")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` so that ``path`` holds either its old content or all of the new."""
-    with _replacing(path) as tmp, open(tmp, "wb") as f:
+    with _replacing(Path(path)) as tmp, open(tmp, "wb") as f:
         f.write(data)
 
 
@@ -52,33 +97,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    """Parquet, atomically; the same frame gives the same bytes."""
-    with _replacing(path) as tmp:
+def atomic_write_parquet(path: Path, frame: Any) -> str:
+    """Parquet, atomically; the same frame gives the same bytes. Returns their SHA-256."""
+    with _replacing(Path(path)) as tmp:
         frame.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-
-
-@contextlib.contextmanager
-def staged_dir(final: Path) -> Iterator[Path]:
-    """Build a folder under a temporary name; it replaces ``final`` only if the block succeeds.
-
-    On any error (or Ctrl-C) the partial folder is removed and ``final`` is left as it was.
-    """
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".partial"))
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.{os.getpid()}.old")
-        os.replace(final, old)
-    os.replace(stage, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        digest = sha256_file(Path(tmp))
+    return digest
 
 
 def sha256_file(path: Path) -> str:
@@ -87,3 +111,257 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+
+def make_dirs(folder: Path) -> list[Path]:
+    """``mkdir -p``, returning the folders it made (outermost first), so that a command that
+    fails can remove them again and leave the disk as it found it."""
+    missing = []
+    node = Path(folder)
+    while not node.is_dir():
+        missing.append(node)
+        if node.parent == node:
+            break
+        node = node.parent
+    made = []
+    try:
+        for path in reversed(missing):
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue  # made by someone else meanwhile: not ours to remove
+            made.append(path)
+    except BaseException:
+        remove_empty_dirs(made)
+        raise
+    return made
+
+
+def remove_empty_dirs(made: list[Path]) -> None:
+    """Remove folders from :func:`make_dirs` again, innermost first, if they are still empty."""
+    for path in reversed(made):
+        with contextlib.suppress(OSError):
+            path.rmdir()
+
+
+def check_not_enclosing_cwd(path: Path, option: str = "--out") -> None:
+    """Refuse an output folder that is the current folder or one holding it."""
+    target, here = Path(os.path.abspath(path)), Path.cwd()
+    if target == here or target in here.parents:
+        raise UserError(f"{option} {path}: is the current folder or holds it; name a new folder")
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _is_stale_stage(path: Path) -> bool:
+    """A staging folder of ours whose process has died (its lock is free)."""
+    if not (path / STAGE_MARK).is_file():
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return _try_lock(fd)
+    finally:
+        os.close(fd)
+
+
+def _clear_leftovers(final: Path, owned: Callable[[Path], bool]) -> None:
+    """Remove what killed writers of ``final`` left beside it: staging folders (``.NAME.*.partial``)
+    whose writer is dead, and replaced folders (``.NAME.*.old``) that are lunarsim's own."""
+    with contextlib.suppress(OSError):
+        for path in final.parent.glob(f".{glob_escape(final.name)}.*"):
+            if path.is_symlink() or not path.is_dir():
+                continue
+            if path.name.endswith(".partial") and _is_stale_stage(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name.endswith(".old") and owned(path):
+                _remove_owned(path)
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
+
+
+def _remove_owned(folder: Path) -> None:
+    """Delete a folder lunarsim owns: the files its manifest lists, then the folder."""
+    for path in folder.iterdir():
+        if path.is_file() and not path.is_symlink():
+            path.unlink()
+    folder.rmdir()
+
+
+def check_output_folder(final: Path, owned: Callable[[Path], bool]) -> None:
+    """Refuse (one line, nothing touched) an output folder lunarsim may not replace."""
+    check_not_enclosing_cwd(final)
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        raise UserError(f"--out {final}: exists and is not a folder; lunarsim will not replace it")
+    if final.is_dir() and any(final.iterdir()) and not owned(final):
+        raise UserError(f"--out {final}: exists and is not a lunarsim run folder (it holds files "
+                        "lunarsim did not write); choose another --out")
+
+
+@contextlib.contextmanager
+def staged_dir(final: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
+    """Build a folder under a temporary name; it takes the place of ``final`` only if the block
+    succeeds. ``final`` may be absent, an empty folder, or a folder ``owned(final)`` says
+    lunarsim wrote; anything else is refused before anything is written.
+
+    On any error (or Ctrl-C) the partial folder is removed and ``final`` is left as it was. The
+    staging folder is locked while its writer lives, so a later writer can tell one left by a
+    killed process (and removes it) from one still being written.
+    """
+    final = Path(final)
+    check_output_folder(final, owned)
+    with writing_to(final):
+        made = make_dirs(final.parent)
+        _clear_leftovers(final, owned)
+        try:
+            stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.",
+                                          suffix=".partial"))
+        except BaseException:
+            remove_empty_dirs(made)
+            raise
+    fd = os.open(stage, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        (stage / STAGE_MARK).touch()
+        yield stage
+        (stage / STAGE_MARK).unlink()
+        _swap_into_place(stage, final, owned)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        remove_empty_dirs(made)
+        raise
+    finally:
+        os.close(fd)
+
+
+def _swap_into_place(stage: Path, final: Path, owned: Callable[[Path], bool]) -> None:
+    old = None
+    if final.is_dir() and any(final.iterdir()):
+        if not owned(final):  # changed since we looked: someone else's now
+            raise UserError(f"--out {final}: was changed by someone else while the run was "
+                            "written; nothing was replaced")
+        old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
+        os.replace(final, old)  # onto our own empty folder
+    os.replace(stage, final)  # an empty folder at ``final`` is replaced whole (POSIX rename)
+    if old is not None:
+        _remove_owned(old)
+
+
+# --- one writer per results folder -----------------------------------------------------------
+
+
+class FolderLock:
+    """An exclusive lock on a results folder, held while a command writes into it.
+
+    The lock is a file, ``.lunarsim.lock``, holding the holder's pid, host, start time and
+    command, locked with ``flock``: the kernel releases it when the holder dies however it dies,
+    so a lock file left by a killed process is recognised as stale and taken over (``stale``
+    then describes the dead holder). A second writer is refused with one line naming the holder.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self.stale: dict[str, Any] | None = None
+        self._fd: int | None = None
+        self._made: list[Path] = []
+
+    def __enter__(self) -> FolderLock:
+        with writing_to(self.folder):
+            self._made = make_dirs(self.folder)
+            try:
+                self._acquire()
+            except BaseException:
+                remove_empty_dirs(self._made)
+                raise
+        return self
+
+    def _acquire(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            if not _try_lock(fd):
+                holder = _read_holder(fd)
+                os.close(fd)
+                raise UserError(f"{self.folder}: in use by another lunarsim ({_describe(holder)}); "
+                                "wait for it to finish or stop it")
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)  # the holder removed the file as we opened it: try again
+        self.stale = _read_holder(fd) or None
+        payload = {"pid": os.getpid(), "host": socket.gethostname(), "command": sys.argv,
+                   "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(payload).encode(), 0)
+        self._fd = fd
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._fd is not None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # while still holding it (see _acquire)
+        os.close(self._fd)
+        self._fd = None
+        remove_empty_dirs(self._made)  # a folder made only to hold the lock goes too
+
+
+def _read_holder(fd: int) -> dict[str, Any]:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _describe(holder: dict[str, Any]) -> str:
+    if not holder:
+        return "holder unknown"
+    command = holder.get("command")
+    what = " ".join(map(str, command[1:3])) if isinstance(command, list) else ""
+    return (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since "
+            f"{holder.get('started_at', '?')}" + (f": lunarsim {what}" if what else ""))
+
+
+def describe_stale(lock: FolderLock) -> str | None:
+    """One line about a stale lock that was taken over, or None."""
+    if lock.stale is None:
+        return None
+    return f"{lock.folder}: took over a lock left by a stopped lunarsim ({_describe(lock.stale)})"
+
+
+USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG, errno.ENOTDIR,
+                    errno.EISDIR, errno.EEXIST, errno.ENOENT, errno.ELOOP, errno.EINVAL}
+
+
+def is_user_path_error(err: OSError) -> bool:
+    """A path the user chose cannot be written (read-only, too long, not a folder): the user's
+    to fix, exit 2. A full disk or an I/O error is the machine's, exit 1."""
+    return err.errno in USER_PATH_ERRNOS
+
+
+@contextlib.contextmanager
+def writing_to(target: Path) -> Iterator[None]:
+    """Report a path the user chose that cannot be written as their mistake, naming it."""
+    try:
+        yield
+    except OSError as err:
+        if not is_user_path_error(err):
+            raise
+        raise UserError(f"--out {target}: cannot write there ({err.strerror or err})") from None

@@ -20,6 +20,8 @@ OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "
 BLOC_COLOURS = {"artemis": "#0072B2", "ilrs": "#D55E00", "nonaligned": "#009E73"}
 LINE_STYLES = ["-", "--", ":", "-."]
 
+# Marks every PNG as lunarsim's (see sim.io.check_replaceable_file): the Software text chunk.
+PNG_METADATA = {"Software": f"lunarsim (matplotlib {matplotlib.__version__})"}
 STYLE = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
@@ -91,7 +93,7 @@ def plot_run(result: RunResult, path: Path) -> Path:
         _at_least(ax, leverage, span=5.0)  # hundredths of a point should not look like a collapse
 
         fig.suptitle(f"Scenario {result.scenario.name}, seed {result.seed}", fontsize=11)
-        fig.savefig(path)
+        fig.savefig(path, metadata=PNG_METADATA)
         plt.close(fig)
     return path
 

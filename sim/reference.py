@@ -159,7 +159,8 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             overlap = sum(presence[i, s] * (1.0 if demand[j, s] > 0 else 0.0) for s in S)
             if state.forced_incidents[i, j] and overlap <= 0:
                 overlap = 1.0
-            kept += weight_ij[i, j] * math.log1p(-econ.incident_damage * min(overlap, 1.0))
+            hit = econ.incident_damage * min(overlap, 1.0)
+            kept += weight_ij[i, j] * math.log1p(-hit) if hit < 1.0 else -math.inf
         lost_cap[i] = state.capacity_t_per_yr[i] * -math.expm1(kept)
 
     # 8. Payoffs

@@ -191,7 +191,7 @@ class _MultilateralParams(Params):
         0.7, ge=0.0, lt=1.0, description="share of incident hazard removed between members"
     )
     entry_cost_usd_bn_per_yr: float = Field(
-        0.01, ge=0.0, description="what membership costs each member per year"
+        0.01, ge=0.0, le=1000, description="what membership costs each member per year"
     )
 
 

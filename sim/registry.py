@@ -15,9 +15,10 @@ T = TypeVar("T")
 
 
 class Params(BaseModel):
-    """Base of every kind's parameters: strict (unknown keys are errors) and immutable."""
+    """Base of every kind's parameters: strict (unknown keys are errors), immutable, and finite
+    (``inf`` and ``nan`` are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Registry(Generic[T]):

@@ -4,6 +4,7 @@ folder it writes (series, summary, manifest, figure), written whole or not at al
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import platform
 import sys
 from collections.abc import Callable
@@ -14,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.io import atomic_write_json, atomic_write_parquet, sha256_file, staged_dir
+from sim.errors import RunFailed
+from sim.io import (
+    atomic_write_json,
+    atomic_write_parquet,
+    check_output_folder,
+    sha256_file,
+    staged_dir,
+)
 from sim.metrics import MODEL_METRICS, NATION_METRICS
 from sim.model import LunarModel
 from sim.scenario import Scenario, content_hash
@@ -115,7 +123,56 @@ def run_scenario(
     result = RunResult(scenario, seed, model.horizon, model.names, columns | table,
                        model.recorder.nation_table(), model.pair_cooperation(), model.event_log)
     model.release()  # batches run thousands of models in one process
+    check_finite(result)
     return result
+
+
+# Shares of C among pairs of a kind are undefined (NaN) where there are no such pairs, and
+# every share of C is undefined at step 0, before anyone has played.
+UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs"}
+UNDEFINED_AT_START = {"cooperation_rate", "cooperation"}
+
+
+def check_finite(result: RunResult) -> None:
+    """Raise :class:`RunFailed` if any reported number is infinite, or NaN where it must be
+    defined: such a run is a failure with its reason, never a result."""
+    tables = (("model", result.model_columns), ("nations", result.nation_columns))
+    for table, columns in tables:
+        for name, values in columns.items():
+            values = np.asarray(values)
+            if values.dtype.kind != "f" or name in UNDEFINED_WITHOUT_PAIRS:
+                bad = np.isinf(values) if values.dtype.kind == "f" else None
+            else:
+                bad = ~np.isfinite(values)
+                if name in UNDEFINED_AT_START:
+                    bad[0] = np.isinf(values[0])
+            if bad is not None and bad.any():
+                step = int(np.argwhere(bad)[0][0])
+                raise RunFailed(f"{result.scenario.name}, seed {result.seed}: {table} metric "
+                                f"{name!r} is {values[bad].flat[0]} at step {step}; the model "
+                                "cannot handle these parameters (please report it)")
+
+
+def check_run_folder(folder: Path) -> None:
+    """Refuse, before any work, a ``--out`` that :func:`write_run` would not replace."""
+    check_output_folder(Path(folder), is_run_folder)
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a run folder lunarsim wrote: its manifest says so and lists every
+    other file in it (so a folder where the user has put anything of theirs is not)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        entries = {p.name: p for p in folder.iterdir()}
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict) or manifest.get("kind") != "run":
+        return False
+    listed = manifest.get("files")
+    if not isinstance(listed, dict):
+        return False
+    return all(name in listed or name == "manifest.json" for name in entries) and all(
+        p.is_file() and not p.is_symlink() for p in entries.values())
 
 
 def versions() -> dict[str, str]:
@@ -130,8 +187,9 @@ def versions() -> dict[str, str]:
 
 def write_run(result: RunResult, out: Path, *, source: Path | None = None,
               overrides: tuple[str, ...] = (), figure: bool = True) -> Path:
-    """Write a run's folder at ``out`` atomically: it appears complete, or not at all."""
-    with staged_dir(out) as stage:
+    """Write a run's folder at ``out`` atomically: it appears complete, or not at all. ``out``
+    may be new, an empty folder or an earlier run folder; anything else is refused."""
+    with staged_dir(out, owned=is_run_folder) as stage:
         atomic_write_parquet(stage / "series_model.parquet", result.model_series)
         atomic_write_parquet(stage / "series_nations.parquet", result.nation_series)
         atomic_write_parquet(stage / "summary_nations.parquet", result.nation_summary)

@@ -125,3 +125,21 @@ def random_world_state(seed: int, n: int, s: int):
     actions = rng.random((n, n)) < 0.5
     np.fill_diagonal(actions, True)
     return world, state, actions, rules, econ
+
+
+class KillOnRun:
+    """A chunk runner that kills its own worker process (as the OOM killer would) when the
+    chunk holds run ``run``; otherwise it runs the chunk. Picklable, so workers can use it."""
+
+    def __init__(self, run: int) -> None:
+        self.run = run
+
+    def __call__(self, chunk):
+        import os
+        import signal
+
+        from sim.experiment.worker import run_chunk
+
+        if any(task.run == self.run for task in chunk.tasks):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return run_chunk(chunk)

@@ -38,3 +38,11 @@ def test_odd_describes_every_strategy_and_regime():
     odd = (REPO / "docs" / "ODD.md").read_text()
     for name in (*STRATEGIES.names(), *REGIMES.names()):
         assert f"`{name}`" in odd, f"{name} is not described in docs/ODD.md"
+
+
+def test_every_test_the_guarantees_page_cites_exists():
+    page = (REPO / "docs" / "guarantees.md").read_text()
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", page))
+    defined = set(re.findall(r"^def (test_[a-z0-9_]+)\(", "\n".join(
+        p.read_text() for p in (REPO / "tests").glob("test_*.py")), flags=re.M))
+    assert len(cited) >= 15 and cited <= defined, sorted(cited - defined)

@@ -22,7 +22,7 @@ from sim.analysis.results import Results  # noqa: E402
 from sim.analysis.stats import paired  # noqa: E402
 from sim.errors import UserError  # noqa: E402
 from sim.io import atomic_write_bytes  # noqa: E402
-from sim.plots import STYLE  # noqa: E402
+from sim.plots import PNG_METADATA, STYLE  # noqa: E402
 
 # (column of series_model, title, unit, scale, transform) for the time-series panels
 SERIES = [
@@ -245,7 +245,7 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 def save(fig: Figure, path: Path) -> Path:
     """Write the figure as PNG, atomically, and close it."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", metadata=PNG_METADATA)
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
     return path

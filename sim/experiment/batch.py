@@ -3,21 +3,23 @@ store, and say what happened. The Python API behind ``lunarsim batch``."""
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sim.errors import UserError
 from sim.experiment.design import RunTask, design_points, plan
-from sim.experiment.executors import Backend, make_executor
+from sim.experiment.executors import Backend, Executor, Lost, make_executor
 from sim.experiment.spec import Experiment, load_experiment
 from sim.experiment.store import ResultStore
-from sim.experiment.worker import Chunk, Series, run_chunk
-from sim.io import sha256_file
+from sim.experiment.worker import Chunk, ChunkResult, Series, lost_chunk, run_chunk
+from sim.io import LOCK_NAME, FolderLock, describe_stale, sha256_file
 from sim.runner import versions
 from sim.scenario import content_hash
 
@@ -31,6 +33,7 @@ class BatchOutcome:
     done: int  # runs that succeeded, over all sessions
     failed: int  # runs whose latest attempt failed
     ran: int  # runs attempted in this session
+    notes: tuple[str, ...] = ()  # what was recovered: a stale lock, damaged chunks
 
     @property
     def complete(self) -> bool:
@@ -50,67 +53,137 @@ def run_experiment(
     series: Series = "all",
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    run: Callable[[Chunk], ChunkResult] = run_chunk,
 ) -> BatchOutcome:
-    """Run (or resume) an experiment into ``out`` (default ``results/<name>``)."""
+    """Run (or resume) an experiment into ``out`` (default ``results/<name>``).
+
+    Everything that can be checked is checked before anything is written; the folder is locked
+    for the whole session. ``run`` computes a chunk in a worker (replaceable for testing a
+    worker that dies).
+    """
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment, replicates)
     spec = experiment.spec
     points = design_points(spec)
     tasks = plan(spec, points)
-    scenarios = {(name, p): experiment.scenario(name, points[p])
-                 for name in spec.scenarios for p in range(len(points))}
+    for name in spec.scenarios:  # every variant is valid before a run starts (none is kept)
+        for point in points[1:]:
+            experiment.scenario(name, point)
     store = ResultStore(out or Path("results") / spec.name)
-    manifest = _manifest(experiment, points, tasks, scenarios, backend, series)
-    session = _prepare(store, manifest, resume=resume, force=force)
+    manifest = _manifest(experiment, points, tasks, backend, series)
+    _check_folder(store, manifest, resume=resume, force=force)
+    make_executor(backend, workers, scheduler)  # an impossible choice fails here, not later
 
-    succeeded, _ = store.committed()
-    todo = [t for t in tasks if t.run not in succeeded]
-    size = chunk_size or _auto_chunk(len(todo), workers or 1, backend)
-    chunks = [Chunk(batch, {k: scenarios[k] for k in {(t.scenario, t.point) for t in batch}},
-                    {t.point: points[t.point] for t in batch}, series)
-              for batch in (todo[i:i + size] for i in range(0, len(todo), size))]
-
-    manifest |= {"started_at": _now(), "status": "running", "backend": backend, "session": session}
-    store.write_manifest(manifest)
-    finished = 0
-    status = "interrupted"
-    try:
+    with FolderLock(store.folder) as lock:
+        notes = [note for note in [describe_stale(lock)] if note]
+        _check_folder(store, manifest, resume=resume, force=force)  # again, now that it is ours
         with make_executor(backend, workers, scheduler) as executor:
-            manifest["workers"] = executor.workers
-            for result in executor.map_unordered(run_chunk, chunks):
-                store.write_chunk(session, result)
-                finished += len(result.tasks_done)
-                if progress:
-                    progress(finished, len(todo))
-        status = "complete"
-    finally:
-        done, failed = store.committed()
-        if status == "complete" and failed:
-            status = "complete with failures"
-        manifest |= {"finished_at": _now(), "status": status, "runs_done": len(done),
-                     "runs_failed": len(failed)}
-        store.write_manifest(manifest)
-    return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo))
+            session, damaged = _prepare(store, force=force)
+            notes += [f"{store.folder}: chunk {name} was damaged ({problem}); its runs are run "
+                      "again" for name, problem in damaged]
+            succeeded, _ = store.committed()
+            todo = [t for t in tasks if t.run not in succeeded]
+            size = chunk_size or _auto_chunk(len(todo), executor.workers, backend)
+            chunks = _chunks(experiment, points, todo, size, series)
+            manifest |= {"started_at": _now(), "status": "running", "backend": backend,
+                         "session": session, "workers": executor.workers}
+            store.write_manifest(manifest)
+            status = "interrupted"
+            try:
+                _execute(executor, run, chunks, store, session, lambda n: progress and progress(
+                    n, len(todo)))
+                status = "complete"
+            finally:
+                done, failed = store.committed()
+                if status == "complete" and failed:
+                    status = "complete with failures"
+                manifest |= {"finished_at": _now(), "status": status, "runs_done": len(done),
+                             "runs_failed": len(failed)}
+                store.write_manifest(manifest)
+    return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo), tuple(notes))
 
 
-def _prepare(store: ResultStore, manifest: dict, *, resume: bool, force: bool) -> int:
-    """Make the folder ready; return this session's number."""
+def _chunks(experiment: Experiment, points: list[dict], todo: list[RunTask], size: int,
+            series: Series) -> Iterator[Chunk]:
+    """The runs to do in chunks of ``size``, each carrying its validated scenarios; built as
+    the executor asks for them, so memory stays flat however large the design."""
+    variant = functools.lru_cache(maxsize=64)(
+        lambda name, p: experiment.scenario(name, points[p]))
+    for i in range(0, len(todo), size):
+        batch = todo[i:i + size]
+        keys = sorted({(t.scenario, t.point) for t in batch})
+        yield Chunk(batch, {k: variant(*k) for k in keys},
+                    {t.point: points[t.point] for t in batch}, series)
+
+
+def _execute(executor: Executor, run: Callable[[Chunk], ChunkResult], chunks: Iterable[Chunk],
+             store: ResultStore, session: int, progress: Callable[[int], Any]) -> None:
+    """Run the chunks, committing each as it finishes.
+
+    A chunk whose worker died is split into single runs and tried again; a single run lost
+    beside others is tried once more alone; one that kills its worker alone is recorded as a
+    failed run with the reason. So a run is tried at most three times, and one bad run cannot
+    stop the batch or take innocent runs down with it.
+    """
+    finished = 0
+    batch, window = chunks, None
+    retry: list[Chunk] = []  # single runs of a lost chunk
+    suspects: list[Chunk] = []  # single runs lost beside others
+    while True:
+        for result in executor.map_unordered(run, batch, window=window):
+            if isinstance(result, Lost):
+                chunk = result.item
+                if len(chunk.tasks) > 1:
+                    retry += chunk.split()
+                    continue
+                if not result.alone:
+                    suspects.append(chunk)
+                    continue
+                result = lost_chunk(chunk, result.reason)
+            store.write_chunk(session, result)
+            finished += len(result.tasks_done)
+            progress(finished)
+        if retry:
+            batch, retry, window = retry, [], None
+        elif suspects:  # one in flight, so a death can be blamed on the run that caused it
+            batch, suspects, window = suspects, [], 1
+        else:
+            return
+
+
+def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bool) -> None:
+    """Refuse, before anything is written, a folder this batch may not write into."""
+    folder = store.folder
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise UserError(f"--out {folder}: exists and is not a folder")
+    if folder.is_dir() and not store.exists():
+        theirs = [p for p in folder.iterdir() if p.name != LOCK_NAME]
+        if theirs:
+            raise UserError(f"--out {folder}: exists and is not a lunarsim results folder; "
+                            "choose another --out")
+        return
+    if not store.exists():
+        return
+    previous = store.manifest()  # a damaged manifest is refused here, even with --force
+    if force:
+        return
+    if not resume:
+        raise UserError(f"{folder}: results already exist; --resume finishes them, "
+                        "--force starts afresh")
+    if previous.get("experiment_sha256") != manifest["experiment_sha256"]:
+        raise UserError(f"{folder}: made by a different experiment or scenario version; "
+                        "--force starts afresh, --out writes elsewhere")
+
+
+def _prepare(store: ResultStore, *, force: bool) -> tuple[int, list[tuple[str, str]]]:
+    """Make the locked folder ready; return this session's number and the damaged chunks
+    that were cleared away."""
     if store.exists() and force:
         store.reset()
     elif store.exists():
-        if not resume:
-            raise UserError(f"{store.folder}: results already exist; --resume finishes them, "
-                            "--force starts afresh")
-        previous = store.manifest()
-        if previous.get("experiment_sha256") != manifest["experiment_sha256"]:
-            raise UserError(f"{store.folder}: made by a different experiment or scenario version; "
-                            "--force starts afresh, --out writes elsewhere")
-        store.drop_uncommitted()
-        return store.next_session()
-    elif store.folder.exists() and any(store.folder.iterdir()) and not force:
-        raise UserError(f"{store.folder}: exists and is not a results folder; choose another --out")
-    store.folder.mkdir(parents=True, exist_ok=True)
-    return 0
+        damaged = store.repair()
+        return store.next_session(), damaged
+    return 0, []
 
 
 def _auto_chunk(runs: int, workers: int, backend: str) -> int:
@@ -122,8 +195,9 @@ def _auto_chunk(runs: int, workers: int, backend: str) -> int:
 
 
 def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
-              scenarios: dict, backend: str, series: str) -> dict:
+              backend: str, series: str) -> dict:
     spec = experiment.spec
+    scenarios = {(name, 0): experiment.scenario(name, points[0]) for name in spec.scenarios}
     return {
         "kind": "experiment",
         "experiment": spec.name,

@@ -5,7 +5,8 @@
             ...
 
 Results come back as they finish, never more than a few per worker in flight, so memory stays
-flat however many chunks there are. Every backend gives the same numbers: a chunk's result
+flat however many chunks there are. An item whose worker dies comes back as :class:`Lost`; the
+caller decides whether to try it again. Every backend gives the same numbers: a chunk's result
 depends only on the chunk.
 """
 
@@ -13,10 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sim.errors import UserError
@@ -34,6 +39,20 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+@dataclass(frozen=True)
+class Lost:
+    """An item whose worker died while it was in flight (killed, out of memory, a crash in C).
+
+    ``alone`` says whether it alone can be blamed: it was the only item in flight, or the
+    backend itself tracked the deaths to it (Dask's ``KilledWorker``). Otherwise it may be an
+    innocent bystander of another item's crash, and deserves another try.
+    """
+
+    item: Any
+    reason: str
+    alone: bool
+
+
 class Executor:
     workers: int = 1
     name: str = "executor"
@@ -44,7 +63,10 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                      window: int | None = None) -> Iterator[Any]:
+        """``fn(item)`` for each item, yielded as each finishes (or a :class:`Lost`), with at
+        most ``window`` in flight (default a few per worker)."""
         raise NotImplementedError
 
 
@@ -53,21 +75,35 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                      window: int | None = None) -> Iterator[Any]:
         for item in items:
             yield fn(item)
 
 
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C for the pool
+def _init_worker() -> None:
+    """In each worker: leave Ctrl-C to the parent, and exit as soon as the parent is gone
+    (``kill -9`` of a batch must not leave workers computing for no one)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,
+                         name="lunarsim-parent-watch").start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # readable when the parent process has died
+    os._exit(1)
 
 
 class ProcessExecutor(Executor):
     """A pool of local processes, kept warm for the whole batch.
 
     Workers start from a fork server that has already imported the model (so each starts in
-    milliseconds, unlike ``mesa.batch_run``'s fresh interpreters) and ignore Ctrl-C, which the
-    parent turns into a clean stop. As with any multiprocessing, a script that uses this
+    milliseconds, unlike ``mesa.batch_run``'s fresh interpreters), ignore Ctrl-C, which the
+    parent turns into a clean stop, and exit when the parent dies. A worker that dies (killed,
+    out of memory) breaks the pool: the items in flight come back as :class:`Lost` and the pool
+    is started again for the rest. As with any multiprocessing, a script that uses this
     executor must guard its entry point with ``if __name__ == "__main__":``.
     """
 
@@ -76,6 +112,7 @@ class ProcessExecutor(Executor):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
         self._pool: ProcessPoolExecutor | None = None
+        self._context: Any = None
 
     def __enter__(self) -> ProcessExecutor:
         # One BLAS thread per worker: the model's matrices are small, and two processes each
@@ -85,42 +122,79 @@ class ProcessExecutor(Executor):
         os.environ.update(SINGLE_THREADED)
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["sim.experiment.worker"])
+            self._context = multiprocessing.get_context("forkserver")
+            self._context.set_forkserver_preload(["sim.experiment.worker"])
         else:
-            ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_ignore_interrupts)
+            self._context = multiprocessing.get_context("spawn")
+        self._start()
         return self
 
-    def __exit__(self, exc_type: object, *exc: object) -> None:
+    def _start(self) -> None:
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
+                                         initializer=_init_worker)
+
+    def _stop(self, now: bool) -> None:
         assert self._pool is not None
-        if exc_type is not None:  # interrupted or failed: do not wait for running chunks
-            for process in list(getattr(self._pool, "_processes", {}).values()):
+        if now:  # interrupted, failed or broken: do not wait for running chunks
+            for process in list((getattr(self._pool, "_processes", None) or {}).values()):
                 with contextlib.suppress(Exception):
                     process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._stop(now=exc_type is not None)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+    def _death(self) -> str:
+        """How the pool's dead worker ended, as far as can be told."""
+        codes = [p.exitcode for p in (getattr(self._pool, "_processes", None) or {}).values()]
+        for code in codes:
+            if code is not None and code < 0 and -code != signal.SIGTERM:
+                return f"its worker process was killed by {signal.Signals(-code).name}"
+            if code:
+                return f"its worker process exited with code {code}"
+        return "its worker process died"
+
+    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                      window: int | None = None) -> Iterator[Any]:
         assert self._pool is not None, "use the executor as a context manager"
-        pending: set[Future] = set()
+        pending: dict[Future, Any] = {}
         items = iter(items)
-        window = self.workers * IN_FLIGHT_PER_WORKER
+        window = window or self.workers * IN_FLIGHT_PER_WORKER
         while True:
-            while len(pending) < window:
+            broken = False
+            while len(pending) < window and not broken:
                 item = next(items, None)
                 if item is None:
                     break
-                pending.add(self._pool.submit(fn, item))
+                future: Future = Future()
+                try:
+                    future = self._pool.submit(fn, item)
+                except BrokenProcessPool as err:
+                    future.set_exception(err)
+                pending[future] = item
             if not pending:
                 return
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            lost = []
             for future in done:
-                yield future.result()
+                item = pending.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    lost.append(item)
+                else:
+                    yield future.result()
+            if lost:  # a worker died: everything still in flight is lost with it
+                lost += pending.values()
+                pending.clear()
+                reason = self._death()
+                self._stop(now=True)
+                self._start()
+                for item in lost:
+                    yield Lost(item, reason, alone=len(lost) == 1)
 
 
 class DaskExecutor(Executor):
@@ -159,21 +233,30 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
 
-    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
-        from distributed import as_completed
+    def map_unordered(self, fn: Callable[[Any], Any], items: Iterable[Any],
+                      window: int | None = None) -> Iterator[Any]:
+        from distributed import KilledWorker, as_completed
 
         items = iter(items)
-        window = self.workers * IN_FLIGHT_PER_WORKER
-        first = [self._client.submit(fn, item, pure=False) for item in _take(items, window)]
-        if not first:
+        window = window or self.workers * IN_FLIGHT_PER_WORKER
+        submitted = {}
+        for item in _take(items, window):
+            submitted[self._client.submit(fn, item, pure=False)] = item
+        if not submitted:
             return
-        flow = as_completed(first)
+        flow = as_completed(list(submitted))
         for future in flow:
-            result = future.result()
+            item = submitted.pop(future)
+            try:
+                result = future.result()
+            except KilledWorker as err:  # Dask retried it on other workers and blames it
+                result = Lost(item, f"Dask workers died running it ({str(err).split('. ')[0]})", alone=True)
             future.release()
             nxt = next(items, None)
             if nxt is not None:
-                flow.add(self._client.submit(fn, nxt, pure=False))
+                new = self._client.submit(fn, nxt, pure=False)
+                submitted[new] = nxt
+                flow.add(new)
             yield result
 
 

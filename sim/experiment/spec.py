@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,11 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.errors import UserError
 from sim.scenario.loader import describe, find_scenario, read_toml, resolve_raw, set_path, validate
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import MAX_NAME_LENGTH, SAFE_NAME, Scenario
+
+MAX_DESIGN_POINTS = 100_000
+MAX_RUNS = 1_000_000  # a plan this long takes a few hundred MB; split larger studies
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SampleSpec(_Strict):
@@ -61,7 +65,8 @@ class SampleSpec(_Strict):
 
 
 class ExperimentSpec(_Strict):
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(..., pattern=SAFE_NAME, max_length=MAX_NAME_LENGTH,
+                      description="also the results folder's name (results/NAME)")
     description: str = ""
     scenarios: list[str] = Field(..., min_length=1)
     replicates: int = Field(10, ge=1, le=1_000_000, description="seeded runs per design point")
@@ -90,8 +95,16 @@ class ExperimentSpec(_Strict):
     def _reference_listed(self) -> ExperimentSpec:
         if self.reference is not None and self.reference not in self.scenarios:
             raise ValueError(f"reference {self.reference!r} is not one of the scenarios")
-        if self.sample and set(self.sample.ranges) & set(self.sweep):
-            raise ValueError("a parameter is both swept and sampled")
+        both = sorted(set(self.sample.ranges) & set(self.sweep)) if self.sample else []
+        if both:
+            raise ValueError(f"{', '.join(both)}: both swept and sampled; choose one")
+        points = math.prod(len(v) for v in self.sweep.values()) * (
+            self.sample.points if self.sample else 1)
+        runs = points * len(self.scenarios) * self.replicates
+        if points > MAX_DESIGN_POINTS or runs > MAX_RUNS:
+            raise ValueError(f"the design has {points:,} points and {runs:,} runs; at most "
+                             f"{MAX_DESIGN_POINTS:,} points and {MAX_RUNS:,} runs (split the "
+                             "study into several experiments)")
         return self
 
     @property
@@ -152,7 +165,8 @@ def load_experiment(ref: str | Path, replicates: int | None = None) -> Experimen
         spec = ExperimentSpec.model_validate(raw)
     except ValidationError as err:
         where, msg = describe(err, raw)
-        raise UserError(f"{path}: {where}: {msg}" if where else f"{path}: {msg}") from None
+        origin = "--replicates" if replicates is not None and where == "replicates" else path
+        raise UserError(f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}") from None
     files, tables = {}, {}
     for k, name in enumerate(spec.scenarios):
         try:

@@ -30,6 +30,11 @@ class Chunk:
     def first(self) -> int:
         return self.tasks[0].run
 
+    def split(self) -> list[Chunk]:
+        """One chunk per run (to find which run of a lost chunk kills its worker)."""
+        return [Chunk([t], {(t.scenario, t.point): self.scenarios[(t.scenario, t.point)]},
+                      {t.point: self.points[t.point]}, self.series) for t in self.tasks]
+
 
 @dataclass
 class ChunkResult:
@@ -73,6 +78,15 @@ class ChunkResult:
 def identity(task: RunTask, point: dict[str, Any]) -> dict[str, Any]:
     return {"run": task.run, "scenario": task.scenario, "point": task.point,
             "replicate": task.replicate, "seed": task.seed} | dict(point)
+
+
+def lost_chunk(chunk: Chunk, reason: str) -> ChunkResult:
+    """A chunk whose worker died running it, recorded as failed runs with the reason."""
+    result = ChunkResult(first=chunk.first)
+    for task in chunk.tasks:
+        result.failures.append(identity(task, chunk.points[task.point]) | {
+            "error": f"WorkerDied: {reason}", "traceback": ""})
+    return result
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:

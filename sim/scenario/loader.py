@@ -103,12 +103,16 @@ def _merge_named(base: list[Any], override: list[Any]) -> list[Any]:
     return out
 
 
+class _Circular(UserError):
+    """A circular ``extends`` chain: its message already names the whole chain."""
+
+
 def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The file's table with everything it ``extends`` merged beneath it."""
     path = path.resolve()
     if path in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, path))
-        raise UserError(f"{_chain[-1]}: extends: circular extends {cycle}")
+        raise _Circular(f"{_chain[-1]}: extends: circular extends {cycle}")
     raw = read_toml(path)
     raw.setdefault("name", path.stem)
     parent_ref = raw.get("extends")
@@ -120,7 +124,12 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         parent_path = find_scenario(parent_ref, base_dir=path.parent)
     except UserError as err:
         raise UserError(f"{path}: extends: {err}") from None
-    parent = resolve_raw(parent_path, (*_chain, path))
+    try:
+        parent = resolve_raw(parent_path, (*_chain, path))
+    except _Circular:
+        raise
+    except UserError as err:  # say which scenario reached the broken file
+        raise UserError(f"{path}: extends: {err}") from None
     parent.pop("description", None)
     return merge(parent, raw)
 
@@ -129,21 +138,40 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def split_path(dotted: str) -> list[str]:
-    """``nations."United States".budget_usd_bn`` -> ``["nations", "United States", "budget_usd_bn"]``."""
+    """``nations."United States".budget_usd_bn`` -> ``["nations", "United States", "budget_usd_bn"]``.
+
+    Keys are bare words or quoted TOML strings (with ``\\"`` for a quote inside), as TOML's
+    own dotted keys are.
+    """
     parts: list[str] = []
-    buf, quoted = "", False
-    for ch in dotted:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "." and not quoted:
-            parts.append(buf)
-            buf = ""
+    rest = dotted.strip()
+    while True:
+        if rest.startswith('"'):
+            key, rest = _quoted(rest, dotted)
         else:
-            buf += ch
-    parts.append(buf)
-    if quoted or any(p == "" for p in parts):
+            key, dot, tail = rest.partition(".")
+            rest = dot + tail
+            key = key.strip()
+            if not key or '"' in key:
+                raise ValueError(f"malformed key path {dotted!r}")
+        parts.append(key)
+        rest = rest.lstrip()
+        if not rest:
+            return parts
+        if not rest.startswith("."):
+            raise ValueError(f"malformed key path {dotted!r}")
+        rest = rest[1:].lstrip()
+
+
+def _quoted(text: str, dotted: str) -> tuple[str, str]:
+    """Split a leading quoted key (a JSON/TOML basic string) from the rest of ``text``."""
+    try:
+        key, end = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        raise ValueError(f"malformed key path {dotted!r}") from None
+    if not isinstance(key, str):
         raise ValueError(f"malformed key path {dotted!r}")
-    return parts
+    return key, text[end:]
 
 
 def parse_value(text: str) -> Any:

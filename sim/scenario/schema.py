@@ -7,6 +7,7 @@ scenario uses (strategies, regimes, events, nations in events and laws) is check
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,8 +17,17 @@ from sim.regimes import REGIMES
 from sim.registry import Params
 from sim.strategies import STRATEGIES
 
+MAX_HORIZON_YEARS = 200
+MAX_NAME_LENGTH = 100  # names become file names (run-NAME-seedS); file systems allow 255 bytes
+
+
+SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"  # one path component: no "..", no "/", no "-x"
+
+
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Unknown keys are errors; ``inf`` and ``nan`` (which TOML allows) are not numbers here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Named(Strict):
@@ -27,7 +37,7 @@ class Named(Strict):
     (``strategy = { name = "tit_for_tat", tremble = 0.01 }``).
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
     name: str
     registry: ClassVar[Any]
 
@@ -83,7 +93,8 @@ class EventSpec(Named):
 class TimeSpec(Strict):
     start_year: float = Field(2026.0, ge=1957, le=2200, description="calendar year of step 0")
     steps_per_year: int = Field(4, ge=1, le=52, description="steps per year (4: quarterly)")
-    horizon_years: float = Field(25.0, gt=0, le=200, description="length of a run, years")
+    horizon_years: float = Field(
+        25.0, gt=0, le=MAX_HORIZON_YEARS, description="length of a run, years")
 
     @property
     def steps(self) -> int:
@@ -91,25 +102,26 @@ class TimeSpec(Strict):
 
 
 class NationSpec(Strict):
-    name: str = Field(..., min_length=1)
-    bloc: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", description="e.g. artemis, ilrs, nonaligned")
+    name: str = Field(..., min_length=1, max_length=MAX_NAME_LENGTH)
+    bloc: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_NAME_LENGTH,
+                      description="e.g. artemis, ilrs, nonaligned")
     budget_usd_bn: float = Field(..., ge=0, le=1000, description="lunar programme spend, USD bn/yr")
     budget_growth_per_year: float = Field(0.0, ge=-0.5, le=1.0, description="fraction per year")
     capacity_t_per_yr: float = Field(
-        0.0, ge=0, description="installed extraction capacity at the start, t of regolith per year"
+        0.0, ge=0, le=1e9, description="installed extraction capacity at the start, t of regolith per year"
     )
-    ree_demand_t_per_yr: float = Field(0.0, ge=0, description="rare-earth oxide demand, t/yr")
-    ree_production_t_per_yr: float = Field(0.0, ge=0, description="terrestrial REO mining, t/yr")
+    ree_demand_t_per_yr: float = Field(0.0, ge=0, le=1e8, description="rare-earth oxide demand, t/yr")
+    ree_production_t_per_yr: float = Field(0.0, ge=0, le=1e8, description="terrestrial REO mining, t/yr")
     strategy: StrategySpec
 
 
 class SiteSpec(Strict):
-    name: str = Field(..., min_length=1)
+    name: str = Field(..., min_length=1, max_length=MAX_NAME_LENGTH)
     kind: Literal["ice", "ree"]
-    reserve_t: float = Field(..., gt=0, description="recoverable product (water or REO), t")
+    reserve_t: float = Field(..., gt=0, le=1e12, description="recoverable product (water or REO), t")
     grade: float = Field(..., gt=0, le=1, description="mass fraction of product in the regolith")
     capacity_t_per_yr: float = Field(
-        ..., gt=0, description="regolith throughput the site supports before crowding, t/yr"
+        ..., gt=0, le=1e9, description="regolith throughput the site supports before crowding, t/yr"
     )
     illumination: float = Field(
         ..., ge=0, le=1, description="fraction of time power is available (plant uptime)"
@@ -120,32 +132,32 @@ class SiteSpec(Strict):
 
 class EconomicsSpec(Strict):
     propellant_value_usd_per_kg: float = Field(
-        500.0, gt=0, description="value of lunar-derived propellant on the surface"
+        500.0, gt=0, le=1e6, description="value of lunar-derived propellant on the surface"
     )
     ree_return_cost_usd_per_kg: float = Field(
-        1.0e6, gt=0, description="cost of bringing rare earths from the Moon to Earth"
+        1.0e6, gt=0, le=1e8, description="cost of bringing rare earths from the Moon to Earth"
     )
     recovery_fraction: float = Field(
         0.5, gt=0, le=1, description="share of the product in processed regolith recovered"
     )
     operating_cost_usd_per_t: float = Field(
-        2000.0, ge=0, description="cost of processing one t of regolith at an ice site"
+        2000.0, ge=0, le=1e7, description="cost of processing one t of regolith at an ice site"
     )
     ree_operating_cost_usd_per_t: float = Field(
-        2000.0, ge=0, description="cost of processing one t of regolith at a KREEP site"
+        2000.0, ge=0, le=1e7, description="cost of processing one t of regolith at a KREEP site"
     )
     capacity_cost_usd_per_t_yr: float = Field(
-        2.0e4, gt=0, description="cost of one t/yr of new regolith throughput, delivered"
+        2.0e4, ge=1, le=1e8, description="cost of one t/yr of new regolith throughput, delivered"
     )
     isru_budget_share: float = Field(
         0.05, ge=0, le=1, description="share of the lunar budget spent on extraction capacity"
     )
     depreciation_per_year: float = Field(0.05, ge=0, lt=1, description="capacity lost per year")
     race_advantage: float = Field(
-        1.0, ge=0, description="extra priority a racing (D) operator gets at a crowded site"
+        1.0, ge=0, le=100, description="extra priority a racing (D) operator gets at a crowded site"
     )
     claim_exclusion: float = Field(
-        0.5, ge=0, description="extra priority a recognised exclusive claim gives over C operators"
+        0.5, ge=0, le=100, description="extra priority a recognised exclusive claim gives over C operators"
     )
     interference: float = Field(
         0.1, ge=0, le=1, description="output lost when all co-located operations are hostile"
@@ -160,10 +172,10 @@ class EconomicsSpec(Strict):
         0.3, ge=0, lt=1, description="largest capacity cost cut from own lunar propellant"
     )
     propellant_half_t_per_yr: float = Field(
-        100.0, gt=0, description="own propellant output that gives half the largest cut, t/yr"
+        100.0, ge=1e-3, le=1e9, description="own propellant output that gives half the largest cut, t/yr"
     )
     incident_rate_per_year: float = Field(
-        0.2, ge=0, description="incidents per year of a fully co-located hostile pair at zero trust"
+        0.2, ge=0, le=1000, description="incidents per year of a fully co-located hostile pair at zero trust"
     )
     incident_damage: float = Field(
         0.1, ge=0, le=1, description="share of capacity at the shared sites an incident destroys"
@@ -181,17 +193,17 @@ class EconomicsSpec(Strict):
 
 class MarketSpec(Strict):
     ree_price_usd_per_kg: float = Field(
-        60.0, gt=0, description="reference rare-earth oxide price when supply meets demand"
+        60.0, gt=0, le=1e7, description="reference rare-earth oxide price when supply meets demand"
     )
     price_elasticity: float = Field(
-        0.5, gt=0, le=10, description="|elasticity| of demand; price = ref x (demand/supply)^(1/e)"
+        0.5, ge=0.05, le=10, description="|elasticity| of demand; price = ref x (demand/supply)^(1/e)"
     )
     demand_growth_per_year: float = Field(0.05, ge=-0.5, le=1.0, description="world REO demand")
     supply_growth_per_year: float = Field(
         0.04, ge=-0.5, le=1.0, description="terrestrial REO mine supply"
     )
-    rest_of_world_demand_t_per_yr: float = Field(0.0, ge=0)
-    rest_of_world_production_t_per_yr: float = Field(0.0, ge=0)
+    rest_of_world_demand_t_per_yr: float = Field(0.0, ge=0, le=1e8)
+    rest_of_world_production_t_per_yr: float = Field(0.0, ge=0, le=1e8)
     leverage_holder: str | None = Field(
         None, description="nation whose refining share is its leverage (e.g. China)"
     )
@@ -232,19 +244,19 @@ class TrustPair(Strict):
 class LawSpec(Strict):
     """A law that bars cooperation between named pairs while in force (e.g. the Wolf Amendment)."""
 
-    name: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_NAME_LENGTH)
     bars: list[tuple[str, str]] = Field(..., min_length=1)
     in_force: bool = True
 
 
 class MetricsSpec(Strict):
-    best_sites: int = Field(3, ge=1, description="how many top ice sites count as 'the best'")
+    best_sites: int = Field(3, ge=1, le=10_000, description="how many top ice sites count as 'the best'")
 
 
 class Scenario(Strict):
     """A whole scenario, after ``extends`` and ``--set`` overrides have been applied."""
 
-    name: str = Field(..., pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(..., pattern=SAFE_NAME, max_length=MAX_NAME_LENGTH)
     description: str = ""
     extends: str | None = None
     time: TimeSpec = TimeSpec()
@@ -326,8 +338,11 @@ def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
 
 
 def quote_key(part: str) -> str:
-    """A key as written in a dotted ``--set`` path: quoted if it holds a space, dot or quote."""
-    return f'"{part}"' if any(c in part for c in ' ."') else part
+    """A key as written in a dotted ``--set`` path: bare if it is a plain word, else quoted as
+    a TOML basic string (``"United States"``, ``"a \\"b\\""``, ``""``)."""
+    if part and all(c.isalnum() or c in "_-" for c in part) and part.isascii():
+        return part
+    return json.dumps(part)
 
 
 TrustSpec.model_rebuild()

@@ -11,7 +11,7 @@ from sim.strategies.base import STRATEGIES, Observation, Roster, Strategy
 
 class _RothErevParams(Params):
     initial_propensity: float = Field(
-        1.0, gt=0, description="starting propensity of each action, in units of the best reward"
+        1.0, ge=1e-6, le=1e6, description="starting propensity of each action, in units of the best reward"
     )
     forgetting: float = Field(0.1, ge=0, le=1, description="share of propensity lost each step (phi)")
     experimentation: float = Field(

@@ -1,0 +1,606 @@
+"""What lunarsim promises about users' files and results (docs/guarantees.md), tried as a
+careless or hostile user would: each bad input is refused in one line with exit code 2, no
+traceback, and nothing on disk changed; two writers never share a folder; a worker that dies,
+a killed batch or a damaged results folder loses nothing and counts nothing twice."""
+
+from __future__ import annotations
+
+import copy
+import fcntl
+import hashlib
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers import KillOnRun
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.errors import RunFailed
+from sim.experiment import ResultStore, run_experiment
+from sim.io import LOCK_NAME, STAGE_MARK, FolderLock
+from sim.runner import check_finite, run_scenario
+from sim.scenario import load_scenario
+
+runner = CliRunner()
+
+TINY = """
+name = "tiny"
+[[nations]]
+name = "A"
+bloc = "a"
+budget_usd_bn = 1.0
+strategy = "tit_for_tat"
+[[nations]]
+name = "B"
+bloc = "b"
+budget_usd_bn = 1.0
+strategy = "always_compete"
+[[sites]]
+name = "S"
+kind = "ice"
+reserve_t = 1000.0
+grade = 0.05
+capacity_t_per_yr = 100.0
+illumination = 0.5
+lat = -89.0
+lon = 0.0
+"""
+EXPERIMENT = """
+name = "exp"
+scenarios = ["open_access", "artemis_accords"]
+replicates = 3
+master_seed = 5
+horizon_years = 1.0
+"""
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def tree(root: Path) -> dict[str, tuple]:
+    """Everything under ``root`` (hidden entries too): kind, size, content hash, link target."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        st = path.lstat()
+        kind = stat.S_IFMT(st.st_mode)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else ""
+        target = os.readlink(path) if path.is_symlink() else ""
+        found[str(path.relative_to(root))] = (kind, st.st_size, digest, target)
+    return found
+
+
+def refused(result, expected: str) -> str:
+    """Exit code 2, exactly one line on stderr starting ``error:`` and holding ``expected``,
+    and no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A finished results folder (six runs, one chunk each) that tests copy and damage."""
+    folder = tmp_path_factory.mktemp("finished") / "exp"
+    experiment = folder.parent / "exp.toml"
+    experiment.write_text(EXPERIMENT)
+    outcome = run_experiment(experiment, backend="serial", out=folder, chunk_size=1)
+    assert outcome.complete
+    return folder
+
+
+@pytest.fixture()
+def ws(tmp_path, monkeypatch, finished) -> Path:
+    """A user's working folder, as the current directory: their own files, a scenario, an
+    experiment, a finished results folder, and a folder of theirs."""
+    root = tmp_path / "ws"
+    (root / "thesis").mkdir(parents=True)
+    (root / "thesis" / "thesis.tex").write_text("\\chapter{Moon}\n")
+    (root / "notes.txt").write_text("mine\n")
+    (root / "figure.png").write_bytes(b"\x89PNG a picture of the user's")
+    (root / "tiny.toml").write_text(TINY)
+    (root / "exp.toml").write_text(EXPERIMENT)
+    shutil.copytree(finished, root / "results" / "exp")
+    monkeypatch.chdir(root)
+    return root
+
+
+def _invoke(args: list[str]):
+    return runner.invoke(app, args, env={"COLUMNS": "200"})
+
+
+# --- every bad input: one line, exit 2, nothing touched --------------------------------------
+
+SCHEDULER_DOWN = "tcp://127.0.0.1:9"  # the discard port: nothing listens there
+
+
+def _write(name: str, text: str) -> Callable[[Path], None]:
+    return lambda ws: (ws / name).write_text(text)
+
+
+def _tiny_with(extra: str, name: str = "bad.toml") -> Callable[[Path], None]:
+    return _write(name, TINY + extra)
+
+
+def _nation(name_toml: str, extra: str = "") -> Callable[[Path], None]:
+    return _write("bad.toml", TINY + f'[[nations]]\nname = {name_toml}\nbloc = "c"\n'
+                  f'budget_usd_bn = 1.0\nstrategy = "tit_for_tat"\n{extra}')
+
+
+def _symlink(ws: Path) -> None:
+    (ws / "link").symlink_to(ws / "thesis")
+
+
+def _extends_a_folder(ws: Path) -> None:
+    (ws / "parent.toml").mkdir()
+    (ws / "child.toml").write_text('extends = "parent.toml"\n')
+
+
+def _manifest(text: str) -> Callable[[Path], None]:
+    return lambda ws: (ws / "results" / "exp" / "manifest.json").write_text(text)
+
+
+def _own_run_folder_with_a_user_file(ws: Path) -> None:
+    assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "old", "--no-figure"]).exit_code == 0
+    (ws / "old" / "my_notes.md").write_text("mine\n")
+
+
+CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
+    # 1. --out never replaces what lunarsim did not write
+    "run --out a user's folder": (None, ["run", "tiny.toml", "--out", "thesis"],
+                                  "--out thesis: exists and is not a lunarsim run folder"),
+    "run --out a results folder": (None, ["run", "tiny.toml", "--out", "results/exp"],
+                                   "is not a lunarsim run folder"),
+    "run --out a run folder the user added to": (
+        _own_run_folder_with_a_user_file, ["run", "tiny.toml", "--out", "old"],
+        "is not a lunarsim run folder"),
+    "run --out a user's file": (None, ["run", "tiny.toml", "--out", "notes.txt"],
+                                "--out notes.txt: exists and is not a folder"),
+    "run --out a device": (None, ["run", "tiny.toml", "--out", "/dev/null"], "is not a folder"),
+    "run --out a symlink": (_symlink, ["run", "tiny.toml", "--out", "link"], "is not a folder"),
+    "run --out .": (None, ["run", "tiny.toml", "--out", "."], "is the current folder"),
+    "run --out ..": (None, ["run", "tiny.toml", "--out", ".."], "is the current folder or holds it"),
+    "run --out where nothing can be written": (
+        None, ["run", "tiny.toml", "--out", "/proc/lunarsim/x"], "cannot write there"),
+    "run --out a name too long": (None, ["run", "tiny.toml", "--out", "a" * 300],
+                                  "File name too long"),
+    "batch --out a user's file": (None, ["batch", "exp.toml", "--out", "notes.txt"],
+                                  "--out notes.txt: exists and is not a folder"),
+    "batch --out a user's folder": (None, ["batch", "exp.toml", "--out", "thesis"],
+                                    "is not a lunarsim results folder"),
+    "batch --force on a user's folder": (None, ["batch", "exp.toml", "--out", "thesis", "--force"],
+                                         "is not a lunarsim results folder"),
+    "batch on existing results without --resume": (None, ["batch", "exp.toml"],
+                                                   "results already exist"),
+    "plot --out a user's file": (None, ["plot", "results/exp", "--out", "figure.png"],
+                                 "--out figure.png: exists and was not written by lunarsim"),
+    "schema --out a user's file": (None, ["scenarios", "schema", "--out", "notes.txt"],
+                                   "exists and was not written by lunarsim"),
+    # 5. results cannot escape the results folder
+    "experiment named ..": (_write("dots.toml", 'name = ".."\nscenarios = ["open_access"]\n'),
+                            ["batch", "dots.toml"], "name: String should match pattern"),
+    "experiment named .": (_write("dot.toml", 'name = "."\nscenarios = ["open_access"]\n'),
+                           ["batch", "dot.toml"], "name: String should match pattern"),
+    "experiment file named ...toml": (_write("...toml", 'scenarios = ["open_access"]\n'),
+                                      ["batch", "...toml"], "(got '..')"),
+    "experiment named with a slash": (_write("s.toml", 'name = "a/b"\nscenarios = ["open_access"]\n'),
+                                      ["batch", "s.toml"], "name: String should match pattern"),
+    "scenario name of 300 characters": (_tiny_with("", "long.toml"), [
+        "run", "long.toml", "--set", f"name={'n' * 300}"], "at most 100 characters"),
+    # 6. numbers must be finite and inside ranges the model can take
+    "inf in a scenario file": (_tiny_with("[economics]\npropellant_value_usd_per_kg = inf\n"),
+                               ["run", "bad.toml"], "Input should be a finite number"),
+    "nan in a scenario file": (_tiny_with("[market]\nree_price_usd_per_kg = nan\n"),
+                               ["run", "bad.toml"], "Input should be a finite number"),
+    "inf capacity": (None, ["run", "tiny.toml", "--set", "nations.A.capacity_t_per_yr=inf"],
+                     "nations.A.capacity_t_per_yr: Input should be a finite number"),
+    "-inf reserve": (None, ["run", "tiny.toml", "--set", "sites.S.reserve_t=-inf"],
+                     "sites.S.reserve_t: Input should be a finite number"),
+    "nan by --set": (None, ["run", "tiny.toml", "--set", "economics.synergy=nan"],
+                     "finite number"),
+    "inf strategy parameter": (None, ["run", "tiny.toml", "--set",
+                                      'nations.A.strategy={name="reinforcement", initial_propensity=inf}'],
+                               "finite number"),
+    "inf in a sample range": (
+        _write("s.toml", 'scenarios = ["open_access"]\n[sample]\npoints = 4\n'
+                         'ranges = { "economics.interference" = [0.0, inf] }\n'),
+        ["batch", "s.toml"], "finite number"),
+    "inf in a sweep": (_write("s.toml", 'scenarios = ["open_access"]\n[sweep]\n'
+                                        '"market.ree_price_usd_per_kg" = [60.0, inf]\n'),
+                       ["batch", "s.toml"], "finite number"),
+    "subnormal half-saturation": (None, ["run", "tiny.toml", "--set",
+                                         "economics.propellant_half_t_per_yr=1e-320"],
+                                  "greater than or equal to 0.001"),
+    "huge capacity": (None, ["run", "tiny.toml", "--set", "nations.A.capacity_t_per_yr=1e300"],
+                      "less than or equal to"),
+    # 7. user text is printed literally, on one line
+    "a nation named nothing": (_nation('""'), ["run", "bad.toml"], 'nations."".name'),
+    "a quote in a name, and another error": (
+        _nation('"a\\"b"', "colour = 1\n"), ["run", "bad.toml"], 'nations."a\\"b".colour: unknown key'),
+    "Rich markup in a name": (
+        _nation('"[/x] [red]Red[/red]"', "budget_growth_per_year = 9\n"), ["run", "bad.toml"],
+        'nations."[/x] [red]Red[/red]".budget_growth_per_year'),
+    "a newline in a name": (_nation('"line\\nbreak"', "colour = 1\n"), ["run", "bad.toml"],
+                            'nations."line\\nbreak".colour'),
+    "markup in a file name": (_write("[bold red]x.toml", "name = [\n"),
+                              ["run", "[bold red]x.toml"], "[bold red]x.toml: TOML syntax error"),
+    "markup in --out": (None, ["batch", "exp.toml", "--out", "notes.txt/[bold]x"],
+                        "notes.txt/[bold]x"),
+    "a design of twenty million points": (
+        _write("big.toml", 'scenarios = ["open_access"]\n[sweep]\n"economics.synergy" = ['
+                           + ", ".join(str(k / 1000) for k in range(100)) + ']\n[sample]\n'
+                           'points = 200000\nranges = { "economics.interference" = [0.0, 0.2] }\n'),
+        ["batch", "big.toml"], "the design has 20,000,000 points"),
+    "ten million replicates": (None, ["batch", "exp.toml", "--replicates", "10000000", "--out", "x"],
+                               "--replicates: replicates: Input should be less than or equal to"),
+    # 8. bad input writes nothing
+    "an unreachable scheduler": (None, ["batch", "exp.toml", "--out", "fresh", "--backend", "dask",
+                                        "--scheduler", SCHEDULER_DOWN], "cannot connect"),
+    "an unknown reference, before running": (
+        None, ["compare", "exp.toml", "--out", "fresh", "--reference", "nope"],
+        "--reference: 'nope' is not a scenario"),
+    "an unknown reference for a results folder": (
+        None, ["compare", "results/exp", "--reference", "nope"], "--reference: 'nope'"),
+    # 10. bounds
+    "steps of 10**30": (None, ["run", "tiny.toml", "--steps", str(10**30)], "--steps"),
+    "both swept and sampled": (
+        _write("b.toml", 'scenarios = ["open_access"]\n[sweep]\n"economics.synergy" = [0.1]\n'
+                         '[sample]\npoints = 2\nranges = { "economics.synergy" = [0.0, 0.2] }\n'),
+        ["batch", "b.toml"], "economics.synergy: both swept and sampled"),
+    "extends a missing file": (_write("child.toml", 'extends = "gone.toml"\n'),
+                               ["run", "child.toml"], "child.toml: extends: "),
+    "extends a folder": (_extends_a_folder, ["run", "child.toml"],
+                         "child.toml: extends: "),
+    "extends a broken file": (
+        lambda ws: (_write("parent.toml", "name = [")(ws), _write("child.toml", 'extends = "parent"\n')(ws)),
+        ["run", "child.toml"], "child.toml: extends: "),
+    # 4. damaged results are named, not analysed
+    "a manifest that is a list": (_manifest("[1, 2]"), ["compare", "results/exp"],
+                                  "not a lunarsim results manifest"),
+    "a manifest that is not JSON": (_manifest("{oops"), ["compare", "results/exp"],
+                                    "not a readable results manifest"),
+    "resume with a manifest that is a list": (_manifest("[]"), ["batch", "exp.toml", "--resume"],
+                                              "not a lunarsim results manifest"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_bad_input_is_refused_in_one_line_and_touches_nothing(ws, case):
+    setup, args, expected = CASES[case]
+    if setup is not None:
+        setup(ws)
+    before = tree(ws)
+    refused(_invoke(args), expected)
+    assert tree(ws) == before
+
+
+def test_printed_user_text_keeps_its_markup(ws):
+    line = refused(_invoke(["run", "tiny.toml", "--out", "[red]notes[/red]/x", "--set",
+                            "nations.A.budget_usd_bn=-1"]), "budget_usd_bn")
+    assert "error: --set nations.A.budget_usd_bn=-1:" in line
+    (ws / "[b]dir").mkdir()
+    result = _invoke(["run", "tiny.toml", "--steps", "2", "--out", "[b]dir/run", "--no-figure",
+                      "--set", 'nations.A.name="[/x] [red]A"'])
+    assert result.exit_code == 0, result.stderr
+    assert "wrote [b]dir/run" in result.stdout and "[/x] [red]A" in result.stdout
+
+
+# --- 1. what --out may replace ---------------------------------------------------------------
+
+
+def test_run_replaces_its_own_run_folder_and_an_empty_one(ws):
+    for out in ("again", "empty"):
+        (ws / "empty").mkdir(exist_ok=True)
+        for seed in ("1", "2"):
+            result = _invoke(["run", "tiny.toml", "--steps", "2", "--seed", seed, "--out", out])
+            assert result.exit_code == 0, result.stderr
+            assert json.loads((ws / out / "manifest.json").read_text())["seed"] == int(seed)
+    assert (ws / "thesis" / "thesis.tex").read_text() == "\\chapter{Moon}\n"
+    assert not [p for p in ws.iterdir() if p.name.startswith(".")]  # no staging folders left
+
+
+def test_a_killed_runs_staging_folder_is_cleared_by_the_next_run(ws):
+    dead = ws / ".out.dead1234.partial"  # what a run killed while writing leaves
+    dead.mkdir()
+    (dead / STAGE_MARK).touch()
+    (dead / "series_model.parquet").write_bytes(b"half")
+    alive = ws / ".out.live5678.partial"  # another run, still writing
+    alive.mkdir()
+    (alive / STAGE_MARK).touch()
+    theirs = ws / ".out.user.partial"  # a user's folder that merely looks like one
+    theirs.mkdir()
+    (theirs / "keep.txt").write_text("mine")
+    fd = os.open(alive, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "out"]).exit_code == 0
+    finally:
+        os.close(fd)
+    assert not dead.exists() and alive.exists() and (theirs / "keep.txt").exists()
+
+
+# --- 2. one writer per results folder --------------------------------------------------------
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 16")
+                    .replace("horizon_years = 1.0", "horizon_years = 8.0"))
+    out = tmp_path / "out"
+    first = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out", str(out),
+                              "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "manifest.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = runner.invoke(app, ["batch", str(path), "--out", str(out), "--resume",
+                                 "--backend", "serial"])
+    line = refused(second, f"{out}: in use by another lunarsim (pid {first.pid} on "
+                           f"{socket.gethostname()}")
+    assert "lunarsim batch" in line
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    runs = ResultStore(out).read("runs")
+    assert sorted(runs["run"]) == list(range(32))  # every run once: nothing lost or doubled
+    assert not ResultStore(out).scan().damaged and not (out / LOCK_NAME).exists()
+
+
+def test_a_lock_held_in_this_process_refuses_every_writer(ws):
+    before = tree(ws)
+    with FolderLock(ws / "results" / "exp"):
+        refused(_invoke(["batch", "exp.toml", "--resume"]), "in use by another lunarsim")
+        refused(_invoke(["compare", "results/exp"]), "in use by another lunarsim")
+        refused(_invoke(["plot", "results/exp"]), "in use by another lunarsim")
+    assert tree(ws) == before
+
+
+def test_a_stale_lock_of_a_dead_batch_is_taken_over(ws):
+    lock = ws / "results" / "exp" / LOCK_NAME
+    lock.write_text(json.dumps({"pid": 4_000_000, "host": "gone", "started_at": "2026-01-01",
+                                "command": ["lunarsim", "batch", "exp.toml"]}))
+    result = _invoke(["batch", "exp.toml", "--resume"])
+    assert result.exit_code == 0, result.stderr
+    assert "took over a lock left by a stopped lunarsim (pid 4000000 on gone" in result.stderr
+    assert not lock.exists()
+
+
+# --- 3. a worker that dies -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_a_run_that_kills_its_worker_is_a_recorded_failure_and_the_rest_finish(tmp_path, backend):
+    path = tmp_path / "exp.toml"
+    path.write_text(EXPERIMENT)
+    whole = run_experiment(path, backend="serial", out=tmp_path / "whole")
+    outcome = run_experiment(path, backend=backend, workers=2, out=tmp_path / "out",
+                             chunk_size=2, run=KillOnRun(1))
+    assert (outcome.done, outcome.failed) == (5, 1)
+    store = ResultStore(outcome.folder)
+    failures = store.read("failures")
+    assert list(failures["run"]) == [1] and failures["error"].str.startswith("WorkerDied").all()
+    reference = ResultStore(whole.folder).read("runs")
+    pd.testing.assert_frame_equal(store.read("runs"),
+                                  reference[reference["run"] != 1].reset_index(drop=True))
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_a_killed_batch_leaves_no_process_behind(tmp_path, backend):
+    path = tmp_path / "long.toml"
+    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 40")
+                    .replace("horizon_years = 1.0", "horizon_years = 10.0"))
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out",
+                             str(tmp_path / "out"), "--workers", "2", "--backend", backend],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "out" / "chunks").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    family = _descendants(proc.pid)
+    assert len(family) >= 3  # two workers, and their fork server or nannies
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while [p for p in family if _alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in family if _alive(p)], "workers outlived their batch"
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has exited; only its parent's bookkeeping is left
+
+
+# --- 4. damaged results folders --------------------------------------------------------------
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _first_part(folder: Path, table: str = "runs") -> Path:
+    return sorted((folder / table).glob("*.parquet"))[0]
+
+
+def _first_marker(folder: Path) -> Path:
+    return sorted((folder / "chunks").glob("*.json"))[0]
+
+
+DAMAGE: dict[str, Callable[[Path], None]] = {
+    "a deleted part": lambda f: _first_part(f).unlink(),
+    "a truncated part": lambda f: _first_part(f, "series_nations").write_bytes(
+        _first_part(f, "series_nations").read_bytes()[:100]),
+    "a garbled part": lambda f: _garble(_first_part(f, "nations")),
+    "a garbled marker": lambda f: _first_marker(f).write_text("{not json"),
+    "a marker missing a key": lambda f: _first_marker(f).write_text(json.dumps(
+        {k: v for k, v in json.loads(_first_marker(f).read_text()).items() if k != "failed"})),
+    "a marker that is a list": lambda f: _first_marker(f).write_text("[]"),
+    "a marker naming another chunk's runs": lambda f: _first_marker(f).write_text(
+        sorted((f / "chunks").glob("*.json"))[1].read_text()),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_folder_is_refused_by_readers_and_repaired_by_resume(ws, damage):
+    folder = ws / "results" / "exp"
+    whole = {t: ResultStore(folder).read(t) for t in ("runs", "nations", "series_nations")}
+    DAMAGE[damage](folder)
+    before = tree(ws)
+    refused(_invoke(["compare", "results/exp"]), "is damaged")
+    refused(_invoke(["plot", "results/exp"]), "--resume' runs its runs again")
+    assert tree(ws) == before
+
+    result = _invoke(["batch", "exp.toml", "--resume", "--backend", "serial"])
+    assert result.exit_code == 0, result.stderr
+    assert "was damaged" in result.stderr and "1 of 6" not in result.stdout
+    assert "6 of 6 runs done (1 this time)" in result.stdout
+    repaired = ResultStore(folder)
+    assert not repaired.scan().damaged
+    for table, frame in whole.items():
+        pd.testing.assert_frame_equal(repaired.read(table), frame, check_exact=True, obj=table)
+
+
+def test_a_stray_part_without_a_marker_is_ignored_then_cleared(ws):
+    folder = ws / "results" / "exp"
+    stray = folder / "runs" / "s009-c0000000.parquet"
+    shutil.copy(_first_part(folder), stray)
+    assert len(ResultStore(folder).read("runs")) == 6  # not counted twice
+    result = _invoke(["batch", "exp.toml", "--resume", "--backend", "serial"])
+    assert result.exit_code == 0 and "(0 this time)" in result.stdout
+    assert not stray.exists()
+
+
+# --- 6. a run may never report a non-finite number -------------------------------------------
+
+
+def test_a_non_finite_outcome_fails_the_run_with_its_reason():
+    result = run_scenario(load_scenario("two_player_pd"), seed=1, steps=4)
+    check_finite(result)  # a healthy run passes
+    result.nation_columns["welfare"][3, 1] = np.inf
+    with pytest.raises(RunFailed, match="'welfare' is inf at step 3"):
+        check_finite(result)
+    result.nation_columns["welfare"][3, 1] = 1.0
+    result.model_columns["cooperation_rate"][2] = np.nan  # undefined only before anyone played
+    with pytest.raises(RunFailed, match="'cooperation_rate' is nan at step 2"):
+        check_finite(result)
+
+
+def _accepted_ends(model: type) -> list[tuple[str, float]]:
+    """(field, value) for both ends of every numeric field's accepted range: the bound itself,
+    or the nearest float inside an open bound (``gt=0`` admits 5e-324, and a user may give it)."""
+    from annotated_types import Ge, Gt, Le, Lt
+
+    ends = []
+    for name, field in model.model_fields.items():
+        if not ({float, int} & set(getattr(field.annotation, "__args__", (field.annotation,)))):
+            continue
+        low = high = None
+        for rule in field.metadata:
+            if isinstance(rule, Ge):
+                low = rule.ge
+            elif isinstance(rule, Gt):
+                low = math.nextafter(rule.gt, math.inf)
+            elif isinstance(rule, Le):
+                high = rule.le
+            elif isinstance(rule, Lt):
+                high = math.nextafter(rule.lt, -math.inf)
+        assert low is not None and high is not None, f"{model.__name__}.{name} has an open range"
+        ends += [(name, low), (name, high)]
+    return ends
+
+
+def _variants() -> list[tuple[str, dict]]:
+    """The baseline (or a regime's library scenario) with one parameter at one end of its
+    range: every section, every nation and site field (all at once), every strategy's and
+    every regime's parameters."""
+    from helpers import raw_scenario
+
+    from sim.regimes import REGIMES
+    from sim.scenario.schema import EconomicsSpec, MarketSpec, NationSpec, SiteSpec, TrustSpec
+    from sim.strategies import STRATEGIES
+
+    base = raw_scenario("baseline")
+    out = []
+    for section, model in [("economics", EconomicsSpec), ("market", MarketSpec),
+                           ("trust", TrustSpec)]:
+        for name, value in _accepted_ends(model):
+            raw = copy.deepcopy(base)
+            raw.setdefault(section, {})[name] = value
+            out.append((f"{section}.{name}={value}", raw))
+    for section, model in [("nations", NationSpec), ("sites", SiteSpec)]:
+        for name, value in _accepted_ends(model):
+            raw = copy.deepcopy(base)
+            for item in raw[section]:
+                item[name] = value
+            out.append((f"{section}.*.{name}={value}", raw))
+    for strategy in STRATEGIES:
+        for name, value in _accepted_ends(strategy.Params):
+            raw = copy.deepcopy(base)
+            for nation in raw["nations"]:
+                nation["strategy"] = {"name": strategy.name, name: value}
+            out.append((f"{strategy.name}.{name}={value}", raw))
+    for regime in REGIMES:
+        for name, value in _accepted_ends(regime.Params):
+            raw = raw_scenario(regime.name)
+            raw["regime"][name] = value
+            out.append((f"{regime.name}.{name}={value}", raw))
+    return out
+
+
+def test_every_accepted_value_gives_finite_outcomes():
+    """Each parameter at each end of the range the schema accepts, one at a time: the run's
+    every reported number is finite (check_finite runs inside run_scenario)."""
+    from sim.scenario.loader import validate
+
+    variants = _variants()
+    assert len(variants) > 100
+    for label, raw in variants:
+        try:
+            run_scenario(validate(raw, label), seed=3, steps=12)
+        except RunFailed as err:
+            pytest.fail(f"{label}: {err}")
+
+
+def test_the_longest_horizon_at_the_fastest_growth_stays_finite(baseline_raw):
+    from sim.scenario.loader import validate
+
+    baseline_raw["time"] = {"horizon_years": 200}
+    for nation in baseline_raw["nations"]:
+        nation["budget_growth_per_year"] = 1.0
+    run_scenario(validate(baseline_raw, "growth"), seed=3)  # 800 steps

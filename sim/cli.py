@@ -68,6 +68,9 @@ def user_errors(fn: F) -> F:
         except RunFailed as err:
             error(err)
             raise typer.Exit(1) from None
+        except MemoryError:
+            error("out of memory; try fewer workers, a smaller design or --series model")
+            raise typer.Exit(1) from None
         except OSError as err:
             from sim.io import is_user_path_error
 
@@ -200,7 +203,7 @@ def compare(
     backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
     force: Annotated[bool, typer.Option(help="discard earlier results and run afresh")] = False,
     out: Annotated[Path | None, typer.Option(help="results folder (default results/NAME)")] = None,
-    resamples: Annotated[int, typer.Option(min=100, help="bootstrap resamples")] = 4999,
+    resamples: Annotated[int, typer.Option(min=100, max=100_000, help="bootstrap resamples")] = 4999,
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""

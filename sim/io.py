@@ -196,7 +196,7 @@ def glob_escape(name: str) -> str:
 
 
 def _remove_owned(folder: Path) -> None:
-    """Delete a folder lunarsim owns: the files its manifest lists, then the folder."""
+    """Delete a run folder that ``owned`` has vouched for: its files, then the folder."""
     for path in folder.iterdir():
         if path.is_file() and not path.is_symlink():
             path.unlink()
@@ -325,7 +325,7 @@ class FolderLock:
 def _read_holder(fd: int) -> dict[str, Any]:
     try:
         data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -164,7 +164,7 @@ def is_run_folder(folder: Path) -> bool:
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
         entries = {p.name: p for p in folder.iterdir()}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     if not isinstance(manifest, dict) or manifest.get("kind") != "run":
         return False

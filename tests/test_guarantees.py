@@ -257,6 +257,22 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
         "--reference: 'nope' is not a scenario"),
     "an unknown reference for a results folder": (
         None, ["compare", "results/exp", "--reference", "nope"], "--reference: 'nope'"),
+    "sweep values that clash only in combination": (
+        _write("c.toml", 'scenarios = ["two_player_pd"]\n[sweep]\n"nations.Blue.name" = ["Green"]\n'
+                         '"nations.Red.name" = ["Green"]\n'),
+        ["batch", "c.toml"], "nations: duplicate name 'Green'"),
+    "a thousand workers": (None, ["batch", "exp.toml", "--out", "fresh", "--workers", "1000"],
+                           "--workers 1000: at most"),
+    "TOML nested beyond recursion": (_write("deep.toml", "a = " + "[" * 50_000 + "]" * 50_000),
+                                     ["run", "deep.toml"], "deep.toml: nested too deeply"),
+    "a deeply nested --set": (None, ["run", "tiny.toml", "--set", "name=" + "[" * 50_000],
+                              "...: name: String should have at most 100 characters"),
+    "ten thousand nations": (
+        _write("many.toml", "name = \"many\"\n" + "".join(
+            f'[[nations]]\nname = "N{k}"\nbloc = "b"\nbudget_usd_bn = 1.0\n'
+            f'strategy = "tit_for_tat"\n' for k in range(10_000)) + TINY.split("[[sites]]")[1]
+            .join(["[[sites]]", ""])),
+        ["run", "many.toml"], "nations: List should have at most 1000 items"),
     # 10. bounds
     "steps of 10**30": (None, ["run", "tiny.toml", "--steps", str(10**30)], "--steps"),
     "both swept and sampled": (

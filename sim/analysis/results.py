@@ -36,6 +36,7 @@ class Results:
         self.store = ResultStore(self.folder)
         if not self.store.exists():
             raise UserError(f"{self.folder}: not a results folder (no manifest.json)")
+        self.manifest  # noqa: B018  (a run folder's or a damaged manifest is refused here)
         if self.runs.empty:
             raise UserError(f"{self.folder}: no finished runs to analyse")
 

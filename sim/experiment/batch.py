@@ -66,18 +66,16 @@ def run_experiment(
     spec = experiment.spec
     points = design_points(spec)
     tasks = plan(spec, points)
-    for name in spec.scenarios:  # every variant is valid before a run starts (none is kept)
-        for point in points[1:]:
-            experiment.scenario(name, point)
+    _check_combinations(experiment, points)
     store = ResultStore(out or Path("results") / spec.name)
     manifest = _manifest(experiment, points, tasks, backend, series)
     _check_folder(store, manifest, resume=resume, force=force)
-    make_executor(backend, workers, scheduler)  # an impossible choice fails here, not later
+    executor = make_executor(backend, workers, scheduler)  # a bad choice fails here, not later
 
     with FolderLock(store.folder) as lock:
         notes = [note for note in [describe_stale(lock)] if note]
         _check_folder(store, manifest, resume=resume, force=force)  # again, now that it is ours
-        with make_executor(backend, workers, scheduler) as executor:
+        with executor:
             session, damaged = _prepare(store, force=force)
             notes += [f"{store.folder}: chunk {name} was damaged ({problem}); its runs are run "
                       "again" for name, problem in damaged]
@@ -101,6 +99,21 @@ def run_experiment(
                              "runs_failed": len(failed)}
                 store.write_manifest(manifest)
     return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo), tuple(notes))
+
+
+def _check_combinations(experiment: Experiment, points: list[dict]) -> None:
+    """Every combination of swept values is a valid scenario, before a run starts.
+
+    Sweep values may be of any kind (a regime's name, a strategy), so combinations can clash;
+    sampled values are numbers inside ranges whose ends :func:`load_experiment` has checked,
+    and no rule of the schema couples two numbers, so each sweep combination is checked with
+    the first sampled point only (design points run sweep-major).
+    """
+    spec = experiment.spec
+    stride = spec.sample.points if spec.sample else 1
+    for name in spec.scenarios:
+        for point in points[::stride]:
+            experiment.scenario(name, point)
 
 
 def _chunks(experiment: Experiment, points: list[dict], todo: list[RunTask], size: int,

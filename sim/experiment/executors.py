@@ -28,6 +28,7 @@ from sim.errors import UserError
 
 Backend = Literal["serial", "processes", "dask"]
 IN_FLIGHT_PER_WORKER = 3
+MAX_WORKERS_PER_CORE = 4  # local processes beyond this only add memory
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -274,6 +275,10 @@ def make_executor(backend: Backend, workers: int | None = None,
                   scheduler: str | None = None) -> Executor:
     if scheduler and backend != "dask":
         raise UserError("--scheduler: only with --backend dask")
+    most = MAX_WORKERS_PER_CORE * default_workers()
+    if workers is not None and workers > most and not scheduler:
+        raise UserError(f"--workers {workers}: at most {most} on this machine "
+                        f"({MAX_WORKERS_PER_CORE} per core; more only share the same cores)")
     if backend == "serial":
         return SerialExecutor()
     if backend == "processes":

@@ -86,7 +86,7 @@ class ResultStore:
     def manifest(self) -> dict[str, Any]:
         try:
             manifest = json.loads(self.manifest_path.read_text())
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, RecursionError) as err:
             raise UserError(f"{self.manifest_path}: not a readable results manifest "
                             f"({type(err).__name__}: {err})") from None
         if not isinstance(manifest, dict) or manifest.get("kind") != "experiment" \
@@ -145,7 +145,7 @@ class ResultStore:
     def _check(self, path: Path) -> tuple[Marker | None, str]:
         try:
             raw = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
+        except (OSError, ValueError, RecursionError) as err:
             return None, f"its marker is unreadable ({type(err).__name__})"
         marker = _parse_marker(path.stem, raw)
         if marker is None:
@@ -192,6 +192,9 @@ class ResultStore:
                     table == "chunks" or table in keep[path.stem])
                 if _is_temporary(path) or (match and not committed):
                     path.unlink()
+        for path in self.folder.glob(".manifest.json.*.tmp"):  # a manifest write cut short
+            if _is_temporary(path):
+                path.unlink()
         return damaged
 
     def require_intact(self) -> None:

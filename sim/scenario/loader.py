@@ -67,6 +67,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: TOML syntax error: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"{path}: cannot read: {err}") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a scenario") from None
 
 
 def merge(base: Any, override: Any) -> Any:
@@ -178,7 +180,7 @@ def parse_value(text: str) -> Any:
     """A TOML value (``0.2``, ``true``, ``"x"``, ``[1, 2]``); anything else is a bare string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 
@@ -187,8 +189,13 @@ def apply_override(raw: dict[str, Any], assignment: str) -> str:
     if "=" not in assignment:
         raise UserError(f"--set {assignment}: expected key.path=value")
     key, _, text = assignment.partition("=")
-    set_path(raw, key.strip(), parse_value(text.strip()), f"--set {assignment}")
+    set_path(raw, key.strip(), parse_value(text.strip()), set_origin(assignment))
     return key.strip()
+
+
+def set_origin(assignment: str) -> str:
+    """How an error names the ``--set`` that wrote a field (a very long one shortened)."""
+    return f"--set {assignment if len(assignment) <= 100 else assignment[:80] + '...'}"
 
 
 def set_path(raw: dict[str, Any], key: str, value: Any, origin: str) -> None:
@@ -271,7 +278,8 @@ def describe(err: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
         msg = msg.removeprefix("Value error, ")
         got = first.get("input")
         if not isinstance(got, (dict, list, type(None))) and repr(got) not in msg:
-            msg += f" (got {got!r})"
+            shown = repr(got)
+            msg += f" (got {shown[:60]}...)" if len(shown) > 80 else f" (got {shown})"
     more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
     return where, msg + more
 
@@ -297,7 +305,7 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) 
     """Find, read, merge, override and validate a scenario. Raises :class:`UserError`."""
     path = find_scenario(ref)
     raw = resolve_raw(path)
-    origins = {apply_override(raw, assignment): f"--set {assignment}" for assignment in overrides}
+    origins = {apply_override(raw, assignment): set_origin(assignment) for assignment in overrides}
     return validate(raw, path, origins)
 
 

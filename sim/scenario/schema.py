@@ -266,9 +266,9 @@ class Scenario(Strict):
     trust: TrustSpec = TrustSpec()
     metrics: MetricsSpec = MetricsSpec()
     laws: list[LawSpec] = Field(default_factory=list)
-    nations: list[NationSpec] = Field(..., min_length=2)
-    sites: list[SiteSpec] = Field(..., min_length=1)
-    events: list[EventSpec] = Field(default_factory=list)
+    nations: list[NationSpec] = Field(..., min_length=2, max_length=1000)  # N x N matrices
+    sites: list[SiteSpec] = Field(..., min_length=1, max_length=1000)
+    events: list[EventSpec] = Field(default_factory=list, max_length=100_000)
 
     @field_validator("nations", "sites", "laws")
     @classmethod

@@ -172,10 +172,15 @@ def batch(
 
 
 def _report_batch(outcome: Any) -> None:
-    for note in outcome.notes:
-        say(("note:", "yellow"), " ", note, err=True)
+    _notes(outcome)
     say(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) in ",
         (str(outcome.folder), "bold"))
+
+
+def _notes(outcome: Any) -> None:
+    """What a batch recovered (a stale lock, damaged chunks), one line each on stderr."""
+    for note in outcome.notes:
+        say(("note:", "yellow"), " ", note, err=True)
 
 
 def _check_backend(backend: str) -> None:
@@ -225,8 +230,7 @@ def compare(
         outcome = _with_progress("runs", lambda progress: run_experiment(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
             out=folder, progress=progress))
-        for note in outcome.notes:
-            say(("note:", "yellow"), " ", note, err=True)
+        _notes(outcome)
         failed = outcome.failed
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()

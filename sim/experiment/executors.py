@@ -167,15 +167,14 @@ class ProcessExecutor(Executor):
         items = iter(items)
         window = window or self.workers * IN_FLIGHT_PER_WORKER
         while True:
-            broken = False
-            while len(pending) < window and not broken:
+            while len(pending) < window:
                 item = next(items, None)
                 if item is None:
                     break
-                future: Future = Future()
                 try:
                     future = self._pool.submit(fn, item)
-                except BrokenProcessPool as err:
+                except BrokenProcessPool as err:  # a worker died since the last wait
+                    future = Future()
                     future.set_exception(err)
                 pending[future] = item
             if not pending:

@@ -7,9 +7,10 @@ import functools
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -31,7 +32,7 @@ app.add_typer(scenarios_app, name="scenarios")
 out_console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
-SCHEMA_MARK = b"JSON Schema of lunarsim scenario files"  # marks the file as lunarsim's
+SCHEMA_MARK = "JSON Schema of lunarsim scenario files"  # marks the file as lunarsim's
 
 
 def one_line(text: object) -> str:
@@ -96,7 +97,8 @@ def run(
     figure: Annotated[bool, typer.Option(help="draw the run's figure")] = True,
 ) -> None:
     """Run one scenario and write its series, summary, figure and manifest."""
-    from sim.runner import check_run_folder, run_scenario, write_run
+    from sim.io import out_label
+    from sim.runner import fill_run_folder, run_folder, run_scenario
     from sim.scenario import find_scenario, load_scenario
     from sim.scenario.schema import MAX_HORIZON_YEARS
 
@@ -114,16 +116,18 @@ def run(
         say(("note:", "yellow"), f" {steps} steps run past the scenario's horizon of {spec.steps} "
             f"(to {end:g}); its calibration may not hold that far", err=True)
     folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
-    check_run_folder(folder)  # before the run, so a bad --out costs nothing
     total = spec.steps if steps is None else steps
-    with Progress(
-        TextColumn(f"{spec.name} seed {seed}", markup=False), BarColumn(), MofNCompleteColumn(),
-        TextColumn("steps"), TimeRemainingColumn(), console=err_console, transient=True,
-        disable=not err_console.is_terminal,  # piped or logged: no bar, no stray blank line
-    ) as bar:
-        task = bar.add_task("run", total=total)
-        result = run_scenario(spec, seed, steps, lambda done, _: bar.update(task, completed=done))
-    write_run(result, folder, source=source, overrides=overrides, figure=figure)
+    with run_folder(folder, out_label(folder, out is not None)) as stage:  # a bad --out costs no run
+        with Progress(
+            TextColumn(f"{spec.name} seed {seed}", markup=False), BarColumn(),
+            MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),
+            console=err_console, transient=True,
+            disable=not err_console.is_terminal,  # piped or logged: no bar, no stray blank line
+        ) as bar:
+            task = bar.add_task("run", total=total)
+            result = run_scenario(spec, seed, steps,
+                                  lambda done, _: bar.update(task, completed=done))
+        fill_run_folder(result, stage, source=source, overrides=overrides, figure=figure)
     _print_summary(result)
     say("wrote ", (str(folder), "bold"))
 
@@ -205,7 +209,8 @@ def compare(
     reference: Annotated[str | None, typer.Option(help="scenario to compare against")] = None,
     replicates: Annotated[int | None, typer.Option(min=1, help="override the file's replicates")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
-    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    backend: Annotated[str | None, typer.Option(
+        help="serial, processes or dask (default processes)")] = None,
     force: Annotated[bool, typer.Option(help="discard earlier results and run afresh")] = False,
     out: Annotated[Path | None, typer.Option(help="results folder (default results/NAME)")] = None,
     resamples: Annotated[int, typer.Option(min=100, max=100_000, help="bootstrap resamples")] = 4999,
@@ -217,9 +222,17 @@ def compare(
     from sim.experiment import ResultStore, load_experiment, run_experiment
     from sim.io import FolderLock
 
-    folder = Path(target) if target and (Path(target) / "manifest.json").is_file() else None
+    folder = Path(target) if target and Path(target).is_dir() else None
     failed = 0
-    if folder is None:
+    if folder is not None:  # analyse what is there; the options that run a batch do not apply
+        given = {"--replicates": replicates, "--workers": workers, "--backend": backend,
+                 "--out": out, "--force": force or None}
+        for option, value in given.items():
+            if value is not None:
+                raise UserError(f"{option}: does not apply to a results folder ({folder}); "
+                                "name the experiment to run it")
+    else:
+        backend = backend or "processes"
         _check_backend(backend)
         experiment = load_experiment(target or "coop_vs_compete", replicates)
         if reference is not None and reference not in experiment.spec.scenarios:
@@ -229,13 +242,17 @@ def compare(
         resume = ResultStore(folder).exists() and not force
         outcome = _with_progress("runs", lambda progress: run_experiment(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
-            out=folder, progress=progress))
+            out=out, progress=progress))
         _notes(outcome)
         failed = outcome.failed
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()
-    with FolderLock(folder), status:
+    with FolderLock(folder) as lock, status:
+        _stale_note(lock)
         analysis = analyse(folder, reference, resamples)
+    partial = analysis.results.completeness()
+    if partial:
+        say(("note:", "yellow"), " ", partial, err=True)
     table = Table(title=Text(f"{analysis.results.name}: each scenario against "
                              f"{analysis.results.label(analysis.reference)}, paired by seed"))
     shown = key_table(analysis.comparison, analysis.results)
@@ -263,21 +280,48 @@ def plot(
 ) -> None:
     """Draw one figure from a results folder."""
     from sim.analysis import Results
-    from sim.analysis.figures import FIGURES, save
-    from sim.io import FolderLock, check_replaceable_file
+    from sim.analysis.compare import ANALYSIS_RECORD
+    from sim.analysis.figures import FIGURES, png_bytes
+    from sim.io import (
+        FolderLock,
+        RecordedFiles,
+        atomic_write_bytes,
+        check_replaceable_file,
+        lunarsim_png,
+    )
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
-    path = out or results / "figures" / f"{kind}.png"
-    check_replaceable_file(path)
+    name = f"figures/{kind}.png"
+    if out is not None:
+        if out.suffix.lower() != ".png":
+            raise UserError(f"--out {out}: figures are written as PNG; name a .png file")
+        check_replaceable_file(out, lunarsim_png)
     data = Results(results)
+    if out is None:
+        RecordedFiles(data.folder, ANALYSIS_RECORD).check([name])
     options = {"differences": {"reference": reference}, "heatmap": {"outcome": outcome}}.get(kind, {})
     if kind == "cooperation" and data.pairs.empty:
         raise UserError(f"{results}: no pair table (made by an older lunarsim); run the batch again")
-    figure = FIGURES[kind](data, **options)
-    with FolderLock(results) if out is None else contextlib.nullcontext():
-        save(figure, path)
-    say(f"wrote {path}")
+    png = png_bytes(FIGURES[kind](data, **options))
+    if out is None:
+        with FolderLock(data.folder) as lock:
+            _stale_note(lock)
+            RecordedFiles(data.folder, ANALYSIS_RECORD).write({name: png})
+    else:
+        atomic_write_bytes(out, png)
+    say(f"wrote {out or data.folder / name}")
+
+
+_interrupt_reported = False
+
+
+def _interrupted(message: str) -> NoReturn:
+    """Say once why the command stopped on Ctrl-C, and stop with exit code 130."""
+    global _interrupt_reported
+    _interrupt_reported = True
+    say(message, err=True)
+    raise typer.Exit(130)
 
 
 def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
@@ -298,8 +342,7 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
             return work(progress)
         except KeyboardInterrupt:
             bar.stop()
-            say("interrupted: finished runs are kept; --resume completes the rest", err=True)
-            raise typer.Exit(130) from None
+            _interrupted("interrupted: finished runs are kept; --resume completes the rest")
 
 
 @scenarios_app.command("list")
@@ -312,11 +355,21 @@ def scenarios_list() -> None:
     table.add_column("name")
     table.add_column("regime")
     table.add_column("description")
+    broken = []
     for name, path in library().items():
-        spec = load_scenario(path)
+        try:
+            spec = load_scenario(path)
+        except UserError as err:  # one bad file does not hide the others
+            broken.append(err)
+            table.add_row(Text(name), Text("-"), Text("invalid: see below"))
+            continue
         first = spec.description.strip().splitlines()[0] if spec.description.strip() else ""
         table.add_row(Text(name), Text(spec.regime.name), Text(first))
     out_console.print(table)
+    for err in broken:
+        error(err)
+    if broken:
+        raise typer.Exit(2)
 
 
 @scenarios_app.command("show")
@@ -363,20 +416,45 @@ def scenarios_schema(
     from sim.io import atomic_write_bytes, check_replaceable_file
     from sim.scenario import Scenario
 
-    schema = {"$comment": SCHEMA_MARK.decode()} | Scenario.model_json_schema()
+    schema = {"$comment": SCHEMA_MARK} | Scenario.model_json_schema()
     text = json.dumps(schema, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
-        check_replaceable_file(out, SCHEMA_MARK)
+        check_replaceable_file(out, _is_schema)
         atomic_write_bytes(out, text.encode())
         say(f"wrote {out}")
 
 
+def _is_schema(head: bytes) -> bool:
+    """A scenario schema lunarsim wrote: JSON whose ``$comment`` is the mark."""
+    try:
+        return json.loads(head).get("$comment") == SCHEMA_MARK
+    except (ValueError, AttributeError, RecursionError):
+        return False
+
+
+def _stale_note(lock: Any) -> None:
+    from sim.io import describe_stale
+
+    note = describe_stale(lock)
+    if note:
+        say(("note:", "yellow"), " ", note, err=True)
+
+
 def main() -> None:
     """Entry point. Usage mistakes (a missing argument, a bad option value) get one line too."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show "·" gets an escape
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    # A name with characters no font has: matplotlib warns once per glyph; the figure shows a
+    # box, which is all a warning would say.
+    warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
     try:
         code = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        say("interrupted", err=True)
+        sys.exit(130)
     except Exception as err:
         if not (hasattr(err, "format_message") and hasattr(err, "exit_code")):
             raise  # not a usage error: a bug, which deserves its traceback
@@ -384,6 +462,8 @@ def main() -> None:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         error(f"{err.format_message()}{hint}")
         sys.exit(err.exit_code)
+    if code == 130 and not _interrupt_reported:  # Typer turns a Ctrl-C into a quiet exit 130
+        say("interrupted", err=True)
     sys.exit(code or 0)
 
 

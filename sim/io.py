@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -29,9 +30,10 @@ from typing import Any
 
 from sim.errors import UserError
 
-FILE_MARK = b"lunarsim"  # in what lunarsim writes to a file the user names (PNG Software, ...)
 STAGE_MARK = ".lunarsim-stage"  # inside a staging folder: lunarsim made it, may clear it
 LOCK_NAME = ".lunarsim.lock"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once: temporary names are private, finished files get the usual modes
 
 
 @contextlib.contextmanager
@@ -46,6 +48,7 @@ def _replacing(path: Path) -> Iterator[str]:
     except BaseException:
         remove_empty_dirs(made)
         raise
+    os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp's 0600 would make results unreadable to others
     os.close(fd)
     try:
         yield tmp
@@ -59,9 +62,9 @@ def _replacing(path: Path) -> Iterator[str]:
         raise
 
 
-def check_replaceable_file(path: Path, mark: bytes = FILE_MARK) -> None:
-    """A file the user names as output may replace only a file lunarsim wrote (it carries
-    ``mark`` near its start); anything else is refused in one line, before any work."""
+def check_replaceable_file(path: Path, ours: Callable[[bytes], bool]) -> None:
+    """A file the user names as output may replace only a file lunarsim wrote (``ours`` tells
+    from its first bytes); anything else is refused in one line, before any work."""
     path = Path(path)
     if not (path.exists() or path.is_symlink()):
         return
@@ -70,12 +73,17 @@ def check_replaceable_file(path: Path, mark: bytes = FILE_MARK) -> None:
                         "replace it")
     try:
         with open(path, "rb") as f:
-            head = f.read(8192)
+            head = f.read(1 << 16)
     except OSError:
         head = b""
-    if mark not in head:
+    if not ours(head):
         raise UserError(f"--out {path}: exists and was not written by lunarsim; choose another "
                         "--out or move it away")
+
+
+def lunarsim_png(head: bytes) -> bool:
+    """A PNG whose ``Software`` text chunk says lunarsim wrote it."""
+    return head.startswith(b"\x89PNG\r\n\x1a\n") and b"tEXtSoftware\x00lunarsim" in head
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -149,11 +157,11 @@ def remove_empty_dirs(made: list[Path]) -> None:
             path.rmdir()
 
 
-def check_not_enclosing_cwd(path: Path, option: str = "--out") -> None:
+def check_not_enclosing_cwd(path: Path, label: str) -> None:
     """Refuse an output folder that is the current folder or one holding it."""
     target, here = Path(os.path.abspath(path)), Path.cwd()
     if target == here or target in here.parents:
-        raise UserError(f"{option} {path}: is the current folder or holds it; name a new folder")
+        raise UserError(f"{label}: is the current folder or holds it; name a new folder")
 
 
 def _try_lock(fd: int) -> bool:
@@ -187,7 +195,8 @@ def _clear_leftovers(final: Path, owned: Callable[[Path], bool]) -> None:
                 continue
             if path.name.endswith(".partial") and _is_stale_stage(path):
                 shutil.rmtree(path, ignore_errors=True)
-            elif path.name.endswith(".old") and owned(path):
+            elif re.fullmatch(rf"\.{re.escape(final.name)}\.[a-z0-9_]{{8}}\.old", path.name) \
+                    and owned(path):  # only a name mkdtemp gave (see _swap_into_place)
                 _remove_owned(path)
 
 
@@ -203,18 +212,18 @@ def _remove_owned(folder: Path) -> None:
     folder.rmdir()
 
 
-def check_output_folder(final: Path, owned: Callable[[Path], bool]) -> None:
+def check_output_folder(final: Path, owned: Callable[[Path], bool], label: str) -> None:
     """Refuse (one line, nothing touched) an output folder lunarsim may not replace."""
-    check_not_enclosing_cwd(final)
+    check_not_enclosing_cwd(final, label)
     if final.is_symlink() or (final.exists() and not final.is_dir()):
-        raise UserError(f"--out {final}: exists and is not a folder; lunarsim will not replace it")
+        raise UserError(f"{label}: exists and is not a folder; lunarsim will not replace it")
     if final.is_dir() and any(final.iterdir()) and not owned(final):
-        raise UserError(f"--out {final}: exists and is not a lunarsim run folder (it holds files "
-                        "lunarsim did not write); choose another --out")
+        raise UserError(f"{label}: exists and is not a lunarsim run folder (it holds files "
+                        "lunarsim did not write or that were changed); choose another --out")
 
 
 @contextlib.contextmanager
-def staged_dir(final: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
+def staged_dir(final: Path, owned: Callable[[Path], bool], label: str | None = None) -> Iterator[Path]:
     """Build a folder under a temporary name; it takes the place of ``final`` only if the block
     succeeds. ``final`` may be absent, an empty folder, or a folder ``owned(final)`` says
     lunarsim wrote; anything else is refused before anything is written.
@@ -224,8 +233,9 @@ def staged_dir(final: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
     killed process (and removes it) from one still being written.
     """
     final = Path(final)
-    check_output_folder(final, owned)
-    with writing_to(final):
+    label = label or f"--out {final}"
+    check_output_folder(final, owned, label)
+    with writing_to(label):
         made = make_dirs(final.parent)
         _clear_leftovers(final, owned)
         try:
@@ -234,13 +244,14 @@ def staged_dir(final: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
         except BaseException:
             remove_empty_dirs(made)
             raise
+    os.chmod(stage, 0o777 & ~_UMASK)  # mkdtemp's 0700, as mkdir would have made it
     fd = os.open(stage, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)
     try:
         (stage / STAGE_MARK).touch()
         yield stage
         (stage / STAGE_MARK).unlink()
-        _swap_into_place(stage, final, owned)
+        _swap_into_place(stage, final, owned, label)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         remove_empty_dirs(made)
@@ -249,12 +260,12 @@ def staged_dir(final: Path, owned: Callable[[Path], bool]) -> Iterator[Path]:
         os.close(fd)
 
 
-def _swap_into_place(stage: Path, final: Path, owned: Callable[[Path], bool]) -> None:
+def _swap_into_place(stage: Path, final: Path, owned: Callable[[Path], bool], label: str) -> None:
     old = None
     if final.is_dir() and any(final.iterdir()):
         if not owned(final):  # changed since we looked: someone else's now
-            raise UserError(f"--out {final}: was changed by someone else while the run was "
-                            "written; nothing was replaced")
+            raise UserError(f"{label}: was changed by someone else while the run was written; "
+                            "nothing was replaced")
         old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
         os.replace(final, old)  # onto our own empty folder
     os.replace(stage, final)  # an empty folder at ``final`` is replaced whole (POSIX rename)
@@ -274,15 +285,20 @@ class FolderLock:
     then describes the dead holder). A second writer is refused with one line naming the holder.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, label: str | None = None) -> None:
         self.folder = Path(folder)
+        self.label = label or str(self.folder)
         self.path = self.folder / LOCK_NAME
         self.stale: dict[str, Any] | None = None
         self._fd: int | None = None
         self._made: list[Path] = []
+        self._times: tuple[int, int] = (0, 0)
+        self._ancestor = self.folder
 
     def __enter__(self) -> FolderLock:
-        with writing_to(self.folder):
+        with writing_to(self.label):
+            self._ancestor = _existing_ancestor(self.folder)
+            self._times = _times(self._ancestor)
             self._made = make_dirs(self.folder)
             try:
                 self._acquire()
@@ -293,7 +309,13 @@ class FolderLock:
 
     def _acquire(self) -> None:
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:  # never through a symbolic link: the lock is written, and must be ours
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as err:
+                if err.errno in (errno.ELOOP, errno.EISDIR):
+                    raise UserError(f"{self.path}: is not a lock file lunarsim can use (a link "
+                                    "or a folder); move it away") from None
+                raise
             if not _try_lock(fd):
                 holder = _read_holder(fd)
                 os.close(fd)
@@ -313,13 +335,29 @@ class FolderLock:
         os.pwrite(fd, json.dumps(payload).encode(), 0)
         self._fd = fd
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         assert self._fd is not None
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # while still holding it (see _acquire)
         os.close(self._fd)
         self._fd = None
         remove_empty_dirs(self._made)  # a folder made only to hold the lock goes too
+        if exc_type is not None and isinstance(exc_type, type) and issubclass(exc_type, UserError):
+            with contextlib.suppress(OSError):  # refused: not even a folder's time changes
+                os.utime(self._ancestor, ns=self._times)
+
+
+def _existing_ancestor(folder: Path) -> Path:
+    """``folder`` if it exists, else its nearest ancestor that does."""
+    node = Path(os.path.abspath(folder))
+    while not node.is_dir() and node.parent != node:
+        node = node.parent
+    return node
+
+
+def _times(folder: Path) -> tuple[int, int]:
+    st = folder.stat()
+    return st.st_atime_ns, st.st_mtime_ns
 
 
 def _read_holder(fd: int) -> dict[str, Any]:
@@ -357,11 +395,96 @@ def is_user_path_error(err: OSError) -> bool:
 
 
 @contextlib.contextmanager
-def writing_to(target: Path) -> Iterator[None]:
-    """Report a path the user chose that cannot be written as their mistake, naming it."""
+def writing_to(label: str) -> Iterator[None]:
+    """Report a path the user chose that cannot be written as their mistake, naming it
+    (``label``: ``--out PATH`` if they gave it, else the path)."""
     try:
         yield
     except OSError as err:
         if not is_user_path_error(err):
             raise
-        raise UserError(f"--out {target}: cannot write there ({err.strerror or err})") from None
+        raise UserError(f"{label}: cannot write there ({err.strerror or err})") from None
+
+
+def out_label(path: Path, given: bool) -> str:
+    """How messages name an output: as the option the user gave, or as the default path."""
+    return f"--out {path}" if given else str(path)
+
+
+# --- files lunarsim keeps a record of ---------------------------------------------------------
+
+
+class RecordedFiles:
+    """Files lunarsim writes into a folder of its own and records, with their SHA-256, in a
+    record file beside them (``analysis.json`` for what ``compare`` writes).
+
+    A file may be replaced only if it is absent or still exactly as lunarsim recorded it; one
+    the user has edited, or put there, is refused before anything is written. All the files of
+    one write are checked first, then written, each atomically, then the record.
+    """
+
+    def __init__(self, folder: Path, record: str) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / record
+
+    def _read(self) -> dict[str, Any] | None:
+        """The record (``files``: {relative path: SHA-256}, and what else was noted); None if
+        there is none."""
+        if not (self.path.exists() or self.path.is_symlink()):
+            return None
+        try:
+            data = json.loads(self.path.read_text()) if self.path.is_file() else None
+        except (OSError, ValueError, RecursionError):
+            data = None
+        files = data.get("files") if isinstance(data, dict) else None
+        if not isinstance(files, dict) or self.path.is_symlink():
+            raise UserError(f"{self.path}: not lunarsim's record of the files it wrote; move it "
+                            "away to write them again")
+        return data
+
+    def _files(self) -> dict[str, str]:
+        record = self._read()
+        return {str(k): str(v) for k, v in (record or {}).get("files", {}).items()}
+
+    def check(self, names: list[str]) -> None:
+        """Refuse, naming the first, any target lunarsim may not replace."""
+        record = self._files()
+        for name in names:
+            path = self.folder / name
+            for parent in list(Path(name).parents)[:-1]:
+                holder = self.folder / parent
+                if holder.is_symlink() or (holder.exists() and not holder.is_dir()):
+                    raise UserError(f"{holder}: is not a folder; move it away to write {name}")
+            if not (path.exists() or path.is_symlink()):
+                continue
+            if path.is_symlink() or not path.is_file():
+                raise UserError(f"{path}: is not a regular file; lunarsim will not replace it")
+            if record.get(name) != sha256_file(path):
+                raise UserError(f"{path}: changed since lunarsim wrote it, or not written by "
+                                "lunarsim; move it away to write it again")
+
+    def write(self, files: dict[str, bytes], extra: dict[str, Any] | None = None) -> None:
+        """Check every target, then write each file and the record."""
+        self.check(list(files))
+        record = self._read() or {}
+        written = self._files()
+        for name, data in files.items():
+            atomic_write_bytes(self.folder / name, data)
+            written[name] = hashlib.sha256(data).hexdigest()
+        atomic_write_json(self.path, record | (extra or {}) | {"files": dict(sorted(written.items()))})
+
+    def remove(self, legacy: tuple[str, ...] = ()) -> None:
+        """Delete the recorded files that are still as written, and the record. With no record
+        (a folder from before records were kept), delete the ``legacy`` names instead."""
+        record = self._files() if self._read() is not None else None
+        names = list(record) if record is not None else list(legacy)
+        for name in names:
+            path = self.folder / name
+            if path.is_file() and not path.is_symlink() and (
+                    record is None or record.get(name) == sha256_file(path)):
+                path.unlink()
+        for name in sorted({str(Path(n).parent) for n in names if Path(n).parent != Path(".")}):
+            with contextlib.suppress(OSError):
+                (self.folder / name).rmdir()
+        if record is not None:
+            self.path.unlink()

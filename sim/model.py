@@ -23,8 +23,7 @@ import mesa
 import numpy as np
 
 from sim.agents import Nation, Site
-from sim.economics import (EconParams, Outcome, State, World, grow, learn_trust, locate,
-                           resolve_step)
+from sim.economics import EconParams, Outcome, State, World, grow, learn_trust, locate, resolve_step
 from sim.events import EVENTS, Event
 from sim.metrics import Recorder, Snapshot
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules

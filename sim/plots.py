@@ -32,6 +32,7 @@ STYLE = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "legend.frameon": False,
+    "text.parse_math": False,  # names and labels are drawn literally: "$" is not mathtext
 }
 
 

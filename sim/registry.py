@@ -18,7 +18,7 @@ class Params(BaseModel):
     """Base of every kind's parameters: strict (unknown keys are errors), immutable, and finite
     (``inf`` and ``nan`` are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Registry(Generic[T]):

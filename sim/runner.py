@@ -3,6 +3,7 @@ folder it writes (series, summary, manifest, figure), written whole or not at al
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import platform
@@ -17,9 +18,10 @@ import pandas as pd
 
 from sim.errors import RunFailed
 from sim.io import (
+    STAGE_MARK,
+    atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
-    check_output_folder,
     sha256_file,
     staged_dir,
 )
@@ -116,7 +118,8 @@ def run_scenario(
     steps: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
+    with np.errstate(all="ignore"):  # overflow in extreme corners: check_finite reports it
+        model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
     table = model.recorder.model_table()
     columns = {"step": table.pop("step")}
     columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
@@ -153,14 +156,10 @@ def check_finite(result: RunResult) -> None:
                                 "cannot handle these parameters (please report it)")
 
 
-def check_run_folder(folder: Path) -> None:
-    """Refuse, before any work, a ``--out`` that :func:`write_run` would not replace."""
-    check_output_folder(Path(folder), is_run_folder)
-
-
 def is_run_folder(folder: Path) -> bool:
     """Whether ``folder`` is a run folder lunarsim wrote: its manifest says so and lists every
-    other file in it (so a folder where the user has put anything of theirs is not)."""
+    other file in it with its SHA-256 (so a folder where the user has put or edited anything is
+    not)."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
         entries = {p.name: p for p in folder.iterdir()}
@@ -171,8 +170,14 @@ def is_run_folder(folder: Path) -> bool:
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         return False
-    return all(name in listed or name == "manifest.json" for name in entries) and all(
-        p.is_file() and not p.is_symlink() for p in entries.values())
+    for name, path in entries.items():
+        if name == "manifest.json":
+            continue
+        if name not in listed or path.is_symlink() or not path.is_file():
+            return False  # something of the user's
+        if sha256_file(path) != listed[name]:
+            return False  # edited since lunarsim wrote it: the user's now
+    return True
 
 
 def versions() -> dict[str, str]:
@@ -189,31 +194,46 @@ def write_run(result: RunResult, out: Path, *, source: Path | None = None,
               overrides: tuple[str, ...] = (), figure: bool = True) -> Path:
     """Write a run's folder at ``out`` atomically: it appears complete, or not at all. ``out``
     may be new, an empty folder or an earlier run folder; anything else is refused."""
-    with staged_dir(out, owned=is_run_folder) as stage:
-        atomic_write_parquet(stage / "series_model.parquet", result.model_series)
-        atomic_write_parquet(stage / "series_nations.parquet", result.nation_series)
-        atomic_write_parquet(stage / "summary_nations.parquet", result.nation_summary)
-        result.nation_summary.to_csv(stage / "summary_nations.csv", index=False)
-        atomic_write_parquet(stage / "pairs.parquet", result.pairs)
-        if figure:
-            from sim.plots import plot_run  # matplotlib is imported only when drawing
-
-            plot_run(result, stage / "run.png")
-        manifest = {
-            "kind": "run",
-            "scenario": result.scenario.name,
-            "scenario_file": None if source is None else str(source),
-            "scenario_sha256": content_hash(result.scenario),
-            "overrides": list(overrides),
-            "seed": result.seed,
-            "steps": result.steps,
-            "summary": result.overall,
-            "events": [{"step": s, "year": y, "what": w} for s, y, w in result.events],
-            "units": {m.name: m.unit for m in (*MODEL_METRICS.values(), *NATION_METRICS.values())},
-            "versions": versions(),
-            "command": sys.argv,
-            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "files": {p.name: sha256_file(p) for p in sorted(stage.iterdir())},
-        }
-        atomic_write_json(stage / "manifest.json", manifest)
+    with run_folder(out) as stage:
+        fill_run_folder(result, stage, source=source, overrides=overrides, figure=figure)
     return out
+
+
+def run_folder(out: Path, label: str | None = None) -> contextlib.AbstractContextManager[Path]:
+    """A staging folder that becomes the run folder ``out`` when the block succeeds. Open it
+    before running, so that an ``--out`` that cannot be written costs no simulation.
+    ``label`` names the output in messages (default ``--out OUT``)."""
+    return staged_dir(Path(out), owned=is_run_folder, label=label)
+
+
+def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = None,
+                    overrides: tuple[str, ...] = (), figure: bool = True) -> None:
+    """A run's files: series, summary, pairs, figure, and the manifest listing them all."""
+    atomic_write_parquet(stage / "series_model.parquet", result.model_series)
+    atomic_write_parquet(stage / "series_nations.parquet", result.nation_series)
+    atomic_write_parquet(stage / "summary_nations.parquet", result.nation_summary)
+    atomic_write_bytes(stage / "summary_nations.csv",
+                       result.nation_summary.to_csv(index=False).encode())
+    atomic_write_parquet(stage / "pairs.parquet", result.pairs)
+    if figure:
+        from sim.plots import plot_run  # matplotlib is imported only when drawing
+
+        plot_run(result, stage / "run.png")
+    manifest = {
+        "kind": "run",
+        "scenario": result.scenario.name,
+        "scenario_file": None if source is None else str(source),
+        "scenario_sha256": content_hash(result.scenario),
+        "overrides": list(overrides),
+        "seed": result.seed,
+        "steps": result.steps,
+        "summary": result.overall,
+        "events": [{"step": s, "year": y, "what": w} for s, y, w in result.events],
+        "units": {m.name: m.unit for m in (*MODEL_METRICS.values(), *NATION_METRICS.values())},
+        "versions": versions(),
+        "command": sys.argv,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "files": {p.name: sha256_file(p) for p in sorted(stage.iterdir())
+                  if p.name != STAGE_MARK},
+    }
+    atomic_write_json(stage / "manifest.json", manifest)

@@ -17,7 +17,13 @@ from typer.testing import CliRunner
 
 from sim.cli import app
 from sim.errors import UserError
-from sim.experiment import ResultStore, design_points, load_experiment, replicate_seeds, run_experiment
+from sim.experiment import (
+    ResultStore,
+    design_points,
+    load_experiment,
+    replicate_seeds,
+    run_experiment,
+)
 from sim.experiment import worker as worker_module
 
 runner = CliRunner()

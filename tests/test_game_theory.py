@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import scenario_from, with_strategies
 
 from sim.economics import resolve_step
 from sim.model import LunarModel
-
-from helpers import scenario_from, with_strategies
 
 C, D = True, False
 

@@ -12,7 +12,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import socket
 import stat
 import subprocess
@@ -71,14 +70,17 @@ horizon_years = 1.0
 
 
 def tree(root: Path) -> dict[str, tuple]:
-    """Everything under ``root`` (hidden entries too): kind, size, content hash, link target."""
+    """Everything under ``root`` (hidden entries too): kind, mode, size, content hash, link
+    target, and for folders their time (which changes when anything in them is added or
+    removed, even if it is removed again)."""
     found = {}
-    for path in sorted(root.rglob("*")):
+    for path in [root, *sorted(root.rglob("*"))]:
         st = path.lstat()
         kind = stat.S_IFMT(st.st_mode)
         digest = hashlib.sha256(path.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else ""
         target = os.readlink(path) if path.is_symlink() else ""
-        found[str(path.relative_to(root))] = (kind, st.st_size, digest, target)
+        when = st.st_mtime_ns if stat.S_ISDIR(st.st_mode) else 0
+        found[str(path.relative_to(root))] = (kind, st.st_mode, st.st_size, digest, target, when)
     return found
 
 
@@ -154,6 +156,16 @@ def _extends_a_folder(ws: Path) -> None:
 
 def _manifest(text: str) -> Callable[[Path], None]:
     return lambda ws: (ws / "results" / "exp" / "manifest.json").write_text(text)
+
+
+def _first_part(folder: Path, table: str = "runs") -> Path:
+    return sorted((folder / table).glob("*.parquet"))[0]
+
+
+def _part_as_a_folder(ws: Path) -> None:
+    part = _first_part(ws / "results" / "exp")
+    part.unlink()
+    part.mkdir()
 
 
 def _own_run_folder_with_a_user_file(ws: Path) -> None:
@@ -273,6 +285,57 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
             f'strategy = "tit_for_tat"\n' for k in range(10_000)) + TINY.split("[[sites]]")[1]
             .join(["[[sites]]", ""])),
         ["run", "many.toml"], "nations: List should have at most 1000 items"),
+    # found by an adversarial review: outputs that were not lunarsim's, and odd input
+    "plot --out a text file mentioning lunarsim": (
+        _write("notes.md", "Ran lunarsim batch yesterday\n"),
+        ["plot", "results/exp", "--out", "notes.md"], "figures are written as PNG"),
+    "plot --out a PNG mentioning lunarsim": (
+        lambda ws: (ws / "fake.png").write_bytes(b"\x89PNG\r\n\x1a\n made with lunarsim?"),
+        ["plot", "results/exp", "--out", "fake.png"], "was not written by lunarsim"),
+    "compare over a user's report": (
+        lambda ws: (ws / "results" / "exp" / "report.md").write_text("MY THESIS NOTES\n"),
+        ["compare", "results/exp", "--resamples", "100"],
+        "report.md: changed since lunarsim wrote it, or not written by lunarsim"),
+    "compare where figures is a file": (
+        lambda ws: (ws / "results" / "exp" / "figures").write_text("mine\n"),
+        ["compare", "results/exp", "--resamples", "100"], "figures: is not a folder"),
+    "compare through a lock that is a link": (
+        lambda ws: (ws / "results" / "exp" / LOCK_NAME).symlink_to(ws / "notes.txt"),
+        ["compare", "results/exp"], "is not a lock file lunarsim can use"),
+    "compare a results folder with run options": (
+        None, ["compare", "results/exp", "--workers", "2"], "--workers: does not apply"),
+    "compare a folder without a manifest": (
+        lambda ws: (ws / "results" / "exp" / "manifest.json").unlink(),
+        ["compare", "results/exp"], "no manifest.json); 'lunarsim batch EXPERIMENT --out"),
+    "resume where a part is a folder": (
+        _part_as_a_folder,
+        ["batch", "exp.toml", "--resume", "--backend", "serial"],
+        "s000-c0000000.parquet: is not a regular file"),
+    "resume where a table is a file": (
+        lambda ws: (shutil.rmtree(ws / "results" / "exp" / "pairs"),
+                    (ws / "results" / "exp" / "pairs").write_text("x")),
+        ["batch", "exp.toml", "--resume", "--backend", "serial"], "pairs: is not a folder"),
+    "an integer of 5000 digits": (_tiny_with("[metrics]\nbest_sites = " + "9" * 5000 + "\n"),
+                                  ["run", "bad.toml"], "not a usable TOML file"),
+    "validate a name too long for the file system": (
+        None, ["scenarios", "validate", "a" * 300 + ".toml"], "no such scenario file"),
+    "a malformed scheduler address": (
+        None, ["batch", "exp.toml", "--out", "fresh", "--backend", "dask", "--scheduler",
+               "tcp://127.0.0.1:abc"], "--scheduler tcp://127.0.0.1:abc: cannot connect"),
+    "an empty scheduler address": (
+        None, ["batch", "exp.toml", "--out", "fresh", "--backend", "dask", "--scheduler", ""],
+        "--scheduler: empty address"),
+    "a string for a number": (_tiny_with("[time]\nhorizon_years = \"1\"\n"), ["run", "bad.toml"],
+                              "time.horizon_years: Input should be a valid number"),
+    "true for a number": (None, ["run", "tiny.toml", "--set", "time.horizon_years=true"],
+                          "Input should be a valid number"),
+    "a float for a count": (_write("f.toml", 'scenarios = ["open_access"]\nmaster_seed = 1.0\n'),
+                            ["batch", "f.toml"], "master_seed: Input should be a valid integer"),
+    "--set extends": (None, ["run", "tiny.toml", "--set", "extends=open_access"],
+                      "extends is resolved before --set applies"),
+    "--set a list entry by index, blamed on the --set": (
+        None, ["run", "tiny.toml", "--set", "sites.0.kind=plutonium"],
+        "error: --set sites.0.kind=plutonium: sites.S.kind: Input should be 'ice' or 'ree'"),
     # 10. bounds
     "steps of 10**30": (None, ["run", "tiny.toml", "--steps", str(10**30)], "--steps"),
     "both swept and sampled": (
@@ -378,12 +441,12 @@ def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
 
 
 def test_a_lock_held_in_this_process_refuses_every_writer(ws):
-    before = tree(ws)
     with FolderLock(ws / "results" / "exp"):
+        before = tree(ws)
         refused(_invoke(["batch", "exp.toml", "--resume"]), "in use by another lunarsim")
         refused(_invoke(["compare", "results/exp"]), "in use by another lunarsim")
         refused(_invoke(["plot", "results/exp"]), "in use by another lunarsim")
-    assert tree(ws) == before
+        assert tree(ws) == before
 
 
 def test_a_stale_lock_of_a_dead_batch_is_taken_over(ws):
@@ -470,10 +533,6 @@ def _garble(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
-def _first_part(folder: Path, table: str = "runs") -> Path:
-    return sorted((folder / table).glob("*.parquet"))[0]
-
-
 def _first_marker(folder: Path) -> Path:
     return sorted((folder / "chunks").glob("*.json"))[0]
 
@@ -487,6 +546,12 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "a marker missing a key": lambda f: _first_marker(f).write_text(json.dumps(
         {k: v for k, v in json.loads(_first_marker(f).read_text()).items() if k != "failed"})),
     "a marker that is a list": lambda f: _first_marker(f).write_text("[]"),
+    "a deleted marker": lambda f: _first_marker(f).unlink(),
+    "a deleted marker and its parts": lambda f: [p.unlink() for p in f.glob("*/s000-c0000000.*")],
+    "a marker without one of its tables": lambda f: _first_marker(f).write_text(json.dumps(
+        json.loads(_first_marker(f).read_text()) | {"parts": {
+            k: v for k, v in json.loads(_first_marker(f).read_text())["parts"].items()
+            if k != "nations"}})),
     "a marker naming another chunk's runs": lambda f: _first_marker(f).write_text(
         sorted((f / "chunks").glob("*.json"))[1].read_text()),
 }
@@ -620,3 +685,133 @@ def test_the_longest_horizon_at_the_fastest_growth_stays_finite(baseline_raw):
     for nation in baseline_raw["nations"]:
         nation["budget_growth_per_year"] = 1.0
     run_scenario(validate(baseline_raw, "growth"), seed=3)  # 800 steps
+
+
+# --- more of what an adversarial review found ------------------------------------------------
+
+
+def test_a_bad_out_is_refused_before_any_simulation(ws, monkeypatch):
+    import sim.runner
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the run started before --out was checked")
+
+    monkeypatch.setattr(sim.runner, "run_scenario", no_run)
+    before = tree(ws)
+    refused(_invoke(["run", "tiny.toml", "--out", "notes.txt/sub"]), "cannot write there")
+    refused(_invoke(["run", "tiny.toml", "--out", "/proc/1/x/y"]), "cannot write there")
+    assert tree(ws) == before
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbled"])
+def test_force_starts_afresh_where_the_manifest_is_lost(ws, damage):
+    manifest = ws / "results" / "exp" / "manifest.json"
+    manifest.unlink() if damage == "deleted" else manifest.write_text("[oops")
+    refused(_invoke(["batch", "exp.toml", "--resume"]), "--force' runs it afresh")
+    result = _invoke(["batch", "exp.toml", "--force", "--backend", "serial"])
+    assert result.exit_code == 0, result.stderr
+    assert "6 of 6 runs done (6 this time)" in result.stdout
+
+
+def test_files_that_only_look_like_lunarsims_are_kept(ws):
+    mine = ws / "results" / "exp" / "runs" / ".mine.tmp"
+    mine.write_text("mine")
+    assert _invoke(["batch", "exp.toml", "--resume", "--backend", "serial"]).exit_code == 0
+    backup = ws / ".out.backup.old"  # a copy of a run folder, named by the user
+    assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "out"]).exit_code == 0
+    shutil.copytree(ws / "out", backup)
+    assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "out"]).exit_code == 0
+    assert mine.read_text() == "mine" and (backup / "manifest.json").exists()
+
+
+def test_compare_writes_over_its_own_outputs_and_plot_keeps_the_record(ws):
+    args = ["compare", "results/exp", "--resamples", "100"]
+    assert _invoke(args).exit_code == 0
+    assert _invoke(["plot", "results/exp", "--kind", "nations"]).exit_code == 0
+    result = _invoke(args)  # every file as lunarsim last wrote it: replaced
+    assert result.exit_code == 0, result.stderr
+    record = json.loads((ws / "results" / "exp" / "analysis.json").read_text())
+    assert {"report.md", "report.html", "comparison.csv", "figures/nations.png"} <= set(record["files"])
+    (ws / "results" / "exp" / "levels.csv").write_text("edited by hand\n")
+    refused(_invoke(args), "levels.csv: changed since lunarsim wrote it")
+
+
+def test_a_run_that_goes_non_finite_says_so_in_one_line(ws):
+    result = _invoke(["run", "tiny.toml", "--set", "market.ree_price_usd_per_kg=1e7",
+                      "--set", "market.price_elasticity=0.05", "--set",
+                      "market.demand_growth_per_year=1.0", "--set",
+                      "market.supply_growth_per_year=-0.5", "--set", "time.horizon_years=200",
+                      "--set", "nations.A.ree_demand_t_per_yr=1e8",
+                      "--set", "nations.B.ree_production_t_per_yr=1"])
+    assert result.exit_code == 1, result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: tiny, seed 0: ") and \
+        "the model cannot handle these parameters" in lines[0], result.stderr
+    assert not (ws / "results").joinpath("run-tiny-seed0").exists()
+
+
+def test_a_terminal_that_cannot_show_unicode_gets_escapes(ws):
+    env = os.environ | {"PYTHONIOENCODING": "ascii", "COLUMNS": "120"}
+    proc = subprocess.run([sys.executable, "-m", "sim", "run", "tiny.toml", "--steps", "2",
+                           "--no-figure"], capture_output=True, text=True, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "\\xb7" in proc.stdout or "\\u" in proc.stdout  # the middle dot, escaped
+
+
+def _batch(ws: Path, name: str, text: str, *extra: str) -> Path:
+    (ws / f"{name}.toml").write_text(text)
+    result = _invoke(["batch", f"{name}.toml", "--backend", "serial", *extra])
+    assert result.exit_code == 0, result.stderr
+    return ws / "results" / name
+
+
+def test_a_batch_without_series_is_compared_without_series_figures(ws):
+    folder = _batch(ws, "bare", EXPERIMENT.replace('"exp"', '"bare"'), "--series", "none")
+    result = _invoke(["compare", str(folder), "--resamples", "100"])
+    assert result.exit_code == 0, result.stderr
+    assert not (folder / "figures" / "timeseries.png").exists()
+    assert (folder / "figures" / "differences.png").exists()
+    refused(_invoke(["plot", str(folder), "--kind", "timeseries"]), "no per-step series")
+
+
+def test_one_scenario_is_not_a_comparison(ws):
+    folder = _batch(ws, "one", EXPERIMENT.replace('"exp"', '"one"').replace(
+        ', "artemis_accords"', ""))
+    refused(_invoke(["compare", str(folder)]), "a comparison needs two scenarios")
+    refused(_invoke(["plot", str(folder), "--kind", "differences"]), "differences need two")
+
+
+def test_a_sweep_over_names_is_compared_without_a_heatmap(ws):
+    text = EXPERIMENT.replace('"exp"', '"names"') + (
+        '[sweep]\n"nations.China.strategy" = ["always_compete", "tit_for_tat"]\n'
+        '"economics.synergy" = [0.0, 0.2]\n')
+    folder = _batch(ws, "names", text.replace("replicates = 3", "replicates = 2"))
+    result = _invoke(["compare", str(folder), "--resamples", "100"])
+    assert result.exit_code == 0, result.stderr
+    assert not (folder / "figures" / "heatmap.png").exists()
+    refused(_invoke(["plot", str(folder), "--kind", "heatmap"]), "two numeric parameters")
+
+
+def test_names_are_drawn_literally(ws):
+    result = _invoke(["run", "tiny.toml", "--steps", "3", "--out", "dollar", "--set",
+                      "nations.A.name='$\\frac{a$'"])  # a TOML literal string: a backslash
+    assert result.exit_code == 0, result.stderr
+    assert (ws / "dollar" / "run.png").stat().st_size > 10_000
+
+
+def test_one_bad_library_file_does_not_hide_the_others(tmp_path, monkeypatch):
+    (tmp_path / "good.toml").write_text("# a good scenario\n" + TINY.replace('"tiny"', '"good"'))
+    (tmp_path / "bad.toml").write_text("name = [\n")
+    monkeypatch.setenv("LUNARSIM_SCENARIOS", str(tmp_path))
+    result = _invoke(["scenarios", "list"])
+    assert result.exit_code == 2 and "good" in result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "bad.toml: TOML syntax error" in lines[0]
+
+
+def test_a_reference_without_runs_is_named_as_such(ws):
+    folder = ws / "results" / "exp"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps(manifest | {"reference": "multilateral"}))
+    refused(_invoke(["compare", "results/exp"]),
+            "the reference scenario 'multilateral' has no finished runs")

@@ -9,10 +9,11 @@ import pandas as pd
 
 from sim.analysis import figures as fig
 from sim.analysis.outcomes import outcomes_for
-from sim.analysis.report import write_reports
+from sim.analysis.report import render_reports
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
-from sim.io import atomic_write_bytes
+from sim.errors import UserError
+from sim.io import RecordedFiles
 
 
 @dataclass(frozen=True)
@@ -26,28 +27,43 @@ class Analysis:
     report_md: Path
 
 
+ANALYSIS_RECORD = "analysis.json"
+FIGURES_WITHOUT_SERIES = ("timeseries", "leverage")  # drawn from the per-step series
+
+
 def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -> Analysis:
     """Compare every scenario of a results folder with the reference; write ``comparison.csv``,
-    ``levels.csv``, ``figures/*.png`` and ``report.html`` / ``report.md`` into the folder."""
+    ``levels.csv``, ``figures/*.png`` and ``report.html`` / ``report.md`` into the folder.
+
+    Everything is computed first; then the files are written only if each is absent or as
+    lunarsim last wrote it (``analysis.json`` records them), so a file the user has edited or
+    put there is never replaced, and a refusal leaves every file as it was.
+    """
     results = Results(folder)
     ref = results.reference(reference)
+    if len(results.scenarios) < 2:
+        raise UserError(f"{results.folder}: only {results.scenarios[0]!r} has finished runs; a "
+                        "comparison needs two scenarios with runs")
     outcomes = outcomes_for(results.nations)
     comparison = compare(results.runs, results.nations, outcomes, ref, resamples=resamples)
     level = levels(results.runs, results.nations, outcomes, resamples=resamples)
-    _write_csv(results.folder / "comparison.csv", comparison)
-    _write_csv(results.folder / "levels.csv", level)
 
-    drawn = {"timeseries": fig.timeseries(results), "differences": fig.differences(results, ref),
-             "nations": fig.nations(results), "leverage": fig.leverage(results)}
+    drawn = {"differences": lambda: fig.differences(results, ref),
+             "nations": lambda: fig.nations(results)}
+    if not results.series_model.empty:  # a batch run with --series none keeps no series
+        drawn = {"timeseries": lambda: fig.timeseries(results)} | drawn | {
+            "leverage": lambda: fig.leverage(results)}
     if not results.pairs.empty:
-        drawn["cooperation"] = fig.cooperation(results)
-    if len([p for p in results.parameters if p in results.runs.columns]) >= 2:
-        drawn["heatmap"] = fig.heatmap(results)
-    paths = {name: fig.save(figure, results.folder / "figures" / f"{name}.png")
-             for name, figure in drawn.items()}
-    html_path, md_path = write_reports(results, comparison, level, paths, ref)
-    return Analysis(results, ref, comparison, level, paths, html_path, md_path)
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    atomic_write_bytes(path, frame.to_csv(index=False).encode())
+        drawn["cooperation"] = lambda: fig.cooperation(results)
+    if len(fig.swept_numbers(results)) >= 2:
+        drawn["heatmap"] = lambda: fig.heatmap(results)
+    pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
+    md, page = render_reports(results, comparison, level, pngs, ref)
+    files = {"comparison.csv": comparison.to_csv(index=False).encode(),
+             "levels.csv": level.to_csv(index=False).encode(),
+             **{f"figures/{name}.png": data for name, data in pngs.items()},
+             "report.md": md.encode(), "report.html": page.encode()}
+    RecordedFiles(results.folder, ANALYSIS_RECORD).write(files, {"reference": ref})
+    paths = {name: results.folder / "figures" / f"{name}.png" for name in pngs}
+    return Analysis(results, ref, comparison, level, paths, results.folder / "report.html",
+                    results.folder / "report.md")

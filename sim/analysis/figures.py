@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import matplotlib
 
@@ -21,7 +20,6 @@ from sim.analysis.outcomes import OUTCOMES  # noqa: E402
 from sim.analysis.results import Results  # noqa: E402
 from sim.analysis.stats import paired  # noqa: E402
 from sim.errors import UserError  # noqa: E402
-from sim.io import atomic_write_bytes  # noqa: E402
 from sim.plots import PNG_METADATA, STYLE  # noqa: E402
 
 # (column of series_model, title, unit, scale, transform) for the time-series panels
@@ -37,6 +35,9 @@ SERIES = [
 
 def _bands(results: Results, column: str, scale: float | None, transform: str | None) -> pd.DataFrame:
     """Median and quartiles over runs, per scenario and year."""
+    if results.series_model.empty:
+        raise UserError(f"{results.folder}: no per-step series to draw (the batch kept none: "
+                        "--series none)")
     s = results.series_model[["run", "step", "year", column]].copy()
     s = s[s["step"] > 0]
     if transform == "cumsum":
@@ -96,6 +97,9 @@ def differences(results: Results, reference: str | None = None) -> Figure:
     """Distributions of the paired differences from the reference, seed by seed."""
     ref = results.reference(reference)
     others = [s for s in results.scenarios if s != ref]
+    if not others:
+        raise UserError(f"{results.folder}: only {ref!r} has finished runs; differences need "
+                        "two scenarios with runs")
     key = [o for o in OUTCOMES if o.key]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), constrained_layout=True)
@@ -190,14 +194,25 @@ def cooperation(results: Results) -> Figure:
     return fig
 
 
+def swept_numbers(results: Results) -> list[str]:
+    """The design's parameters that take numbers (a sweep may also list names)."""
+    runs = results.runs
+    return [p for p in results.parameters if p in runs.columns and _numeric(runs[p])]
+
+
+def _numeric(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
 def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
     """An outcome's mean over a two-parameter sweep, one panel per scenario."""
-    swept = [p for p in results.parameters if p in results.runs.columns]
+    swept = swept_numbers(results)
     if len(swept) < 2:
-        raise UserError(f"{results.folder}: a heatmap needs a sweep of two parameters "
+        raise UserError(f"{results.folder}: a heatmap needs a sweep of two numeric parameters "
                         f"(this experiment varies {len(swept)})")
-    if outcome not in results.runs.columns:
-        raise UserError(f"--outcome: {outcome!r} is not a column of the run table")
+    if outcome not in results.runs.columns or not _numeric(results.runs[outcome]) \
+            or outcome in ("run", "point", "replicate", "seed"):
+        raise UserError(f"--outcome: {outcome!r} is not an outcome column of the run table")
     x, y = swept[:2]
     label = next((o.label for o in OUTCOMES if o.name == outcome), outcome)
     n = len(results.scenarios)
@@ -242,10 +257,9 @@ FIGURES: dict[str, Callable[..., Figure]] = {
 }
 
 
-def save(fig: Figure, path: Path) -> Path:
-    """Write the figure as PNG, atomically, and close it."""
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG (marked as lunarsim's in its metadata), and close it."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata=PNG_METADATA)
     plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return buffer.getvalue()

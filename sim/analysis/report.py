@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.results import Results
-from sim.io import atomic_write_bytes
 
 QUESTION = (
     "Under which rules do nations end up better off over lunar water ice and rare earths: who "
@@ -81,7 +80,8 @@ def reproduction(results: Results) -> dict[str, str]:
         "experiment sha256": str(m.get("experiment_sha256")),
         "master seed": str(m.get("master_seed")),
         "replicates": str(m.get("replicates")),
-        "runs": f"{m.get('runs_done')} of {m.get('runs_total')} ({m.get('status')})",
+        "runs": f"{len(results.runs)} of {m.get('runs_total')} analysed "
+                f"({'complete' if len(results.runs) == m.get('runs_total') else 'incomplete'})",
         "git commit": str(m.get("git_commit")),
         "versions": ", ".join(f"{k} {val}" for k, val in v.items()),
         "command": " ".join(m.get("command", [])),
@@ -90,8 +90,10 @@ def reproduction(results: Results) -> dict[str, str]:
     }
 
 
-def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
-                  figures: dict[str, Path], reference: str) -> tuple[Path, Path]:
+def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
+                   figures: dict[str, bytes], reference: str) -> tuple[str, str]:
+    """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
+    page (figures embedded)."""
     table = key_table(comparison, results)
     scenarios = pd.DataFrame({
         "scenario": [results.label(s) for s in results.scenarios],
@@ -122,13 +124,11 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
           "this scenario's (1 is best).", "", poa.to_markdown(index=False), "",
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", "",
           "## Figures", ""]
-    md += [f"![{name}](figures/{path.name})" for name, path in figures.items()]
+    md += [f"![{name}](figures/{name}.png)" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
         md += [f"### {heading}", "", frame.to_markdown(index=False), ""]
     md += ["## Reproduction", ""] + [f"- **{k}**: `{v}`" for k, v in repro.items()]
-    md_path = results.folder / "report.md"
-    atomic_write_bytes(md_path, ("\n".join(md) + "\n").encode())
 
     page = [f"<h1>{html.escape(title)}</h1>",
             f"<p>{html.escape(results.manifest.get('description', ''))}</p>",
@@ -140,8 +140,8 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
             "over this scenario's (1 is best).</p>", poa.to_html(index=False, border=0),
             "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "
             "<code>levels.csv</code>.</p>", "<h2>Figures</h2>"]
-    for name, path in figures.items():
-        data = base64.b64encode(path.read_bytes()).decode()
+    for name, png in figures.items():
+        data = base64.b64encode(png).decode()
         page.append(f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'
                     f"<figcaption>{html.escape(name)}</figcaption></figure>")
     page += ["<h2>Assumptions</h2>", "<p>Every default and its source, from "
@@ -151,9 +151,7 @@ def write_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFra
     page += ["<h2>Reproduction</h2>", "<dl>"] + [
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
-    html_path = results.folder / "report.html"
-    atomic_write_bytes(html_path, _page(title, "\n".join(page)).encode())
-    return html_path, md_path
+    return "\n".join(md) + "\n", _page(title, "\n".join(page))
 
 
 def _page(title: str, body: str) -> str:

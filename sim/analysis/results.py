@@ -35,7 +35,7 @@ class Results:
         self.folder = Path(self.folder)
         self.store = ResultStore(self.folder)
         if not self.store.exists():
-            raise UserError(f"{self.folder}: not a results folder (no manifest.json)")
+            raise UserError(self.store.missing_manifest())
         self.manifest  # noqa: B018  (a run folder's or a damaged manifest is refused here)
         if self.runs.empty:
             raise UserError(f"{self.folder}: no finished runs to analyse")
@@ -72,10 +72,22 @@ class Results:
 
     def reference(self, override: str | None = None) -> str:
         ref = override or self.manifest.get("reference") or self.scenarios[0]
+        if ref not in self.scenarios and override is None:
+            raise UserError(f"{self.folder}: the reference scenario {ref!r} has no finished runs "
+                            f"(with runs: {', '.join(self.scenarios)}); --reference chooses another")
         if ref not in self.scenarios:
-            raise UserError(f"--reference: {ref!r} is not a scenario of {self.folder} "
-                            f"(scenarios: {', '.join(self.scenarios)})")
+            raise UserError(f"--reference: {ref!r} is not a scenario of {self.folder} with "
+                            f"finished runs ({', '.join(self.scenarios)})")
         return ref
+
+    def completeness(self) -> str | None:
+        """A note when the folder holds fewer finished runs than the experiment has."""
+        total = self.manifest.get("runs_total")
+        done = len(self.runs)
+        if isinstance(total, int) and done < total:
+            return (f"{self.folder}: {done} of {total} runs finished; the comparison uses those "
+                    "('lunarsim batch EXPERIMENT --resume' finishes the rest)")
+        return None
 
     @cached_property
     def nation_order(self) -> list[str]:

@@ -19,7 +19,7 @@ from sim.experiment.executors import Backend, Executor, Lost, make_executor
 from sim.experiment.spec import Experiment, load_experiment
 from sim.experiment.store import ResultStore
 from sim.experiment.worker import Chunk, ChunkResult, Series, lost_chunk, run_chunk
-from sim.io import LOCK_NAME, FolderLock, describe_stale, sha256_file
+from sim.io import LOCK_NAME, FolderLock, describe_stale, out_label, sha256_file
 from sim.runner import versions
 from sim.scenario import content_hash
 
@@ -69,12 +69,13 @@ def run_experiment(
     _check_combinations(experiment, points)
     store = ResultStore(out or Path("results") / spec.name)
     manifest = _manifest(experiment, points, tasks, backend, series)
-    _check_folder(store, manifest, resume=resume, force=force)
+    label = out_label(store.folder, out is not None)
+    _check_folder(store, manifest, resume=resume, force=force, label=label)
     executor = make_executor(backend, workers, scheduler)  # a bad choice fails here, not later
 
-    with FolderLock(store.folder) as lock:
+    with FolderLock(store.folder, label) as lock:
         notes = [note for note in [describe_stale(lock)] if note]
-        _check_folder(store, manifest, resume=resume, force=force)  # again, now that it is ours
+        _check_folder(store, manifest, resume=resume, force=force, label=label)  # again, locked
         with executor:
             session, damaged = _prepare(store, force=force)
             notes += [f"{store.folder}: chunk {name} was damaged ({problem}); its runs are run "
@@ -84,7 +85,8 @@ def run_experiment(
             size = chunk_size or _auto_chunk(len(todo), executor.workers, backend)
             chunks = _chunks(experiment, points, todo, size, series)
             manifest |= {"started_at": _now(), "status": "running", "backend": backend,
-                         "session": session, "workers": executor.workers}
+                         "session": session, "workers": executor.workers,
+                         "chunks": store.chunk_names()}
             store.write_manifest(manifest)
             status = "interrupted"
             try:
@@ -96,7 +98,7 @@ def run_experiment(
                 if status == "complete" and failed:
                     status = "complete with failures"
                 manifest |= {"finished_at": _now(), "status": status, "runs_done": len(done),
-                             "runs_failed": len(failed)}
+                             "runs_failed": len(failed), "chunks": store.chunk_names()}
                 store.write_manifest(manifest)
     return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo), tuple(notes))
 
@@ -164,26 +166,34 @@ def _execute(executor: Executor, run: Callable[[Chunk], ChunkResult], chunks: It
             return
 
 
-def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bool) -> None:
-    """Refuse, before anything is written, a folder this batch may not write into."""
+def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bool,
+                  label: str) -> None:
+    """Refuse, before anything is written, a folder this batch may not write into: not a
+    folder, someone else's, a damaged one it cannot repair, or results of another experiment.
+    ``--force`` clears a folder that is lunarsim's by its layout, even with a damaged manifest."""
     folder = store.folder
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise UserError(f"--out {folder}: exists and is not a folder")
-    if folder.is_dir() and not store.exists():
-        theirs = [p for p in folder.iterdir() if p.name != LOCK_NAME]
-        if theirs:
-            raise UserError(f"--out {folder}: exists and is not a lunarsim results folder; "
+        raise UserError(f"{label}: exists and is not a folder")
+    if not folder.is_dir():
+        return
+    ours = force and store.looks_like_ours()
+    if not store.exists() and not ours:
+        if store.looks_like_ours():
+            raise UserError(store.missing_manifest())
+        if [p for p in folder.iterdir() if p.name != LOCK_NAME]:
+            raise UserError(f"{label}: exists and is not a lunarsim results folder; "
                             "choose another --out")
         return
-    if not store.exists():
-        return
-    previous = store.manifest()  # a damaged manifest is refused here, even with --force
+    previous = None if ours else store.manifest()  # refuses a damaged, foreign or older one
+    problem = store.layout_problem()
+    if problem:
+        raise UserError(f"{problem}; lunarsim will not read or delete it: move it away")
     if force:
         return
     if not resume:
         raise UserError(f"{folder}: results already exist; --resume finishes them, "
                         "--force starts afresh")
-    if previous.get("experiment_sha256") != manifest["experiment_sha256"]:
+    if previous is not None and previous.get("experiment_sha256") != manifest["experiment_sha256"]:
         raise UserError(f"{folder}: made by a different experiment or scenario version; "
                         "--force starts afresh, --out writes elsewhere")
 
@@ -191,7 +201,7 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
 def _prepare(store: ResultStore, *, force: bool) -> tuple[int, list[tuple[str, str]]]:
     """Make the locked folder ready; return this session's number and the damaged chunks
     that were cleared away."""
-    if store.exists() and force:
+    if force and (store.exists() or store.looks_like_ours()):
         store.reset()
     elif store.exists():
         damaged = store.repair()

@@ -13,6 +13,7 @@ depends only on the chunk.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -82,6 +83,37 @@ class SerialExecutor(Executor):
             yield fn(item)
 
 
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C while workers start, and raise it when they have: a worker whose parent
+    shuts down while it reads its start-up data prints a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while helper processes that inherit it start (Dask's nannies): they
+    keep ignoring it, and Ctrl-C reaches only this process. One pressed meanwhile is lost."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _init_worker() -> None:
     """In each worker: leave Ctrl-C to the parent, and exit as soon as the parent is gone
     (``kill -9`` of a batch must not leave workers computing for no one)."""
@@ -90,6 +122,10 @@ def _init_worker() -> None:
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True,
                          name="lunarsim-parent-watch").start()
+
+
+def _ready() -> None:
+    """A task that does nothing: submitted once per worker, it makes the pool start them."""
 
 
 def _exit_with(sentinel: int) -> None:
@@ -124,15 +160,20 @@ class ProcessExecutor(Executor):
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
             self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload(["sim.experiment.worker"])
+            self._context.set_forkserver_preload(["sim._ignore_interrupts", "sim.experiment.worker"])
         else:
             self._context = multiprocessing.get_context("spawn")
         self._start()
         return self
 
     def _start(self) -> None:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
-                                         initializer=_init_worker)
+        """Start the pool and all its workers now, with Ctrl-C held off: a worker interrupted
+        while it starts would print a traceback from its half-read start-up data."""
+        with _interrupts_deferred():
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
+                                             initializer=_init_worker)
+            for future in [self._pool.submit(_ready) for _ in range(self.workers)]:
+                future.result()
 
     def _stop(self, now: bool) -> None:
         assert self._pool is not None
@@ -218,12 +259,15 @@ class DaskExecutor(Executor):
         if self.scheduler:
             try:
                 self._client = Client(self.scheduler, timeout="10s")
-            except OSError as err:
-                raise UserError(f"--scheduler {self.scheduler}: cannot connect ({err})") from None
+            except Exception as err:  # noqa: BLE001  (any failure here is about the address)
+                reason = one_line_reason(err)
+                raise UserError(f"--scheduler {self.scheduler}: cannot connect ({reason})") from None
             self.workers = max(1, sum(self._client.nthreads().values()))
         else:
-            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+            with _interrupts_ignored():  # Ctrl-C is the parent's to handle, not the nannies'
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                             processes=True, dashboard_address=None,
+                                             silence_logs=logging.CRITICAL)
             self._client = Client(self._cluster)
         return self
 
@@ -270,8 +314,16 @@ def _take(items: Iterator[Any], n: int) -> list[Any]:
     return out
 
 
+def one_line_reason(err: Exception) -> str:
+    """An exception as a short single line."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
 def make_executor(backend: Backend, workers: int | None = None,
                   scheduler: str | None = None) -> Executor:
+    if scheduler is not None and not scheduler.strip():
+        raise UserError("--scheduler: empty address (expected tcp://HOST:PORT)")
     if scheduler and backend != "dask":
         raise UserError("--scheduler: only with --backend dask")
     most = MAX_WORKERS_PER_CORE * default_workers()

@@ -33,7 +33,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import UserError
-from sim.scenario.loader import describe, find_scenario, read_toml, resolve_raw, set_path, validate
+from sim.scenario.loader import (
+    describe,
+    find_scenario,
+    is_file,
+    read_toml,
+    resolve_raw,
+    set_path,
+    validate,
+)
 from sim.scenario.schema import MAX_NAME_LENGTH, SAFE_NAME, Scenario
 
 MAX_DESIGN_POINTS = 100_000
@@ -41,7 +49,7 @@ MAX_RUNS = 1_000_000  # a plan this long takes a few hundred MB; split larger st
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class SampleSpec(_Strict):
@@ -54,6 +62,14 @@ class SampleSpec(_Strict):
         if self.method == "sobol" and self.points & (self.points - 1):
             raise ValueError(f"sobol needs a power of 2 points (got {self.points})")
         return self
+
+    @field_validator("ranges", mode="before")
+    @classmethod
+    def _pairs(cls, ranges: Any) -> Any:
+        """TOML writes a range as an array ``[low, high]``."""
+        if isinstance(ranges, dict):
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in ranges.items()}
+        return ranges
 
     @field_validator("ranges")
     @classmethod
@@ -202,11 +218,11 @@ def find_experiment(ref: str | Path) -> Path:
     ref = str(ref)
     if ref.endswith(".toml") or "/" in ref:
         path = Path(ref)
-        if not path.is_file():
+        if not is_file(path):
             raise UserError(f"{path}: no such experiment file")
         return path
     candidate = experiments_dir() / f"{ref}.toml"
-    if candidate.is_file():
+    if is_file(candidate):
         return candidate
     known = ", ".join(p.stem for p in sorted(experiments_dir().glob("*.toml"))) or "none"
     raise UserError(f"{ref}: no experiment file or library experiment of that name (library: {known})")

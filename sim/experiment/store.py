@@ -12,15 +12,18 @@ results/<experiment>/
   failures/              one row per failed run, with its reason and traceback
   chunks/                commit markers: which runs each chunk finished, and its parts' SHA-256
   .lunarsim.lock         while a command writes here (see sim.io.FolderLock)
+  analysis.json, ...     what `compare` wrote (see sim.io.RecordedFiles)
 ```
 
 Each finished chunk writes one part file per table (atomically), then its marker, which names
-the runs it finished and the checksum of each part. A chunk counts only if its marker is whole
-and every part it names is present with that checksum; anything else is *damaged*. Resuming
-deletes damaged chunks and parts without a marker (a batch killed mid-chunk) and runs their runs
-again; reading refuses a folder with a damaged chunk, naming it. Runs named by an intact marker
-are never run again. So an interrupted or damaged batch resumes without losing or duplicating
-runs, and an analysis never reads a half-written or altered table.
+the runs it finished and the checksum of each part. A chunk counts only if its marker is whole,
+names exactly the tables its runs produce, and every part is present with its checksum; and at
+the end of each session the manifest lists every chunk then committed, so a marker deleted later
+is noticed too. Anything else is *damaged*. Resuming deletes damaged chunks and parts without a
+marker (a batch killed mid-chunk) and runs their runs again; reading refuses a folder with a
+damaged chunk, naming it. Runs named by an intact marker are never run again. So an interrupted
+or damaged batch resumes without losing or duplicating runs, and an analysis never reads a
+half-written or altered table.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.experiment.worker import ChunkResult
-from sim.io import atomic_write_json, atomic_write_parquet, sha256_file
+from sim.io import LOCK_NAME, atomic_write_json, atomic_write_parquet, sha256_file
 
 TABLES = ("runs", "nations", "pairs", "series_model", "series_nations", "failures")
 SORT_KEYS = {
@@ -44,9 +47,22 @@ SORT_KEYS = {
     "series_nations": ["run", "step", "nation"],
     "failures": ["run"],
 }
+RESULTS_FORMAT = 2  # 1: markers without checksums (lunarsim 0.1 before the reliability work)
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
-MARKER_FORMAT = 2
+TEMPORARY = re.compile(r"^\.(s\d+-c\d+\.(parquet|json)|manifest\.json)\.[A-Za-z0-9_]+\.tmp$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "report.md", "report.html", "figures")
+OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
+
+
+def expected_tables(series: str, succeeded: bool, failed: bool) -> set[str]:
+    """The tables a chunk writes: a part per table its runs produce."""
+    tables = {"runs", "nations", "pairs"} if succeeded else set()
+    if succeeded and series in ("model", "all"):
+        tables.add("series_model")
+    if succeeded and series == "all":
+        tables.add("series_nations")
+    return tables | ({"failures"} if failed else set())
 
 
 @dataclass(frozen=True)
@@ -57,10 +73,6 @@ class Marker:
     succeeded: frozenset[int]
     failed: frozenset[int]
     parts: dict[str, str]  # table -> SHA-256 of its part file
-
-    @property
-    def session(self) -> int:
-        return int(self.name[1:].split("-")[0])
 
 
 @dataclass(frozen=True)
@@ -84,44 +96,96 @@ class ResultStore:
         return self.manifest_path.is_file()
 
     def manifest(self) -> dict[str, Any]:
+        """The manifest, checked: a results manifest of this lunarsim's format."""
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError, RecursionError) as err:
             raise UserError(f"{self.manifest_path}: not a readable results manifest "
-                            f"({type(err).__name__}: {err})") from None
+                            f"({type(err).__name__}); {self._force_hint()}") from None
         if not isinstance(manifest, dict) or manifest.get("kind") != "experiment" \
                 or not isinstance(manifest.get("experiment_sha256"), str):
-            raise UserError(f"{self.manifest_path}: not a lunarsim results manifest (no "
-                            "experiment kind or hash)")
+            raise UserError(f"{self.manifest_path}: not a lunarsim results manifest; "
+                            f"{self._force_hint()}")
+        if manifest.get("results_format") != RESULTS_FORMAT:
+            raise UserError(f"{self.folder}: made by an older lunarsim (results format "
+                            f"{manifest.get('results_format', 1)}); {self._force_hint()}")
         return manifest
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write_json(self.manifest_path, manifest)
+    def missing_manifest(self) -> str:
+        """Why a folder without a manifest is not read, and what repairs it."""
+        return f"{self.folder}: not a results folder (no manifest.json); {self._force_hint()}"
 
-    def reset(self) -> None:
-        """Start afresh: remove every part, marker and the manifest a previous batch wrote here
-        (files named as lunarsim names them; anything else in the folder stays)."""
+    def _force_hint(self) -> str:
+        if self.looks_like_ours():
+            return f"'lunarsim batch EXPERIMENT --out {self.folder} --force' runs it afresh"
+        return "choose another folder"
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write_json(self.manifest_path, manifest | {"results_format": RESULTS_FORMAT})
+
+    def looks_like_ours(self) -> bool:
+        """A results folder by its layout: a manifest or commit markers, and nothing lunarsim
+        would not write (so ``--force`` may clear it even if its manifest is damaged)."""
+        try:
+            names = [p.name for p in self.folder.iterdir()]
+        except OSError:
+            return False
+        return bool({"manifest.json", "chunks"} & set(names)) and all(
+            n in OWN_NAMES or TEMPORARY.match(n) for n in names)
+
+    def layout_problem(self) -> str | None:
+        """Something in the folder's own places that lunarsim will neither read nor delete: a
+        table that is not a folder, a part that is not a regular file."""
         for name in (*TABLES, "chunks"):
             folder = self.folder / name
-            if folder.is_dir():
-                for path in folder.iterdir():
-                    if PART.match(path.name) or _is_temporary(path):
-                        path.unlink()
-                _rmdir_if_empty(folder)
+            if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+                return f"{folder}: is not a folder"
+            for path in _entries(folder):
+                if (PART.match(path.name) or TEMPORARY.match(path.name)) and (
+                        path.is_symlink() or not path.is_file()):
+                    return f"{path}: is not a regular file"
+        return None
+
+    def reset(self) -> None:
+        """Start afresh: remove every part, marker, temporary file and the manifest a previous
+        batch wrote here, named as lunarsim names them; anything else in the folder stays."""
+        for name in (*TABLES, "chunks"):
+            folder = self.folder / name
+            for path in _entries(folder):
+                if PART.match(path.name) or TEMPORARY.match(path.name):
+                    path.unlink()
+            _rmdir_if_empty(folder)
+        for path in self.folder.glob(".manifest.json.*.tmp"):
+            if TEMPORARY.match(path.name):
+                path.unlink()
         self.manifest_path.unlink(missing_ok=True)
 
     # --- commits ---------------------------------------------------------------------------
 
+    def _promises(self) -> tuple[str, set[str]]:
+        """From the manifest: which series each chunk keeps, and the chunks committed by the
+        end of the last session (each must still be there)."""
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError, RecursionError):
+            manifest = {}
+        manifest = manifest if isinstance(manifest, dict) else {}
+        chunks = manifest.get("chunks")
+        listed = {c for c in chunks if isinstance(c, str)} if isinstance(chunks, list) else set()
+        series = manifest.get("series")
+        return (series if series in ("none", "model", "all") else "all"), listed
+
     def scan(self) -> Scan:
         """Read and check every marker and the parts it names. A part is hashed again only if
         its size, time or inode changed since this store last hashed it."""
+        series, listed = self._promises()
         intact: list[Marker] = []
         damaged: list[tuple[str, str]] = []
         claimed: dict[int, str] = {}
         for path in sorted((self.folder / "chunks").glob("s*-c*.json")):
             if not PART.match(path.name):
                 continue
-            marker, problem = self._check(path)
+            marker, problem = self._check(path, series)
             if marker is not None and not problem:
                 twice = sorted(marker.succeeded & claimed.keys())
                 if twice:
@@ -131,6 +195,8 @@ class ResultStore:
                 continue
             claimed |= dict.fromkeys(marker.succeeded, marker.name)
             intact.append(marker)
+        seen = {m.name for m in intact} | {name for name, _ in damaged}
+        damaged += [(name, "its marker is missing") for name in sorted(listed - seen)]
         return Scan(intact, damaged)
 
     def _sha256(self, path: Path) -> str:
@@ -142,7 +208,7 @@ class ResultStore:
             self._digests[path] = known
         return known[1]
 
-    def _check(self, path: Path) -> tuple[Marker | None, str]:
+    def _check(self, path: Path, series: str) -> tuple[Marker | None, str]:
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError, RecursionError) as err:
@@ -150,6 +216,9 @@ class ResultStore:
         marker = _parse_marker(path.stem, raw)
         if marker is None:
             return None, "its marker is not a lunarsim chunk marker of this version"
+        expected = expected_tables(series, bool(marker.succeeded), bool(marker.failed))
+        if set(marker.parts) != expected:
+            return marker, "its marker does not name the tables its runs produce"
         for table, digest in marker.parts.items():
             part = self.folder / table / f"{marker.name}.parquet"
             try:
@@ -171,41 +240,45 @@ class ResultStore:
             failed |= marker.failed
         return succeeded, failed - succeeded
 
+    def chunk_names(self) -> list[str]:
+        """The intact chunks, for the manifest's record of what was committed."""
+        return [m.name for m in self.scan().intact]
+
     def next_session(self) -> int:
         sessions = [int(m.group(1)) for table in (*TABLES, "chunks")
-                    for m in map(PART.match, _names(self.folder / table)) if m]
+                    for m in (PART.match(p.name) for p in _entries(self.folder / table)) if m]
         return max(sessions, default=-1) + 1
 
     def repair(self) -> list[tuple[str, str]]:
-        """Before resuming: delete damaged chunks (marker and parts) and parts no intact marker
-        commits, so their runs are run again. Returns the damaged chunks found."""
+        """Before resuming: delete damaged chunks (marker and parts), parts no intact marker
+        commits, and temporary files of writes cut short, so their runs are run again.
+        Returns the damaged chunks found. (:meth:`layout_problem` must be None.)"""
         scan = self.scan()
-        damaged = scan.damaged
         keep = {m.name: m.parts for m in scan.intact}
         for table in (*TABLES, "chunks"):
-            folder = self.folder / table
-            if not folder.is_dir():
-                continue
-            for path in folder.iterdir():
+            for path in _entries(self.folder / table):
                 match = PART.match(path.name)
                 committed = match and path.stem in keep and (
                     table == "chunks" or table in keep[path.stem])
-                if _is_temporary(path) or (match and not committed):
+                if TEMPORARY.match(path.name) or (match and not committed):
                     path.unlink()
-        for path in self.folder.glob(".manifest.json.*.tmp"):  # a manifest write cut short
-            if _is_temporary(path):
+        for path in self.folder.glob(".manifest.json.*.tmp"):
+            if TEMPORARY.match(path.name) and path.is_file():
                 path.unlink()
-        return damaged
+        return scan.damaged
 
     def require_intact(self) -> None:
         """Refuse, in one line, to read a folder with a damaged chunk."""
         self._refuse_damaged(self.scan())
 
     def _refuse_damaged(self, scan: Scan) -> None:
-        damaged = scan.damaged
-        if damaged:
-            name, problem = damaged[0]
-            more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        problem = self.layout_problem()
+        if problem:
+            raise UserError(f"{problem}; lunarsim will not read or delete it: move it away, then "
+                            f"'lunarsim batch EXPERIMENT --out {self.folder} --resume'")
+        if scan.damaged:
+            name, problem = scan.damaged[0]
+            more = f" (and {len(scan.damaged) - 1} more)" if len(scan.damaged) > 1 else ""
             raise UserError(f"{self.folder}: chunk {name} is damaged: {problem}{more}; "
                             f"'lunarsim batch EXPERIMENT --out {self.folder} --resume' runs "
                             "its runs again")
@@ -219,7 +292,7 @@ class ResultStore:
             parts[table] = atomic_write_parquet(path, frame)
             st = path.stat()
             self._digests[path] = ((st.st_size, st.st_mtime_ns, st.st_ino), parts[table])
-        marker = {"format": MARKER_FORMAT, "succeeded": result.succeeded,
+        marker = {"format": RESULTS_FORMAT, "succeeded": result.succeeded,
                   "failed": result.failed, "parts": parts}
         atomic_write_json(self.folder / "chunks" / f"{name}.json", marker)
 
@@ -251,7 +324,7 @@ class ResultStore:
 
 def _parse_marker(name: str, raw: Any) -> Marker | None:
     """A marker's content, checked field by field; None if it is not one of this version."""
-    if not isinstance(raw, dict) or raw.get("format") != MARKER_FORMAT:
+    if not isinstance(raw, dict) or raw.get("format") != RESULTS_FORMAT:
         return None
     runs = [raw.get("succeeded"), raw.get("failed")]
     parts = raw.get("parts")
@@ -260,18 +333,14 @@ def _parse_marker(name: str, raw: Any) -> Marker | None:
     if not isinstance(parts, dict) or not all(
             t in TABLES and isinstance(d, str) and SHA256.match(d) for t, d in parts.items()):
         return None
-    if ("runs" in parts) != bool(runs[0]) or ("failures" in parts) != bool(runs[1]):
-        return None
     return Marker(name, frozenset(runs[0]), frozenset(runs[1]), dict(parts))
 
 
-def _names(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir()] if folder.is_dir() else []
-
-
-def _is_temporary(path: Path) -> bool:
-    """A temporary file of an atomic write (``.NAME.XXXX.tmp``) that never completed."""
-    return path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file()
+def _entries(folder: Path) -> list[Path]:
+    """A folder's entries; none if it is not a folder."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    return list(folder.iterdir())
 
 
 def _rmdir_if_empty(folder: Path) -> None:

@@ -46,15 +46,23 @@ def find_scenario(ref: str | Path, base_dir: Path | None = None) -> Path:
     looks_like_path = ref.endswith(".toml") or os.sep in ref or "/" in ref
     if looks_like_path:
         path = (base_dir / ref) if base_dir and not Path(ref).is_absolute() else Path(ref)
-        if not path.is_file():
+        if not is_file(path):
             raise UserError(f"{path}: no such scenario file")
         return path
     for folder in ([base_dir] if base_dir else []) + [library_dir()]:
         candidate = folder / f"{ref}.toml"
-        if candidate.is_file():
+        if is_file(candidate):
             return candidate
     known = ", ".join(library()) or "none"
     raise UserError(f"{ref}: no scenario file or library scenario of that name (library: {known})")
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False for a name the system cannot even look up."""
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        return False
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -65,6 +73,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: TOML syntax error: {err}") from None
+    except ValueError as err:  # e.g. an integer of more than 4300 digits
+        raise UserError(f"{path}: not a usable TOML file: {err}") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"{path}: cannot read: {err}") from None
     except RecursionError:
@@ -180,17 +190,39 @@ def parse_value(text: str) -> Any:
     """A TOML value (``0.2``, ``true``, ``"x"``, ``[1, 2]``); anything else is a bare string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except (tomllib.TOMLDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # not a TOML value (TOMLDecodeError is a ValueError)
         return text
 
 
 def apply_override(raw: dict[str, Any], assignment: str) -> str:
-    """Apply one ``key.path=value`` to the raw table, in place; return the key."""
+    """Apply one ``key.path=value`` to the raw table, in place; return the key as an error
+    names the field (list entries by name: ``sites.0.kind`` -> ``sites.S.kind``)."""
+    origin = set_origin(assignment)
     if "=" not in assignment:
-        raise UserError(f"--set {assignment}: expected key.path=value")
+        raise UserError(f"{origin}: expected key.path=value")
     key, _, text = assignment.partition("=")
-    set_path(raw, key.strip(), parse_value(text.strip()), set_origin(assignment))
-    return key.strip()
+    key = key.strip()
+    if key.split(".")[0].strip() == "extends":
+        raise UserError(f"{origin}: extends is resolved before --set applies; write a scenario "
+                        "file that extends another")
+    set_path(raw, key, parse_value(text.strip()), origin)
+    return ".".join(quote_key(part) for part in _by_name(raw, split_path(key)))
+
+
+def _by_name(raw: dict[str, Any], parts: list[str]) -> list[str]:
+    """A path with list indexes into named lists replaced by the entries' names."""
+    out: list[str] = []
+    node: Any = raw
+    for part in parts:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            name = node.get("name") if isinstance(node, dict) else None
+            named = out and out[-1] in NAMED_LISTS and isinstance(name, str)
+            out.append(name if named else part)
+        else:
+            out.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
 
 
 def set_origin(assignment: str) -> str:

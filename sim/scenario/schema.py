@@ -25,9 +25,10 @@ SAFE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"  # one path component: no "..", no 
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors; ``inf`` and ``nan`` (which TOML allows) are not numbers here."""
+    """Unknown keys are errors; a number is a number (not ``"1"`` or ``true``), and ``inf`` and
+    ``nan`` (which TOML allows) are not numbers here."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class Named(Strict):
@@ -37,7 +38,7 @@ class Named(Strict):
     (``strategy = { name = "tit_for_tat", tremble = 0.01 }``).
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False, strict=True)
     name: str
     registry: ClassVar[Any]
 
@@ -247,6 +248,14 @@ class LawSpec(Strict):
     name: str = Field(..., pattern=r"^[a-z][a-z0-9_]*$", max_length=MAX_NAME_LENGTH)
     bars: list[tuple[str, str]] = Field(..., min_length=1)
     in_force: bool = True
+
+    @field_validator("bars", mode="before")
+    @classmethod
+    def _pairs(cls, bars: Any) -> Any:
+        """TOML writes a pair as an array; each must hold exactly two names."""
+        if isinstance(bars, list):
+            return [tuple(pair) if isinstance(pair, list) else pair for pair in bars]
+        return bars
 
 
 class MetricsSpec(Strict):

@@ -234,8 +234,8 @@ def staged_dir(final: Path, owned: Callable[[Path], bool], label: str | None = N
     """
     final = Path(final)
     label = label or f"--out {final}"
-    check_output_folder(final, owned, label)
     with writing_to(label):
+        check_output_folder(final, owned, label)
         made = make_dirs(final.parent)
         _clear_leftovers(final, owned)
         try:

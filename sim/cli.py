@@ -280,15 +280,9 @@ def plot(
 ) -> None:
     """Draw one figure from a results folder."""
     from sim.analysis import Results
-    from sim.analysis.compare import ANALYSIS_RECORD
     from sim.analysis.figures import FIGURES, png_bytes
-    from sim.io import (
-        FolderLock,
-        RecordedFiles,
-        atomic_write_bytes,
-        check_replaceable_file,
-        lunarsim_png,
-    )
+    from sim.experiment.store import analysis_files
+    from sim.io import FolderLock, atomic_write_bytes, check_replaceable_file, lunarsim_png
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
@@ -299,7 +293,7 @@ def plot(
         check_replaceable_file(out, lunarsim_png)
     data = Results(results)
     if out is None:
-        RecordedFiles(data.folder, ANALYSIS_RECORD).check([name])
+        analysis_files(data.folder).check([name])
     options = {"differences": {"reference": reference}, "heatmap": {"outcome": outcome}}.get(kind, {})
     if kind == "cooperation" and data.pairs.empty:
         raise UserError(f"{results}: no pair table (made by an older lunarsim); run the batch again")
@@ -307,7 +301,7 @@ def plot(
     if out is None:
         with FolderLock(data.folder) as lock:
             _stale_note(lock)
-            RecordedFiles(data.folder, ANALYSIS_RECORD).write({name: png})
+            analysis_files(data.folder).write({name: png})
     else:
         atomic_write_bytes(out, png)
     say(f"wrote {out or data.folder / name}")

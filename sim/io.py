@@ -418,18 +418,20 @@ class RecordedFiles:
     """Files lunarsim writes into a folder of its own and records, with their SHA-256, in a
     record file beside them (``analysis.json`` for what ``compare`` writes).
 
-    A file may be replaced only if it is absent or still exactly as lunarsim recorded it; one
-    the user has edited, or put there, is refused before anything is written. All the files of
-    one write are checked first, then written, each atomically, then the record.
+    A file may be replaced (or, on ``--force``, deleted) only if it is still exactly as
+    lunarsim recorded it; one the user has edited, or put there, is refused before anything is
+    written. All the files of one write are checked first, then written, each atomically, then
+    the record. Only names matching ``allowed`` are ever written or trusted in a record, so an
+    edited record cannot point lunarsim at a file elsewhere.
     """
 
-    def __init__(self, folder: Path, record: str) -> None:
+    def __init__(self, folder: Path, record: str, allowed: re.Pattern[str]) -> None:
         self.folder = Path(folder)
         self.path = self.folder / record
+        self.allowed = allowed
 
     def _read(self) -> dict[str, Any] | None:
-        """The record (``files``: {relative path: SHA-256}, and what else was noted); None if
-        there is none."""
+        """The record (``files``: {name: SHA-256}, and what else was noted); None if none."""
         if not (self.path.exists() or self.path.is_symlink()):
             return None
         try:
@@ -437,24 +439,32 @@ class RecordedFiles:
         except (OSError, ValueError, RecursionError):
             data = None
         files = data.get("files") if isinstance(data, dict) else None
-        if not isinstance(files, dict) or self.path.is_symlink():
+        if self.path.is_symlink() or not isinstance(files, dict) or not all(
+                isinstance(k, str) and self.allowed.fullmatch(k) and isinstance(v, str)
+                for k, v in files.items()):
             raise UserError(f"{self.path}: not lunarsim's record of the files it wrote; move it "
                             "away to write them again")
         return data
 
     def _files(self) -> dict[str, str]:
-        record = self._read()
-        return {str(k): str(v) for k, v in (record or {}).get("files", {}).items()}
+        return dict((self._read() or {}).get("files", {}))
+
+    def _holder_problem(self, name: str) -> str | None:
+        for parent in list(Path(name).parents)[:-1]:
+            holder = self.folder / parent
+            if holder.is_symlink() or (holder.exists() and not holder.is_dir()):
+                return f"{holder}: is not a folder; move it away to write {name}"
+        return None
 
     def check(self, names: list[str]) -> None:
         """Refuse, naming the first, any target lunarsim may not replace."""
         record = self._files()
         for name in names:
+            assert self.allowed.fullmatch(name), name
+            problem = self._holder_problem(name)
+            if problem:
+                raise UserError(problem)
             path = self.folder / name
-            for parent in list(Path(name).parents)[:-1]:
-                holder = self.folder / parent
-                if holder.is_symlink() or (holder.exists() and not holder.is_dir()):
-                    raise UserError(f"{holder}: is not a folder; move it away to write {name}")
             if not (path.exists() or path.is_symlink()):
                 continue
             if path.is_symlink() or not path.is_file():
@@ -473,18 +483,20 @@ class RecordedFiles:
             written[name] = hashlib.sha256(data).hexdigest()
         atomic_write_json(self.path, record | (extra or {}) | {"files": dict(sorted(written.items()))})
 
-    def remove(self, legacy: tuple[str, ...] = ()) -> None:
-        """Delete the recorded files that are still as written, and the record. With no record
-        (a folder from before records were kept), delete the ``legacy`` names instead."""
-        record = self._files() if self._read() is not None else None
-        names = list(record) if record is not None else list(legacy)
-        for name in names:
+    def remove(self, legacy: list[str]) -> None:
+        """Delete the recorded files that are still as written, then the record. Without a
+        record (a folder from before records were kept), delete the ``legacy`` names."""
+        record = self._read()
+        files = self._files() if record is not None else dict.fromkeys(legacy, "")
+        for name, digest in files.items():
             path = self.folder / name
-            if path.is_file() and not path.is_symlink() and (
-                    record is None or record.get(name) == sha256_file(path)):
+            if self._holder_problem(name) or path.is_symlink() or not path.is_file():
+                continue
+            if record is None or sha256_file(path) == digest:
                 path.unlink()
-        for name in sorted({str(Path(n).parent) for n in names if Path(n).parent != Path(".")}):
-            with contextlib.suppress(OSError):
-                (self.folder / name).rmdir()
+        for name in sorted({str(Path(n).parent) for n in files} - {"."}):
+            if not (self.folder / name).is_symlink():
+                with contextlib.suppress(OSError):
+                    (self.folder / name).rmdir()
         if record is not None:
             self.path.unlink()

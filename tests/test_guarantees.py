@@ -815,3 +815,31 @@ def test_a_reference_without_runs_is_named_as_such(ws):
     (folder / "manifest.json").write_text(json.dumps(manifest | {"reference": "multilateral"}))
     refused(_invoke(["compare", "results/exp"]),
             "the reference scenario 'multilateral' has no finished runs")
+
+
+def test_an_older_folder_is_started_afresh_with_force_outputs_and_all(ws):
+    folder = ws / "results" / "exp"
+    assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
+    (folder / "analysis.json").unlink()  # as lunarsim 0.1 left it: no record, no format
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["results_format"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    refused(_invoke(["compare", "results/exp"]), "made by an older lunarsim (results format 1)")
+    result = _invoke(["batch", "exp.toml", "--force", "--backend", "serial"])
+    assert result.exit_code == 0, result.stderr
+    assert not (folder / "report.md").exists() and not (folder / "figures").exists()
+    assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
+
+
+def test_an_edited_record_cannot_point_outside_the_folder(ws):
+    folder = ws / "results" / "exp"
+    assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
+    digest = hashlib.sha256((ws / "notes.txt").read_bytes()).hexdigest()
+    record = json.loads((folder / "analysis.json").read_text())
+    record["files"]["../../notes.txt"] = digest
+    (folder / "analysis.json").write_text(json.dumps(record))
+    before = tree(ws)
+    refused(_invoke(["compare", "results/exp"]), "analysis.json: not lunarsim's record")
+    refused(_invoke(["batch", "exp.toml", "--force", "--backend", "serial"]),
+            "analysis.json: not lunarsim's record")
+    assert tree(ws) == before

@@ -13,7 +13,7 @@ from sim.analysis.report import render_reports
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
 from sim.errors import UserError
-from sim.io import RecordedFiles
+from sim.experiment.store import analysis_files
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,6 @@ class Analysis:
     figures: dict[str, Path]
     report_html: Path
     report_md: Path
-
-
-ANALYSIS_RECORD = "analysis.json"
-FIGURES_WITHOUT_SERIES = ("timeseries", "leverage")  # drawn from the per-step series
 
 
 def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -> Analysis:
@@ -63,7 +59,7 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
              "levels.csv": level.to_csv(index=False).encode(),
              **{f"figures/{name}.png": data for name, data in pngs.items()},
              "report.md": md.encode(), "report.html": page.encode()}
-    RecordedFiles(results.folder, ANALYSIS_RECORD).write(files, {"reference": ref})
+    analysis_files(results.folder).write(files, {"reference": ref})
     paths = {name: results.folder / "figures" / f"{name}.png" for name in pngs}
     return Analysis(results, ref, comparison, level, paths, results.folder / "report.html",
                     results.folder / "report.md")

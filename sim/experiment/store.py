@@ -36,7 +36,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.experiment.worker import ChunkResult
-from sim.io import LOCK_NAME, atomic_write_json, atomic_write_parquet, sha256_file
+from sim.io import LOCK_NAME, RecordedFiles, atomic_write_json, atomic_write_parquet, sha256_file
 
 TABLES = ("runs", "nations", "pairs", "series_model", "series_nations", "failures")
 SORT_KEYS = {
@@ -52,7 +52,17 @@ PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 TEMPORARY = re.compile(r"^\.(s\d+-c\d+\.(parquet|json)|manifest\.json)\.[A-Za-z0-9_]+\.tmp$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "report.md", "report.html", "figures")
+ANALYSIS_RECORD = "analysis.json"
+ANALYSIS_FILES = re.compile(r"(comparison|levels)\.csv|report\.(md|html)|figures/[a-z_]+\.png")
+FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap")
+LEGACY_ANALYSIS = ["comparison.csv", "levels.csv", "report.md", "report.html",
+                   *(f"figures/{kind}.png" for kind in FIGURE_KINDS)]
 OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
+
+
+def analysis_files(folder: Path) -> RecordedFiles:
+    """What ``compare`` and ``plot`` write into a results folder, and their record."""
+    return RecordedFiles(folder, ANALYSIS_RECORD, ANALYSIS_FILES)
 
 
 def expected_tables(series: str, succeeded: bool, failed: bool) -> set[str]:
@@ -148,7 +158,12 @@ class ResultStore:
 
     def reset(self) -> None:
         """Start afresh: remove every part, marker, temporary file and the manifest a previous
-        batch wrote here, named as lunarsim names them; anything else in the folder stays."""
+        batch wrote here, named as lunarsim names them, and the analysis written from them if
+        unchanged since (all of it, in a folder from before analyses were recorded); anything
+        else in the folder stays."""
+        legacy = self.exists() and not (self.folder / ANALYSIS_RECORD).exists() and \
+            _format(self.manifest_path) != RESULTS_FORMAT
+        analysis_files(self.folder).remove(LEGACY_ANALYSIS if legacy else [])
         for name in (*TABLES, "chunks"):
             folder = self.folder / name
             for path in _entries(folder):
@@ -320,6 +335,14 @@ class ResultStore:
             succeeded = set().union(*(m.succeeded for m in scan.intact))
             frame = frame[~frame["run"].isin(succeeded)].drop_duplicates("run", keep="last")
         return frame.sort_values(SORT_KEYS[table], kind="stable").reset_index(drop=True)
+
+
+def _format(manifest: Path) -> Any:
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data.get("results_format", 1) if isinstance(data, dict) else None
 
 
 def _parse_marker(name: str, raw: Any) -> Marker | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
+import signal
 import sys
 import time
 import warnings
@@ -111,10 +113,6 @@ def run(
         raise UserError(f"--steps {steps}: at most {longest} ({MAX_HORIZON_YEARS} years at "
                         f"{per_year} step{'s' if per_year > 1 else ''} a year, the longest "
                         "horizon)")
-    if steps is not None and steps > spec.steps:
-        end = spec.time.start_year + steps / spec.time.steps_per_year
-        say(("note:", "yellow"), f" {steps} steps run past the scenario's horizon of {spec.steps} "
-            f"(to {end:g}); its calibration may not hold that far", err=True)
     folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
     total = spec.steps if steps is None else steps
     with run_folder(folder, out_label(folder, out is not None)) as stage:  # a bad --out costs no run
@@ -130,6 +128,10 @@ def run(
         fill_run_folder(result, stage, source=source, overrides=overrides, figure=figure)
     _print_summary(result)
     say("wrote ", (str(folder), "bold"))
+    if steps is not None and steps > spec.steps:
+        end = spec.time.start_year + steps / spec.time.steps_per_year
+        _notes(f"{steps} steps ran past the scenario's horizon of {spec.steps} (to {end:g}); "
+               "its calibration may not hold that far")
 
 
 def _print_summary(result: Any) -> None:
@@ -165,6 +167,8 @@ def batch(
     resumable results folder."""
     from sim.experiment import run_experiment
 
+    if resume and force:
+        raise UserError("--resume and --force: choose one (finish the results, or discard them)")
     _check_backend(backend)
     if series not in ("all", "model", "none"):
         raise UserError(f"--series: expected all, model or none (got {series!r})")
@@ -176,15 +180,17 @@ def batch(
 
 
 def _report_batch(outcome: Any) -> None:
-    _notes(outcome)
+    _notes(*outcome.notes)
     say(f"{outcome.done} of {outcome.total} runs done ({outcome.ran} this time) in ",
         (str(outcome.folder), "bold"))
 
 
-def _notes(outcome: Any) -> None:
-    """What a batch recovered (a stale lock, damaged chunks), one line each on stderr."""
-    for note in outcome.notes:
-        say(("note:", "yellow"), " ", note, err=True)
+def _notes(*notes: str | None) -> None:
+    """What a command recovered or left out (a stale lock, damaged chunks, runs not finished),
+    one line each on stderr, after the command has succeeded."""
+    for note in notes:
+        if note:
+            say(("note:", "yellow"), " ", note, err=True)
 
 
 def _check_backend(backend: str) -> None:
@@ -220,10 +226,13 @@ def compare(
     from sim.analysis import analyse
     from sim.analysis.report import key_table
     from sim.experiment import ResultStore, load_experiment, run_experiment
-    from sim.io import FolderLock
+    from sim.experiment.store import ANALYSIS_NAMES, analysis_files
+    from sim.lock import FolderLock
 
-    folder = Path(target) if target and Path(target).is_dir() else None
-    failed = 0
+    if reference is not None and not reference.strip():
+        raise UserError("--reference: empty name")
+    folder = _results_target(target)
+    failed, notes = 0, ()
     if folder is not None:  # analyse what is there; the options that run a batch do not apply
         given = {"--replicates": replicates, "--workers": workers, "--backend": backend,
                  "--out": out, "--force": force or None}
@@ -231,6 +240,7 @@ def compare(
             if value is not None:
                 raise UserError(f"{option}: does not apply to a results folder ({folder}); "
                                 "name the experiment to run it")
+        ResultStore(folder).manifest()  # a results folder, before anything is written there
     else:
         backend = backend or "processes"
         _check_backend(backend)
@@ -239,20 +249,20 @@ def compare(
             raise UserError(f"--reference: {reference!r} is not a scenario of {experiment.label} "
                             f"(scenarios: {', '.join(experiment.spec.scenarios)})")
         folder = out or Path("results") / experiment.spec.name
-        resume = ResultStore(folder).exists() and not force
+        store = ResultStore(folder)
+        resume = store.exists() and not force
+        series = store.manifest().get("series", "all") if resume else "all"
+        if folder.is_dir():  # an analysis it may not write is refused before any run
+            analysis_files(folder).check(ANALYSIS_NAMES)
         outcome = _with_progress("runs", lambda progress: run_experiment(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
-            out=out, progress=progress))
-        _notes(outcome)
-        failed = outcome.failed
+            out=out, series=series, progress=progress))
+        failed, notes = outcome.failed, outcome.notes
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()
     with FolderLock(folder) as lock, status:
-        _stale_note(lock)
         analysis = analyse(folder, reference, resamples)
-    partial = analysis.results.completeness()
-    if partial:
-        say(("note:", "yellow"), " ", partial, err=True)
+    _notes(*notes, lock.stale_note(), analysis.results.completeness())
     table = Table(title=Text(f"{analysis.results.name}: each scenario against "
                              f"{analysis.results.label(analysis.reference)}, paired by seed"))
     shown = key_table(analysis.comparison, analysis.results)
@@ -268,6 +278,18 @@ def compare(
     _exit_if_failed(failed, folder)
 
 
+def _results_target(target: str | None) -> Path | None:
+    """``compare``'s target as a results folder: one with a manifest, or a path (not a bare
+    name, which names an experiment even if a folder of that name is here)."""
+    if target is None:
+        return None
+    path = Path(target)
+    named_as_path = "/" in target or target in (".", "..")
+    if path.is_dir() and ((path / "manifest.json").exists() or named_as_path):
+        return path
+    return None
+
+
 @app.command()
 @user_errors
 def plot(
@@ -281,29 +303,46 @@ def plot(
     """Draw one figure from a results folder."""
     from sim.analysis import Results
     from sim.analysis.figures import FIGURES, png_bytes
+    from sim.experiment import ResultStore
     from sim.experiment.store import analysis_files
-    from sim.io import FolderLock, atomic_write_bytes, check_replaceable_file, lunarsim_png
+    from sim.io import (
+        atomic_write_bytes,
+        check_replaceable_file,
+        inside_lunarsim_folder,
+        lunarsim_png,
+        writing_to,
+    )
+    from sim.lock import FolderLock
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
     name = f"figures/{kind}.png"
     if out is not None:
+        label = f"--out {out}"
         if out.suffix.lower() != ".png":
-            raise UserError(f"--out {out}: figures are written as PNG; name a .png file")
-        check_replaceable_file(out, lunarsim_png)
-    data = Results(results)
-    if out is None:
-        analysis_files(data.folder).check([name])
-    options = {"differences": {"reference": reference}, "heatmap": {"outcome": outcome}}.get(kind, {})
-    if kind == "cooperation" and data.pairs.empty:
-        raise UserError(f"{results}: no pair table (made by an older lunarsim); run the batch again")
-    png = png_bytes(FIGURES[kind](data, **options))
-    if out is None:
-        with FolderLock(data.folder) as lock:
-            _stale_note(lock)
+            raise UserError(f"{label}: figures are written as PNG; name a .png file")
+        holder = inside_lunarsim_folder(out)
+        if holder is not None:
+            raise UserError(f"{label}: inside lunarsim's folder {holder}; plot without --out "
+                            "writes a results folder's figures into it")
+        check_replaceable_file(out, lunarsim_png, label)
+    ResultStore(results).manifest()  # a results folder, before anything is written there
+    with FolderLock(results) as lock:  # no batch may change what is being read
+        data = Results(results)
+        if out is None:
+            analysis_files(data.folder).check([name])
+        options = {"differences": {"reference": reference},
+                   "heatmap": {"outcome": outcome}}.get(kind, {})
+        if kind == "cooperation" and data.pairs.empty:
+            raise UserError(f"{results}: no pair table (made by an older lunarsim); run the "
+                            "batch again")
+        png = png_bytes(FIGURES[kind](data, **options))
+        if out is None:
             analysis_files(data.folder).write({name: png})
-    else:
-        atomic_write_bytes(out, png)
+        else:
+            with writing_to(f"--out {out}"):
+                atomic_write_bytes(out, png)
+    _notes(lock.stale_note())
     say(f"wrote {out or data.folder / name}")
 
 
@@ -336,7 +375,9 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
             return work(progress)
         except KeyboardInterrupt:
             bar.stop()
-            _interrupted("interrupted: finished runs are kept; --resume completes the rest")
+            done = bar.tasks[0].completed if bar.tasks else 0
+            _interrupted("interrupted: finished runs are kept; --resume completes the rest"
+                         if done else "interrupted")
 
 
 @scenarios_app.command("list")
@@ -407,33 +448,39 @@ def scenarios_schema(
     out: Annotated[Path | None, typer.Option(help="write to this file instead of printing")] = None,
 ) -> None:
     """The JSON Schema of scenario files (for editors: Taplo / Even Better TOML)."""
-    from sim.io import atomic_write_bytes, check_replaceable_file
+    from sim.io import atomic_write_bytes, check_replaceable_file, writing_to
     from sim.scenario import Scenario
 
-    schema = {"$comment": SCHEMA_MARK} | Scenario.model_json_schema()
-    text = json.dumps(schema, indent=2) + "\n"
+    schema = Scenario.model_json_schema()
+    text = json.dumps({"$comment": _schema_mark(schema)} | schema, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
     else:
-        check_replaceable_file(out, _is_schema)
-        atomic_write_bytes(out, text.encode())
+        check_replaceable_file(out, _is_schema, f"--out {out}")
+        with writing_to(f"--out {out}"):
+            atomic_write_bytes(out, text.encode())
         say(f"wrote {out}")
 
 
-def _is_schema(head: bytes) -> bool:
-    """A scenario schema lunarsim wrote: JSON whose ``$comment`` is the mark."""
+def _schema_mark(schema: dict[str, Any]) -> str:
+    """The schema's ``$comment``: lunarsim's mark with the SHA-256 of the rest, so that a
+    schema the user has extended is not replaced."""
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+    return f"{SCHEMA_MARK} (sha256 {digest})"
+
+
+def _is_schema(data: bytes) -> bool:
+    """A scenario schema lunarsim wrote and nobody changed since."""
     try:
-        return json.loads(head).get("$comment") == SCHEMA_MARK
-    except (ValueError, AttributeError, RecursionError):
+        schema = json.loads(data)
+        comment = schema.pop("$comment")
+    except (ValueError, AttributeError, KeyError, RecursionError):
         return False
+    return isinstance(schema, dict) and comment == _schema_mark(schema)
 
 
-def _stale_note(lock: Any) -> None:
-    from sim.io import describe_stale
-
-    note = describe_stale(lock)
-    if note:
-        say(("note:", "yellow"), " ", note, err=True)
+def _as_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:
@@ -444,6 +491,8 @@ def main() -> None:
     # A name with characters no font has: matplotlib warns once per glyph; the figure shows a
     # box, which is all a warning would say.
     warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # `timeout`, a batch scheduler, a closed
+        signal.signal(stop, _as_interrupt)  # terminal: stop as cleanly as on Ctrl-C
     try:
         code = app(standalone_mode=False)
     except KeyboardInterrupt:

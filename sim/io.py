@@ -1,13 +1,14 @@
 """Writing results so that nothing is half-written and nothing of the user's is lost.
 
-Three promises, each kept here and tested in ``tests/test_guarantees.py``:
+Promises kept here (see ``docs/guarantees.md``; tested in ``tests/test_guarantees.py``):
 
-* every file and folder appears whole or not at all (written under a temporary name, flushed,
-  then renamed into place);
-* lunarsim replaces only what it wrote and marked as its own: a folder with its manifest, a file
-  carrying its mark; anything else in the way is an error, and nothing is touched;
-* one writer at a time: a results folder is locked (:class:`FolderLock`) while a command writes
-  into it, and a lock or a staging folder left by a killed process is recognised and recovered.
+* every file and folder appears whole or not at all: written under a temporary name, flushed,
+  then renamed into place;
+* lunarsim replaces or deletes only what it wrote and can recognise as its own: a folder whose
+  manifest lists its files with their SHA-256, a file carrying its mark or recorded with its
+  SHA-256, a temporary name of its own (``.lunarsim-XXXXXXXX.tmp``, ``.partial``, ``.old``);
+  anything else in the way is an error, and nothing is touched;
+* a leftover of a killed writer is recognised (a staging folder's lock is free) and cleared.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ import json
 import os
 import re
 import shutil
-import socket
-import sys
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
 
-STAGE_MARK = ".lunarsim-stage"  # inside a staging folder: lunarsim made it, may clear it
-LOCK_NAME = ".lunarsim.lock"
+TEMP_PREFIX = ".lunarsim-"  # every temporary name lunarsim makes starts so (and is short)
+TEMP_FILE = re.compile(r"\.lunarsim-[a-z0-9_]{8}\.tmp")
+STAGE_DIR = re.compile(r"\.lunarsim-[a-z0-9_]{8}\.partial")
+OLD_DIR = re.compile(r"\.lunarsim-[a-z0-9_]{8}\.old")
+STAGE_MARK = ".lunarsim-stage"  # inside a staging folder while it is being written
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once: temporary names are private, finished files get the usual modes
 
@@ -44,7 +47,7 @@ def _replacing(path: Path) -> Iterator[str]:
         raise UserError(f"{path}: exists and is not a regular file; lunarsim will not replace it")
     made = make_dirs(path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=".tmp")
     except BaseException:
         remove_empty_dirs(made)
         raise
@@ -60,30 +63,6 @@ def _replacing(path: Path) -> Iterator[str]:
             os.unlink(tmp)
         remove_empty_dirs(made)
         raise
-
-
-def check_replaceable_file(path: Path, ours: Callable[[bytes], bool]) -> None:
-    """A file the user names as output may replace only a file lunarsim wrote (``ours`` tells
-    from its first bytes); anything else is refused in one line, before any work."""
-    path = Path(path)
-    if not (path.exists() or path.is_symlink()):
-        return
-    if path.is_symlink() or not path.is_file():
-        raise UserError(f"--out {path}: exists and is not a regular file; lunarsim will not "
-                        "replace it")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(1 << 16)
-    except OSError:
-        head = b""
-    if not ours(head):
-        raise UserError(f"--out {path}: exists and was not written by lunarsim; choose another "
-                        "--out or move it away")
-
-
-def lunarsim_png(head: bytes) -> bool:
-    """A PNG whose ``Software`` text chunk says lunarsim wrote it."""
-    return head.startswith(b"\x89PNG\r\n\x1a\n") and b"tEXtSoftware\x00lunarsim" in head
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -119,6 +98,53 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def clear_temporary_files(folder: Path) -> None:
+    """Remove temporary files of atomic writes that were cut short (by name, see TEMP_FILE).
+    Only where no other lunarsim can be writing: inside a locked results folder."""
+    if folder.is_dir() and not folder.is_symlink():
+        for path in folder.iterdir():
+            if TEMP_FILE.fullmatch(path.name) and path.is_file() and not path.is_symlink():
+                path.unlink()
+
+
+# --- files the user names --------------------------------------------------------------------
+
+
+def check_replaceable_file(path: Path, ours: Callable[[bytes], bool], label: str) -> None:
+    """A file the user names as output may replace only a file lunarsim wrote, unchanged since
+    (``ours`` tells from its bytes); anything else is refused in one line, before any work."""
+    path = Path(path)
+    with writing_to(label):
+        if not (path.exists() or path.is_symlink()):
+            return
+    if path.is_symlink() or not path.is_file():
+        raise UserError(f"{label}: exists and is not a regular file; lunarsim will not replace it")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = b""
+    if not ours(data):
+        raise UserError(f"{label}: exists and was not written by lunarsim, or was changed since; "
+                        "choose another --out or move it away")
+
+
+def lunarsim_png(data: bytes) -> bool:
+    """A PNG whose ``Software`` text chunk says lunarsim wrote it."""
+    return data.startswith(b"\x89PNG\r\n\x1a\n") and b"tEXtSoftware\x00lunarsim" in data[:4096]
+
+
+def inside_lunarsim_folder(path: Path) -> Path | None:
+    """The results or run folder of lunarsim's that holds ``path``, if any."""
+    for folder in Path(os.path.abspath(path)).parents:
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(manifest, dict) and manifest.get("kind") in ("experiment", "run"):
+            return folder
+    return None
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -164,7 +190,8 @@ def check_not_enclosing_cwd(path: Path, label: str) -> None:
         raise UserError(f"{label}: is the current folder or holds it; name a new folder")
 
 
-def _try_lock(fd: int) -> bool:
+def try_lock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` if no one holds it."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -173,35 +200,30 @@ def _try_lock(fd: int) -> bool:
 
 
 def _is_stale_stage(path: Path) -> bool:
-    """A staging folder of ours whose process has died (its lock is free)."""
-    if not (path / STAGE_MARK).is_file():
+    """A staging folder of lunarsim's whose writer has died (its lock is free)."""
+    if path.is_symlink() or not (path / STAGE_MARK).is_file():
         return False
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
         return False
     try:
-        return _try_lock(fd)
+        return try_lock(fd)
     finally:
         os.close(fd)
 
 
-def _clear_leftovers(final: Path, owned: Callable[[Path], bool]) -> None:
-    """Remove what killed writers of ``final`` left beside it: staging folders (``.NAME.*.partial``)
-    whose writer is dead, and replaced folders (``.NAME.*.old``) that are lunarsim's own."""
+def _clear_leftovers(parent: Path, owned: Callable[[Path], bool]) -> None:
+    """Remove what killed writers left in ``parent``, by lunarsim's own names only: staging
+    folders whose writer is dead, and replaced folders (empty, or lunarsim's run folders)."""
     with contextlib.suppress(OSError):
-        for path in final.parent.glob(f".{glob_escape(final.name)}.*"):
+        for path in parent.iterdir():
             if path.is_symlink() or not path.is_dir():
                 continue
-            if path.name.endswith(".partial") and _is_stale_stage(path):
+            if STAGE_DIR.fullmatch(path.name) and _is_stale_stage(path):
                 shutil.rmtree(path, ignore_errors=True)
-            elif re.fullmatch(rf"\.{re.escape(final.name)}\.[a-z0-9_]{{8}}\.old", path.name) \
-                    and owned(path):  # only a name mkdtemp gave (see _swap_into_place)
+            elif OLD_DIR.fullmatch(path.name) and (not any(path.iterdir()) or owned(path)):
                 _remove_owned(path)
-
-
-def glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
 def _remove_owned(folder: Path) -> None:
@@ -237,10 +259,9 @@ def staged_dir(final: Path, owned: Callable[[Path], bool], label: str | None = N
     with writing_to(label):
         check_output_folder(final, owned, label)
         made = make_dirs(final.parent)
-        _clear_leftovers(final, owned)
+        _clear_leftovers(final.parent, owned)
         try:
-            stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.",
-                                          suffix=".partial"))
+            stage = Path(tempfile.mkdtemp(dir=final.parent, prefix=TEMP_PREFIX, suffix=".partial"))
         except BaseException:
             remove_empty_dirs(made)
             raise
@@ -250,7 +271,6 @@ def staged_dir(final: Path, owned: Callable[[Path], bool], label: str | None = N
     try:
         (stage / STAGE_MARK).touch()
         yield stage
-        (stage / STAGE_MARK).unlink()
         _swap_into_place(stage, final, owned, label)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -258,134 +278,53 @@ def staged_dir(final: Path, owned: Callable[[Path], bool], label: str | None = N
         raise
     finally:
         os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        (final / STAGE_MARK).unlink()
 
 
 def _swap_into_place(stage: Path, final: Path, owned: Callable[[Path], bool], label: str) -> None:
+    """Put ``stage`` where ``final`` is, keeping ``final`` if anything goes wrong. The renames
+    are not cut in two by Ctrl-C (it is raised after them)."""
+    if final.is_dir() and any(final.iterdir()) and not owned(final):
+        raise UserError(f"{label}: was changed by someone else while the run was written; "
+                        "nothing was replaced")  # since it was checked
     old = None
-    if final.is_dir() and any(final.iterdir()):
-        if not owned(final):  # changed since we looked: someone else's now
-            raise UserError(f"{label}: was changed by someone else while the run was written; "
-                            "nothing was replaced")
-        old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.", suffix=".old"))
-        os.replace(final, old)  # onto our own empty folder
-    os.replace(stage, final)  # an empty folder at ``final`` is replaced whole (POSIX rename)
+    with deferred_interrupts():
+        if final.is_dir() and any(final.iterdir()):
+            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=TEMP_PREFIX, suffix=".old"))
+            os.replace(final, old)  # onto our own empty folder
+        try:
+            os.replace(stage, final)  # an empty folder at ``final`` is replaced whole (POSIX)
+        except BaseException:
+            if old is not None:
+                os.replace(old, final)
+            raise
     if old is not None:
         _remove_owned(old)
 
 
-# --- one writer per results folder -----------------------------------------------------------
-
-
-class FolderLock:
-    """An exclusive lock on a results folder, held while a command writes into it.
-
-    The lock is a file, ``.lunarsim.lock``, holding the holder's pid, host, start time and
-    command, locked with ``flock``: the kernel releases it when the holder dies however it dies,
-    so a lock file left by a killed process is recognised as stale and taken over (``stale``
-    then describes the dead holder). A second writer is refused with one line naming the holder.
-    """
-
-    def __init__(self, folder: Path, label: str | None = None) -> None:
-        self.folder = Path(folder)
-        self.label = label or str(self.folder)
-        self.path = self.folder / LOCK_NAME
-        self.stale: dict[str, Any] | None = None
-        self._fd: int | None = None
-        self._made: list[Path] = []
-        self._times: tuple[int, int] = (0, 0)
-        self._ancestor = self.folder
-
-    def __enter__(self) -> FolderLock:
-        with writing_to(self.label):
-            self._ancestor = _existing_ancestor(self.folder)
-            self._times = _times(self._ancestor)
-            self._made = make_dirs(self.folder)
-            try:
-                self._acquire()
-            except BaseException:
-                remove_empty_dirs(self._made)
-                raise
-        return self
-
-    def _acquire(self) -> None:
-        while True:
-            try:  # never through a symbolic link: the lock is written, and must be ours
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
-            except OSError as err:
-                if err.errno in (errno.ELOOP, errno.EISDIR):
-                    raise UserError(f"{self.path}: is not a lock file lunarsim can use (a link "
-                                    "or a folder); move it away") from None
-                raise
-            if not _try_lock(fd):
-                holder = _read_holder(fd)
-                os.close(fd)
-                raise UserError(f"{self.folder}: in use by another lunarsim ({_describe(holder)}); "
-                                "wait for it to finish or stop it")
-            try:
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)  # the holder removed the file as we opened it: try again
-        self.stale = _read_holder(fd) or None
-        payload = {"pid": os.getpid(), "host": socket.gethostname(), "command": sys.argv,
-                   "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(payload).encode(), 0)
-        self._fd = fd
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        assert self._fd is not None
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()  # while still holding it (see _acquire)
-        os.close(self._fd)
-        self._fd = None
-        remove_empty_dirs(self._made)  # a folder made only to hold the lock goes too
-        if exc_type is not None and isinstance(exc_type, type) and issubclass(exc_type, UserError):
-            with contextlib.suppress(OSError):  # refused: not even a folder's time changes
-                os.utime(self._ancestor, ns=self._times)
-
-
-def _existing_ancestor(folder: Path) -> Path:
-    """``folder`` if it exists, else its nearest ancestor that does."""
-    node = Path(os.path.abspath(folder))
-    while not node.is_dir() and node.parent != node:
-        node = node.parent
-    return node
-
-
-def _times(folder: Path) -> tuple[int, int]:
-    st = folder.stat()
-    return st.st_atime_ns, st.st_mtime_ns
-
-
-def _read_holder(fd: int) -> dict[str, Any]:
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block is done, then raise it: for steps that must not be
+    cut in two (two renames that swap folders; workers that are starting)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
-        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
-def _describe(holder: dict[str, Any]) -> str:
-    if not holder:
-        return "holder unknown"
-    command = holder.get("command")
-    what = " ".join(map(str, command[1:3])) if isinstance(command, list) else ""
-    return (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since "
-            f"{holder.get('started_at', '?')}" + (f": lunarsim {what}" if what else ""))
-
-
-def describe_stale(lock: FolderLock) -> str | None:
-    """One line about a stale lock that was taken over, or None."""
-    if lock.stale is None:
-        return None
-    return f"{lock.folder}: took over a lock left by a stopped lunarsim ({_describe(lock.stale)})"
-
+# --- errors about paths ----------------------------------------------------------------------
 
 USER_PATH_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENAMETOOLONG, errno.ENOTDIR,
-                    errno.EISDIR, errno.EEXIST, errno.ENOENT, errno.ELOOP, errno.EINVAL}
+                    errno.EISDIR, errno.EEXIST, errno.ENOENT, errno.ELOOP, errno.EINVAL,
+                    errno.ENXIO}
 
 
 def is_user_path_error(err: OSError) -> bool:
@@ -418,11 +357,12 @@ class RecordedFiles:
     """Files lunarsim writes into a folder of its own and records, with their SHA-256, in a
     record file beside them (``analysis.json`` for what ``compare`` writes).
 
-    A file may be replaced (or, on ``--force``, deleted) only if it is still exactly as
-    lunarsim recorded it; one the user has edited, or put there, is refused before anything is
-    written. All the files of one write are checked first, then written, each atomically, then
-    the record. Only names matching ``allowed`` are ever written or trusted in a record, so an
-    edited record cannot point lunarsim at a file elsewhere.
+    A file may be replaced (or, on ``--force``, deleted) only if it is still as lunarsim
+    recorded it; one the user has edited, or put there, is refused before anything is written.
+    A write first records each target's old and new checksums, then writes the files (each
+    atomically), then records the new ones only: cut short anywhere (a full disk, Ctrl-C,
+    ``kill -9``), every file is old or new and both are accepted next time. Only names matching
+    ``allowed`` are written or trusted, so an edited record cannot point lunarsim elsewhere.
     """
 
     def __init__(self, folder: Path, record: str, allowed: re.Pattern[str]) -> None:
@@ -431,7 +371,8 @@ class RecordedFiles:
         self.allowed = allowed
 
     def _read(self) -> dict[str, Any] | None:
-        """The record (``files``: {name: SHA-256}, and what else was noted); None if none."""
+        """The record (``files``: {name: [SHA-256, ...]}, and what else was noted); None if
+        there is none."""
         if not (self.path.exists() or self.path.is_symlink()):
             return None
         try:
@@ -440,14 +381,15 @@ class RecordedFiles:
             data = None
         files = data.get("files") if isinstance(data, dict) else None
         if self.path.is_symlink() or not isinstance(files, dict) or not all(
-                isinstance(k, str) and self.allowed.fullmatch(k) and isinstance(v, str)
+                isinstance(k, str) and self.allowed.fullmatch(k) and _digests(v) is not None
                 for k, v in files.items()):
             raise UserError(f"{self.path}: not lunarsim's record of the files it wrote; move it "
                             "away to write them again")
         return data
 
-    def _files(self) -> dict[str, str]:
-        return dict((self._read() or {}).get("files", {}))
+    def _files(self) -> dict[str, list[str]]:
+        files = (self._read() or {}).get("files", {})
+        return {name: _digests(value) or [] for name, value in files.items()}
 
     def _holder_problem(self, name: str) -> str | None:
         for parent in list(Path(name).parents)[:-1]:
@@ -457,8 +399,9 @@ class RecordedFiles:
         return None
 
     def check(self, names: list[str]) -> None:
-        """Refuse, naming the first, any target lunarsim may not replace."""
+        """Refuse, naming them all in one line, the targets lunarsim may not replace."""
         record = self._files()
+        theirs = []
         for name in names:
             assert self.allowed.fullmatch(name), name
             problem = self._holder_problem(name)
@@ -469,34 +412,54 @@ class RecordedFiles:
                 continue
             if path.is_symlink() or not path.is_file():
                 raise UserError(f"{path}: is not a regular file; lunarsim will not replace it")
-            if record.get(name) != sha256_file(path):
-                raise UserError(f"{path}: changed since lunarsim wrote it, or not written by "
-                                "lunarsim; move it away to write it again")
+            if sha256_file(path) not in record.get(name, []):
+                theirs.append(name)
+        if theirs:
+            shown = ", ".join(theirs[:3]) + (f" and {len(theirs) - 3} more" if len(theirs) > 3
+                                             else "")
+            them = "them" if len(theirs) > 1 else "it"
+            raise UserError(f"{self.folder}: {shown}: changed since lunarsim wrote {them}, or not "
+                            f"written by lunarsim; move {them} away to write {them} again")
 
     def write(self, files: dict[str, bytes], extra: dict[str, Any] | None = None) -> None:
-        """Check every target, then write each file and the record."""
+        """Check every target, then write each file and the record (see the class)."""
         self.check(list(files))
-        record = self._read() or {}
-        written = self._files()
+        clear_temporary_files(self.folder)
+        for name in files:
+            clear_temporary_files((self.folder / name).parent)
+        record = (self._read() or {}) | (extra or {})
+        known = self._files()
+        new = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
+        pending = known | {name: sorted({*known.get(name, []), digest})
+                           for name, digest in new.items()}
+        atomic_write_json(self.path, record | {"files": dict(sorted(pending.items()))})
         for name, data in files.items():
             atomic_write_bytes(self.folder / name, data)
-            written[name] = hashlib.sha256(data).hexdigest()
-        atomic_write_json(self.path, record | (extra or {}) | {"files": dict(sorted(written.items()))})
+        done = known | {name: [digest] for name, digest in new.items()}
+        atomic_write_json(self.path, record | {"files": dict(sorted(done.items()))})
 
-    def remove(self, legacy: list[str]) -> None:
-        """Delete the recorded files that are still as written, then the record. Without a
-        record (a folder from before records were kept), delete the ``legacy`` names."""
-        record = self._read()
-        files = self._files() if record is not None else dict.fromkeys(legacy, "")
-        for name, digest in files.items():
+    def remove(self) -> None:
+        """Delete the recorded files that are still as written, then the record."""
+        if self._read() is None:
+            return
+        files = self._files()
+        for name, digests in files.items():
             path = self.folder / name
             if self._holder_problem(name) or path.is_symlink() or not path.is_file():
                 continue
-            if record is None or sha256_file(path) == digest:
+            if sha256_file(path) in digests:
                 path.unlink()
         for name in sorted({str(Path(n).parent) for n in files} - {"."}):
             if not (self.folder / name).is_symlink():
                 with contextlib.suppress(OSError):
                     (self.folder / name).rmdir()
-        if record is not None:
-            self.path.unlink()
+        self.path.unlink()
+
+
+def _digests(value: Any) -> list[str] | None:
+    """A record's checksums for one file: one, or (mid-write) the old and the new."""
+    values = [value] if isinstance(value, str) else value
+    if isinstance(values, list) and values and all(
+            isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in values):
+        return list(values)
+    return None

@@ -4,6 +4,7 @@ folder it writes (series, summary, manifest, figure), written whole or not at al
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -167,11 +169,14 @@ def is_run_folder(folder: Path) -> bool:
         return False
     if not isinstance(manifest, dict) or manifest.get("kind") != "run":
         return False
+    claimed = manifest.pop("manifest_sha256", None)
+    if claimed != _digest(manifest):
+        return False  # the manifest was edited: the folder is the user's now
     listed = manifest.get("files")
     if not isinstance(listed, dict):
         return False
     for name, path in entries.items():
-        if name == "manifest.json":
+        if name in ("manifest.json", STAGE_MARK):  # the mark: a run cut short as it finished
             continue
         if name not in listed or path.is_symlink() or not path.is_file():
             return False  # something of the user's
@@ -236,4 +241,11 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
         "files": {p.name: sha256_file(p) for p in sorted(stage.iterdir())
                   if p.name != STAGE_MARK},
     }
-    atomic_write_json(stage / "manifest.json", manifest)
+    manifest = json.loads(json.dumps(manifest, default=str))  # as it will read back
+    atomic_write_json(stage / "manifest.json", manifest | {"manifest_sha256": _digest(manifest)})
+
+
+def _digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of a manifest's canonical JSON (so an edited manifest is noticed)."""
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

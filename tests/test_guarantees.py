@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -29,7 +30,8 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.errors import RunFailed
 from sim.experiment import ResultStore, run_experiment
-from sim.io import LOCK_NAME, STAGE_MARK, FolderLock
+from sim.io import STAGE_MARK
+from sim.lock import LOCK_NAME, FolderLock
 from sim.runner import check_finite, run_scenario
 from sim.scenario import load_scenario
 
@@ -160,6 +162,25 @@ def _manifest(text: str) -> Callable[[Path], None]:
 
 def _first_part(folder: Path, table: str = "runs") -> Path:
     return sorted((folder / table).glob("*.parquet"))[0]
+
+
+def _socket_lock(ws: Path) -> None:
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(ws / "results" / "exp" / LOCK_NAME))
+    server.close()
+
+
+def _extended_schema(ws: Path) -> None:
+    assert _invoke(["scenarios", "schema", "--out", "s.json"]).exit_code == 0
+    schema = json.loads((ws / "s.json").read_text())
+    schema["title"] = "my extended schema"
+    (ws / "s.json").write_text(json.dumps(schema))
+
+
+def _edited_run_manifest(ws: Path) -> None:
+    assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "myrun"]).exit_code == 0
+    manifest = json.loads((ws / "myrun" / "manifest.json").read_text())
+    (ws / "myrun" / "manifest.json").write_text(json.dumps(manifest | {"my_notes": "keep"}))
 
 
 def _part_as_a_folder(ws: Path) -> None:
@@ -295,7 +316,7 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
     "compare over a user's report": (
         lambda ws: (ws / "results" / "exp" / "report.md").write_text("MY THESIS NOTES\n"),
         ["compare", "results/exp", "--resamples", "100"],
-        "report.md: changed since lunarsim wrote it, or not written by lunarsim"),
+        "results/exp: report.md: changed since lunarsim wrote it, or not written by lunarsim"),
     "compare where figures is a file": (
         lambda ws: (ws / "results" / "exp" / "figures").write_text("mine\n"),
         ["compare", "results/exp", "--resamples", "100"], "figures: is not a folder"),
@@ -336,6 +357,53 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
     "--set a list entry by index, blamed on the --set": (
         None, ["run", "tiny.toml", "--set", "sites.0.kind=plutonium"],
         "error: --set sites.0.kind=plutonium: sites.S.kind: Input should be 'ice' or 'ree'"),
+    # found by a second adversarial review
+    "force on a user's folder with its own manifest": (
+        lambda ws: ((ws / "app").mkdir(), (ws / "app" / "manifest.json").write_text('{"name": 1}'),
+                    (ws / "app" / "report.md").write_text("mine")),
+        ["batch", "exp.toml", "--out", "app", "--force"], "not a lunarsim results manifest; "
+        "choose another folder"),
+    "a lock file that is a hard link": (
+        lambda ws: os.link(ws / "notes.txt", ws / "results" / "exp" / LOCK_NAME),
+        ["compare", "results/exp"], "it has other names"),
+    "a lock file of the user's": (
+        lambda ws: (ws / "results" / "exp" / LOCK_NAME).write_text("my lock\n"),
+        ["compare", "results/exp"], "not a lunarsim lock file"),
+    "a socket where the lock belongs": (_socket_lock, ["compare", "results/exp"],
+                                        "is not a lock file lunarsim can use"),
+    "a stale lock and a refusal": (
+        lambda ws: ((ws / "results" / "exp" / LOCK_NAME).write_text('{"pid": 4000000}'),
+                    (ws / "results" / "exp" / "report.md").write_text("mine")),
+        ["compare", "results/exp"], "report.md: changed since"),
+    "an edited report, before the batch runs": (
+        lambda ws: ((ws / "results" / "exp" / "report.md").write_text("mine"),
+                    _first_marker(ws / "results" / "exp").unlink()),
+        ["compare", "exp.toml", "--backend", "serial"], "report.md: changed since"),
+    "steps past the horizon into a bad --out": (
+        None, ["run", "tiny.toml", "--steps", "40", "--out", "notes.txt"], "is not a folder"),
+    "plot --out into a results folder": (
+        None, ["plot", "results/exp", "--out", "results/exp/figures/timeseries.png"],
+        "inside lunarsim's folder"),
+    "plot --out into a run folder": (
+        lambda ws: _invoke(["run", "tiny.toml", "--steps", "2", "--out", "myrun"]),
+        ["plot", "results/exp", "--out", "myrun/run.png"], "inside lunarsim's folder"),
+    "schema --out over a schema the user extended": (_extended_schema,
+                                                     ["scenarios", "schema", "--out", "s.json"],
+                                                     "or was changed since"),
+    "run --out a run folder whose manifest was edited": (
+        _edited_run_manifest, ["run", "tiny.toml", "--steps", "2", "--out", "myrun"],
+        "is not a lunarsim run folder"),
+    "--resume and --force together": (None, ["batch", "exp.toml", "--resume", "--force"],
+                                      "--resume and --force: choose one"),
+    "an empty --reference": (None, ["compare", "results/exp", "--reference", ""],
+                             "--reference: empty name"),
+    "a sweep value listed twice": (
+        _write("d.toml", 'scenarios = ["open_access"]\n[sweep]\n"economics.synergy" = [0.1, 0.1]\n'),
+        ["batch", "d.toml"], "economics.synergy: a value is listed twice"),
+    "a bare name that is also a folder here names the experiment": (
+        lambda ws: (ws / "coop_vs_compete").mkdir(),
+        ["compare", "coop_vs_compete", "--reference", "nope"],
+        "coop_vs_compete.toml (scenarios:"),
     # 10. bounds
     "steps of 10**30": (None, ["run", "tiny.toml", "--steps", str(10**30)], "--steps"),
     "both swept and sampled": (
@@ -395,14 +463,14 @@ def test_run_replaces_its_own_run_folder_and_an_empty_one(ws):
 
 
 def test_a_killed_runs_staging_folder_is_cleared_by_the_next_run(ws):
-    dead = ws / ".out.dead1234.partial"  # what a run killed while writing leaves
+    dead = ws / ".lunarsim-dead1234.partial"  # what a run killed while writing leaves
     dead.mkdir()
     (dead / STAGE_MARK).touch()
     (dead / "series_model.parquet").write_bytes(b"half")
-    alive = ws / ".out.live5678.partial"  # another run, still writing
+    alive = ws / ".lunarsim-live5678.partial"  # another run, still writing
     alive.mkdir()
     (alive / STAGE_MARK).touch()
-    theirs = ws / ".out.user.partial"  # a user's folder that merely looks like one
+    theirs = ws / ".lunarsim-mine.partial"  # a user's folder that merely looks like one
     theirs.mkdir()
     (theirs / "keep.txt").write_text("mine")
     fd = os.open(alive, os.O_RDONLY)
@@ -446,6 +514,7 @@ def test_a_lock_held_in_this_process_refuses_every_writer(ws):
         refused(_invoke(["batch", "exp.toml", "--resume"]), "in use by another lunarsim")
         refused(_invoke(["compare", "results/exp"]), "in use by another lunarsim")
         refused(_invoke(["plot", "results/exp"]), "in use by another lunarsim")
+        refused(_invoke(["plot", "results/exp", "--out", "fig.png"]), "in use by another")
         assert tree(ws) == before
 
 
@@ -548,6 +617,10 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "a marker that is a list": lambda f: _first_marker(f).write_text("[]"),
     "a deleted marker": lambda f: _first_marker(f).unlink(),
     "a deleted marker and its parts": lambda f: [p.unlink() for p in f.glob("*/s000-c0000000.*")],
+    "a marker naming a run the experiment does not have": lambda f: _first_marker(f).write_text(
+        json.dumps(json.loads(_first_marker(f).read_text()) | {"succeeded": [99]})),
+    "a marker naming no run": lambda f: _first_marker(f).write_text(
+        json.dumps(json.loads(_first_marker(f).read_text()) | {"succeeded": [], "failed": []})),
     "a marker without one of its tables": lambda f: _first_marker(f).write_text(json.dumps(
         json.loads(_first_marker(f).read_text()) | {"parts": {
             k: v for k, v in json.loads(_first_marker(f).read_text())["parts"].items()
@@ -717,7 +790,7 @@ def test_files_that_only_look_like_lunarsims_are_kept(ws):
     mine = ws / "results" / "exp" / "runs" / ".mine.tmp"
     mine.write_text("mine")
     assert _invoke(["batch", "exp.toml", "--resume", "--backend", "serial"]).exit_code == 0
-    backup = ws / ".out.backup.old"  # a copy of a run folder, named by the user
+    backup = ws / ".out.abcdefgh.old"  # a copy of a run folder, named by the user
     assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "out"]).exit_code == 0
     shutil.copytree(ws / "out", backup)
     assert _invoke(["run", "tiny.toml", "--steps", "2", "--out", "out"]).exit_code == 0
@@ -817,7 +890,7 @@ def test_a_reference_without_runs_is_named_as_such(ws):
             "the reference scenario 'multilateral' has no finished runs")
 
 
-def test_an_older_folder_is_started_afresh_with_force_outputs_and_all(ws):
+def test_an_older_folder_is_started_afresh_and_its_analysis_kept(ws):
     folder = ws / "results" / "exp"
     assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
     (folder / "analysis.json").unlink()  # as lunarsim 0.1 left it: no record, no format
@@ -827,8 +900,13 @@ def test_an_older_folder_is_started_afresh_with_force_outputs_and_all(ws):
     refused(_invoke(["compare", "results/exp"]), "made by an older lunarsim (results format 1)")
     result = _invoke(["batch", "exp.toml", "--force", "--backend", "serial"])
     assert result.exit_code == 0, result.stderr
-    assert not (folder / "report.md").exists() and not (folder / "figures").exists()
+    report = (folder / "report.md").read_text()  # no record says it is unchanged: kept
+    refused(_invoke(["compare", "results/exp"]), "comparison.csv, levels.csv, "
+            "figures/timeseries.png and 6 more: changed since lunarsim wrote them")
+    for name in ("comparison.csv", "levels.csv", "report.md", "report.html", "figures"):
+        (folder / name).rename(ws / f"old-{name}")
     assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
+    assert (ws / "old-report.md").read_text() == report
 
 
 def test_an_edited_record_cannot_point_outside_the_folder(ws):
@@ -843,3 +921,63 @@ def test_an_edited_record_cannot_point_outside_the_folder(ws):
     refused(_invoke(["batch", "exp.toml", "--force", "--backend", "serial"]),
             "analysis.json: not lunarsim's record")
     assert tree(ws) == before
+
+
+def test_an_analysis_cut_short_leaves_a_folder_the_next_one_can_write(ws, monkeypatch):
+    import errno
+
+    import sim.io
+
+    real, calls = sim.io.atomic_write_bytes, {"n": 0}
+
+    def disk_fills(path, data):
+        calls["n"] += 1
+        if calls["n"] == 4:  # the record, two files, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    args = ["compare", "results/exp", "--resamples", "100"]
+    assert _invoke(args).exit_code == 0
+    monkeypatch.setattr(sim.io, "atomic_write_bytes", disk_fills)
+    result = _invoke(args[:-1] + ["101"])  # other numbers, so every file changes
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    monkeypatch.setattr(sim.io, "atomic_write_bytes", real)
+    result = _invoke(args)
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_swap_that_fails_half_way_keeps_the_earlier_run(ws, monkeypatch):
+    assert _invoke(["run", "tiny.toml", "--steps", "2", "--seed", "1", "--out", "out"]).exit_code == 0
+    real = os.replace
+
+    def second_rename_fails(src, dst):
+        if str(src).endswith(".partial"):
+            raise OSError(5, "Input/output error", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_rename_fails)
+    result = _invoke(["run", "tiny.toml", "--steps", "2", "--seed", "2", "--out", "out"])
+    assert result.exit_code == 1
+    monkeypatch.setattr(os, "replace", real)
+    assert json.loads((ws / "out" / "manifest.json").read_text())["seed"] == 1
+    assert not [p for p in ws.iterdir() if p.name.startswith(".lunarsim-")]
+
+
+def test_a_terminated_batch_stops_like_an_interrupted_one(tmp_path):
+    path = tmp_path / "long.toml"
+    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 40")
+                    .replace("horizon_years = 1.0", "horizon_years = 10.0"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out", str(out),
+                             "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((out / "chunks").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGTERM)  # as `timeout` or a cluster's scheduler does
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.splitlines() == ["interrupted: finished runs are kept; --resume completes the "
+                                   "rest"], stderr
+    outcome = run_experiment(path, backend="serial", resume=True, out=out)
+    assert outcome.complete and sorted(ResultStore(out).read("runs")["run"]) == list(range(80))

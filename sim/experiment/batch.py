@@ -19,7 +19,8 @@ from sim.experiment.executors import Backend, Executor, Lost, make_executor
 from sim.experiment.spec import Experiment, load_experiment
 from sim.experiment.store import ResultStore
 from sim.experiment.worker import Chunk, ChunkResult, Series, lost_chunk, run_chunk
-from sim.io import LOCK_NAME, FolderLock, describe_stale, out_label, sha256_file
+from sim.io import out_label, sha256_file
+from sim.lock import LOCK_NAME, FolderLock
 from sim.runner import versions
 from sim.scenario import content_hash
 
@@ -74,7 +75,7 @@ def run_experiment(
     executor = make_executor(backend, workers, scheduler)  # a bad choice fails here, not later
 
     with FolderLock(store.folder, label) as lock:
-        notes = [note for note in [describe_stale(lock)] if note]
+        notes = [note for note in [lock.stale_note()] if note]
         _check_folder(store, manifest, resume=resume, force=force, label=label)  # again, locked
         with executor:
             session, damaged = _prepare(store, force=force)
@@ -172,7 +173,7 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
     folder, someone else's, a damaged one it cannot repair, or results of another experiment.
     ``--force`` clears a folder that is lunarsim's by its layout, even with a damaged manifest."""
     folder = store.folder
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+    if folder.exists() and not folder.is_dir():
         raise UserError(f"{label}: exists and is not a folder")
     if not folder.is_dir():
         return
@@ -184,7 +185,7 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
             raise UserError(f"{label}: exists and is not a lunarsim results folder; "
                             "choose another --out")
         return
-    previous = None if ours else store.manifest()  # refuses a damaged, foreign or older one
+    previous = None if ours else store.manifest(current=not force)  # damaged, foreign, older
     problem = store.layout_problem()
     if problem:
         raise UserError(f"{problem}; lunarsim will not read or delete it: move it away")

@@ -98,6 +98,9 @@ class ExperimentSpec(_Strict):
         for path, values in sweep.items():
             if not values:
                 raise ValueError(f"{path}: empty list of values")
+            seen = [json.dumps(v, sort_keys=True, default=str) for v in values]
+            if len(set(seen)) < len(seen):
+                raise ValueError(f"{path}: a value is listed twice (each would be run twice)")
         return sweep
 
     @field_validator("scenarios")

@@ -36,7 +36,15 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.experiment.worker import ChunkResult
-from sim.io import LOCK_NAME, RecordedFiles, atomic_write_json, atomic_write_parquet, sha256_file
+from sim.io import (
+    TEMP_FILE,
+    RecordedFiles,
+    atomic_write_json,
+    atomic_write_parquet,
+    clear_temporary_files,
+    sha256_file,
+)
+from sim.lock import LOCK_NAME
 
 TABLES = ("runs", "nations", "pairs", "series_model", "series_nations", "failures")
 SORT_KEYS = {
@@ -49,14 +57,13 @@ SORT_KEYS = {
 }
 RESULTS_FORMAT = 2  # 1: markers without checksums (lunarsim 0.1 before the reliability work)
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
-TEMPORARY = re.compile(r"^\.(s\d+-c\d+\.(parquet|json)|manifest\.json)\.[A-Za-z0-9_]+\.tmp$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "report.md", "report.html", "figures")
 ANALYSIS_RECORD = "analysis.json"
 ANALYSIS_FILES = re.compile(r"(comparison|levels)\.csv|report\.(md|html)|figures/[a-z_]+\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap")
-LEGACY_ANALYSIS = ["comparison.csv", "levels.csv", "report.md", "report.html",
-                   *(f"figures/{kind}.png" for kind in FIGURE_KINDS)]
+ANALYSIS_NAMES = ["comparison.csv", "levels.csv", "report.md", "report.html",
+                  *(f"figures/{kind}.png" for kind in FIGURE_KINDS)]  # all compare may write
 OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
 
 
@@ -105,8 +112,11 @@ class ResultStore:
     def exists(self) -> bool:
         return self.manifest_path.is_file()
 
-    def manifest(self) -> dict[str, Any]:
-        """The manifest, checked: a results manifest of this lunarsim's format."""
+    def manifest(self, current: bool = True) -> dict[str, Any]:
+        """The manifest, checked: a results manifest (of this lunarsim's format, if
+        ``current``)."""
+        if not (self.manifest_path.exists() or self.manifest_path.is_symlink()):
+            raise UserError(self.missing_manifest())
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError, RecursionError) as err:
@@ -116,9 +126,10 @@ class ResultStore:
                 or not isinstance(manifest.get("experiment_sha256"), str):
             raise UserError(f"{self.manifest_path}: not a lunarsim results manifest; "
                             f"{self._force_hint()}")
-        if manifest.get("results_format") != RESULTS_FORMAT:
+        if current and manifest.get("results_format") != RESULTS_FORMAT:
             raise UserError(f"{self.folder}: made by an older lunarsim (results format "
-                            f"{manifest.get('results_format', 1)}); {self._force_hint()}")
+                            f"{manifest.get('results_format', 1)}); 'lunarsim batch EXPERIMENT "
+                            f"--out {self.folder} --force' runs it afresh")
         return manifest
 
     def missing_manifest(self) -> str:
@@ -134,14 +145,22 @@ class ResultStore:
         atomic_write_json(self.manifest_path, manifest | {"results_format": RESULTS_FORMAT})
 
     def looks_like_ours(self) -> bool:
-        """A results folder by its layout: a manifest or commit markers, and nothing lunarsim
-        would not write (so ``--force`` may clear it even if its manifest is damaged)."""
+        """A results folder by its contents, even if its manifest is damaged (so that
+        ``--force`` may clear it): nothing in it that lunarsim would not write, and at least one
+        whole chunk marker of lunarsim's."""
         try:
             names = [p.name for p in self.folder.iterdir()]
         except OSError:
             return False
-        return bool({"manifest.json", "chunks"} & set(names)) and all(
-            n in OWN_NAMES or TEMPORARY.match(n) for n in names)
+        if not all(n in OWN_NAMES or TEMP_FILE.fullmatch(n) for n in names):
+            return False
+        for path in sorted((self.folder / "chunks").glob("s*-c*.json")):
+            try:
+                if _parse_marker(path.stem, json.loads(path.read_text())) is not None:
+                    return True
+            except (OSError, ValueError, RecursionError):
+                continue
+        return False
 
     def layout_problem(self) -> str | None:
         """Something in the folder's own places that lunarsim will neither read nor delete: a
@@ -151,7 +170,7 @@ class ResultStore:
             if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
                 return f"{folder}: is not a folder"
             for path in _entries(folder):
-                if (PART.match(path.name) or TEMPORARY.match(path.name)) and (
+                if (PART.match(path.name) or TEMP_FILE.fullmatch(path.name)) and (
                         path.is_symlink() or not path.is_file()):
                     return f"{path}: is not a regular file"
         return None
@@ -159,27 +178,23 @@ class ResultStore:
     def reset(self) -> None:
         """Start afresh: remove every part, marker, temporary file and the manifest a previous
         batch wrote here, named as lunarsim names them, and the analysis written from them if
-        unchanged since (all of it, in a folder from before analyses were recorded); anything
-        else in the folder stays."""
-        legacy = self.exists() and not (self.folder / ANALYSIS_RECORD).exists() and \
-            _format(self.manifest_path) != RESULTS_FORMAT
-        analysis_files(self.folder).remove(LEGACY_ANALYSIS if legacy else [])
+        unchanged since; anything else in the folder stays."""
+        analysis_files(self.folder).remove()
         for name in (*TABLES, "chunks"):
             folder = self.folder / name
+            clear_temporary_files(folder)
             for path in _entries(folder):
-                if PART.match(path.name) or TEMPORARY.match(path.name):
+                if PART.match(path.name):
                     path.unlink()
             _rmdir_if_empty(folder)
-        for path in self.folder.glob(".manifest.json.*.tmp"):
-            if TEMPORARY.match(path.name):
-                path.unlink()
+        clear_temporary_files(self.folder)
         self.manifest_path.unlink(missing_ok=True)
 
     # --- commits ---------------------------------------------------------------------------
 
-    def _promises(self) -> tuple[str, set[str]]:
-        """From the manifest: which series each chunk keeps, and the chunks committed by the
-        end of the last session (each must still be there)."""
+    def _promises(self) -> tuple[str, set[str], int | None]:
+        """From the manifest: which series each chunk keeps, the chunks committed by the end of
+        the last session (each must still be there), and how many runs the experiment has."""
         try:
             manifest = json.loads(self.manifest_path.read_text())
         except (OSError, ValueError, RecursionError):
@@ -188,19 +203,21 @@ class ResultStore:
         chunks = manifest.get("chunks")
         listed = {c for c in chunks if isinstance(c, str)} if isinstance(chunks, list) else set()
         series = manifest.get("series")
-        return (series if series in ("none", "model", "all") else "all"), listed
+        total = manifest.get("runs_total")
+        return ((series if series in ("none", "model", "all") else "all"), listed,
+                total if type(total) is int else None)
 
     def scan(self) -> Scan:
         """Read and check every marker and the parts it names. A part is hashed again only if
         its size, time or inode changed since this store last hashed it."""
-        series, listed = self._promises()
+        series, listed, total = self._promises()
         intact: list[Marker] = []
         damaged: list[tuple[str, str]] = []
         claimed: dict[int, str] = {}
         for path in sorted((self.folder / "chunks").glob("s*-c*.json")):
             if not PART.match(path.name):
                 continue
-            marker, problem = self._check(path, series)
+            marker, problem = self._check(path, series, total)
             if marker is not None and not problem:
                 twice = sorted(marker.succeeded & claimed.keys())
                 if twice:
@@ -223,7 +240,7 @@ class ResultStore:
             self._digests[path] = known
         return known[1]
 
-    def _check(self, path: Path, series: str) -> tuple[Marker | None, str]:
+    def _check(self, path: Path, series: str, total: int | None) -> tuple[Marker | None, str]:
         try:
             raw = json.loads(path.read_text())
         except (OSError, ValueError, RecursionError) as err:
@@ -231,6 +248,9 @@ class ResultStore:
         marker = _parse_marker(path.stem, raw)
         if marker is None:
             return None, "its marker is not a lunarsim chunk marker of this version"
+        runs = marker.succeeded | marker.failed
+        if not runs or (total is not None and max(runs) >= total):
+            return marker, "its marker names no run, or a run the experiment does not have"
         expected = expected_tables(series, bool(marker.succeeded), bool(marker.failed))
         if set(marker.parts) != expected:
             return marker, "its marker does not name the tables its runs produce"
@@ -271,15 +291,14 @@ class ResultStore:
         scan = self.scan()
         keep = {m.name: m.parts for m in scan.intact}
         for table in (*TABLES, "chunks"):
+            clear_temporary_files(self.folder / table)
             for path in _entries(self.folder / table):
                 match = PART.match(path.name)
                 committed = match and path.stem in keep and (
                     table == "chunks" or table in keep[path.stem])
-                if TEMPORARY.match(path.name) or (match and not committed):
+                if match and not committed:
                     path.unlink()
-        for path in self.folder.glob(".manifest.json.*.tmp"):
-            if TEMPORARY.match(path.name) and path.is_file():
-                path.unlink()
+        clear_temporary_files(self.folder)
         return scan.damaged
 
     def require_intact(self) -> None:
@@ -335,14 +354,6 @@ class ResultStore:
             succeeded = set().union(*(m.succeeded for m in scan.intact))
             frame = frame[~frame["run"].isin(succeeded)].drop_duplicates("run", keep="last")
         return frame.sort_values(SORT_KEYS[table], kind="stable").reset_index(drop=True)
-
-
-def _format(manifest: Path) -> Any:
-    try:
-        data = json.loads(manifest.read_text())
-    except (OSError, ValueError, RecursionError):
-        return None
-    return data.get("results_format", 1) if isinstance(data, dict) else None
 
 
 def _parse_marker(name: str, raw: Any) -> Marker | None:

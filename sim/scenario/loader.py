@@ -73,8 +73,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: TOML syntax error: {err}") from None
-    except ValueError as err:  # e.g. an integer of more than 4300 digits
-        raise UserError(f"{path}: not a usable TOML file: {err}") from None
+    except ValueError:  # an integer of more than 4300 digits, which Python will not convert
+        raise UserError(f"{path}: not a usable TOML file: a number with thousands of digits") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserError(f"{path}: cannot read: {err}") from None
     except RecursionError:

@@ -24,6 +24,7 @@ from sim.io import (
     atomic_write_bytes,
     atomic_write_json,
     atomic_write_parquet,
+    json_default,
     sha256_file,
     staged_dir,
 )
@@ -241,7 +242,7 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
         "files": {p.name: sha256_file(p) for p in sorted(stage.iterdir())
                   if p.name != STAGE_MARK},
     }
-    manifest = json.loads(json.dumps(manifest, default=str))  # as it will read back
+    manifest = json.loads(json.dumps(manifest, default=json_default))  # as it will read back
     atomic_write_json(stage / "manifest.json", manifest | {"manifest_sha256": _digest(manifest)})
 
 

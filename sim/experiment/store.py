@@ -11,7 +11,7 @@ results/<experiment>/
   series_nations/        one row per run, step and nation
   failures/              one row per failed run, with its reason and traceback
   chunks/                commit markers: which runs each chunk finished, and its parts' SHA-256
-  .lunarsim.lock         while a command writes here (see sim.io.FolderLock)
+  .lunarsim.lock         while a command works here (see sim.lock.FolderLock)
   analysis.json, ...     what `compare` wrote (see sim.io.RecordedFiles)
 ```
 

@@ -313,9 +313,10 @@ class Extraction:
 def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
             compete: np.ndarray, mutual: np.ndarray, hostile: np.ndarray, rules: RegimeRules,
             econ: EconParams) -> Extraction:
-    """Step 4. At a crowded site the throughput it supports is shared by priority weight:
-    racing (D) operators push ahead, and a recognised exclusive claim pushes ahead of the C
-    operators who respect it. A pair's weights are averaged over the rival operations there."""
+    """Step 4. At a crowded site the throughput it supports is shared by priority weight
+    (:func:`share_by_priority`): racing (D) operators push ahead, and a recognised exclusive
+    claim pushes ahead of the C operators who respect it. A pair's weights are averaged over the
+    rival operations there. Where a site has room for everyone, everyone works all they brought."""
     dt = world.dt
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     load = demand.sum(axis=0)
@@ -324,10 +325,7 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     yields_to = compete & _t(coop) & rules.recognises_claims.T  # [i, j]: j respects i's claim
     claiming = _ratio(yields_to.astype(float) @ demand, rivals)
     weight = 1.0 + econ.race_advantage * racing + econ.claim_exclusion * claiming
-    scarcity = np.minimum(1.0, _ratio(world.site_capacity_t_per_yr * dt, load))
-    scarcity[load <= 0] = 1.0
-    mean_weight = _ratio((demand * weight).sum(axis=-2), load)
-    worked = np.minimum(demand, demand * scarcity * _ratio(weight, mean_weight[..., None, :]))
+    worked = share_by_priority(demand, weight, world.site_capacity_t_per_yr * dt)
     exposure = _ratio(hostile.astype(float) @ demand, load)
     partners = _ratio(mutual.astype(float) @ demand, load)
     factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
@@ -342,6 +340,30 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     presence = _ratio(demand, demand.sum(axis=1, keepdims=True))
     return Extraction(demand, worked, product, reserve_after, exposure, presence,
                       (presence * partners).sum(axis=-1))
+
+
+def share_by_priority(demand: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Regolith each operator works at each site [..., N, S].
+
+    A site with room for all that is brought works it all: priority matters only where the site
+    is crowded. There its throughput (``capacity``, t this step) is shared by priority weight:
+    operator *i* gets ``min(d_i, λ w_i d_i)``, with λ the one level at which the shares fill the
+    site (water-filling: operators whose whole demand fits are served in full, the rest share
+    what is left in proportion to ``w·d``). With equal weights this is the pro-rata share.
+    """
+    shape = np.broadcast_shapes(demand.shape, weight.shape)  # weights may carry a batch axis
+    saturated = np.broadcast_to((demand <= 0) | (demand.sum(axis=-2) <= capacity)[..., None, :],
+                                shape).copy()
+    level = np.zeros(shape[:-2] + shape[-1:])
+    for _ in range(demand.shape[-2] + 1):  # each round serves at least one more operator in full
+        free = capacity - np.where(saturated, demand, 0.0).sum(axis=-2)
+        pull = np.where(saturated, 0.0, weight * demand).sum(axis=-2)
+        level = _ratio(free, pull)
+        fits = ~saturated & (level[..., None, :] * weight >= 1.0)
+        if not fits.any():
+            break
+        saturated |= fits
+    return np.where(saturated, demand, level[..., None, :] * weight * demand)
 
 
 @dataclass(frozen=True)

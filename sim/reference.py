@@ -20,6 +20,24 @@ def _div(a: float, b: float) -> float:
     return a / b if b > 0 else 0.0
 
 
+def _priority_shares(demand: list[float], weight: list[float], cap: float) -> list[float]:
+    """One site's throughput shared by priority (ODD 7.4), by trying each possible set of
+    operators served in full: the highest weights are served first. Everyone in full if the
+    site has room."""
+    if sum(demand) <= cap:
+        return list(demand)
+    order = sorted((k for k in range(len(demand)) if demand[k] > 0), key=lambda k: -weight[k])
+    for served in range(len(order) + 1):
+        full, rest = order[:served], order[served:]
+        level = _div(cap - sum(demand[k] for k in full), sum(weight[k] * demand[k] for k in rest))
+        fits_all = all(level * weight[k] >= 1.0 for k in full[-1:])
+        next_fits = bool(rest) and level * weight[rest[0]] >= 1.0
+        if fits_all and not next_fits:
+            return [demand[k] if k in full else level * weight[k] * demand[k]
+                    for k in range(len(demand))]
+    raise AssertionError("no level fills the site")
+
+
 def resolve_step_reference(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
                            econ: EconParams, rng: np.random.Generator | None) -> Outcome:
     n, m = len(state.capacity_t_per_yr), len(state.reserve_t)
@@ -76,11 +94,9 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             yielded = sum(demand[j, s] for j in N
                           if compete(i, j) and coop(j, i) and rules.recognises_claims[j, i])
             weight.append(1.0 + econ.race_advantage * racing + econ.claim_exclusion * _div(yielded, rivals))
-        mean_w = _div(sum(demand[i, s] * weight[i] for i in N), load)
-        scarcity = min(1.0, cap / load) if load > 0 else 1.0
+        shares = _priority_shares([demand[i, s] for i in N], weight, cap)
         for i in N:
-            share = demand[i, s] * scarcity * _div(weight[i], mean_w)
-            worked[i, s] = min(demand[i, s], share)
+            worked[i, s] = shares[i]
             exposure[i, s] = _div(sum(demand[j, s] for j in N if hostile(i, j)), load)
             partners[i, s] = _div(sum(demand[j, s] for j in N if coop(i, j) and coop(j, i)), load)
             factor = max(0.0, 1.0 + econ.synergy * partners[i, s] - econ.interference * exposure[i, s])

@@ -112,6 +112,32 @@ def test_recognised_claim_gives_priority_over_those_who_respect_it():
     assert recognised.worked_t[0, 0] > recognised.worked_t[1, 0]
 
 
+def _two_at_one_site(site_capacity: float):
+    world, state, actions, rules, econ = random_world_state(3, 2, 1)
+    state.capacity_t_per_yr[:] = 1e5
+    state.allocation[:] = 1.0
+    state.reserve_t[:] = 1e12
+    econ.race_advantage = 1.0
+    world.site_capacity_t_per_yr[:] = site_capacity
+    racer_vs_cooperator = np.array([[True, False], [True, True]])  # 0 races, 1 cooperates
+    out = resolve_step(world, state, racer_vs_cooperator,
+                       _with(rules, recognises_claims=np.zeros((2, 2), dtype=bool)),
+                       econ, np.random.default_rng(0))
+    return out, world.site_capacity_t_per_yr[0] * world.dt
+
+
+def test_racing_gains_nothing_where_the_site_has_room():
+    out, room = _two_at_one_site(1e8)  # a thousand times what is brought
+    np.testing.assert_allclose(out.worked_t, out.demand_t)
+
+
+def test_racing_takes_priority_where_the_site_is_crowded():
+    out, room = _two_at_one_site(1.5e5)  # room for three quarters of what is brought
+    assert out.worked_t.sum() == pytest.approx(room)  # the whole throughput is used, no more
+    assert out.worked_t[0, 0] == pytest.approx(out.demand_t[0, 0])  # the racer is served in full
+    assert out.worked_t[1, 0] == pytest.approx(room - out.demand_t[0, 0])
+
+
 def _with(rules, **changes):
     from dataclasses import replace
 

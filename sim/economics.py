@@ -108,6 +108,8 @@ class State:
     propellant_t: np.ndarray  # cumulative [N]
     ree_mined_t: np.ndarray  # cumulative [N]
     welfare_usd_bn: np.ndarray  # cumulative [N]
+    capital_usd_bn: np.ndarray  # [N] book value of the installed capacity (what it cost, less
+    # what depreciation and incidents have consumed)
     import_dependence: np.ndarray  # [N] share of rare-earth imports bought from the holder
     forced_incidents: np.ndarray  # bool [N, N]: incidents an event forces at the next step
     ree_price_usd_per_kg: float
@@ -148,13 +150,15 @@ class Outcome:
     import_dependence_after: np.ndarray  # [N] share of imports from the holder, next step
     propellant_value: np.ndarray  # USD bn [N]
     ree_revenue: np.ndarray
+    gross_output: np.ndarray  # propellant value + rare-earth revenue, USD bn [N]
     operating_cost: np.ndarray
-    incident_loss: np.ndarray
+    depreciation: np.ndarray  # book value of the capacity worn out this step
+    incident_loss: np.ndarray  # book value of the capacity incidents destroyed this step
     shortfall_cost: np.ndarray  # rare earths withheld from a target, valued at a multiple
     export_revenue_lost: np.ndarray  # the holder's sales forgone under its own controls
     transfers: np.ndarray  # benefit sharing; sums to zero
     entry_cost: np.ndarray
-    welfare: np.ndarray  # material payoff this step, USD bn [N]
+    welfare: np.ndarray  # net product this step, USD bn [N] (see section 7.8 of docs/ODD.md)
     utility: np.ndarray  # welfare less the relative-gains term: what learning rules see
 
 
@@ -260,12 +264,14 @@ def resolve_step(
     ree_revenue = ree_shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T
     ree_revenue = ree_revenue / USD_PER_BN
     operating_cost = x.worked @ operating_cost_usd_per_t(world, econ) / USD_PER_BN
-    incident_loss = capacity_lost * econ.capacity_cost_usd_per_t_yr / USD_PER_BN
-    output_value = propellant_value + ree_revenue
-    transfers = benefit_transfers(output_value, rules.sharing_members, rules.benefit_share)
+    gross_output = propellant_value + ree_revenue
+    destroyed = _ratio(capacity_lost, state.capacity_t_per_yr)  # share of the capacity
+    incident_loss = state.capital_usd_bn * destroyed
+    depreciation = state.capital_usd_bn * (1.0 - destroyed) * (1.0 - _survival(econ, dt))
+    transfers = benefit_transfers(gross_output, rules.sharing_members, rules.benefit_share)
     entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
-    welfare = (output_value - operating_cost - incident_loss + transfers - entry_cost
-               - m.shortfall_cost - m.export_revenue_lost)
+    welfare = (gross_output - operating_cost - depreciation - incident_loss + transfers
+               - entry_cost - m.shortfall_cost - m.export_revenue_lost)
     utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
 
     return Outcome(
@@ -288,7 +294,9 @@ def resolve_step(
         import_dependence_after=m.dependence_after,
         propellant_value=propellant_value,
         ree_revenue=ree_revenue,
+        gross_output=gross_output,
         operating_cost=operating_cost,
+        depreciation=depreciation,
         incident_loss=incident_loss,
         shortfall_cost=m.shortfall_cost,
         export_revenue_lost=m.export_revenue_lost,
@@ -491,13 +499,28 @@ def relative_shortfall(welfare: np.ndarray) -> np.ndarray:
     return gap.sum(axis=-1) / (n - 1)
 
 
-def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> np.ndarray:
-    """Step 9: capacity after losses, depreciation and investment, t/yr [N].
+@dataclass(frozen=True)
+class Growth:
+    """Step 9's result for each nation [N]."""
+
+    capacity_t_per_yr: np.ndarray  # after losses, depreciation and new plants
+    capital_usd_bn: np.ndarray  # book value after the same
+    investment_usd_bn: np.ndarray  # spent on new plants this step
+
+
+def _survival(econ: EconParams, dt: float) -> float:
+    """Share of capacity that depreciation leaves after a step."""
+    return (1.0 - econ.depreciation_per_year) ** dt
+
+
+def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Growth:
+    """Step 9: capacity and its book value after losses, depreciation and investment [N].
 
     New capacity costs less with one's own lunar propellant (fewer launches of propellant; a
     saturating cut) and with partners' shared infrastructure at one's sites. A nation spends in
     proportion to how much of its capacity it could work this step: it does not land plants that
-    crowded sites leave idle (a nation with no capacity yet spends in full).
+    crowded sites leave idle (a nation with no capacity yet spends in full). The capital account
+    closes exactly: book value before − incident loss − depreciation + investment = after.
     """
     dt = world.dt
     brought = outcome.demand_t.sum(axis=1)
@@ -507,10 +530,11 @@ def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> np.n
     own_cut = econ.propellant_discount * own_rate / (own_rate + econ.propellant_half_t_per_yr)
     shared_cut = econ.infrastructure_discount * outcome.partner_share
     unit_cost = econ.capacity_cost_usd_per_t_yr * (1.0 - own_cut) * (1.0 - shared_cut)
-    kept = (state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr) * (
-        (1.0 - econ.depreciation_per_year) ** dt
-    )
-    return np.maximum(kept, 0.0) + invest_usd / unit_cost
+    kept = (state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr) * _survival(econ, dt)
+    investment = invest_usd / USD_PER_BN
+    capital = state.capital_usd_bn - outcome.incident_loss - outcome.depreciation + investment
+    return Growth(np.maximum(kept, 0.0) + invest_usd / unit_cost, np.maximum(capital, 0.0),
+                  investment)
 
 
 def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, econ: EconParams) -> np.ndarray:

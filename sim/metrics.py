@@ -32,6 +32,7 @@ class Snapshot:
     off_diagonal: np.ndarray  # bool [N, N]
     members: np.ndarray  # bool [N]
     blocs: np.ndarray  # str [N]
+    investment: np.ndarray  # USD bn [N] spent on new plants in the step (zeros at step 0)
 
 
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
@@ -45,6 +46,10 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
     return {
         "welfare": st.welfare_usd_bn.copy(),
         "capacity": st.capacity_t_per_yr.copy(),
+        "capital": st.capital_usd_bn.copy(),
+        "investment": s.investment.copy(),
+        "gross_output": zeros if out is None else out.gross_output.copy(),
+        "capital_consumed": zeros if out is None else out.depreciation + out.incident_loss,
         "propellant": st.propellant_t.copy(),
         "ree_mined": st.ree_mined_t.copy(),
         "reserve": st.reserve_t.copy(),
@@ -139,6 +144,21 @@ def welfare_step(h: History) -> np.ndarray:
     return h["payoff"].sum(axis=1)
 
 
+@model_metric("USD bn", "value of all nations' output in this step (propellant and rare earths)")
+def gross_output_step(h: History) -> np.ndarray:
+    return h["gross_output"].sum(axis=1)
+
+
+@model_metric("USD bn", "spent on new extraction capacity by all nations in this step")
+def investment_step(h: History) -> np.ndarray:
+    return h["investment"].sum(axis=1)
+
+
+@model_metric("USD bn", "book value of all nations' installed capacity")
+def capital_total(h: History) -> np.ndarray:
+    return h["capital"].sum(axis=1)
+
+
 @model_metric("t", "propellant (O2 + H2) made in this step")
 def propellant_step(h: History) -> np.ndarray:
     return h["propellant_step"].sum(axis=1)
@@ -227,6 +247,10 @@ NATION_UNITS = {
     "welfare": ("USD bn", "cumulative welfare"),
     "payoff": ("USD bn", "welfare in this step"),
     "capacity": ("t/yr", "installed regolith throughput"),
+    "capital": ("USD bn", "book value of the installed capacity"),
+    "investment": ("USD bn", "spent on new capacity in this step"),
+    "gross_output": ("USD bn", "value of propellant and rare earths produced in this step"),
+    "capital_consumed": ("USD bn", "capacity worn out or destroyed in this step, at book value"),
     "propellant": ("t", "cumulative propellant made"),
     "ree_mined": ("t", "cumulative rare-earth oxide mined on the Moon"),
     "cooperation": ("share", "fraction of C in this nation's actions toward others"),

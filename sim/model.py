@@ -23,7 +23,17 @@ import mesa
 import numpy as np
 
 from sim.agents import Nation, Site
-from sim.economics import EconParams, Outcome, State, World, grow, learn_trust, locate, resolve_step
+from sim.economics import (
+    USD_PER_BN,
+    EconParams,
+    Outcome,
+    State,
+    World,
+    grow,
+    learn_trust,
+    locate,
+    resolve_step,
+)
 from sim.events import EVENTS, Event
 from sim.metrics import Recorder, Snapshot
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
@@ -87,6 +97,7 @@ class LunarModel(mesa.Model):
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
+        self.last_investment = np.zeros(n)  # USD bn spent on new plants in the last step
         self.recorder = Recorder(self.world)
         self.recorder.record(self.steps, self._snapshot())
 
@@ -151,7 +162,9 @@ class LunarModel(mesa.Model):
     def _apply(self, outcome: Outcome, actions: np.ndarray) -> None:
         """Phase two: the outcome becomes the new state; trust and strategies learn."""
         s, econ = self.state, self.econ
-        s.capacity_t_per_yr = grow(self.world, s, outcome, econ)
+        growth = grow(self.world, s, outcome, econ)
+        s.capacity_t_per_yr, s.capital_usd_bn = growth.capacity_t_per_yr, growth.capital_usd_bn
+        self.last_investment = growth.investment_usd_bn
         s.reserve_t = outcome.reserve_after_t
         s.allocation = outcome.allocation
         s.site_load_t = outcome.demand_t.sum(axis=0)
@@ -261,6 +274,7 @@ class LunarModel(mesa.Model):
             off_diagonal=self.off_diagonal,
             members=self.members,
             blocs=self.blocs,
+            investment=self.last_investment,
         )
 
 
@@ -316,4 +330,6 @@ def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
         propellant_t=np.zeros(n),
         ree_mined_t=np.zeros(n),
         welfare_usd_bn=np.zeros(n),
+        capital_usd_bn=np.array([nation.capacity_t_per_yr for nation in s.nations], float)
+        * s.economics.capacity_cost_usd_per_t_yr / USD_PER_BN,  # plants in place, at cost
     )

@@ -183,7 +183,12 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     prop_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
     ree_revenue = shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T / USD_PER_BN
     op = np.array([sum(worked[i, s] * opcost[s] for s in S) / USD_PER_BN for i in N])
-    inc_loss = lost_cap * econ.capacity_cost_usd_per_t_yr / USD_PER_BN
+    survive = (1.0 - econ.depreciation_per_year) ** dt
+    inc_loss, depreciation = np.zeros(n), np.zeros(n)
+    for i in N:  # capital at book value: the destroyed share, then wear on what is left
+        destroyed = _div(lost_cap[i], state.capacity_t_per_yr[i])
+        inc_loss[i] = state.capital_usd_bn[i] * destroyed
+        depreciation[i] = state.capital_usd_bn[i] * (1.0 - destroyed) * (1.0 - survive)
     value = prop_value + ree_revenue
     members = [i for i in N if rules.sharing_members[i]]
     transfers = np.zeros(n)
@@ -193,7 +198,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             transfers[i] = pool / len(members) - rules.benefit_share * value[i]
     entry = np.array([rules.entry_cost_usd_bn_per_yr[i] * dt if rules.sharing_members[i] else 0.0 for i in N])
     short_cost = econ.shortfall_cost_multiple * shortfall * per_t
-    welfare = value - op - inc_loss + transfers - entry - short_cost - lost
+    welfare = value - op - depreciation - inc_loss + transfers - entry - short_cost - lost
     utility = np.array([welfare[i] - econ.relative_gains_weight *
                         (sum(max(welfare[j] - welfare[i], 0.0) for j in N if j != i) / (n - 1) if n > 1 else 0.0)
                         for i in N])
@@ -205,8 +210,8 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         incidents=incidents, capacity_lost_t_per_yr=lost_cap,
         ree_price_usd_per_kg=float(new_price), leverage_index=float(leverage),
         export_targets=targets, ree_shortfall_t=shortfall, import_dependence_after=dependence_after,
-        propellant_value=prop_value, ree_revenue=ree_revenue, operating_cost=op,
-        incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
+        propellant_value=prop_value, ree_revenue=ree_revenue, gross_output=value, operating_cost=op,
+        depreciation=depreciation, incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
         transfers=transfers, entry_cost=entry, welfare=welfare, utility=utility,
     )
 

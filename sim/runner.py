@@ -85,12 +85,16 @@ class RunResult:
         return {"nation": names[i], "toward": names[j], "cooperation": self.pair_share[i, j]}
 
     def nation_summary_columns(self) -> Columns:
-        """Per nation: final welfare, propellant and capacity; mean cooperation; incidents."""
+        """Per nation: welfare (net product) and the gross output, investment and end capital
+        behind it; propellant and capacity; mean cooperation; incidents."""
         c = self.nation_columns
         return {
             "nation": np.array(self.names, dtype=object),
             "bloc": c["bloc"][-1].astype(str),
             "welfare_usd_bn": c["welfare"][-1].astype(float),
+            "gross_output_usd_bn": c["gross_output"][1:].sum(axis=0).astype(float),
+            "investment_usd_bn": c["investment"][1:].sum(axis=0).astype(float),
+            "capital_usd_bn": c["capital"][-1].astype(float),
             "propellant_t": c["propellant"][-1].astype(float),
             "capacity_t_per_yr": c["capacity"][-1].astype(float),
             "cooperation_rate": np.nanmean(c["cooperation"][1:], axis=0) if len(c["cooperation"]) > 1
@@ -104,6 +108,9 @@ class RunResult:
         played = slice(1, None)
         return {
             "welfare_total_usd_bn": float(m["welfare_total"][-1]),
+            "gross_output_usd_bn": float(m["gross_output_step"][played].sum()),
+            "investment_usd_bn": float(m["investment_step"][played].sum()),
+            "capital_usd_bn": float(m["capital_total"][-1]),
             "propellant_t": float(m["propellant_step"][played].sum()),
             "ree_delivered_t": float(m["ree_delivered_step"][played].sum()),
             "incidents": float(m["incidents"][played].sum()),

@@ -85,6 +85,7 @@ def random_world_state(seed: int, n: int, s: int):
         propellant_t=np.zeros(n),
         ree_mined_t=np.zeros(n),
         welfare_usd_bn=np.zeros(n),
+        capital_usd_bn=rng.uniform(0, 5, n),
         import_dependence=rng.uniform(0, 1, n),
         forced_incidents=np.zeros((n, n), dtype=bool),
         export_control_active=bool(rng.random() < 0.5),

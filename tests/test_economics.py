@@ -51,7 +51,17 @@ def test_step_invariants(case):
     # prices and stocks stay non-negative; allocation rows are shares
     assert out.ree_price_usd_per_kg > 0 and 0 <= out.leverage_index <= 1
     assert (out.allocation >= 0).all() and (out.allocation.sum(axis=1) <= 1 + 1e-12).all()
-    assert (grow(world, state, out, econ) >= 0).all()
+    growth = grow(world, state, out, econ)
+    assert (growth.capacity_t_per_yr >= 0).all() and (growth.capital_usd_bn >= 0).all()
+    # The accounting identities: welfare is the sum of its parts, and the capital account
+    # closes (book value before - incident loss - depreciation + investment = after).
+    parts = (out.gross_output - out.operating_cost - out.depreciation - out.incident_loss
+             + out.transfers - out.entry_cost - out.shortfall_cost - out.export_revenue_lost)
+    np.testing.assert_allclose(out.welfare, parts, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.gross_output, out.propellant_value + out.ree_revenue)
+    np.testing.assert_allclose(state.capital_usd_bn - out.incident_loss - out.depreciation
+                               + growth.investment_usd_bn, growth.capital_usd_bn, atol=1e-12)
+    assert (out.depreciation >= 0).all() and (out.incident_loss >= 0).all()
 
     # export controls: costs are non-negative, only the holder forgoes sales, nobody re-depends
     assert (out.shortfall_cost >= 0).all() and (out.ree_shortfall_t >= 0).all()

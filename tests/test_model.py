@@ -137,6 +137,26 @@ def test_stocks_and_capacities_stay_non_negative_over_a_long_run(baseline_raw):
     assert (np.diff(reserve_series) >= -1e-15).all()  # extraction only ever uses reserves up
 
 
+def test_welfare_is_cash_flow_plus_the_change_in_capital_over_a_run(baseline_raw):
+    """The accounting identity of a whole run, nation by nation: cumulative welfare (net
+    product) = what came in less what went out, investment included, plus the capital still
+    installed at the end less that at the start."""
+    model = LunarModel(scenario_from(baseline_raw), rng=5)
+    start_capital = model.state.capital_usd_bn.copy()
+    cash = np.zeros(len(model.names))
+    invested = np.zeros(len(model.names))
+    for _ in range(60):
+        model.step()
+        o = model.last_outcome
+        cash += (o.gross_output - o.operating_cost + o.transfers - o.entry_cost
+                 - o.shortfall_cost - o.export_revenue_lost - model.last_investment)
+        invested += model.last_investment
+    end_capital = model.state.capital_usd_bn
+    assert invested.sum() > 1.0  # plants were bought: the identity is not trivially 0 = 0
+    np.testing.assert_allclose(model.state.welfare_usd_bn, cash + end_capital - start_capital,
+                               rtol=1e-9, atol=1e-9)
+
+
 def test_works_with_mesa_batch_run(pd_raw):
     import inspect
 

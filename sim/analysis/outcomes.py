@@ -31,6 +31,10 @@ class Outcome:
 
 OUTCOMES = [
     Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True),
+    Outcome("gross_output_usd_bn", "Gross output (before costs and capital)", "USD bn", True,
+            key=False),
+    Outcome("capital_usd_bn", "Capital installed at the end (book value)", "USD bn", True,
+            key=False),
     Outcome("propellant_t", "Propellant made", "t", True),
     Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False),
     Outcome("incidents", "Incidents", "count", False),

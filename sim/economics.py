@@ -169,17 +169,21 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=out, where=den > 0)
 
 
-def pair_masks(actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(coop, compete, mutual, hostile) [..., N, N] masks with a False diagonal.
+def pair_masks(actions: np.ndarray, may_cooperate: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(coop, races, mutual, uncoordinated) [..., N, N] masks with a False diagonal.
 
-    ``coop[i, j]``: i plays C toward j. ``mutual``: both play C. ``hostile``: either plays D.
+    ``actions[i, j]`` is what i chose toward j (True = C). ``coop[i, j]``: i coordinates with j,
+    which it may only where no law bars the pair. ``races``: i chose D (competes: races for the
+    best site, claims exclusively); a legal bar stops coordination but does not make anyone
+    race. ``mutual``: both coordinate. ``uncoordinated``: not mutual (nobody deconflicts).
     """
     actions = actions.astype(bool)
     off = ~np.eye(actions.shape[-1], dtype=bool)
-    coop = actions & off
-    compete = ~actions & off
+    coop = actions & may_cooperate & off
+    races = ~actions & off
     mutual = coop & _t(coop)
-    return coop, compete, mutual, ~mutual & off
+    return coop, races, mutual, ~mutual & off
 
 
 def _t(a: np.ndarray) -> np.ndarray:
@@ -244,7 +248,7 @@ def resolve_step(
     if rng is not None and actions.ndim != 2:
         raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
     dt = world.dt
-    coop, compete, mutual, hostile = pair_masks(actions)
+    coop, compete, mutual, hostile = pair_masks(actions, rules.may_cooperate)
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate
     x = extract(world, state, allocation, coop, compete, mutual, hostile, rules, econ)  # 4.

@@ -25,7 +25,7 @@ class Snapshot:
     year: float
     world: World
     state: State
-    actions: np.ndarray | None
+    actions: np.ndarray | None  # coordination that took place (C and no legal bar)
     outcome: Outcome | None
     same_bloc: np.ndarray  # bool [N, N], False on the diagonal
     across_blocs: np.ndarray  # bool [N, N], False on the diagonal

@@ -93,7 +93,8 @@ class LunarModel(mesa.Model):
             [(1.0 + n.budget_growth_per_year) ** self.world.dt for n in scenario.nations])
         self._bloc_masks()
 
-        self.last_actions: np.ndarray | None = None
+        self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
+        self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
@@ -138,7 +139,6 @@ class LunarModel(mesa.Model):
         base = np.ones((n, n), dtype=bool) if self.last_actions is None else self.last_actions
         actions = np.repeat(base[None], len(np.atleast_2d(rows)), axis=0)
         actions[:, i] = np.atleast_2d(rows)
-        actions &= self.rules.may_cooperate
         actions[:, np.arange(n), np.arange(n)] = True
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
@@ -155,7 +155,7 @@ class LunarModel(mesa.Model):
             nation.decide(obs)
         intended = np.vstack([nation.intended for nation in self.nation_list])
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
-        actions = (intended ^ slips) & self.rules.may_cooperate
+        actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics
         np.fill_diagonal(actions, True)
         return actions
 
@@ -182,7 +182,8 @@ class LunarModel(mesa.Model):
         s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
         self.last_actions, self.last_outcome = actions, outcome
-        self.cooperation_sum += actions
+        self.last_coordination = actions & self.rules.may_cooperate
+        self.cooperation_sum += self.last_coordination
         if self._learners:
             obs = self.observation()
             for nation in self._learners:
@@ -267,7 +268,7 @@ class LunarModel(mesa.Model):
             year=self.year,
             world=self.world,
             state=self.state,
-            actions=self.last_actions,
+            actions=self.last_coordination,
             outcome=self.last_outcome,
             same_bloc=self.same_bloc,
             across_blocs=self.across_blocs,

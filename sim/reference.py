@@ -45,10 +45,10 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     dt = 1.0 / world.steps_per_year
     ice = [bool(world.site_is_ice[s]) for s in S]
 
-    def coop(i: int, j: int) -> bool:
-        return i != j and bool(actions[i, j])
+    def coop(i: int, j: int) -> bool:  # coordinates: chose C, and no law bars the pair
+        return i != j and bool(actions[i, j]) and bool(rules.may_cooperate[i, j])
 
-    def compete(i: int, j: int) -> bool:
+    def compete(i: int, j: int) -> bool:  # races: chose D (a legal bar alone is not racing)
         return i != j and not bool(actions[i, j])
 
     def hostile(i: int, j: int) -> bool:

@@ -148,6 +148,26 @@ def test_racing_takes_priority_where_the_site_is_crowded():
     assert out.worked_t[1, 0] == pytest.approx(room - out.demand_t[0, 0])
 
 
+def test_a_legal_bar_stops_coordination_but_does_not_make_anyone_race():
+    world, state, actions, rules, econ = random_world_state(3, 2, 1)
+    state.capacity_t_per_yr[:] = 1e5
+    state.allocation[:] = 1.0
+    state.reserve_t[:] = 1e12
+    econ.race_advantage, econ.synergy = 1.0, 0.5
+    world.site_capacity_t_per_yr[:] = 1e5  # crowded: room for half of what is brought
+    barred = _with(rules, may_cooperate=np.eye(2, dtype=bool),
+                   recognises_claims=np.zeros((2, 2), dtype=bool))
+
+    def play(chosen):
+        return resolve_step(world, state, np.array(chosen), barred, econ, None)
+
+    willing = play([[True, True], [True, True]])  # both would cooperate; the law says no
+    assert willing.worked_t[0, 0] == pytest.approx(willing.worked_t[1, 0])  # nobody races
+    assert (willing.partner_share == 0).all()  # and nobody shares
+    one_races = play([[True, True], [False, True]])  # 1 chooses to race; 0 only obeys the law
+    assert one_races.worked_t[1, 0] > one_races.worked_t[0, 0]
+
+
 def _with(rules, **changes):
     from dataclasses import replace
 

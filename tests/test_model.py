@@ -67,10 +67,11 @@ def test_wolf_amendment_bars_us_china_cooperation_under_the_accords(baseline_raw
         nation["strategy"] = "always_cooperate"
     model = run(raw, steps=4)
     us, cn = model.nation_index("United States"), model.nation_index("China")
-    assert not model.last_actions[us, cn] and not model.last_actions[cn, us]
+    assert model.last_actions[us, cn] and model.last_actions[cn, us]  # both would
+    assert not model.last_coordination[us, cn] and not model.last_coordination[cn, us]
     others = np.ones_like(model.last_actions)
     others[[us, cn], [cn, us]] = False
-    assert model.last_actions[others].all()
+    assert model.last_coordination[others].all()
 
 
 def test_lifting_the_law_lets_them_cooperate(baseline_raw):
@@ -81,9 +82,9 @@ def test_lifting_the_law_lets_them_cooperate(baseline_raw):
     model = LunarModel(scenario_from(raw), rng=0, steps=4)
     us, cn = model.nation_index("United States"), model.nation_index("China")
     model.step()
-    assert not model.last_actions[us, cn]
+    assert not model.last_coordination[us, cn]
     model.step()  # ends at 2026.5: the law is lifted before this step's decisions
-    assert model.last_actions[us, cn] and model.last_actions[cn, us]
+    assert model.last_coordination[us, cn] and model.last_coordination[cn, us]
     assert model.event_log == [(2, 2026.5, "law wolf_amendment lifted")]
 
 

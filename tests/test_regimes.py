@@ -24,8 +24,9 @@ def played(name: str, strategy="always_cooperate", steps=3, seed=0, **changes) -
 
 
 def us_china(model):
+    """Whether the US and China coordinated with each other at the last step."""
     us, cn = model.nation_index("United States"), model.nation_index("China")
-    return bool(model.last_actions[us, cn]), bool(model.last_actions[cn, us])
+    return bool(model.last_coordination[us, cn]), bool(model.last_coordination[cn, us])
 
 
 def test_us_china_cooperation_is_barred_by_the_accords_and_allowed_by_the_agreement():
@@ -44,7 +45,7 @@ def test_trembles_cannot_break_the_law():
     seen = []
     for _ in range(40):
         model.step()
-        seen.append(model.last_actions[us, cn] or model.last_actions[cn, us])
+        seen.append(model.last_coordination[us, cn] or model.last_coordination[cn, us])
     off = ~np.eye(len(model.names), dtype=bool)
     assert not any(seen)
     assert 0.3 < model.last_actions[off].mean() < 0.7  # the trembles do act elsewhere

@@ -47,8 +47,9 @@ class Roster:
 class Observation:
     """What every nation sees when it decides at a step.
 
-    ``last_actions[i, j]`` is True when nation i played ``C`` toward j at the previous step, after
-    the regime and trembles (what actually happened); None before the first step.
+    ``last_actions[i, j]`` is True when nation i chose ``C`` toward j at the previous step (after
+    its trembles): whether it raced is what a rival sees; a legal bar that stopped the pair
+    coordinating is not hostility. None before the first step.
     ``last_utility`` is each nation's utility at the previous step (USD bn), None before the first.
     ``counterfactual(i, rows)`` is nation i's utility this step for each alternative row of
     actions in ``rows`` ([B, N]; a single row [N] gives a number) while the others repeat their

@@ -110,6 +110,7 @@ class State:
     welfare_usd_bn: np.ndarray  # cumulative [N]
     capital_usd_bn: np.ndarray  # [N] book value of the installed capacity (what it cost, less
     # what depreciation and incidents have consumed)
+    breach_record: np.ndarray  # [N] steps with a sanctioned breach, each halving in a year
     import_dependence: np.ndarray  # [N] share of rare-earth imports bought from the holder
     forced_incidents: np.ndarray  # bool [N, N]: incidents an event forces at the next step
     ree_price_usd_per_kg: float
@@ -157,6 +158,9 @@ class Outcome:
     shortfall_cost: np.ndarray  # rare earths withheld from a target, valued at a multiple
     export_revenue_lost: np.ndarray  # the holder's sales forgone under its own controls
     transfers: np.ndarray  # benefit sharing; sums to zero
+    sanctions: np.ndarray  # fines received less fines paid for breaches; sums to zero
+    liability: np.ndarray  # compensation received less compensation paid; sums to zero
+    breaches: np.ndarray  # [N] monitored pairs each nation raced this step
     entry_cost: np.ndarray
     welfare: np.ndarray  # net product this step, USD bn [N] (see section 7.8 of docs/ODD.md)
     utility: np.ndarray  # welfare less the relative-gains term: what learning rules see
@@ -261,7 +265,7 @@ def resolve_step(
     ree_shipped = ree_mined if ships else np.zeros_like(ree_mined)
 
     m = clear_market(world, state, compete, ree_shipped, econ)  # 6. Market
-    incidents, capacity_lost = draw_incidents(world, state, x, hostile, rules, econ, rng)  # 7.
+    incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
 
     # 8. Payoffs (USD bn this step).
     propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
@@ -273,9 +277,16 @@ def resolve_step(
     incident_loss = state.capital_usd_bn * destroyed
     depreciation = state.capital_usd_bn * (1.0 - destroyed) * (1.0 - _survival(econ, dt))
     transfers = benefit_transfers(gross_output, rules.sharing_members, rules.benefit_share)
+    breached = compete & rules.monitored  # [i, j]: i raced j, and the regime sees it
+    fines = breached * (rules.sanction_usd_bn_per_yr * dt
+                        * (1.0 + rules.escalation * state.breach_record))[:, None]
+    sanctions = fines.sum(axis=-2) - fines.sum(axis=-1)  # received less paid
+    at_fault = compete & ~_t(compete) & rules.liable  # [j, i]: j raced i, i did not race j
+    owed = rules.liability_share * _t(at_fault) * incident_loss[..., :, None] * loss_share
+    liability = owed.sum(axis=-1) - owed.sum(axis=-2)  # owed[i, j]: j compensates i
     entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
     welfare = (gross_output - operating_cost - depreciation - incident_loss + transfers
-               - entry_cost - m.shortfall_cost - m.export_revenue_lost)
+               + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost)
     utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
 
     return Outcome(
@@ -305,6 +316,9 @@ def resolve_step(
         shortfall_cost=m.shortfall_cost,
         export_revenue_lost=m.export_revenue_lost,
         transfers=transfers,
+        sanctions=sanctions,
+        liability=liability,
+        breaches=breached.sum(axis=-1).astype(float),
         entry_cost=entry_cost,
         welfare=welfare,
         utility=utility,
@@ -456,18 +470,18 @@ def export_targets(state: State, compete: np.ndarray, holder: int | None, n: int
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,
-                   rules: RegimeRules, econ: EconParams,
-                   rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray]:
-    """Step 7: hostile pairs working the same sites collide, more often with distrust.
+                   econ: EconParams, rng: np.random.Generator | None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step 7: uncoordinated pairs working the same sites collide, more often with distrust.
 
     Every pair draws every step, whatever its risk, so that paired runs share their random
-    numbers. Returns (incidents [N, N] bool, capacity lost [N] t/yr). Forced incidents (events)
-    happen whatever the draw. With ``rng=None``, the expected loss is returned and no incident.
+    numbers. Returns (incidents [N, N] bool, capacity lost [N] t/yr, and share [N, N] of i's
+    loss that its incident with j caused). Forced incidents (events) happen whatever the draw.
+    With ``rng=None``, the expected loss is returned and no incident.
     """
     colocation = x.presence @ x.presence.T
     shared_trust = 0.5 * (state.trust + state.trust.T)
-    hazard = (econ.incident_rate_per_year * world.dt * colocation * hostile
-              * (1.0 - shared_trust) * (1.0 - rules.hazard_reduction))
+    hazard = econ.incident_rate_per_year * world.dt * colocation * hostile * (1.0 - shared_trust)
     chance = -np.expm1(-hazard)
     if rng is None:
         incidents = np.zeros_like(hostile)
@@ -480,9 +494,13 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
         overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
     with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
-        kept_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
-        kept_log = np.where(weight > 0, weight * kept_log, 0.0).sum(axis=-1)
-    return incidents, state.capacity_t_per_yr * -np.expm1(kept_log)
+        pair_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
+        pair_log = np.where(weight > 0, weight * pair_log, 0.0)  # [i, j], <= 0
+        kept_log = pair_log.sum(axis=-1)
+        total = np.isinf(pair_log).sum(axis=-1, keepdims=True)  # pairs that wipe i out
+        share = np.where(total > 0, np.isinf(pair_log) / np.maximum(total, 1),
+                         _ratio(-pair_log, -kept_log[..., None]))
+    return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), share
 
 
 def benefit_transfers(value: np.ndarray, members: np.ndarray, share: float) -> np.ndarray:

@@ -181,6 +181,7 @@ class LunarModel(mesa.Model):
         s.propellant_t = s.propellant_t + outcome.propellant_t
         s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
+        s.breach_record = s.breach_record * 0.5 ** dt + (outcome.breaches > 0)
         self.last_actions, self.last_outcome = actions, outcome
         self.last_coordination = actions & self.rules.may_cooperate
         self.cooperation_sum += self.last_coordination
@@ -333,4 +334,5 @@ def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
         welfare_usd_bn=np.zeros(n),
         capital_usd_bn=np.array([nation.capacity_t_per_yr for nation in s.nations], float)
         * s.economics.capacity_cost_usd_per_t_yr / USD_PER_BN,  # plants in place, at cost
+        breach_record=np.zeros(n),
     )

@@ -150,7 +150,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         coloc = sum(presence[i, s] * presence[j, s] for s in S)
         trust = 0.5 * (state.trust[i, j] + state.trust[j, i])
         hazard = (econ.incident_rate_per_year * dt * coloc * (1.0 if hostile(i, j) else 0.0)
-                  * (1.0 - trust) * (1.0 - rules.hazard_reduction[i, j]))
+                  * (1.0 - trust))
         return -math.expm1(-hazard)
 
     draws = rng.random((n, n)) if rng is not None else None
@@ -167,8 +167,9 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
                 incidents[i, j] = bool(draws[a, b] < chance(a, b)) or bool(state.forced_incidents[i, j])
                 weight_ij[i, j] = 1.0 if incidents[i, j] else 0.0
     lost_cap = np.zeros(n)
+    loss_share = np.zeros((n, n))  # share of i's loss caused by its incident with j
     for i in N:
-        kept = 0.0
+        logs = [0.0] * n
         for j in N:
             if i == j or weight_ij[i, j] == 0:
                 continue
@@ -176,8 +177,13 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             if state.forced_incidents[i, j] and overlap <= 0:
                 overlap = 1.0
             hit = econ.incident_damage * min(overlap, 1.0)
-            kept += weight_ij[i, j] * math.log1p(-hit) if hit < 1.0 else -math.inf
+            logs[j] = weight_ij[i, j] * math.log1p(-hit) if hit < 1.0 else -math.inf
+        kept = sum(logs)
         lost_cap[i] = state.capacity_t_per_yr[i] * -math.expm1(kept)
+        wiped = [j for j in N if logs[j] == -math.inf]
+        for j in N:  # a pair that wipes i out takes all the blame (shared if several)
+            loss_share[i, j] = ((1.0 / len(wiped) if j in wiped else 0.0) if wiped
+                                else logs[j] / kept if kept < 0 else 0.0)
 
     # 8. Payoffs
     prop_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
@@ -197,8 +203,21 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         for i in members:
             transfers[i] = pool / len(members) - rules.benefit_share * value[i]
     entry = np.array([rules.entry_cost_usd_bn_per_yr[i] * dt if rules.sharing_members[i] else 0.0 for i in N])
+    sanctions, liability, breaches = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in N:
+        for j in N:
+            if compete(i, j) and rules.monitored[i, j]:  # i raced j: i pays j a fine
+                fine = rules.sanction_usd_bn_per_yr * dt * (1.0 + rules.escalation * state.breach_record[i])
+                sanctions[i] -= fine
+                sanctions[j] += fine
+                breaches[i] += 1
+            if compete(j, i) and not compete(i, j) and rules.liable[j, i]:  # j at fault toward i
+                owed = rules.liability_share * inc_loss[i] * loss_share[i, j]
+                liability[i] += owed
+                liability[j] -= owed
     short_cost = econ.shortfall_cost_multiple * shortfall * per_t
-    welfare = value - op - depreciation - inc_loss + transfers - entry - short_cost - lost
+    welfare = (value - op - depreciation - inc_loss + transfers + sanctions + liability - entry
+               - short_cost - lost)
     utility = np.array([welfare[i] - econ.relative_gains_weight *
                         (sum(max(welfare[j] - welfare[i], 0.0) for j in N if j != i) / (n - 1) if n > 1 else 0.0)
                         for i in N])
@@ -212,6 +231,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         export_targets=targets, ree_shortfall_t=shortfall, import_dependence_after=dependence_after,
         propellant_value=prop_value, ree_revenue=ree_revenue, gross_output=value, operating_cost=op,
         depreciation=depreciation, incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
-        transfers=transfers, entry_cost=entry, welfare=welfare, utility=utility,
+        transfers=transfers, sanctions=sanctions, liability=liability, breaches=breaches,
+        entry_cost=entry, welfare=welfare, utility=utility,
     )
 

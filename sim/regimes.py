@@ -1,9 +1,17 @@
 """Regimes: the rules of play a scenario sets. A regime changes rules, never outcomes.
 
 A regime turns the current membership and the laws in force into :class:`RegimeRules`, arrays
-that the step's economics reads: who may cooperate with whom, whose safety zones (claims) are
-recognised by whom, how much incident hazard deconfliction and dispute resolution remove, and
-benefit sharing with its entry cost. Whether cooperation pays must emerge from play.
+that the step's economics reads. Each acts through what nations can do, see or pay:
+
+* who may cooperate with whom (a law bars a pair; an agreement may lift it);
+* whose safety zones (claims) are recognised by whom: priority at crowded sites;
+* monitoring with graduated sanctions: a member that races a member pays it a fine that grows
+  with its record of breaches (Ostrom 1990, design principles 4-5);
+* liability through a dispute mechanism: after an incident, the side that raced compensates the
+  side that did not (the Liability Convention, 1972, Art. III, made enforceable);
+* benefit sharing with its entry cost (the Moon Agreement, 1979, Art. 11).
+
+No regime scales an outcome directly: whether cooperation pays must emerge from play.
 """
 
 from __future__ import annotations
@@ -21,20 +29,27 @@ from sim.registry import Params, Registry
 class RegimeRules:
     """The rules in force at one step, as arrays over nations (N) and pairs (N x N).
 
-    ``may_cooperate[i, j]``: i is allowed to play ``C`` toward j (a legal bar makes it False).
+    ``may_cooperate[i, j]``: i may coordinate with j (a legal bar makes it False).
     ``recognises_claims[j, i]``: j respects i's declared safety zones (j yields to i's claims).
-    ``hazard_reduction[i, j]``: the share of the i-j incident hazard removed by deconfliction or
-    dispute resolution, in [0, 1).
+    ``monitored[i, j]``: if i races j (plays D), that is a breach the regime sees and fines:
+    ``sanction_usd_bn_per_yr`` per breached pair, times ``1 + escalation · record`` (i's record
+    of recent breaches), paid to j.
+    ``liable[i, j]``: if i raced j and j did not race i, i pays j ``liability_share`` of what an
+    incident between them cost j.
     ``benefit_share``: fraction of each sharing member's output value pooled and shared equally.
     ``entry_cost_usd_bn_per_yr[i]``: what membership costs nation i each year.
     """
 
     may_cooperate: np.ndarray
     recognises_claims: np.ndarray
-    hazard_reduction: np.ndarray
     benefit_share: float
     sharing_members: np.ndarray
     entry_cost_usd_bn_per_yr: np.ndarray
+    monitored: np.ndarray
+    sanction_usd_bn_per_yr: float
+    escalation: float
+    liable: np.ndarray
+    liability_share: float
 
 
 @dataclass(frozen=True)
@@ -88,21 +103,25 @@ def _pairs(mask: np.ndarray) -> np.ndarray:
     return both
 
 
-def _club_rules(polity: Polity, club: np.ndarray, hazard_reduction: float) -> RegimeRules:
-    """Claims recognised, and ``hazard_reduction`` of incident hazard removed, inside ``club``."""
-    return replace(_no_rules(polity), recognises_claims=club,
-                   hazard_reduction=np.where(club, hazard_reduction, 0.0))
+def _club_rules(polity: Polity, club: np.ndarray) -> RegimeRules:
+    """Safety zones recognised between the pairs of ``club``."""
+    return replace(_no_rules(polity), recognises_claims=club)
 
 
 def _no_rules(polity: Polity) -> RegimeRules:
     n = polity.n
+    none = np.zeros((n, n), dtype=bool)
     return RegimeRules(
         may_cooperate=~polity.barred,
-        recognises_claims=np.zeros((n, n), dtype=bool),
-        hazard_reduction=np.zeros((n, n)),
+        recognises_claims=none,
         benefit_share=0.0,
         sharing_members=np.zeros(n, dtype=bool),
         entry_cost_usd_bn_per_yr=np.zeros(n),
+        monitored=none,
+        sanction_usd_bn_per_yr=0.0,
+        escalation=0.0,
+        liable=none,
+        liability_share=0.0,
     )
 
 
@@ -124,22 +143,22 @@ class _ClubParams(Params):
     members: list[str] | None = Field(
         None, description="signatories at the start; default: every nation of bloc 'artemis'"
     )
-    deconfliction: float = Field(
-        0.5, ge=0.0, lt=1.0, description="share of incident hazard removed between signatories"
-    )
 
 
 @REGIMES.register
 class ArtemisAccords(Regime):
-    """Signatories recognise each other's safety zones and deconflict; others do not.
+    """Signatories recognise each other's safety zones; others do not.
 
     Artemis Accords (2020), sections 10-11: extraction is not appropriation; temporary, notified
-    safety zones that signatories respect. Membership grows by accession events. US law (the Wolf
-    Amendment, a scenario ``[[laws]]`` entry) bars NASA's bilateral cooperation with China.
+    safety zones that signatories respect. A recognised zone gives its holder priority at a
+    crowded site over signatories who respect it. Deconfliction is what two operators do when
+    both coordinate (mutual C: no incident hazard), as in every regime; the Accords set no
+    sanctions and no liability mechanism. Membership grows by accession events. US law (the
+    Wolf Amendment, a scenario ``[[laws]]`` entry) bars NASA's bilateral cooperation with China.
     """
 
     name = "artemis_accords"
-    description = "signatories recognise each other's safety zones and deconflict"
+    description = "signatories recognise each other's safety zones"
     Params = _ClubParams
 
     def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
@@ -148,29 +167,26 @@ class ArtemisAccords(Regime):
         return np.isin(np.array(names), self.params.members)
 
     def rules(self, polity: Polity) -> RegimeRules:
-        return _club_rules(polity, _pairs(polity.members), self.params.deconfliction)
+        return _club_rules(polity, _pairs(polity.members))
 
 
 class _BlocsParams(Params):
     blocs: list[str] = Field(
         ["artemis", "ilrs"], min_length=1, description="the blocs that coordinate inside"
     )
-    deconfliction: float = Field(
-        0.5, ge=0.0, lt=1.0, description="share of incident hazard removed inside a bloc"
-    )
 
 
 @REGIMES.register
 class RivalBlocs(Regime):
     """Two rule sets side by side: the Artemis Accords and the Chinese-Russian ILRS. Inside each
-    bloc claims are recognised and operations deconflicted; across blocs, neither. Nations of
-    other blocs (non-aligned) are in neither club; accession with a bloc moves a nation into one.
+    bloc safety zones are recognised; across blocs they are not. Nations of other blocs
+    (non-aligned) are in neither club; accession with a bloc moves a nation into one.
 
     ILRS: China-Russia memorandum (Mar 2021) and agreement (Nov 2022), CNSA.
     """
 
     name = "rival_blocs"
-    description = "Accords and ILRS each coordinated inside, neither across"
+    description = "Accords and ILRS each recognise claims inside, neither across"
     Params = _BlocsParams
 
     def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
@@ -179,7 +195,7 @@ class RivalBlocs(Regime):
     def rules(self, polity: Polity) -> RegimeRules:
         same = polity.blocs[:, None] == polity.blocs[None, :]
         club = _pairs(polity.members & np.isin(polity.blocs, self.params.blocs)) & same
-        return _club_rules(polity, club, self.params.deconfliction)
+        return _club_rules(polity, club)
 
 
 class _MultilateralParams(Params):
@@ -187,27 +203,43 @@ class _MultilateralParams(Params):
     benefit_share: float = Field(
         0.1, ge=0.0, le=1.0, description="share of members' output value pooled and shared equally"
     )
-    dispute_resolution: float = Field(
-        0.7, ge=0.0, lt=1.0, description="share of incident hazard removed between members"
+    sanction_usd_bn_per_yr: float = Field(
+        0.05, ge=0.0, le=100, description="fine for racing a member, per breached pair and year, "
+        "paid to it (before escalation)"
+    )
+    escalation: float = Field(
+        1.0, ge=0.0, le=100, description="graduated sanctions: the fine is multiplied by 1 + "
+        "escalation x the breaker's record (breaching steps, halving each year)"
+    )
+    liability_share: float = Field(
+        1.0, ge=0.0, le=1.0, description="share of an incident's cost the side that raced pays "
+        "the side that did not"
     )
     entry_cost_usd_bn_per_yr: float = Field(
         0.01, ge=0.0, le=1000, description="what membership costs each member per year"
+    )
+    lifts: list[str] = Field(
+        [], description="laws the regime sets aside (members change their law to join)"
     )
 
 
 @REGIMES.register
 class Multilateral(Regime):
-    """One inclusive regime: recognised priority rights among all members, a share of output
-    value pooled and shared equally, a dispute mechanism, and an entry cost.
+    """One inclusive regime: recognised priority rights among all members; monitoring with
+    graduated sanctions (a member that races a member pays it a fine that grows with its record);
+    a dispute mechanism that makes the side that raced liable for an incident's cost; a share of
+    output value pooled and shared equally; and an entry cost.
 
     The Hague International Space Resources Governance Working Group's building blocks (2019):
-    priority rights, safety zones, benefit sharing, dispute settlement; the Moon Agreement's
-    "common heritage of mankind" (1979, Art. 11); Ostrom (1990) on conflict-resolution
-    mechanisms for common-pool resources.
+    priority rights, safety zones, benefit sharing, dispute settlement; Ostrom (1990), design
+    principles 4-6 (monitoring, graduated sanctions, conflict-resolution mechanisms); the
+    Liability Convention (1972, Arts. III, XII: fault-based, full compensation); the Moon
+    Agreement's "common heritage of mankind" (1979, Art. 11). ``lifts`` sets laws aside (an
+    inclusive regime the US and China both join would need the Wolf Amendment lifted).
     """
 
     name = "multilateral"
-    description = "one UN-style regime: priority rights, benefit sharing, dispute resolution"
+    description = "one UN-style regime: priority rights, sanctions, liability, benefit sharing"
     Params = _MultilateralParams
 
     def initial_members(self, names: tuple[str, ...], blocs: np.ndarray) -> np.ndarray:
@@ -215,13 +247,19 @@ class Multilateral(Regime):
             return np.ones(len(names), dtype=bool)
         return np.isin(np.array(names), self.params.members)
 
+    def lifted_laws(self) -> frozenset[str]:
+        return frozenset(self.params.lifts)
+
     def rules(self, polity: Polity) -> RegimeRules:
         p = self.params
+        club = _pairs(polity.members)
         return replace(
-            _club_rules(polity, _pairs(polity.members), p.dispute_resolution),
+            _club_rules(polity, club),
             benefit_share=p.benefit_share,
             sharing_members=polity.members.copy(),
             entry_cost_usd_bn_per_yr=np.where(polity.members, p.entry_cost_usd_bn_per_yr, 0.0),
+            monitored=club, sanction_usd_bn_per_yr=p.sanction_usd_bn_per_yr,
+            escalation=p.escalation, liable=club, liability_share=p.liability_share,
         )
 
 
@@ -238,9 +276,9 @@ class _AgreementParams(_ClubParams):
 @REGIMES.register
 class UsChinaCooperation(ArtemisAccords):
     """The Artemis Accords plus a US-China agreement: it lifts the legal bar on their
-    cooperation (the Wolf Amendment) and the two recognise each other's safety zones and
-    deconflict as signatories do. The course urged by those who argue the two powers must work
-    together in space; whether it pays is left to play.
+    cooperation (the Wolf Amendment) and the two recognise each other's safety zones as
+    signatories do. The course urged by those who argue the two powers must work together in
+    space; whether it pays is left to play.
     """
 
     name = "us_china_cooperation"
@@ -254,4 +292,4 @@ class UsChinaCooperation(ArtemisAccords):
         club = _pairs(polity.members)
         a, b = (polity.index(name) for name in self.params.parties)
         club[a, b] = club[b, a] = True  # the agreement: the two parties treat each other as signatories
-        return _club_rules(polity, club, self.params.deconfliction)
+        return _club_rules(polity, club)

@@ -86,6 +86,7 @@ def random_world_state(seed: int, n: int, s: int):
         ree_mined_t=np.zeros(n),
         welfare_usd_bn=np.zeros(n),
         capital_usd_bn=rng.uniform(0, 5, n),
+        breach_record=rng.uniform(0, 3, n),
         import_dependence=rng.uniform(0, 1, n),
         forced_incidents=np.zeros((n, n), dtype=bool),
         export_control_active=bool(rng.random() < 0.5),
@@ -115,13 +116,19 @@ def random_world_state(seed: int, n: int, s: int):
     members = rng.random(n) < 0.5
     rec = rng.random((n, n)) < 0.5
     np.fill_diagonal(rec, False)
+    may = rng.random((n, n)) < 0.8  # some pairs barred by law
+    np.fill_diagonal(may, True)
     rules = RegimeRules(
-        may_cooperate=np.ones((n, n), dtype=bool),
+        may_cooperate=may,
         recognises_claims=rec,
-        hazard_reduction=rng.uniform(0, 0.99, (n, n)),
         benefit_share=float(rng.uniform(0, 0.5)),
         sharing_members=members,
         entry_cost_usd_bn_per_yr=rng.uniform(0, 0.1, n),
+        monitored=rng.random((n, n)) < 0.5,
+        sanction_usd_bn_per_yr=float(rng.uniform(0, 0.2)),
+        escalation=float(rng.uniform(0, 2)),
+        liable=rng.random((n, n)) < 0.5,
+        liability_share=float(rng.uniform(0, 1)),
     )
     actions = rng.random((n, n)) < 0.5
     np.fill_diagonal(actions, True)

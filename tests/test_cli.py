@@ -134,6 +134,7 @@ def test_override_changes_the_run(tmp_path):
 
 
 LIBRARY = {"baseline", "two_player_pd", "open_access", "artemis_accords", "rival_blocs",
+           "multilateral_inclusive",
            "multilateral", "us_china_cooperation", "ree_export_control", "cheap_transport"}
 
 

@@ -56,7 +56,10 @@ def test_step_invariants(case):
     # The accounting identities: welfare is the sum of its parts, and the capital account
     # closes (book value before - incident loss - depreciation + investment = after).
     parts = (out.gross_output - out.operating_cost - out.depreciation - out.incident_loss
-             + out.transfers - out.entry_cost - out.shortfall_cost - out.export_revenue_lost)
+             + out.transfers + out.sanctions + out.liability - out.entry_cost
+             - out.shortfall_cost - out.export_revenue_lost)
+    for transfer in (out.transfers, out.sanctions, out.liability):  # money changes hands only
+        assert abs(transfer.sum()) < 1e-12
     np.testing.assert_allclose(out.welfare, parts, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(out.gross_output, out.propellant_value + out.ree_revenue)
     np.testing.assert_allclose(state.capital_usd_bn - out.incident_loss - out.depreciation
@@ -166,6 +169,25 @@ def test_a_legal_bar_stops_coordination_but_does_not_make_anyone_race():
     assert (willing.partner_share == 0).all()  # and nobody shares
     one_races = play([[True, True], [False, True]])  # 1 chooses to race; 0 only obeys the law
     assert one_races.worked_t[1, 0] > one_races.worked_t[0, 0]
+
+
+def test_full_liability_makes_good_the_cooperators_loss_and_fines_go_to_the_victim():
+    world, state, actions, rules, econ = random_world_state(5, 2, 1)
+    state.capacity_t_per_yr[:] = 1e5
+    state.capital_usd_bn[:] = 2.0
+    state.allocation[:] = 1.0
+    state.breach_record[:] = [0.0, 2.0]
+    state.forced_incidents[:] = ~np.eye(2, dtype=bool)  # they collide this step
+    everyone = np.ones((2, 2), dtype=bool)
+    regime = _with(rules, may_cooperate=everyone, monitored=everyone, liable=everyone,
+                   liability_share=1.0, sanction_usd_bn_per_yr=0.4, escalation=1.0)
+    one_races = np.array([[True, True], [False, True]])  # 1 races 0; 0 cooperates
+    out = resolve_step(world, state, one_races, regime, econ, np.random.default_rng(0))
+    assert out.incidents[0, 1] and out.incident_loss[0] > 0
+    assert out.liability[0] == pytest.approx(out.incident_loss[0])  # made good in full
+    assert out.liability[1] == pytest.approx(-out.incident_loss[0])
+    fine = 0.4 * world.dt * (1.0 + 2.0)  # graduated: 1's record of two recent breaches
+    assert out.sanctions[1] == pytest.approx(-fine) and out.sanctions[0] == pytest.approx(fine)
 
 
 def _with(rules, **changes):

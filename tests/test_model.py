@@ -111,23 +111,6 @@ def test_accession_adds_a_member_and_its_recognition(baseline_raw):
     assert model.members[ru] and model.rules.recognises_claims[ru, us]
 
 
-def test_deconfliction_lowers_incidents_on_the_same_seeds(baseline_raw):
-    raw = copy.deepcopy(baseline_raw)
-    for nation in raw["nations"]:
-        nation["strategy"] = "always_compete"
-
-    def incidents(deconfliction: float) -> float:
-        total = 0.0
-        for seed in range(6):
-            regime = raw["regime"] | {"deconfliction": deconfliction}
-            model = run(raw, seed=seed, steps=40, regime=regime,
-                        economics__incident_rate_per_year=2.0)
-            total += model.recorder.model_column("incidents").sum()
-        return total
-
-    assert incidents(0.9) < incidents(0.0)
-
-
 def test_stocks_and_capacities_stay_non_negative_over_a_long_run(baseline_raw):
     model = run(baseline_raw, steps=100, economics__incident_rate_per_year=5.0,
                 economics__incident_damage=0.9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pytest
 from helpers import raw_scenario, scenario_from
 
 from sim.economics import benefit_transfers
@@ -35,7 +36,6 @@ def test_us_china_cooperation_is_barred_by_the_accords_and_allowed_by_the_agreem
     model = played("us_china_cooperation")
     us, cn = model.nation_index("United States"), model.nation_index("China")
     assert model.rules.recognises_claims[us, cn] and model.rules.recognises_claims[cn, us]
-    assert model.rules.hazard_reduction[us, cn] > 0
 
 
 def test_trembles_cannot_break_the_law():
@@ -84,18 +84,64 @@ def test_benefit_sharing_never_creates_value():
         assert abs(benefit_transfers(value, members, float(rng.random())).sum()) < 1e-12
 
 
-def test_dispute_resolution_lowers_incidents_on_the_same_seeds():
-    def incidents(resolution: float) -> float:
-        total = 0.0
-        for seed in range(5):
-            model = played("multilateral", "always_compete", steps=60, seed=seed,
-                           regime={"name": "multilateral", "dispute_resolution": resolution},
-                           economics__incident_rate_per_year=1.0)
-            total += model.recorder.model_column("incidents").sum()
-        return total
+def test_a_member_that_races_members_pays_them_escalating_fines():
+    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    us = next(k for k, n in enumerate(raw["nations"]) if n["name"] == "United States")
+    raw["nations"][us]["strategy"] = "always_compete"
+    model = LunarModel(scenario_from(raw), rng=0, steps=8)
+    paid = []
+    for _ in range(8):
+        model.step()
+        paid.append(-model.last_outcome.sanctions[us])
+    others = np.delete(model.last_outcome.sanctions, us)
+    assert (others > 0).all()  # each member it raced is paid
+    assert abs(model.last_outcome.sanctions.sum()) < 1e-12
+    assert all(b > a for a, b in zip(paid, paid[1:], strict=False))  # graduated: it escalates
+    open_access = LunarModel(scenario_from(raw, regime={"name": "open_access"}), rng=0, steps=2)
+    open_access.run()
+    assert not open_access.last_outcome.sanctions.any()  # no regime, no fines
 
-    low, high = incidents(0.9), incidents(0.0)
-    assert low < 0.5 * high
+
+def test_the_side_that_raced_compensates_the_other_for_an_incident():
+    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    us = next(k for k, n in enumerate(raw["nations"]) if n["name"] == "United States")
+    raw["nations"][us]["strategy"] = "always_compete"
+    liability = np.zeros(len(raw["nations"]))
+    model = LunarModel(scenario_from(raw, economics__incident_rate_per_year=50.0), rng=1, steps=40)
+    for _ in range(40):
+        model.step()
+        liability += model.last_outcome.liability
+    assert liability[us] < 0 and (np.delete(liability, us) >= 0).all()
+    assert abs(liability.sum()) < 1e-9
+
+
+def test_coordination_takes_both_and_removes_the_hazard():
+    def incidents(strategy: str) -> float:
+        return sum(played("us_china_cooperation", strategy, steps=40, seed=seed,
+                          economics__incident_rate_per_year=5.0)
+                   .recorder.model_column("incidents").sum() for seed in range(3))
+
+    assert incidents("always_cooperate") == 0  # every pair coordinates: no hazard at all
+    assert incidents("always_compete") > 0
+    assert incidents("tit_for_tat") == 0
+
+
+def test_regimes_differ_through_play_alone():
+    """No regime scales an outcome: the Accords, rival blocs and the multilateral regime differ
+    from open access in cooperation and welfare only because nations face other rules."""
+    def outcome(name: str) -> tuple[float, float]:
+        coop, welfare = 0.0, 0.0
+        for seed in range(3):
+            model = LunarModel(scenario_from(raw_scenario(name)), rng=seed, steps=40).run()
+            coop += model.recorder.model_column("cooperation_rate")[1:].mean()
+            welfare += model.state.welfare_usd_bn.sum()
+        return coop, welfare
+
+    base = outcome("open_access")
+    for name in ("artemis_accords", "rival_blocs", "multilateral"):
+        coop, welfare = outcome(name)
+        assert coop != pytest.approx(base[0], abs=1e-6), name
+        assert welfare != pytest.approx(base[1], abs=1e-6), name
 
 
 def test_multilateral_charges_its_entry_cost():
@@ -103,6 +149,6 @@ def test_multilateral_charges_its_entry_cost():
     np.testing.assert_allclose(model.last_outcome.entry_cost, 0.01 / 4)
 
 
-def test_open_access_recognises_nothing_and_reduces_no_hazard():
-    model = played("open_access")
-    assert not model.rules.recognises_claims.any() and not model.rules.hazard_reduction.any()
+def test_open_access_recognises_nothing_monitors_nothing_and_makes_no_one_liable():
+    rules = played("open_access").rules
+    assert not (rules.recognises_claims.any() or rules.monitored.any() or rules.liable.any())

@@ -19,6 +19,7 @@ SCENARIO_STYLE = {
     "baseline": ("Artemis Accords (baseline)", "#0072B2"),
     "rival_blocs": ("Rival blocs", "#E69F00"),
     "multilateral": ("Multilateral", "#009E73"),
+    "multilateral_inclusive": ("Multilateral, US and China in", "#882255"),
     "us_china_cooperation": ("US-China cooperation", "#CC79A7"),
     "ree_export_control": ("Export controls", "#56B4E9"),
     "cheap_transport": ("Cheap transport", "#000000"),

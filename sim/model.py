@@ -74,7 +74,8 @@ class LunarModel(mesa.Model):
         )
         self.event_log: list[tuple[int, float, str]] = []
 
-        roster = Roster(self.names, self.blocs.copy(), self.state.budget_usd_bn.copy())
+        roster = Roster(self.names, self.blocs.copy(), self.state.budget_usd_bn.copy(),
+                        scenario.time.steps_per_year)
         self.nation_list = [
             Nation(self, i, spec.name, spec.bloc,
                    STRATEGIES.get(spec.strategy.name)(i, roster, spec.strategy.params,
@@ -127,6 +128,7 @@ class LunarModel(mesa.Model):
             trust=self.state.trust,
             blocs=self.blocs,
             counterfactual=self.counterfactual,
+            evaluate=self.evaluate,
         )
 
     def counterfactual(self, i: int, rows: np.ndarray) -> np.ndarray:
@@ -146,6 +148,19 @@ class LunarModel(mesa.Model):
                                allocation=self._planned)
         utility = outcome.utility[:, i]
         return utility if rows.ndim == 2 else float(utility[0])
+
+    def evaluate(self, i: int, matrices: np.ndarray) -> np.ndarray:
+        """Nation i's utility this step for each whole action matrix in ``matrices`` [B, N, N]
+        (everyone's chosen actions; the law applies in the economics), with expected incident
+        losses instead of a draw. One batched evaluation of the step's economics."""
+        actions = np.array(matrices, dtype=bool)
+        n = len(self.names)
+        actions[:, np.arange(n), np.arange(n)] = True
+        if self._planned is None:  # where plants go does not depend on the actions
+            self._planned = locate(self.world, self.state, self.econ)
+        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
+                               allocation=self._planned)
+        return outcome.utility[:, i]
 
     def decide(self) -> np.ndarray:
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""

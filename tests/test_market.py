@@ -77,7 +77,11 @@ def test_2010_style_halt_costs_japan_and_china_against_the_same_run_without_it()
 
 
 def test_targets_diversify_away_from_the_holder():
-    model = run("ree_export_control", 0, steps=16)
+    raw = raw_scenario("ree_export_control")
+    for nation in raw["nations"]:  # the holder competes with everyone: all are targets
+        if nation["name"] == "China":
+            nation["strategy"] = "always_compete"
+    model = LunarModel(scenario_from(raw), rng=0, steps=16).run()
     dependence = model.recorder.nation_table()["import_dependence"]
     targeted = model.recorder.nation_table()["export_control"][1:].astype(bool).any(axis=0)
     assert targeted.any()

@@ -152,3 +152,27 @@ def test_multilateral_charges_its_entry_cost():
 def test_open_access_recognises_nothing_monitors_nothing_and_makes_no_one_liable():
     rules = played("open_access").rules
     assert not (rules.recognises_claims.any() or rules.monitored.any() or rules.liable.any())
+
+
+def _us_china_coordination(name: str, delta: float, seeds=range(3)) -> float:
+    """How often the US and China coordinated with each other, with both looking ahead by δ."""
+    rates = []
+    for seed in seeds:
+        raw = raw_scenario(name)
+        for nation in raw["nations"]:
+            if nation["name"] in ("United States", "China"):
+                nation["strategy"] = {"name": "forward_looking", "discount_per_year": delta}
+        model = LunarModel(scenario_from(raw), rng=seed, steps=60).run()
+        us, cn = model.nation_index("United States"), model.nation_index("China")
+        share = model.pair_cooperation()
+        rates.append((share[us, cn] + share[cn, us]) / 2)
+    return float(np.mean(rates))
+
+
+def test_us_china_cooperation_is_an_outcome_of_play_that_answers_to_delta_and_the_regime():
+    assert _us_china_coordination("artemis_accords", 0.95) == 0.0  # the law bars it
+    bilateral_myopic = _us_china_coordination("us_china_cooperation", 0.0)
+    bilateral_patient = _us_china_coordination("us_china_cooperation", 0.95)
+    inclusive = _us_china_coordination("multilateral_inclusive", 0.95)
+    assert 0.0 < bilateral_myopic < bilateral_patient < inclusive
+    assert inclusive > 0.8  # sanctions and liability make coordinating pay

@@ -37,6 +37,7 @@ class Roster:
     names: tuple[str, ...]
     blocs: np.ndarray  # str [N]
     budgets_usd_bn: np.ndarray  # [N] at the start
+    steps_per_year: int = 1  # a rule with yearly rates converts them to its steps
 
     @property
     def n(self) -> int:
@@ -55,6 +56,9 @@ class Observation:
     actions in ``rows`` ([B, N]; a single row [N] gives a number) while the others repeat their
     last actions (cooperate, before the first step); the model evaluates the step's economics
     for all rows at once, with expected incident losses. None where no model is behind it.
+    ``evaluate(i, matrices)`` is nation i's utility this step for each whole action matrix in
+    ``matrices`` ([B, N, N]: everyone's actions, as chosen), evaluated the same way; it lets a
+    rule weigh what a rival's answer would be worth. None where no model is behind it.
     """
 
     step: int
@@ -63,6 +67,7 @@ class Observation:
     trust: np.ndarray
     blocs: np.ndarray
     counterfactual: Callable[[int, np.ndarray], np.ndarray | float] | None = None
+    evaluate: Callable[[int, np.ndarray], np.ndarray] | None = None
 
 
 class Strategy:

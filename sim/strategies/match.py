@@ -54,6 +54,9 @@ def play(players: Sequence[Player], rounds: int, seed: int = 0,
     last: np.ndarray | None = None
     history = np.zeros((rounds, n, n), dtype=bool)
 
+    def evaluate(i: int, matrices: np.ndarray) -> np.ndarray:
+        return np.array([stage_utility(np.asarray(m, dtype=bool), payoffs)[i] for m in matrices])
+
     def counterfactual(i: int, rows: np.ndarray) -> np.ndarray | float:
         values = []
         for row in np.atleast_2d(rows):
@@ -65,7 +68,8 @@ def play(players: Sequence[Player], rounds: int, seed: int = 0,
     for t in range(rounds):
         obs = Observation(step=t, last_actions=last,
                           last_utility=None if last is None else stage_utility(last, payoffs),
-                          trust=np.eye(n), blocs=roster.blocs, counterfactual=counterfactual)
+                          trust=np.eye(n), blocs=roster.blocs, counterfactual=counterfactual,
+                          evaluate=evaluate)
         actions = np.vstack([
             rule.decide(obs) if isinstance(rule, Strategy) else np.full(n, rule[t % len(rule)])
             for rule in rules
@@ -74,7 +78,8 @@ def play(players: Sequence[Player], rounds: int, seed: int = 0,
         history[t] = actions
         last = actions
         after = Observation(step=t + 1, last_actions=last, last_utility=stage_utility(last, payoffs),
-                            trust=np.eye(n), blocs=roster.blocs, counterfactual=counterfactual)
+                            trust=np.eye(n), blocs=roster.blocs, counterfactual=counterfactual,
+                          evaluate=evaluate)
         for rule in rules:
             if isinstance(rule, Strategy):
                 rule.learn(after)

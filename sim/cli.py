@@ -273,9 +273,29 @@ def compare(
             table.add_section()
         table.add_row(*(Text(str(cell)) for cell in row))
     out_console.print(table)
+    _print_channels(analysis)
     say("report: ", (str(analysis.report_html), "bold"), " (and report.md); tables: "
-        f"comparison.csv, levels.csv; figures: {folder / 'figures'}")
+        f"comparison.csv, levels.csv, decomposition.csv; figures: {folder / 'figures'}")
     _exit_if_failed(failed, folder)
+
+
+def _print_channels(analysis: Any) -> None:
+    """Why total welfare differs from the reference's, channel by channel."""
+    from sim.analysis.decompose import channel_table
+    from sim.analysis.report import _num
+
+    table = channel_table(analysis.decomposition, analysis.results.label)
+    if table.empty:
+        return
+    shown = Table(title=Text(f"Why welfare differs from {analysis.results.label(analysis.reference)}"
+                             ": paired difference by channel, USD bn over the run"))
+    for k, col in enumerate(table.columns):
+        shown.add_column(Text(col), justify="left" if k == 0 else "right")
+    for k, row in enumerate(table.itertuples(index=False)):
+        if k == len(table) - 1:
+            shown.add_section()
+        shown.add_row(Text(row[0]), *(Text(_num(v, sign=True)) for v in row[1:]))
+    out_console.print(shown)
 
 
 def _results_target(target: str | None) -> Path | None:
@@ -295,8 +315,8 @@ def _results_target(target: str | None) -> Path | None:
 def plot(
     results: Annotated[Path, typer.Argument(help="a results folder")],
     kind: Annotated[str, typer.Option(help="timeseries, differences, nations, cooperation, "
-                                           "leverage or heatmap")] = "timeseries",
-    reference: Annotated[str | None, typer.Option(help="for differences")] = None,
+                                           "leverage, heatmap or channels")] = "timeseries",
+    reference: Annotated[str | None, typer.Option(help="for differences and channels")] = None,
     outcome: Annotated[str, typer.Option(help="for heatmap: a column of the run table")] = "welfare_total_usd_bn",
     out: Annotated[Path | None, typer.Option(help="PNG file (default RESULTS/figures/KIND.png)")] = None,
 ) -> None:
@@ -331,7 +351,7 @@ def plot(
         data = Results(results)
         if out is None:
             analysis_files(data.folder).check([name])
-        options = {"differences": {"reference": reference},
+        options = {"differences": {"reference": reference}, "channels": {"reference": reference},
                    "heatmap": {"outcome": outcome}}.get(kind, {})
         if kind == "cooperation" and data.pairs.empty:
             raise UserError(f"{results}: no pair table (made by an older lunarsim); run the "

@@ -152,6 +152,13 @@ class Outcome:
     propellant_value: np.ndarray  # USD bn [N]
     ree_revenue: np.ndarray
     gross_output: np.ndarray  # propellant value + rare-earth revenue, USD bn [N]
+    # gross output = potential output - crowding loss - exhaustion loss + synergy gain
+    #                - interference loss (each valued at what the product earns, USD bn [N])
+    potential_output: np.ndarray  # what all the regolith brought would have yielded
+    crowding_loss: np.ndarray  # brought but not worked: crowded sites, others' priority
+    exhaustion_loss: np.ndarray  # not worked because the site ran out
+    synergy_gain: np.ndarray  # extra output from partners at the same sites
+    interference_loss: np.ndarray  # output lost to uncoordinated neighbours
     operating_cost: np.ndarray
     depreciation: np.ndarray  # book value of the capacity worn out this step
     incident_loss: np.ndarray  # book value of the capacity incidents destroyed this step
@@ -268,6 +275,14 @@ def resolve_step(
     incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
 
     # 8. Payoffs (USD bn this step).
+    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg,
+                     max(price - econ.ree_return_cost_usd_per_kg, 0.0) if ships else 0.0)
+    worth = world.grade * econ.recovery_fraction * world.uptime * per_t * KG_PER_T / USD_PER_BN
+    potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
+    crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
+    exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
+    synergy_gain = (x.worked * econ.synergy * x.partners * worth).sum(axis=-1)
+    interference_loss = (x.worked * (1.0 + econ.synergy * x.partners - x.factor) * worth).sum(axis=-1)
     propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
     ree_revenue = ree_shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T
     ree_revenue = ree_revenue / USD_PER_BN
@@ -310,6 +325,11 @@ def resolve_step(
         propellant_value=propellant_value,
         ree_revenue=ree_revenue,
         gross_output=gross_output,
+        potential_output=potential_output,
+        crowding_loss=crowding_loss,
+        exhaustion_loss=exhaustion_loss,
+        synergy_gain=synergy_gain,
+        interference_loss=interference_loss,
         operating_cost=operating_cost,
         depreciation=depreciation,
         incident_loss=incident_loss,
@@ -329,6 +349,9 @@ def resolve_step(
 class Extraction:
     demand: np.ndarray  # [N, S] t regolith brought
     worked: np.ndarray  # [N, S] t regolith processed
+    worked_unscaled: np.ndarray  # [N, S] what would have been processed had reserves sufficed
+    factor: np.ndarray  # [N, S] output factor: 1 + synergy - interference (at least 0)
+    partners: np.ndarray  # [N, S] share of the site's operations in mutual cooperation
     product: np.ndarray  # [N, S] t of product
     reserve_after: np.ndarray  # [S]
     exposure: np.ndarray  # [N, S]
@@ -356,6 +379,7 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     partners = _ratio(mutual.astype(float) @ demand, load)
     factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
     yield_t = world.grade * econ.recovery_fraction * world.uptime
+    unscaled = worked
     product = worked * factor * yield_t
     # Output never exceeds the remaining reserve: scale every operator at an exhausted site.
     wanted = product.sum(axis=-2)
@@ -364,8 +388,8 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     worked = worked * scale[..., None, :]
     reserve_after = np.maximum(state.reserve_t - product.sum(axis=-2), 0.0)
     presence = _ratio(demand, demand.sum(axis=1, keepdims=True))
-    return Extraction(demand, worked, product, reserve_after, exposure, presence,
-                      (presence * partners).sum(axis=-1))
+    return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
+                      exposure, presence, (presence * partners).sum(axis=-1))
 
 
 def share_by_priority(demand: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:

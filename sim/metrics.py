@@ -35,6 +35,25 @@ class Snapshot:
     investment: np.ndarray  # USD bn [N] spent on new plants in the step (zeros at step 0)
 
 
+# A step's welfare split into the channels through which rules and play change it; they sum to
+# welfare exactly (tested), so a paired difference of welfare splits into channel differences.
+CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
+    "potential_output": ("Output if all regolith brought were worked", lambda o: o.potential_output),
+    "crowding": ("Crowding and racing: brought but not worked", lambda o: -o.crowding_loss),
+    "exhausted_sites": ("Sites run out", lambda o: -o.exhaustion_loss),
+    "synergy": ("Synergy with partners", lambda o: o.synergy_gain),
+    "interference": ("Interference from uncoordinated neighbours", lambda o: -o.interference_loss),
+    "operating_cost": ("Operating cost", lambda o: -o.operating_cost),
+    "capital_wear": ("Capital worn out (depreciation)", lambda o: -o.depreciation),
+    "incidents": ("Capital destroyed in incidents", lambda o: -o.incident_loss),
+    "transfers": ("Benefit sharing, sanctions and compensation",
+                  lambda o: o.transfers + o.sanctions + o.liability),
+    "entry_cost": ("Entry cost", lambda o: -o.entry_cost),
+    "rare_earths": ("Rare-earth shortfall and forgone sales",
+                    lambda o: -o.shortfall_cost - o.export_revenue_lost),
+}
+
+
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
     """The raw quantities kept at each step: arrays over nations [N] or sites [S], scalars."""
     st, out, a = s.state, s.outcome, s.actions
@@ -72,7 +91,8 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "cooperation_rate": nan if a is None else _share(a, off),
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
-    }
+    } | {f"channel_{name}": zeros if out is None else fn(out).copy()
+         for name, (_, fn) in CHANNELS.items()}
 
 
 def _share(actions: np.ndarray, mask: np.ndarray) -> float:

@@ -84,6 +84,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     demand = np.array([[state.capacity_t_per_yr[i] * alloc[i, s] * dt for s in S] for i in N])
     worked, product = np.zeros((n, m)), np.zeros((n, m))
     exposure, partners = np.zeros((n, m)), np.zeros((n, m))
+    unscaled, factors = np.zeros((n, m)), np.zeros((n, m))
     for s in S:
         load = sum(demand[j, s] for j in N)
         cap = world.site_capacity_t_per_yr[s] * dt
@@ -100,6 +101,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             exposure[i, s] = _div(sum(demand[j, s] for j in N if hostile(i, j)), load)
             partners[i, s] = _div(sum(demand[j, s] for j in N if coop(i, j) and coop(j, i)), load)
             factor = max(0.0, 1.0 + econ.synergy * partners[i, s] - econ.interference * exposure[i, s])
+            factors[i, s], unscaled[i, s] = factor, worked[i, s]
             product[i, s] = worked[i, s] * factor * yld[s]
         wanted = sum(product[i, s] for i in N)
         scale = min(1.0, state.reserve_t[s] / wanted) if wanted > 0 else 1.0
@@ -196,6 +198,16 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         inc_loss[i] = state.capital_usd_bn[i] * destroyed
         depreciation[i] = state.capital_usd_bn[i] * (1.0 - destroyed) * (1.0 - survive)
     value = prop_value + ree_revenue
+    # Output by channel: each tonne of regolith's worth, USD bn, where its product earns.
+    worth = [yld[s] * KG_PER_T / USD_PER_BN * (econ.propellant_value_usd_per_kg if ice[s] else
+             (max(price - econ.ree_return_cost_usd_per_kg, 0.0) if ships else 0.0)) for s in S]
+    potential = np.array([sum(demand[i, s] * worth[s] for s in S) for i in N])
+    crowding = np.array([sum((demand[i, s] - unscaled[i, s]) * worth[s] for s in S) for i in N])
+    exhaustion = np.array([sum((unscaled[i, s] - worked[i, s]) * worth[s] for s in S) for i in N])
+    synergy = np.array([sum(worked[i, s] * econ.synergy * partners[i, s] * worth[s] for s in S)
+                        for i in N])
+    interference = np.array([sum(worked[i, s] * (1.0 + econ.synergy * partners[i, s] - factors[i, s])
+                                 * worth[s] for s in S) for i in N])
     members = [i for i in N if rules.sharing_members[i]]
     transfers = np.zeros(n)
     if rules.benefit_share > 0 and members:
@@ -229,7 +241,9 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         incidents=incidents, capacity_lost_t_per_yr=lost_cap,
         ree_price_usd_per_kg=float(new_price), leverage_index=float(leverage),
         export_targets=targets, ree_shortfall_t=shortfall, import_dependence_after=dependence_after,
-        propellant_value=prop_value, ree_revenue=ree_revenue, gross_output=value, operating_cost=op,
+        propellant_value=prop_value, ree_revenue=ree_revenue, gross_output=value,
+        potential_output=potential, crowding_loss=crowding, exhaustion_loss=exhaustion,
+        synergy_gain=synergy, interference_loss=interference, operating_cost=op,
         depreciation=depreciation, incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
         transfers=transfers, sanctions=sanctions, liability=liability, breaches=breaches,
         entry_cost=entry, welfare=welfare, utility=utility,

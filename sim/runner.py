@@ -28,7 +28,7 @@ from sim.io import (
     sha256_file,
     staged_dir,
 )
-from sim.metrics import MODEL_METRICS, NATION_METRICS
+from sim.metrics import CHANNELS, MODEL_METRICS, NATION_METRICS
 from sim.model import LunarModel
 from sim.scenario import Scenario, content_hash
 
@@ -51,6 +51,7 @@ class RunResult:
     nation_columns: Columns  # [steps, N] per metric, and "bloc"
     pair_share: np.ndarray  # [N, N] share of steps i played C toward j
     events: list[tuple[int, float, str]] = field(default_factory=list)
+    channels: dict[str, float] = field(default_factory=dict)  # welfare by channel, USD bn
 
     @property
     def model_series(self) -> pd.DataFrame:
@@ -119,7 +120,7 @@ class RunResult:
             "ree_price_usd_per_kg": float(m["ree_price"][-1]),
             "leverage_index": float(m["leverage_index"][-1]),
             "gini_welfare": float(m["gini_welfare"][-1]),
-        }
+        } | {f"channel_{name}_usd_bn": value for name, value in self.channels.items()}
 
 
 def run_scenario(
@@ -133,8 +134,11 @@ def run_scenario(
     table = model.recorder.model_table()
     columns = {"step": table.pop("step")}
     columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
+    history = model.recorder.history()
+    channels = {name: float(history[f"channel_{name}"].sum()) for name in CHANNELS}
     result = RunResult(scenario, seed, model.horizon, model.names, columns | table,
-                       model.recorder.nation_table(), model.pair_cooperation(), model.event_log)
+                       model.recorder.nation_table(), model.pair_cooperation(), model.event_log,
+                       channels)
     model.release()  # batches run thousands of models in one process
     check_finite(result)
     return result

@@ -145,7 +145,8 @@ def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_resu
     folder = small_results.folder
     assert "Total welfare (USD bn)" in result.stdout and "Open access (reference)" in result.stdout
     html = (folder / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 6  # self-contained: every figure inside
+    assert html.count("data:image/png;base64,") == 7  # self-contained: every figure inside
+    assert "Why welfare differs" in html and "Why welfare differs from Open access" in result.stdout
     assert "Price of anarchy" in html and "Reproduction" in html and "calibration" in html
     md = (folder / "report.md").read_text()
     assert "![timeseries](figures/timeseries.png)" in md
@@ -153,6 +154,24 @@ def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_resu
     assert set(comparison["scenario"]) == {"multilateral", "us_china_cooperation"}
     assert "welfare: United States" in set(comparison["outcome"])
     assert (comparison["pairs"] == 8).all()  # 4 design points x 2 replicates, paired
+
+
+def test_the_channels_add_up_to_the_paired_welfare_difference_exactly(small_results):
+    from sim.analysis.decompose import decompose
+    from sim.metrics import CHANNELS
+
+    table = decompose(small_results.runs, "open_access", resamples=100)
+    assert set(table["scenario"]) == {"multilateral", "us_china_cooperation"}
+    for scenario, part in table.groupby("scenario"):
+        by = part.set_index("channel")["mean_difference"]
+        assert list(by.index) == [*CHANNELS, "total"]
+        assert by.drop("total").sum() == pytest.approx(by["total"], rel=1e-9, abs=1e-12)
+        welfare = compare(small_results.runs, small_results.nations, [WELFARE], "open_access")
+        row = welfare[welfare["scenario"] == scenario].iloc[0]
+        assert by["total"] == pytest.approx(row["mean_difference"], rel=1e-12)
+    channels = fig.channels(small_results)
+    bars = [p for p in channels.axes[0].patches]
+    assert len(bars) == 2 * len(CHANNELS)  # one segment per channel per compared scenario
 
 
 def test_plot_command_and_its_mistakes(small_results, tmp_path):

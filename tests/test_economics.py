@@ -62,6 +62,11 @@ def test_step_invariants(case):
         assert abs(transfer.sum()) < 1e-12
     np.testing.assert_allclose(out.welfare, parts, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(out.gross_output, out.propellant_value + out.ree_revenue)
+    np.testing.assert_allclose(out.gross_output, out.potential_output - out.crowding_loss
+                               - out.exhaustion_loss + out.synergy_gain - out.interference_loss,
+                               rtol=1e-10, atol=1e-12)
+    for loss in (out.crowding_loss, out.exhaustion_loss, out.interference_loss, out.synergy_gain):
+        assert (loss >= -1e-15).all()
     np.testing.assert_allclose(state.capital_usd_bn - out.incident_loss - out.depreciation
                                + growth.investment_usd_bn, growth.capital_usd_bn, atol=1e-12)
     assert (out.depreciation >= 0).all() and (out.incident_loss >= 0).all()

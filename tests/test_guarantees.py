@@ -902,8 +902,9 @@ def test_an_older_folder_is_started_afresh_and_its_analysis_kept(ws):
     assert result.exit_code == 0, result.stderr
     report = (folder / "report.md").read_text()  # no record says it is unchanged: kept
     refused(_invoke(["compare", "results/exp"]), "comparison.csv, levels.csv, "
-            "figures/timeseries.png and 6 more: changed since lunarsim wrote them")
-    for name in ("comparison.csv", "levels.csv", "report.md", "report.html", "figures"):
+            "decomposition.csv and 8 more: changed since lunarsim wrote them")
+    for name in ("comparison.csv", "levels.csv", "decomposition.csv", "report.md", "report.html",
+                 "figures"):
         (folder / name).rename(ws / f"old-{name}")
     assert _invoke(["compare", "results/exp", "--resamples", "100"]).exit_code == 0
     assert (ws / "old-report.md").read_text() == report

@@ -6,6 +6,7 @@ import copy
 import random
 
 import numpy as np
+import pytest
 from helpers import assert_same_arrays, scenario_from, with_strategies
 
 from sim.model import LunarModel
@@ -139,6 +140,17 @@ def test_welfare_is_cash_flow_plus_the_change_in_capital_over_a_run(baseline_raw
     assert invested.sum() > 1.0  # plants were bought: the identity is not trivially 0 = 0
     np.testing.assert_allclose(model.state.welfare_usd_bn, cash + end_capital - start_capital,
                                rtol=1e-9, atol=1e-9)
+
+
+def test_welfare_splits_into_its_channels_exactly(baseline_raw):
+    from sim.runner import run_scenario
+
+    for name in ("baseline", "multilateral"):
+        result = run_scenario(scenario_from(baseline_raw, regime={"name": name} if name != "baseline"
+                                            else baseline_raw["regime"]), seed=2, steps=40)
+        total = sum(v for k, v in result.overall.items() if k.startswith("channel_"))
+        assert total == pytest.approx(result.overall["welfare_total_usd_bn"], rel=1e-9, abs=1e-9)
+        assert result.overall["channel_potential_output_usd_bn"] > 0
 
 
 def test_works_with_mesa_batch_run(pd_raw):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis import figures as fig
+from sim.analysis.decompose import decompose
 from sim.analysis.outcomes import outcomes_for
 from sim.analysis.report import render_reports
 from sim.analysis.results import Results
@@ -22,6 +23,7 @@ class Analysis:
     reference: str
     comparison: pd.DataFrame
     levels: pd.DataFrame
+    decomposition: pd.DataFrame
     figures: dict[str, Path]
     report_html: Path
     report_md: Path
@@ -44,8 +46,11 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     comparison = compare(results.runs, results.nations, outcomes, ref, resamples=resamples)
     level = levels(results.runs, results.nations, outcomes, resamples=resamples)
 
+    decomposition = decompose(results.runs, ref, resamples=resamples)
     drawn = {"differences": lambda: fig.differences(results, ref),
              "nations": lambda: fig.nations(results)}
+    if not decomposition.empty:
+        drawn["channels"] = lambda: fig.channels(results, ref)
     if not results.series_model.empty:  # a batch run with --series none keeps no series
         drawn = {"timeseries": lambda: fig.timeseries(results)} | drawn | {
             "leverage": lambda: fig.leverage(results)}
@@ -54,12 +59,13 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if len(fig.swept_numbers(results)) >= 2:
         drawn["heatmap"] = lambda: fig.heatmap(results)
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
-    md, page = render_reports(results, comparison, level, pngs, ref)
+    md, page = render_reports(results, comparison, level, pngs, ref, decomposition)
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),
+             "decomposition.csv": decomposition.to_csv(index=False).encode(),
              **{f"figures/{name}.png": data for name, data in pngs.items()},
              "report.md": md.encode(), "report.html": page.encode()}
     analysis_files(results.folder).write(files, {"reference": ref})
     paths = {name: results.folder / "figures" / f"{name}.png" for name in pngs}
-    return Analysis(results, ref, comparison, level, paths, results.folder / "report.html",
-                    results.folder / "report.md")
+    return Analysis(results, ref, comparison, level, decomposition, paths,
+                    results.folder / "report.html", results.folder / "report.md")

@@ -247,6 +247,42 @@ def _legend_below(fig: Figure, ax) -> None:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=9)
 
 
+def channels(results: Results, reference: str | None = None) -> Figure:
+    """Why welfare differs: each scenario's mean paired difference from the reference, split
+    into channels (stacked: gains to the right of 0, losses to the left), the total marked."""
+    from sim.analysis.decompose import decompose
+    from sim.metrics import CHANNELS
+
+    ref = results.reference(reference)
+    table = decompose(results.runs, ref, resamples=200)
+    if table.empty:
+        raise UserError(f"{results.folder}: its runs predate the welfare channels; run the "
+                        "batch again (--force) to split welfare into channels")
+    scenarios = list(dict.fromkeys(table["scenario"]))
+    palette = plt.get_cmap("tab20").colors
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(11, 1.1 * len(scenarios) + 2.6), constrained_layout=True)
+        for k, scenario in enumerate(scenarios):
+            part = table[table["scenario"] == scenario].set_index("channel")["mean_difference"]
+            right = left = 0.0
+            for c, name in enumerate(CHANNELS):
+                value = float(part.get(name, 0.0))
+                start = right if value >= 0 else left
+                ax.barh(k, value, left=start, color=palette[c % len(palette)], height=0.6,
+                        label=CHANNELS[name][0] if k == 0 else None)
+                right, left = (right + value, left) if value >= 0 else (right, left + value)
+            ax.plot(part["total"], k, "D", color="black", ms=7,
+                    label="total welfare difference" if k == 0 else None)
+        ax.axvline(0, color="#444444", lw=0.8)
+        ax.set_yticks(range(len(scenarios)), [results.label(s) for s in scenarios])
+        ax.invert_yaxis()
+        ax.set(xlabel=f"difference from {results.label(ref)}, USD bn over the run (mean over "
+                      "seeds, paired)", title="Why welfare differs: the paired difference by "
+                                              "channel")
+        fig.legend(loc="outside lower center", ncol=3, fontsize=8)
+    return fig
+
+
 FIGURES: dict[str, Callable[..., Figure]] = {
     "timeseries": timeseries,
     "differences": differences,
@@ -254,6 +290,7 @@ FIGURES: dict[str, Callable[..., Figure]] = {
     "cooperation": cooperation,
     "leverage": leverage,
     "heatmap": heatmap,
+    "channels": channels,
 }
 
 

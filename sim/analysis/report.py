@@ -43,12 +43,36 @@ def key_table(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
                                        "seeds better", "effect d_z"])
 
 
+CHANNELS_TEXT = (
+    "Each scenario's paired difference in total welfare from {ref} (USD bn over the run, mean "
+    "over seeds), split by channel; the channels add up to the total exactly "
+    "(`decomposition.csv` has their 95% intervals). Output channels are valued at what the "
+    "product earns: the potential output of all the regolith brought, less what crowding and "
+    "others' priority left unworked and what exhausted sites could not give, plus synergy with "
+    "partners, less interference from uncoordinated neighbours. Then the costs: operating, "
+    "capital worn out and destroyed in incidents, entry; money that changes hands (benefit "
+    "sharing, sanctions, compensation); rare-earth costs."
+)
+
+
+def _channels(decomposition: pd.DataFrame | None, results: Results, reference: str) -> pd.DataFrame:
+    """The decomposition as a readers' table: channels as rows, scenarios as columns."""
+    from sim.analysis.decompose import channel_table
+
+    if decomposition is None or decomposition.empty:
+        return pd.DataFrame()
+    table = channel_table(decomposition, results.label)
+    for column in table.columns[1:]:
+        table[column] = [_num(v, sign=True) for v in table[column]]
+    return table
+
+
 def _num(x: float, sign: bool = False) -> str:
     """Three significant figures, thousands separated; ``sign`` puts + before positives."""
     if pd.isna(x):
         return "—"
     plus = "+" if sign and x > 0 else ""
-    if x == 0:
+    if abs(x) < 1e-9:  # rounding noise of sums that cancel (transfers)
         return "0"
     a = abs(x)
     if a >= 1000:
@@ -91,7 +115,8 @@ def reproduction(results: Results) -> dict[str, str]:
 
 
 def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
-                   figures: dict[str, bytes], reference: str) -> tuple[str, str]:
+                   figures: dict[str, bytes], reference: str,
+                   decomposition: pd.DataFrame | None = None) -> tuple[str, str]:
     """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
     page (figures embedded)."""
     table = key_table(comparison, results)
@@ -122,8 +147,12 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
           "## Results", "", table.to_markdown(index=False), "", value, "",
           "Price of anarchy: the best total welfare any scenario reached on the same seed, over "
           "this scenario's (1 is best).", "", poa.to_markdown(index=False), "",
-          "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", "",
-          "## Figures", ""]
+          "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", ""]
+    channels = _channels(decomposition, results, reference)
+    if not channels.empty:
+        md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
+               "", channels.to_markdown(index=False), ""]
+    md += ["## Figures", ""]
     md += [f"![{name}](figures/{name}.png)" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
@@ -139,7 +168,12 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             "<p>Price of anarchy: the best total welfare any scenario reached on the same seed, "
             "over this scenario's (1 is best).</p>", poa.to_html(index=False, border=0),
             "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "
-            "<code>levels.csv</code>.</p>", "<h2>Figures</h2>"]
+            "<code>levels.csv</code>.</p>"]
+    if not channels.empty:
+        page += ["<h2>Why welfare differs</h2>",
+                 f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",
+                 channels.to_html(index=False, border=0)]
+    page += ["<h2>Figures</h2>"]
     for name, png in figures.items():
         data = base64.b64encode(png).decode()
         page.append(f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'

@@ -58,11 +58,14 @@ SORT_KEYS = {
 RESULTS_FORMAT = 2  # 1: markers without checksums (lunarsim 0.1 before the reliability work)
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "report.md", "report.html", "figures")
+ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
+            "report.html", "figures")
 ANALYSIS_RECORD = "analysis.json"
-ANALYSIS_FILES = re.compile(r"(comparison|levels)\.csv|report\.(md|html)|figures/[a-z_]+\.png")
-FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap")
-ANALYSIS_NAMES = ["comparison.csv", "levels.csv", "report.md", "report.html",
+ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition)\.csv|report\.(md|html)|"
+                            r"figures/[a-z_]+\.png")
+FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
+                "channels")
+ANALYSIS_NAMES = ["comparison.csv", "levels.csv", "decomposition.csv", "report.md", "report.html",
                   *(f"figures/{kind}.png" for kind in FIGURE_KINDS)]  # all compare may write
 OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
 

@@ -46,3 +46,28 @@ def test_every_test_the_guarantees_page_cites_exists():
     defined = set(re.findall(r"^def (test_[a-z0-9_]+)\(", "\n".join(
         p.read_text() for p in (REPO / "tests").glob("test_*.py")), flags=re.M))
     assert len(cited) >= 15 and cited <= defined, sorted(cited - defined)
+
+
+def test_every_lever_of_the_calibration_tables_can_be_set_at_both_ends():
+    """benchmarks/levers.py reads its levers from docs/calibration.md: each must name a field
+    its scenario accepts, at both ends of its documented range (a renamed parameter would
+    otherwise drop out of the check unnoticed)."""
+    import copy
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from levers import levers
+
+    from sim.scenario.loader import find_scenario, resolve_raw, set_path, validate
+
+    found = levers()
+    assert len(found) >= 40
+    for lever in found:
+        for value in (lever.low, lever.high):
+            raw = copy.deepcopy(resolve_raw(find_scenario(lever.scenario)))
+            for nation in raw["nations"]:
+                if nation["name"] in lever.switch:
+                    nation["strategy"] = {"name": lever.name.split(".")[0]}
+            for path in lever.paths:
+                set_path(raw, path, value, lever.name)
+            validate(raw, lever.name)

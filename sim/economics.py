@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from sim.rare_earths import clear_market
 from sim.regimes import RegimeRules
 
 KG_PER_T = 1.0e3
@@ -54,7 +55,15 @@ class EconParams:
     demand_growth_per_year: float
     supply_growth_per_year: float
     shortfall_cost_multiple: float
-    diversification_per_year: float
+    magnet_share: float
+    control_severity: float
+    coercion_weight: float
+    holder_foresight_years: float
+    self_reliance_goal: float
+    refining_lead_time_years: float
+    threat_half_life_years: float
+    ally_threat: float
+    refining_cost_premium_usd_per_kg: float
     trust_learning_rate: float
     trust_incident_shock: float
 
@@ -82,12 +91,12 @@ class World:
     uptime: np.ndarray  # fraction of time powered [S]
     initial_reserve_t: np.ndarray  # [S]
     best_sites: np.ndarray  # bool [S]: the top ice sites, for the depletion metric
-    ree_demand_t_per_yr: np.ndarray  # [N] at the start
-    ree_production_t_per_yr: np.ndarray  # [N] at the start
-    rest_of_world_demand_t_per_yr: float
-    rest_of_world_production_t_per_yr: float
+    # Rare-earth market (magnet oxides, t/yr at the start), [N+1]: the nations, then the rest
+    # of the world. Refining is capacity outside the holder, which refines the rest.
+    ree_demand_t_per_yr: np.ndarray
+    ree_mining_t_per_yr: np.ndarray
+    ree_refining_t_per_yr: np.ndarray
     leverage_holder: int | None
-    initial_refining_share: float
 
     @property
     def dt(self) -> float:
@@ -111,11 +120,16 @@ class State:
     capital_usd_bn: np.ndarray  # [N] book value of the installed capacity (what it cost, less
     # what depreciation and incidents have consumed)
     breach_record: np.ndarray  # [N] steps with a sanctioned breach, each halving in a year
-    import_dependence: np.ndarray  # [N] share of rare-earth imports bought from the holder
     forced_incidents: np.ndarray  # bool [N, N]: incidents an event forces at the next step
     ree_price_usd_per_kg: float
+    ree_refining_built_t_per_yr: np.ndarray  # [N+1] refining built in the run (the last: the rest
+    # of the world's announced projects)
+    ree_threat: np.ndarray  # [N] supply threat each nation feels, 0..1
+    control_policy: np.ndarray  # [N] the holder's policy: share of its sales to each withheld
+    import_dependence: np.ndarray  # [N] share of demand met by the holder, at the last clearing
+    leverage_index: float  # the holder's share of refined world supply, at the last clearing
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start
-    ree_supply_factor: float = 1.0  # terrestrial rare-earth supply relative to the start
+    ree_supply_factor: float = 1.0  # terrestrial mine supply (and refining) relative to the start
     export_control_active: bool = False
     export_control_severity: float = 0.0  # share of the holder's exports to a target withheld
     export_control_targets: np.ndarray | None = None  # bool [N]; None: whoever it competes with
@@ -148,7 +162,7 @@ class Outcome:
     leverage_index: float  # leverage holder's share of refined world supply
     export_targets: np.ndarray  # bool [N], under the holder's export control this step
     ree_shortfall_t: np.ndarray  # [N]
-    import_dependence_after: np.ndarray  # [N] share of imports from the holder, next step
+    import_dependence: np.ndarray  # [N] share of demand met by the holder's refineries
     propellant_value: np.ndarray  # USD bn [N]
     ree_revenue: np.ndarray
     gross_output: np.ndarray  # propellant value + rare-earth revenue, USD bn [N]
@@ -164,6 +178,7 @@ class Outcome:
     incident_loss: np.ndarray  # book value of the capacity incidents destroyed this step
     shortfall_cost: np.ndarray  # rare earths withheld from a target, valued at a multiple
     export_revenue_lost: np.ndarray  # the holder's sales forgone under its own controls
+    diversification_cost: np.ndarray  # premium paid on refining built in the run
     transfers: np.ndarray  # benefit sharing; sums to zero
     sanctions: np.ndarray  # fines received less fines paid for breaches; sums to zero
     liability: np.ndarray  # compensation received less compensation paid; sums to zero
@@ -204,10 +219,16 @@ def _t(a: np.ndarray) -> np.ndarray:
 
 def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
     """Value of working one t of regolith at each site, less its operating cost [S]."""
-    ree_net = max(ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
+    ree_net = ree_value_usd_per_kg(econ, ree_price)
     value_per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_net)
     yield_t = world.grade * econ.recovery_fraction * world.uptime
     return yield_t * value_per_kg * KG_PER_T - operating_cost_usd_per_t(world, econ)
+
+
+def ree_value_usd_per_kg(econ: EconParams, ree_price: float) -> float:
+    """What a kg of lunar rare-earth oxide earns once on Earth: its magnet oxides at the price,
+    less the return cost of the whole kg (0 when that does not pay: it is not shipped)."""
+    return max(econ.magnet_share * ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
 
 
 def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
@@ -267,16 +288,14 @@ def resolve_step(
     # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.
     propellant = x.product[..., world.site_is_ice].sum(axis=-1)
     ree_mined = x.product[..., ~world.site_is_ice].sum(axis=-1)
-    price = state.ree_price_usd_per_kg
-    ships = price > econ.ree_return_cost_usd_per_kg
-    ree_shipped = ree_mined if ships else np.zeros_like(ree_mined)
+    ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
+    ree_shipped = ree_mined if ree_value > 0 else np.zeros_like(ree_mined)
 
     m = clear_market(world, state, compete, ree_shipped, econ)  # 6. Market
     incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
 
     # 8. Payoffs (USD bn this step).
-    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg,
-                     max(price - econ.ree_return_cost_usd_per_kg, 0.0) if ships else 0.0)
+    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_value)
     worth = world.grade * econ.recovery_fraction * world.uptime * per_t * KG_PER_T / USD_PER_BN
     potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
     crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
@@ -284,8 +303,7 @@ def resolve_step(
     synergy_gain = (x.worked * econ.synergy * x.partners * worth).sum(axis=-1)
     interference_loss = (x.worked * (1.0 + econ.synergy * x.partners - x.factor) * worth).sum(axis=-1)
     propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
-    ree_revenue = ree_shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T
-    ree_revenue = ree_revenue / USD_PER_BN
+    ree_revenue = ree_shipped * ree_value * KG_PER_T / USD_PER_BN
     operating_cost = x.worked @ operating_cost_usd_per_t(world, econ) / USD_PER_BN
     gross_output = propellant_value + ree_revenue
     destroyed = _ratio(capacity_lost, state.capacity_t_per_yr)  # share of the capacity
@@ -301,7 +319,8 @@ def resolve_step(
     liability = owed.sum(axis=-1) - owed.sum(axis=-2)  # owed[i, j]: j compensates i
     entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
     welfare = (gross_output - operating_cost - depreciation - incident_loss + transfers
-               + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost)
+               + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost
+               - m.diversification_cost)
     utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
 
     return Outcome(
@@ -321,7 +340,7 @@ def resolve_step(
         leverage_index=m.leverage,
         export_targets=m.targets,
         ree_shortfall_t=m.shortfall_t,
-        import_dependence_after=m.dependence_after,
+        import_dependence=m.dependence,
         propellant_value=propellant_value,
         ree_revenue=ree_revenue,
         gross_output=gross_output,
@@ -335,6 +354,7 @@ def resolve_step(
         incident_loss=incident_loss,
         shortfall_cost=m.shortfall_cost,
         export_revenue_lost=m.export_revenue_lost,
+        diversification_cost=m.diversification_cost,
         transfers=transfers,
         sanctions=sanctions,
         liability=liability,
@@ -414,83 +434,6 @@ def share_by_priority(demand: np.ndarray, weight: np.ndarray, capacity: np.ndarr
             break
         saturated |= fits
     return np.where(saturated, demand, level[..., None, :] * weight * demand)
-
-
-@dataclass(frozen=True)
-class MarketResult:
-    price: float  # USD/kg after clearing
-    leverage: float
-    targets: np.ndarray  # bool [N]: nations under the holder's export control this step
-    shortfall_t: np.ndarray  # [N] rare earths a target could not get this step
-    shortfall_cost: np.ndarray  # USD bn [N]
-    export_revenue_lost: np.ndarray  # USD bn [N], the holder's only
-    dependence_after: np.ndarray  # [N]
-
-
-def clear_market(world: World, state: State, compete: np.ndarray, ree_shipped: np.ndarray,
-                 econ: EconParams) -> MarketResult:
-    """Step 6: the terrestrial rare-earth market, the holder's export controls, lunar supply.
-
-    Each nation imports what it mines short of its demand, a share (its import dependence) from
-    the holder. Under an export control the holder withholds ``control_severity`` of that from
-    each target: the target's shortfall (less its own lunar deliveries) costs it
-    ``shortfall_cost_multiple`` times its value; the holder forgoes the sale; world supply falls,
-    so the price rises. Targets cut their dependence by ``diversification_per_year``.
-    """
-    dt = world.dt
-    n = ree_shipped.size
-    demand_i = world.ree_demand_t_per_yr * state.ree_demand_factor
-    imports = np.maximum(demand_i - world.ree_production_t_per_yr * state.ree_supply_factor, 0.0)
-    holder = world.leverage_holder
-    targets = export_targets(state, compete, holder, n)
-    from_holder = imports * state.import_dependence
-    withheld = np.where(targets, state.export_control_severity * from_holder, 0.0)  # [..., N]
-
-    world_demand = (world.ree_demand_t_per_yr.sum() + world.rest_of_world_demand_t_per_yr) * state.ree_demand_factor
-    terrestrial = (world.ree_production_t_per_yr.sum() + world.rest_of_world_production_t_per_yr) * state.ree_supply_factor
-    lunar = ree_shipped.sum(axis=-1) / dt
-    supply = np.maximum(terrestrial - withheld.sum(axis=-1), 0.0) + lunar
-    price = np.full(np.shape(supply), econ.ree_price_usd_per_kg)
-    leverage = np.full(np.shape(supply), world.initial_refining_share)
-    market = (supply > 0) & (world_demand > 0)  # a world without a rare-earth market keeps its price
-    if np.any(market):
-        cleared = econ.ree_price_usd_per_kg * (world_demand / np.where(market, supply, 1.0)) ** (
-            1.0 / econ.price_elasticity)
-        price = np.where(market, cleared, price)
-        dependence_now = _ratio((imports * state.import_dependence).sum(),
-                                imports.sum() * world.initial_refining_share)
-        share = world.initial_refining_share * (dependence_now if imports.sum() > 0 else 1.0)
-        leverage = np.where(market, share * terrestrial / np.where(market, terrestrial + lunar, 1.0),
-                            leverage)
-
-    usd_bn_per_t = price * KG_PER_T / USD_PER_BN
-    shortfall = np.maximum(withheld * dt - ree_shipped, 0.0)
-    lost = np.zeros(np.shape(withheld))
-    if holder is not None:
-        lost[..., holder] = withheld.sum(axis=-1) * dt * usd_bn_per_t
-    keep = (1.0 - econ.diversification_per_year) ** dt
-    dependence_after = np.where(targets, state.import_dependence * keep, state.import_dependence)
-    return MarketResult(
-        price=float(price) if np.ndim(price) == 0 else price,
-        leverage=float(leverage) if np.ndim(leverage) == 0 else leverage,
-        targets=targets,
-        shortfall_t=shortfall,
-        shortfall_cost=econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1),
-        export_revenue_lost=lost,
-        dependence_after=dependence_after,
-    )
-
-
-def export_targets(state: State, compete: np.ndarray, holder: int | None, n: int) -> np.ndarray:
-    """Who the holder's export control hits: the named targets, or else every nation the holder
-    competes with (plays D toward) this step; nobody when no control is in force."""
-    if holder is None or not state.export_control_active:
-        return np.zeros(compete.shape[:-1], dtype=bool)
-    named = state.export_control_targets
-    targets = (np.broadcast_to(named, compete.shape[:-1]) if named is not None
-               else compete[..., holder, :]).copy()
-    targets[..., holder] = False
-    return targets
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,

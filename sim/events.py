@@ -151,6 +151,34 @@ class TransportCost(Event):
         return "transport costs change"
 
 
+class _ProjectParams(Params):
+    nation: str | None = Field(
+        None, description="where the refinery is built (default: the rest of the world)"
+    )
+    capacity_t_per_yr: float = Field(
+        ..., gt=0, le=1e7, description="magnet rare-earth oxide it separates, t/yr"
+    )
+
+
+@EVENTS.register
+class RefiningProject(Event):
+    """A rare-earth refinery outside the holder comes on stream: an announced project (Iluka's
+    Eneabba refinery, 2027; Solvay's La Rochelle line, 2030) or a what-if. Its oxide costs the
+    refining premium, like capacity the model builds itself."""
+
+    name = "refining_project"
+    description = "a rare-earth refinery outside the holder comes on stream"
+    Params = _ProjectParams
+
+    def apply(self, model: LunarModel) -> str:
+        p = self.params
+        k = len(model.names) if p.nation is None else model.nation_index(p.nation)
+        if k == model.world.leverage_holder:
+            return f"{p.nation} is the leverage holder: the project changes nothing"
+        model.state.ree_refining_built_t_per_yr[k] += p.capacity_t_per_yr
+        return f"refinery of {p.capacity_t_per_yr:,.0f} t/yr in {p.nation or 'the rest of the world'}"
+
+
 class _ControlParams(Params):
     severity: float | None = Field(
         None, ge=0, le=1, description="share of exports to a target withheld (default: the market's)"

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.economics import Outcome, State, World
+from sim.economics import EconParams, Outcome, State, World
+from sim.rare_earths import break_even_return_cost
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Snapshot:
     members: np.ndarray  # bool [N]
     blocs: np.ndarray  # str [N]
     investment: np.ndarray  # USD bn [N] spent on new plants in the step (zeros at step 0)
+    econ: EconParams
 
 
 # A step's welfare split into the channels through which rules and play change it; they sum to
@@ -49,8 +51,8 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
     "transfers": ("Benefit sharing, sanctions and compensation",
                   lambda o: o.transfers + o.sanctions + o.liability),
     "entry_cost": ("Entry cost", lambda o: -o.entry_cost),
-    "rare_earths": ("Rare-earth shortfall and forgone sales",
-                    lambda o: -o.shortfall_cost - o.export_revenue_lost),
+    "rare_earths": ("Rare earths: shortfalls, forgone sales, dearer refining of one's own",
+                    lambda o: -o.shortfall_cost - o.export_revenue_lost - o.diversification_cost),
 }
 
 
@@ -85,8 +87,15 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "shortfall_cost": zeros if out is None else out.shortfall_cost.copy(),
         "export_revenue_lost": zeros if out is None else out.export_revenue_lost.copy(),
         "export_control": zeros if out is None else out.export_targets.astype(float),
-        "leverage_index": (float(s.world.initial_refining_share) if out is None
-                           else float(out.leverage_index)),
+        "leverage_index": float(st.leverage_index),
+        "ree_threat": st.ree_threat.copy(),
+        "refining_built": st.ree_refining_built_t_per_yr[:-1].copy(),
+        "refining_built_total": float(st.ree_refining_built_t_per_yr.sum()),
+        "diversification_cost": zeros if out is None else out.diversification_cost.copy(),
+        # the return cost below which lunar rare earths would pay at the next step's price,
+        # where plants exist to be sent to a KREEP site (NaN before any)
+        "ree_break_even": (break_even_return_cost(s.world, st, s.econ)
+                           if st.capacity_t_per_yr.sum() > 0 else nan),
         "cooperation": np.full(n, nan) if a is None or n < 2 else (a & off).sum(axis=1) / (n - 1),
         "cooperation_rate": nan if a is None else _share(a, off),
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
@@ -241,6 +250,27 @@ def leverage_index(h: History) -> np.ndarray:
     return h["leverage_index"]
 
 
+@model_metric("share", "share of the modelled importers' rare-earth demand met by the holder")
+def importer_dependence(h: History) -> np.ndarray:
+    holder = h.world.leverage_holder
+    demand = np.broadcast_to(h.world.ree_demand_t_per_yr[:-1], h["import_dependence"].shape).copy()
+    if holder is not None:
+        demand[:, holder] = 0.0
+    total = demand.sum(axis=1)
+    weighted = (h["import_dependence"] * demand).sum(axis=1)
+    return np.divide(weighted, total, out=np.zeros_like(weighted), where=total > 0)
+
+
+@model_metric("t/yr", "rare-earth refining built outside the holder since the start")
+def refining_built(h: History) -> np.ndarray:
+    return h["refining_built_total"]
+
+
+@model_metric("USD/kg", "Earth-return cost below which lunar rare earths would pay at this price")
+def ree_break_even(h: History) -> np.ndarray:
+    return h["ree_break_even"]
+
+
 @model_metric("index", "Gini coefficient of cumulative welfare (negative values as 0)")
 def gini_welfare(h: History) -> np.ndarray:
     return gini(h["welfare"])
@@ -279,7 +309,10 @@ NATION_UNITS = {
     "shortfall_cost": ("USD bn", "cost of rare earths withheld by the holder's controls, this step"),
     "export_revenue_lost": ("USD bn", "the holder's rare-earth sales forgone under its own controls"),
     "export_control": ("flag", "1 if under the holder's export control this step"),
-    "import_dependence": ("share", "share of rare-earth imports bought from the leverage holder"),
+    "import_dependence": ("share", "share of its rare-earth demand met by the leverage holder"),
+    "ree_threat": ("share", "rare-earth supply threat felt (1: just under control)"),
+    "refining_built": ("t/yr", "rare-earth refining capacity built since the start"),
+    "diversification_cost": ("USD bn", "premium paid on rare earths from refining built, this step"),
     "bloc": ("label", "bloc at this step"),
     "member": ("flag", "1 if a member of the regime"),
 }

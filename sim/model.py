@@ -34,10 +34,12 @@ from sim.economics import (
     locate,
     resolve_step,
 )
-from sim.events import EVENTS, Event
+from sim.events import EVENTS, Event, RefiningProject
 from sim.metrics import Recorder, Snapshot
+from sim.rare_earths import clear_market, diversify, holder_policy
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
 from sim.scenario import Scenario
+from sim.scenario.schema import rest_of_world_refining
 from sim.strategies import STRATEGIES, Observation, Roster, Strategy
 
 
@@ -63,6 +65,9 @@ class LunarModel(mesa.Model):
         self.world = _build_world(scenario)
         self.econ = EconParams.from_specs(scenario.economics, scenario.market, scenario.trust)
         self.state = _initial_state(scenario, self.world, self.blocs)
+        market = clear_market(self.world, self.state, np.zeros((n, n), dtype=bool), np.zeros(n),
+                              self.econ)  # where the market stands before anyone acts
+        self.state.import_dependence, self.state.leverage_index = market.dependence, market.leverage
 
         self.regime: Regime = REGIMES.get(scenario.regime.name)(scenario.regime.params)
         self.members = self.regime.initial_members(self.names, self.blocs)
@@ -70,7 +75,10 @@ class LunarModel(mesa.Model):
         self._law_bars = {law.name: law.bars for law in scenario.laws}
         self.rules = self._current_rules()
         self.events: list[Event] = sorted(
-            (EVENTS.get(e.name)(e.params, e.year) for e in scenario.events), key=lambda e: e.year
+            [EVENTS.get(e.name)(e.params, e.year) for e in scenario.events]
+            + [RefiningProject(RefiningProject.Params(nation=p.nation,
+                                                      capacity_t_per_yr=p.capacity_t_per_yr), p.year)
+               for p in scenario.market.projects], key=lambda e: e.year
         )
         self.event_log: list[tuple[int, float, str]] = []
 
@@ -112,6 +120,7 @@ class LunarModel(mesa.Model):
     def step(self) -> None:
         year = self.year  # Mesa has already counted this step: its end is `year`
         self._apply_events(until=year)
+        self.state.control_policy = holder_policy(self.world, self.state, self.econ)
         actions = self.decide()
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
                                self._incident_rng)
@@ -186,7 +195,9 @@ class LunarModel(mesa.Model):
         s.exposure = outcome.exposure
         s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)
         s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
-        s.import_dependence = outcome.import_dependence_after
+        s.import_dependence, s.leverage_index = outcome.import_dependence, outcome.leverage_index
+        s.ree_refining_built_t_per_yr, s.ree_threat = diversify(
+            self.world, s, outcome.export_targets, self.same_bloc | ~self.off_diagonal, econ)
         if s.forced_incidents.any():  # an event forced them for this step only
             s.forced_incidents = np.zeros_like(s.forced_incidents)
         dt = self.world.dt
@@ -292,6 +303,7 @@ class LunarModel(mesa.Model):
             members=self.members,
             blocs=self.blocs,
             investment=self.last_investment,
+            econ=self.econ,
         )
 
 
@@ -313,12 +325,14 @@ def _build_world(s: Scenario) -> World:
         uptime=uptime,
         initial_reserve_t=np.array([site.reserve_t for site in sites]),
         best_sites=best,
-        ree_demand_t_per_yr=np.array([n.ree_demand_t_per_yr for n in s.nations]),
-        ree_production_t_per_yr=np.array([n.ree_production_t_per_yr for n in s.nations]),
-        rest_of_world_demand_t_per_yr=s.market.rest_of_world_demand_t_per_yr,
-        rest_of_world_production_t_per_yr=s.market.rest_of_world_production_t_per_yr,
+        ree_demand_t_per_yr=np.array([n.ree_demand_t_per_yr for n in s.nations]
+                                     + [s.market.rest_of_world_demand_t_per_yr]),
+        ree_mining_t_per_yr=s.market.magnet_share * np.array(
+            [n.ree_production_t_per_yr for n in s.nations]
+            + [s.market.rest_of_world_production_t_per_yr]),
+        ree_refining_t_per_yr=np.array([n.ree_refining_t_per_yr for n in s.nations]
+                                       + [max(rest_of_world_refining(s), 0.0) if holder else 0.0]),
         leverage_holder=None if holder is None else [n.name for n in s.nations].index(holder),
-        initial_refining_share=s.market.refining_share,
     )
 
 
@@ -340,7 +354,11 @@ def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
         exposure=np.zeros((n, k)),
         trust=trust.astype(float),
         ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
-        import_dependence=np.full(n, s.market.refining_share),
+        ree_refining_built_t_per_yr=np.zeros(n + 1),  # the nations', then the rest of the world's
+        ree_threat=np.full(n, s.market.initial_threat),
+        control_policy=np.zeros(n),
+        import_dependence=np.zeros(n),
+        leverage_index=0.0,
         export_control_active=s.market.export_controls,
         export_control_severity=s.market.control_severity,
         forced_incidents=np.zeros((n, n), dtype=bool),

@@ -60,7 +60,8 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     yld = [world.grade[s] * econ.recovery_fraction * world.uptime[s] for s in S]
     margin = []
     for s in S:
-        per_kg = econ.propellant_value_usd_per_kg if ice[s] else max(price - econ.ree_return_cost_usd_per_kg, 0.0)
+        per_kg = (econ.propellant_value_usd_per_kg if ice[s]
+                  else max(econ.magnet_share * price - econ.ree_return_cost_usd_per_kg, 0.0))
         margin.append(yld[s] * per_kg * KG_PER_T - opcost[s])
     rate = 1.0 - (1.0 - econ.relocation_per_year) ** dt
     alloc = np.zeros((n, m))
@@ -114,38 +115,37 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     # 5. Use
     propellant = np.array([sum(product[i, s] for s in S if ice[s]) for i in N])
     ree_mined = np.array([sum(product[i, s] for s in S if not ice[s]) for i in N])
-    ships = price > econ.ree_return_cost_usd_per_kg
-    shipped = ree_mined.copy() if ships else np.zeros(n)
+    ree_net = max(econ.magnet_share * price - econ.ree_return_cost_usd_per_kg, 0.0)
+    shipped = ree_mined.copy() if ree_net > 0 else np.zeros(n)
 
-    # 6. Market
+    # 6. Market (magnet oxides; economies 0..n-1 and the rest of the world, n)
     holder = world.leverage_holder
-    imports, targets, withheld = np.zeros(n), np.zeros(n, dtype=bool), np.zeros(n)
+    targets, severity = np.zeros(n, dtype=bool), np.zeros(n)
     for i in N:
-        imports[i] = max(world.ree_demand_t_per_yr[i] * state.ree_demand_factor
-                         - world.ree_production_t_per_yr[i] * state.ree_supply_factor, 0.0)
-        if holder is not None and state.export_control_active and i != holder:
+        if holder is None or i == holder:
+            continue
+        severity[i] = state.control_policy[i]
+        if state.export_control_active:
             named = state.export_control_targets
-            targets[i] = bool(named[i]) if named is not None else compete(holder, i)
-        if targets[i]:
-            withheld[i] = state.export_control_severity * imports[i] * state.import_dependence[i]
-    world_demand = (sum(world.ree_demand_t_per_yr) + world.rest_of_world_demand_t_per_yr) * state.ree_demand_factor
-    terrestrial = (sum(world.ree_production_t_per_yr) + world.rest_of_world_production_t_per_yr) * state.ree_supply_factor
-    lunar = sum(shipped) / dt
-    supply = max(terrestrial - sum(withheld), 0.0) + lunar
-    new_price, leverage = econ.ree_price_usd_per_kg, world.initial_refining_share
+            hit = bool(named[i]) if named is not None else compete(holder, i)
+            if hit:
+                severity[i] = max(severity[i], state.export_control_severity)
+        targets[i] = severity[i] > 0
+    lunar = [econ.magnet_share * shipped[i] / dt for i in N] + [0.0]
+    m = reference_market(world, state, econ, list(severity) + [0.0], lunar)
+    new_price, leverage = econ.ree_price_usd_per_kg, m["leverage"]
+    world_demand, supply = sum(m["wanted"]), m["supply"]
     if supply > 0 and world_demand > 0:
         new_price *= (world_demand / supply) ** (1.0 / econ.price_elasticity)
-        now = sum(imports[i] * state.import_dependence[i] for i in N)
-        before = sum(imports) * world.initial_refining_share
-        dependence = _div(now, before) if sum(imports) > 0 else 1.0
-        leverage = world.initial_refining_share * dependence * terrestrial / (terrestrial + lunar)
     per_t = new_price * KG_PER_T / USD_PER_BN
-    shortfall = np.array([max(withheld[i] * dt - shipped[i], 0.0) for i in N])
+    shortfall = np.array([m["withheld"][i] * dt for i in N])
     lost = np.zeros(n)
     if holder is not None:
-        lost[holder] = sum(withheld) * dt * per_t
-    keep = (1.0 - econ.diversification_per_year) ** dt
-    dependence_after = np.array([state.import_dependence[i] * (keep if targets[i] else 1.0) for i in N])
+        lost[holder] = sum(m["withheld"]) * dt * per_t
+    premium = np.array([econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN
+                        * m["built_output"][i] * dt for i in N])
+    dependence = np.array([0.0 if i == holder else
+                           _div(m["from_holder"][i] - m["withheld"][i], m["demand"][i]) for i in N])
 
     # 7. Incidents: one uniform per pair (the upper triangle of an N x N draw)
     def chance(i: int, j: int) -> float:
@@ -189,7 +189,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
 
     # 8. Payoffs
     prop_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
-    ree_revenue = shipped * max(price - econ.ree_return_cost_usd_per_kg, 0.0) * KG_PER_T / USD_PER_BN
+    ree_revenue = shipped * ree_net * KG_PER_T / USD_PER_BN
     op = np.array([sum(worked[i, s] * opcost[s] for s in S) / USD_PER_BN for i in N])
     survive = (1.0 - econ.depreciation_per_year) ** dt
     inc_loss, depreciation = np.zeros(n), np.zeros(n)
@@ -200,7 +200,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     value = prop_value + ree_revenue
     # Output by channel: each tonne of regolith's worth, USD bn, where its product earns.
     worth = [yld[s] * KG_PER_T / USD_PER_BN * (econ.propellant_value_usd_per_kg if ice[s] else
-             (max(price - econ.ree_return_cost_usd_per_kg, 0.0) if ships else 0.0)) for s in S]
+             ree_net) for s in S]
     potential = np.array([sum(demand[i, s] * worth[s] for s in S) for i in N])
     crowding = np.array([sum((demand[i, s] - unscaled[i, s]) * worth[s] for s in S) for i in N])
     exhaustion = np.array([sum((unscaled[i, s] - worked[i, s]) * worth[s] for s in S) for i in N])
@@ -229,7 +229,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
                 liability[j] -= owed
     short_cost = econ.shortfall_cost_multiple * shortfall * per_t
     welfare = (value - op - depreciation - inc_loss + transfers + sanctions + liability - entry
-               - short_cost - lost)
+               - short_cost - lost - premium)
     utility = np.array([welfare[i] - econ.relative_gains_weight *
                         (sum(max(welfare[j] - welfare[i], 0.0) for j in N if j != i) / (n - 1) if n > 1 else 0.0)
                         for i in N])
@@ -240,12 +240,50 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         propellant_t=propellant, ree_mined_t=ree_mined, ree_shipped_t=shipped,
         incidents=incidents, capacity_lost_t_per_yr=lost_cap,
         ree_price_usd_per_kg=float(new_price), leverage_index=float(leverage),
-        export_targets=targets, ree_shortfall_t=shortfall, import_dependence_after=dependence_after,
+        export_targets=targets, ree_shortfall_t=shortfall, import_dependence=dependence,
         propellant_value=prop_value, ree_revenue=ree_revenue, gross_output=value,
         potential_output=potential, crowding_loss=crowding, exhaustion_loss=exhaustion,
         synergy_gain=synergy, interference_loss=interference, operating_cost=op,
         depreciation=depreciation, incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
+        diversification_cost=premium,
         transfers=transfers, sanctions=sanctions, liability=liability, breaches=breaches,
         entry_cost=entry, welfare=welfare, utility=utility,
     )
 
+
+
+def reference_market(world: World, state: State, econ: EconParams, severity: list[float],
+                     lunar: list[float]) -> dict:
+    """Section 7.6 one economy at a time (index n: the rest of the world): refined output, own
+    use, the export pool, the holder's share of it, what controls withhold."""
+    n1 = len(world.ree_demand_t_per_yr)
+    E = range(n1)
+    h = world.leverage_holder
+    residual = n1 - 1 if h is None else h
+    wanted = [world.ree_demand_t_per_yr[e] * state.ree_demand_factor for e in E]
+    mined = [world.ree_mining_t_per_yr[e] * state.ree_supply_factor for e in E]
+    cap = []
+    for e in E:
+        c = world.ree_refining_t_per_yr[e] * state.ree_supply_factor + state.ree_refining_built_t_per_yr[e]
+        cap.append(0.0 if e in (h, residual) else c)
+    feed = sum(mined) - mined[residual]
+    use = min(1.0, _div(feed, sum(cap)))
+    refined = [cap[e] * use for e in E]
+    refined[residual] = max(sum(mined) - sum(refined), 0.0)
+    built = [0.0 if e in (h, residual) else
+             min(state.ree_refining_built_t_per_yr[e], cap[e]) * use for e in E]
+    total = sum(refined) + sum(lunar)
+    demand = [w * total / sum(wanted) for w in wanted] if sum(wanted) > 0 else wanted
+    own = [min(refined[e] + lunar[e], demand[e]) for e in E]
+    surplus = [refined[e] + lunar[e] - own[e] for e in E]
+    need = [demand[e] - own[e] for e in E]
+    pool = sum(surplus)
+    phi = _div(surplus[h], pool) if h is not None else 0.0
+    fill = min(1.0, _div(pool, sum(need))) if sum(need) > 0 else 1.0
+    from_holder = [need[e] * fill * phi for e in E]
+    withheld = [(0.0 if e == h else severity[e]) * from_holder[e] for e in E]
+    imports = [need[e] * fill - withheld[e] for e in E]
+    return {"wanted": wanted, "demand": demand, "refined": refined, "built_output": built, "own": own,
+            "imports": imports, "withheld": withheld, "from_holder": from_holder,
+            "stocks": pool - sum(need) * fill, "supply": total - sum(withheld),
+            "leverage": _div(refined[h], total) if h is not None else 0.0}

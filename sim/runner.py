@@ -101,6 +101,10 @@ class RunResult:
             "cooperation_rate": np.nanmean(c["cooperation"][1:], axis=0) if len(c["cooperation"]) > 1
             else np.full(len(self.names), np.nan),
             "incidents": c["nation_incidents"][1:].sum(axis=0),
+            "ree_shortfall_cost_usd_bn": c["shortfall_cost"][1:].sum(axis=0).astype(float),
+            "import_dependence": c["import_dependence"][-1].astype(float),
+            "controlled_years": c["export_control"][1:].sum(axis=0) / self.scenario.time.steps_per_year,
+            "control_episodes": control_episodes(c["export_control"]),
         }
 
     @property
@@ -119,8 +123,27 @@ class RunResult:
             "best_site_depletion": float(m["best_site_depletion"][-1]),
             "ree_price_usd_per_kg": float(m["ree_price"][-1]),
             "leverage_index": float(m["leverage_index"][-1]),
+            "importer_dependence": float(m["importer_dependence"][-1]),
+            "refining_built_t_per_yr": float(m["refining_built"][-1]),
+            "control_episodes": float(control_episodes(self.nation_columns["export_control"]).sum()),
+            "ree_shortfall_cost_usd_bn": float(m["shortfall_cost_total"][played].sum()),
+            "ree_break_even_usd_per_kg": _nanmax(m["ree_break_even"][:-1]),
             "gini_welfare": float(m["gini_welfare"][-1]),
         } | {f"channel_{name}_usd_bn": value for name, value in self.channels.items()}
+
+
+def control_episodes(flags: np.ndarray) -> np.ndarray:
+    """Spells under the holder's export control, per nation, from [steps, N] 0/1 flags (row 0:
+    the start, when nobody is yet under control)."""
+    on = np.asarray(flags, dtype=float) > 0
+    return (on[1:] & ~on[:-1]).sum(axis=0).astype(float)
+
+
+def _nanmax(values: np.ndarray) -> float:
+    """Largest value, NaN if there is none (a run too short for plants to exist)."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[~np.isnan(finite)]
+    return float(finite.max()) if finite.size else float("nan")
 
 
 def run_scenario(
@@ -148,6 +171,8 @@ def run_scenario(
 # every share of C is undefined at step 0, before anyone has played.
 UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs"}
 UNDEFINED_AT_START = {"cooperation_rate", "cooperation"}
+# The rare-earth break-even is undefined until plants exist, and without a KREEP site to work.
+UNDEFINED_WITHOUT_PLANTS = {"ree_break_even"}
 
 
 def check_finite(result: RunResult) -> None:
@@ -157,7 +182,7 @@ def check_finite(result: RunResult) -> None:
     for table, columns in tables:
         for name, values in columns.items():
             values = np.asarray(values)
-            if values.dtype.kind != "f" or name in UNDEFINED_WITHOUT_PAIRS:
+            if values.dtype.kind != "f" or name in UNDEFINED_WITHOUT_PAIRS | UNDEFINED_WITHOUT_PLANTS:
                 bad = np.isinf(values) if values.dtype.kind == "f" else None
             else:
                 bad = ~np.isfinite(values)

@@ -57,7 +57,7 @@ def test_step_invariants(case):
     # closes (book value before - incident loss - depreciation + investment = after).
     parts = (out.gross_output - out.operating_cost - out.depreciation - out.incident_loss
              + out.transfers + out.sanctions + out.liability - out.entry_cost
-             - out.shortfall_cost - out.export_revenue_lost)
+             - out.shortfall_cost - out.export_revenue_lost - out.diversification_cost)
     for transfer in (out.transfers, out.sanctions, out.liability):  # money changes hands only
         assert abs(transfer.sum()) < 1e-12
     np.testing.assert_allclose(out.welfare, parts, rtol=1e-12, atol=1e-12)
@@ -71,11 +71,15 @@ def test_step_invariants(case):
                                + growth.investment_usd_bn, growth.capital_usd_bn, atol=1e-12)
     assert (out.depreciation >= 0).all() and (out.incident_loss >= 0).all()
 
-    # export controls: costs are non-negative, only the holder forgoes sales, nobody re-depends
+    # export controls: costs are non-negative, only the holder forgoes sales or controls;
+    # dependence is a share; a nation that is no target loses nothing to controls
     assert (out.shortfall_cost >= 0).all() and (out.ree_shortfall_t >= 0).all()
-    assert (np.delete(out.export_revenue_lost, world.leverage_holder) == 0).all()
-    assert not out.export_targets[world.leverage_holder]
-    assert (out.import_dependence_after <= state.import_dependence).all()
+    assert (out.diversification_cost >= 0).all()
+    holder = world.leverage_holder
+    others = np.arange(out.welfare.size) != (-1 if holder is None else holder)
+    assert (out.export_revenue_lost[others] == 0).all()
+    assert not out.export_targets[~others].any()
+    assert ((out.import_dependence >= 0) & (out.import_dependence <= 1 + 1e-12)).all()
     assert (out.shortfall_cost[~out.export_targets] == 0).all()
 
     # forced incidents happen whatever the draw

@@ -1,94 +1,105 @@
-"""The rare-earth market: honest about transport costs, and China's leverage."""
+"""The rare-earth market: refining dependence, the holder's controls as behaviour, the
+importers' diversification, and the return cost at which lunar rare earths would arrive."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
-from helpers import raw_scenario, scenario_from
+from helpers import random_world_state, raw_scenario, scenario_from
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.model import LunarModel
+from sim.rare_earths import clear_market, diversify, flows
 
 SEEDS = range(3)
+ACCEDE = {"year": 2023.47, "name": "accede", "nation": "India"}
 
 
-def run(name: str, seed: int, steps: int | None = None, **changes) -> LunarModel:
-    return LunarModel(scenario_from(raw_scenario(name), **changes), rng=seed, steps=steps).run()
+def run(name: str, seed: int, steps: int | None = None, raw: dict | None = None, **changes) -> LunarModel:
+    raw = raw_scenario(name) if raw is None else raw
+    return LunarModel(scenario_from(raw, **changes), rng=seed, steps=steps).run()
 
 
 def nation_series(model: LunarModel, metric: str, nation: str) -> np.ndarray:
     return model.recorder.nation_table()[metric][1:, model.nation_index(nation)]
 
 
-def test_with_todays_return_cost_no_rare_earths_reach_earth():
-    for seed in SEEDS:
-        model = run("baseline", seed)
-        assert model.recorder.model_column("ree_delivered_step").sum() == 0
-        assert model.state.ree_mined_t.sum() == 0  # and nobody works a KREEP site for nothing
+# --- the market's accounts ---------------------------------------------------------------------
 
 
-def test_cheap_transport_ships_rare_earths_and_erodes_leverage_on_the_same_seeds():
-    for seed in SEEDS:
-        base, cheap = run("baseline", seed), run("cheap_transport", seed)
-        assert cheap.recorder.model_column("ree_delivered_step").sum() > 0
-        years = cheap.recorder.model_column("leverage_index")
-        after = np.asarray(cheap.recorder.steps) > (2030 - 2026) * 4 + 1
-        assert (cheap.recorder.model_column("leverage_index")[after]
-                <= base.recorder.model_column("leverage_index")[after]).all()
-        assert years[after].mean() < base.recorder.model_column("leverage_index")[after].mean()
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 7), batch=st.integers(0, 3))
+def test_market_clearing_conserves_mass(seed, n, batch):
+    """Refined output and lunar deliveries = deliveries + withheld + stocks, economy by economy
+    in total, with or without a batch of counterfactual controls; nothing is negative."""
+    world, state, *_ = random_world_state(seed, n, 3)
+    rng = np.random.default_rng(seed)
+    shape = (batch, n) if batch else (n,)
+    severity = rng.uniform(0, 1, shape) * (rng.random(shape) < 0.5)
+    lunar = rng.uniform(0, 1e4, shape) * (rng.random(shape) < 0.3)
+    f = flows(world, state, severity, lunar)
+    supplied = f.refined.sum(-1) + f.lunar.sum(-1)
+    used = f.deliveries.sum(-1) + f.withheld.sum(-1) + f.stocks
+    np.testing.assert_allclose(supplied, used, rtol=1e-9, atol=1e-6)
+    for part in (f.refined, f.own, f.imports, f.withheld, f.stocks, f.need):
+        assert (np.asarray(part) >= -1e-6).all()
+    # every refinery outside the residual refiner runs within its capacity and on its own feed
+    mined = world.ree_mining_t_per_yr * state.ree_supply_factor
+    assert f.refined.sum(-1) == pytest.approx(mined.sum(), rel=1e-9, abs=1e-6)
 
 
-def test_export_control_hits_those_china_competes_with_only_while_active():
-    for seed in SEEDS:
-        model = LunarModel(scenario_from(raw_scenario("ree_export_control")), rng=seed, steps=16)
-        china = model.nation_index("China")
-        for _ in range(16):
-            w, st = model.world, model.state
-            importers = (w.ree_demand_t_per_yr * st.ree_demand_factor
-                         > w.ree_production_t_per_yr * st.ree_supply_factor)
-            model.step()
-            out = model.last_outcome
-            active = 2027.0 <= model.year < 2029.0  # imposed 2026.87, lifted 2028.87 (step ends)
-            competed = ~model.last_actions[china] & (np.arange(len(model.names)) != china)
-            assert (out.export_targets == (competed if active else False)).all()
-            # China forgoes sales only to targets that buy from it (the US mines more than it uses)
-            assert (out.export_revenue_lost[china] > 0) == bool((out.export_targets & importers).any())
-            assert (out.shortfall_cost[~out.export_targets] == 0).all()
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 7))
+def test_a_nation_with_no_imports_cannot_be_hurt_by_controls(seed, n):
+    """The holder restricts everyone: whoever imports nothing loses nothing."""
+    world, state, actions, rules, econ = random_world_state(seed, n, 3)
+    state.control_policy = np.ones(n)
+    m = clear_market(world, state, ~actions, np.zeros(n), econ)
+    free = m.flows.need[:-1] <= 0
+    assert (m.shortfall_cost[free] == 0).all() and (m.shortfall_t[free] == 0).all()
+    assert (m.dependence[free] == 0).all()
 
 
-def test_2010_style_halt_costs_japan_and_china_against_the_same_run_without_it():
-    halt = [{"year": 2026.5, "name": "impose_export_control", "targets": ["Japan"], "severity": 1.0},
-            {"year": 2027.5, "name": "lift_export_control"}]
-    for seed in SEEDS:
-        with_halt = run("baseline", seed, steps=8, events=halt)
-        without = run("baseline", seed, steps=8, events=[])
-        japan = nation_series(with_halt, "shortfall_cost", "Japan")
-        active = np.arange(1, 9) >= 2  # steps ending 2026.5 .. 2028.0; lifted before step 6
-        active &= np.arange(1, 9) < 6
-        assert (japan[active] > 0).all() and (japan[~active] == 0).all()
-        assert nation_series(without, "shortfall_cost", "Japan").sum() == 0
-        lost = nation_series(with_halt, "export_revenue_lost", "China")
-        assert (lost[active] > 0).all() and (lost[~active] == 0).all()
-        # China's welfare is lower, and the world price higher, while the halt lasts
-        step = 4
-        assert (with_halt.recorder.nation_table()["payoff"][step, with_halt.nation_index("China")]
-                < without.recorder.nation_table()["payoff"][step, without.nation_index("China")])
-        assert (with_halt.recorder.model_column("ree_price")[step]
-                > without.recorder.model_column("ree_price")[step])
+def test_the_us_refining_all_it_uses_is_not_hurt_by_a_control_on_it():
+    control = [ACCEDE, {"year": 2026.0, "name": "impose_export_control",
+                        "targets": ["United States", "Japan"], "severity": 1.0}]
+    for refining in (1300.0, 5000.0):
+        raw = raw_scenario("baseline")
+        for nation in raw["nations"]:
+            if nation["name"] == "United States":
+                nation["ree_refining_t_per_yr"] = refining
+        model = run("baseline", 0, steps=4, raw=raw, events=control, market__coercion_weight=0.0)
+        hurt = nation_series(model, "shortfall_cost", "United States").sum()
+        assert (hurt == 0) == (refining > 3000), refining  # it uses 3,000 t a year
+        assert nation_series(model, "shortfall_cost", "Japan").sum() > 0
 
 
-def test_targets_diversify_away_from_the_holder():
-    raw = raw_scenario("ree_export_control")
-    for nation in raw["nations"]:  # the holder competes with everyone: all are targets
-        if nation["name"] == "China":
-            nation["strategy"] = "always_compete"
-    model = LunarModel(scenario_from(raw), rng=0, steps=16).run()
-    dependence = model.recorder.nation_table()["import_dependence"]
-    targeted = model.recorder.nation_table()["export_control"][1:].astype(bool).any(axis=0)
-    assert targeted.any()
-    assert (dependence[-1, targeted] < dependence[0, targeted]).all()
-    assert (dependence[-1, ~targeted] == dependence[0, ~targeted]).all()
-    leverage = model.recorder.model_column("leverage_index")
-    assert leverage[-1] < leverage[0]
+def test_lunar_deliveries_add_supply_outside_the_holder():
+    world, state, actions, rules, econ = random_world_state(11, 5, 3)
+    if world.leverage_holder is None:
+        world = copy.copy(world)
+        object.__setattr__(world, "leverage_holder", 0)
+    n = 5
+    without = clear_market(world, state, ~actions, np.zeros(n), econ)
+    shipped = np.where(np.arange(n) == world.leverage_holder, 0.0, 1e3)
+    with_moon = clear_market(world, state, ~actions, shipped, econ)
+    assert with_moon.leverage < without.leverage
+    assert with_moon.price < without.price
+
+
+@pytest.mark.parametrize("elasticity", [0.3, 1.0, 3.0])
+def test_constant_elasticity_price(elasticity):
+    """World demand at twice the magnet oxide mined: the price is p_ref · 2^(1/η)."""
+    raw = raw_scenario("baseline")
+    mined = 0.18 * 390000.0
+    nations = sum(nation.get("ree_demand_t_per_yr", 0.0) for nation in raw["nations"])
+    model = run("baseline", 0, steps=1, market__price_elasticity=elasticity,
+                market__demand_growth_per_year=0.0, market__supply_growth_per_year=0.0,
+                market__coercion_weight=0.0, market__rest_of_world_demand_t_per_yr=2 * mined - nations)
+    assert model.state.ree_price_usd_per_kg == pytest.approx(60.0 * 2.0 ** (1 / elasticity))
 
 
 def test_price_moves_with_supply_and_demand():
@@ -98,11 +109,176 @@ def test_price_moves_with_supply_and_demand():
     assert slow_demand.state.ree_price_usd_per_kg < 60.0  # supply grows 4 %/yr, demand not
 
 
-@pytest.mark.parametrize("elasticity", [0.3, 1.0, 3.0])
-def test_constant_elasticity_price(elasticity):
-    model = run("baseline", 0, steps=1, market__price_elasticity=elasticity,
-                market__demand_growth_per_year=0.0, market__supply_growth_per_year=0.0,
-                market__rest_of_world_demand_t_per_yr=75400.0 * 2 + 314600.0)
-    demand = 2 * 390000.0
-    assert model.state.ree_price_usd_per_kg == pytest.approx(60.0 * 2.0 ** (1 / elasticity))
-    assert demand / 390000.0 == 2.0
+# --- dependence is counted on refining ---------------------------------------------------------
+
+
+def test_a_nation_that_mines_more_than_it_uses_still_depends_on_the_holder():
+    """The US mines 45,000 t of oxide (8,100 t of magnet oxide) and uses 3,000 t, but refines
+    1,300 t: most of what it uses comes from China's refineries (USGS: about 70 % of its
+    imports of compounds and metals, 2020-23)."""
+    model = LunarModel(scenario_from(raw_scenario("baseline")), rng=0)
+    us = model.nation_index("United States")
+    assert model.world.ree_mining_t_per_yr[us] > model.world.ree_demand_t_per_yr[us]
+    assert model.state.import_dependence[us] == pytest.approx(1 - 1300 / 3000)
+    assert model.state.leverage_index == pytest.approx(0.92)
+
+
+def test_leverage_and_dependence_move_over_time_in_the_baseline():
+    model = run("baseline", 0)
+    leverage = model.recorder.model_column("leverage_index")
+    dependence = model.recorder.model_column("importer_dependence")
+    assert leverage.max() - leverage.min() > 0.05
+    assert dependence.max() - dependence.min() > 0.2
+
+
+# --- the holder's controls as behaviour --------------------------------------------------------
+
+
+def test_a_restrained_holder_never_restricts():
+    model = run("baseline", 0, steps=40, market__coercion_weight=0.0)
+    assert model.recorder.model_column("export_control_targets").sum() == 0
+
+
+def test_an_incident_provokes_a_control_as_the_2010_collision_did():
+    """Japan, trusted before, is restricted after an incident with China (the Sep 2010 trawler
+    collision) when China does not weigh Japan's response (foresight 0), and not in the same
+    run without the incident."""
+    raw = raw_scenario("baseline")
+    raw["trust"]["across_bloc"] = 0.8
+    raw["trust"]["incident_shock"] = 0.9
+    incident = {"year": 2027.0, "name": "forced_incident", "a": "China", "b": "Japan"}
+    changes = dict(market__holder_foresight_years=0.0, market__initial_threat=0.0)
+    for seed in SEEDS:
+        calm = run("baseline", seed, steps=6, raw=raw, events=[ACCEDE], **changes)
+        hit = run("baseline", seed, steps=6, raw=raw, events=[ACCEDE, incident], **changes)
+        japan_calm = nation_series(calm, "export_control", "Japan")
+        japan_hit = nation_series(hit, "export_control", "Japan")
+        assert japan_calm.sum() == 0 and japan_hit[:4].sum() == 0
+        assert japan_hit[4] == 1  # the step after the incident (step 4 ends 2027.0)
+
+
+def test_foresight_of_diversification_restrains_the_holder():
+    """Against nations not yet diversifying, a holder that weighs the refining a control would
+    provoke restricts less (here: never) than one that does not."""
+    for seed in SEEDS:
+        blind = run("baseline", seed, steps=20, market__holder_foresight_years=0.0,
+                    market__initial_threat=0.0)
+        wary = run("baseline", seed, steps=20, market__holder_foresight_years=10.0,
+                   market__initial_threat=0.0)
+        assert blind.recorder.model_column("export_control_targets").sum() > 0
+        assert wary.recorder.model_column("export_control_targets").sum() == 0
+
+
+def test_the_holders_policy_reads_lunar_play():
+    """Trust follows play at the south pole: China restricts a Japan that races it more than a
+    Japan that coordinates with it, on the same seeds."""
+    for seed in SEEDS:
+        raw = raw_scenario("baseline")
+        for nation in raw["nations"]:
+            if nation["name"] == "Japan":
+                nation["strategy"] = {"name": "always_compete"}
+        racing = run("baseline", seed, steps=40, raw=copy.deepcopy(raw))
+        for nation in raw["nations"]:
+            if nation["name"] == "Japan":
+                nation["strategy"] = {"name": "always_cooperate"}
+        coordinating = run("baseline", seed, steps=40, raw=raw)
+        assert (nation_series(racing, "export_control", "Japan").sum()
+                > nation_series(coordinating, "export_control", "Japan").sum())
+
+
+def test_a_control_raises_the_price_and_the_targets_shortfall_cost_on_the_same_seed():
+    halt = [ACCEDE, {"year": 2026.5, "name": "impose_export_control", "targets": ["Japan"],
+                     "severity": 1.0}, {"year": 2027.5, "name": "lift_export_control"}]
+    for seed in SEEDS:
+        with_halt = run("baseline", seed, steps=8, events=halt, market__coercion_weight=0.0)
+        without = run("baseline", seed, steps=8, events=[ACCEDE], market__coercion_weight=0.0)
+        japan = nation_series(with_halt, "shortfall_cost", "Japan")
+        active = (np.arange(1, 9) >= 2) & (np.arange(1, 9) < 6)  # steps ending 2026.5 .. 2027.25
+        assert (japan[active] > 0).all() and (japan[~active] == 0).all()
+        assert nation_series(without, "shortfall_cost", "Japan").sum() == 0
+        lost = nation_series(with_halt, "export_revenue_lost", "China")
+        assert (lost[active] > 0).all() and (lost[~active] == 0).all()
+        step = 4
+        assert (with_halt.recorder.model_column("ree_price")[step]
+                > without.recorder.model_column("ree_price")[step])
+
+
+def test_a_scheduled_control_hits_those_china_competes_with_only_while_active():
+    for seed in SEEDS:
+        model = LunarModel(scenario_from(raw_scenario("ree_export_control"),
+                                         market__coercion_weight=0.0), rng=seed, steps=16)
+        china = model.nation_index("China")
+        for _ in range(16):
+            model.step()
+            out = model.last_outcome
+            active = 2027.0 <= model.year < 2029.0  # imposed 2026.87, lifted 2028.87 (step ends)
+            competed = ~model.last_actions[china] & (np.arange(len(model.names)) != china)
+            assert (out.export_targets == (competed if active else False)).all()
+            assert (out.shortfall_cost[~out.export_targets] == 0).all()
+
+
+# --- diversification ---------------------------------------------------------------------------
+
+
+def test_diversification_lowers_dependence_monotonically_while_targeted():
+    """Japan under a standing control: its bloc builds refining outside China, and Japan's
+    dependence never rises while the control lasts (no market growth to blur it). It falls
+    slowly: the US refines its own use first, and only its surplus reaches Japan."""
+    events = [ACCEDE, {"year": 2026.0, "name": "impose_export_control", "targets": ["Japan"]}]
+    raw = raw_scenario("baseline")
+    raw["market"]["projects"] = []
+    model = run("baseline", 0, steps=40, raw=raw, events=events, market__coercion_weight=0.0,
+                market__initial_threat=0.0, market__demand_growth_per_year=0.0,
+                market__supply_growth_per_year=0.0)
+    targeted = nation_series(model, "export_control", "Japan").astype(bool)
+    assert targeted.all()
+    dependence = model.recorder.nation_table()["import_dependence"][1:, model.nation_index("Japan")]
+    assert (np.diff(dependence) <= 1e-12).all()
+    assert dependence[-1] < dependence[0]
+    assert model.recorder.model_column("leverage_index")[-1] < 0.92
+
+
+def test_threat_fades_and_building_stops_without_controls():
+    world, state, *_, econ = random_world_state(3, 4, 2)
+    state.ree_threat = np.ones(4)
+    none = np.zeros(4, dtype=bool)
+    built, threat = diversify(world, state, none, np.eye(4, dtype=bool), econ)
+    assert (built >= state.ree_refining_built_t_per_yr).all()  # plants are not torn down
+    holder = world.leverage_holder
+    others = np.arange(4) != (-1 if holder is None else holder)
+    assert (threat[others] < 1).all() and (threat[others] > 0).all()
+
+
+# --- the lunar link ----------------------------------------------------------------------------
+
+
+def test_with_todays_return_cost_no_rare_earths_reach_earth():
+    for seed in SEEDS:
+        model = run("baseline", seed)
+        assert model.recorder.model_column("ree_delivered_step").sum() == 0
+        assert model.state.ree_mined_t.sum() == 0  # and nobody works a KREEP site for nothing
+        assert np.nanmax(model.recorder.model_column("ree_break_even")) < 0
+
+
+def test_shipping_switches_on_just_below_the_break_even_return_cost():
+    """The break-even return cost read from a run where nothing ships is where shipping starts:
+    a cent above it nothing reaches Earth, a cent below it some does."""
+    raw = raw_scenario("lunar_supply")
+    raw["events"] = [ACCEDE, {"year": 2026.0, "name": "transport_cost", "capacity_cost_factor": 0.2}]
+    probe = run("lunar_supply", 1, steps=24, raw=raw)
+    break_even = float(np.nanmax(probe.recorder.model_column("ree_break_even")[:-1]))
+    assert probe.recorder.model_column("ree_delivered_step").sum() == 0  # $1 M/kg: nothing ships
+    assert break_even > 0
+    above = run("lunar_supply", 1, steps=24, raw=raw,
+                economics__ree_return_cost_usd_per_kg=break_even + 0.01)
+    below = run("lunar_supply", 1, steps=24, raw=raw,
+                economics__ree_return_cost_usd_per_kg=break_even - 0.01)
+    assert above.recorder.model_column("ree_delivered_step").sum() == 0
+    assert below.recorder.model_column("ree_delivered_step").sum() > 0
+
+
+def test_lunar_supply_arrives_where_regolith_is_worked_cheaply():
+    for seed in SEEDS:
+        cheap, supply = run("cheap_transport", seed), run("lunar_supply", seed)
+        assert cheap.recorder.model_column("ree_delivered_step").sum() == 0
+        assert supply.recorder.model_column("ree_delivered_step").sum() > 0

@@ -91,6 +91,18 @@ class EventSpec(Named):
     year: float = Field(..., ge=1957, le=2300, description="decimal year when the event applies")
 
 
+class ProjectSpec(Strict):
+    """A refinery outside the holder that comes on stream in a given year (market data, shared by
+    every scenario that extends the one declaring it)."""
+
+    year: float = Field(..., ge=1957, le=2300, description="decimal year it comes on stream")
+    nation: str | None = Field(None, description="where (default: the rest of the world)")
+    capacity_t_per_yr: float = Field(
+        ..., gt=0, le=1e7, description="magnet rare-earth oxide it separates, t/yr"
+    )
+    project: str = Field("", max_length=200, description="what it is, for the record")
+
+
 class TimeSpec(Strict):
     start_year: float = Field(2026.0, ge=1957, le=2200, description="calendar year of step 0")
     steps_per_year: int = Field(4, ge=1, le=52, description="steps per year (4: quarterly)")
@@ -111,8 +123,16 @@ class NationSpec(Strict):
     capacity_t_per_yr: float = Field(
         0.0, ge=0, le=1e9, description="installed extraction capacity at the start, t of regolith per year"
     )
-    ree_demand_t_per_yr: float = Field(0.0, ge=0, le=1e8, description="rare-earth oxide demand, t/yr")
-    ree_production_t_per_yr: float = Field(0.0, ge=0, le=1e8, description="terrestrial REO mining, t/yr")
+    ree_demand_t_per_yr: float = Field(
+        0.0, ge=0, le=1e8, description="magnet rare-earth oxides used (NdPr, Dy, Tb), t/yr"
+    )
+    ree_production_t_per_yr: float = Field(
+        0.0, ge=0, le=1e8, description="rare-earth oxide mined, all elements (as USGS counts it), t/yr"
+    )
+    ree_refining_t_per_yr: float = Field(
+        0.0, ge=0, le=1e8, description="capacity to separate magnet rare-earth oxides, t/yr "
+        "(ignored for the leverage holder, which refines all ore nobody else does)"
+    )
     strategy: StrategySpec
 
 
@@ -203,26 +223,63 @@ class MarketSpec(Strict):
     supply_growth_per_year: float = Field(
         0.04, ge=-0.5, le=1.0, description="terrestrial REO mine supply"
     )
-    rest_of_world_demand_t_per_yr: float = Field(0.0, ge=0, le=1e8)
-    rest_of_world_production_t_per_yr: float = Field(0.0, ge=0, le=1e8)
+    rest_of_world_demand_t_per_yr: float = Field(
+        0.0, ge=0, le=1e8, description="magnet rare-earth oxides used by nations not modelled, t/yr"
+    )
+    rest_of_world_production_t_per_yr: float = Field(
+        0.0, ge=0, le=1e8, description="rare-earth oxide mined by nations not modelled, t/yr"
+    )
+    magnet_share: float = Field(
+        0.18, gt=0, le=1, description="magnet oxides (NdPr, Dy, Tb) per t of rare-earth oxide, in "
+        "mined ore and in lunar KREEP"
+    )
     leverage_holder: str | None = Field(
         None, description="nation whose refining share is its leverage (e.g. China)"
     )
     refining_share: float = Field(
-        0.92, ge=0, le=1, description="leverage holder's share of world refining at the start"
+        0.92, ge=0, le=1, description="leverage holder's share of world refining at the start; "
+        "the rest of the world's refining is what the nations' own leaves of the other share"
     )
     export_controls: bool = Field(
-        False, description="in force at the start: the holder withholds exports from nations it "
-        "competes with (events impose and lift controls later)"
+        False, description="a scheduled control in force at the start: the holder withholds "
+        "exports from nations it competes with (events impose and lift such controls later)"
     )
     control_severity: float = Field(
-        0.5, ge=0, le=1, description="share of the holder's exports to a target withheld"
+        0.5, ge=0, le=1, description="share of the holder's sales to a target its controls withhold"
     )
     shortfall_cost_multiple: float = Field(
         3.0, ge=0, le=100, description="cost of a shortfall, as a multiple of its market value"
     )
-    diversification_per_year: float = Field(
-        0.1, ge=0, le=1, description="share of dependence on the holder a target sheds per year"
+    coercion_weight: float = Field(
+        0.0, ge=0, le=100, description="holder's policy: weight on the pain its controls inflict on a "
+        "distrusted rival, against the sales it forgoes (0: it never restricts by itself)"
+    )
+    holder_foresight_years: float = Field(
+        5.0, ge=0, le=100, description="holder's policy: years of sales it expects to lose to the "
+        "refining a control provokes"
+    )
+    initial_threat: float = Field(
+        0.0, ge=0, le=1, description="supply threat the importers feel at the start (1: just hit)"
+    )
+    threat_half_life_years: float = Field(
+        5.0, gt=0, le=100, description="years for a threat felt to halve once controls stop"
+    )
+    ally_threat: float = Field(
+        0.5, ge=0, le=1, description="threat a nation feels when an ally (same bloc) is under control"
+    )
+    self_reliance_goal: float = Field(
+        0.4, ge=0, le=1, description="share of a threatened bloc's demand it wants refined outside "
+        "the holder"
+    )
+    refining_lead_time_years: float = Field(
+        5.0, gt=0, le=50, description="time constant of building refining capacity, years"
+    )
+    projects: list[ProjectSpec] = Field(
+        default_factory=list, description="refineries outside the holder announced to come on stream"
+    )
+    refining_cost_premium_usd_per_kg: float = Field(
+        50.0, ge=0, le=1e5, description="extra cost of oxide from refining built in the run over "
+        "the world price, USD/kg"
     )
 
 
@@ -306,6 +363,7 @@ class Scenario(Strict):
             need(pair.b, f"trust.pairs.{k}.b")
         if self.market.leverage_holder is not None:
             need(self.market.leverage_holder, "market.leverage_holder")
+            _check_refining(self)
         for where, names in _named_references(self):
             for name in names:
                 need(name, where)
@@ -324,6 +382,23 @@ class Scenario(Strict):
         return self.time.steps
 
 
+def rest_of_world_refining(s: Scenario) -> float:
+    """Refining capacity of the rest of the world (t/yr of magnet oxides): what the holder's
+    share leaves, less the nations' own (the holder refines all ore others do not)."""
+    mined = (sum(n.ree_production_t_per_yr for n in s.nations)
+             + s.market.rest_of_world_production_t_per_yr) * s.market.magnet_share
+    others = sum(n.ree_refining_t_per_yr for n in s.nations if n.name != s.market.leverage_holder)
+    return (1.0 - s.market.refining_share) * mined - others
+
+
+def _check_refining(s: Scenario) -> None:
+    if rest_of_world_refining(s) < 0:
+        raise ValueError(
+            f"market.refining_share: {s.market.refining_share} leaves "
+            f"{(1.0 - s.market.refining_share):.0%} of world refining to the others, less than the "
+            "nations' ree_refining_t_per_yr add up to")
+
+
 def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
     """Every nation name a regime or event refers to, with the field that refers to it."""
     refs: list[tuple[str, list[str]]] = []
@@ -339,6 +414,9 @@ def _named_references(s: Scenario) -> list[tuple[str, list[str]]]:
         targets = getattr(event.params, "targets", None)
         if targets:
             refs.append((f"events.{k}.targets", list(targets)))
+    for k, project in enumerate(s.market.projects):
+        if project.nation is not None:
+            refs.append((f"market.projects.{k}.nation", [project.nation]))
     for nation in s.nations:
         leader = getattr(nation.strategy.params, "leader", None)
         if leader is not None:

@@ -1,0 +1,279 @@
+"""The rare-earth market (step 6), the holder's export-control policy (step 1b) and the
+importers' diversification (step 9b): pure functions over numpy arrays.
+
+**One good: magnet rare-earth oxides** (NdPr, with Dy and Tb), in t of oxide per year. They are
+where the leverage is (the IEA's 92 % refining share, the 2025 controls on seven heavy rare
+earths and magnets, the NdPr price all concern them); the rest of the basket (La, Ce, ...) is
+abundant and cheap, and is left out. Mine output is counted by its magnet-oxide content
+(``magnet_share`` of the oxide mined).
+
+**Refining, not mining, decides who depends on whom.** Economies are the N nations and the rest
+of the world (index N of every market array). Each refiner outside the holder runs its capacity
+on ore mined outside the holder (the holder imports ore; it does not export it); the holder
+refines all the ore nobody else does. Each economy uses its own refined output (and its own
+lunar deliveries) first; the rest is exported into one pool from which importers buy, a share
+``phi`` from the holder (its share of what is exported). Dependence is the share of a nation's
+demand met by the holder's refineries.
+
+Units: t/yr for flows, USD/kg for prices, USD bn for costs of a step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.economics import EconParams, State, World
+
+KG_PER_T = 1.0e3
+USD_PER_BN = 1.0e9
+
+
+def _ratio(num, den):
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.zeros(np.broadcast(num, den).shape)
+    return np.divide(num, den, out=out, where=den > 0)
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Where refined magnet oxides come from and go, t/yr; arrays [..., N+1] (last: the rest of
+    the world) or scalars [...]."""
+
+    wanted: np.ndarray  # [N+1] what each economy would use at the reference price
+    demand: np.ndarray  # what it uses at the clearing price (before controls)
+    refined: np.ndarray  # output of its refineries
+    built_output: np.ndarray  # the part of it from capacity built in the run (nations; 0 for the rest)
+    lunar: np.ndarray  # its lunar deliveries (separated oxide)
+    own: np.ndarray  # own refined output and lunar deliveries it uses itself
+    need: np.ndarray  # what it must import
+    from_holder: np.ndarray  # imports it would buy from the holder without controls
+    withheld: np.ndarray  # of those, what the holder's controls withhold
+    imports: np.ndarray  # imports delivered
+    stocks: np.ndarray  # exports nobody needed (supply above demand) [...]
+    phi: np.ndarray  # the holder's share of what is exported [...]
+
+    @property
+    def deliveries(self) -> np.ndarray:
+        return self.own + self.imports
+
+    @property
+    def supply(self) -> np.ndarray:
+        """Refined supply reaching the market: all refined output and lunar deliveries less what
+        the holder withholds [...]."""
+        return self.refined.sum(axis=-1) + self.lunar.sum(axis=-1) - self.withheld.sum(axis=-1)
+
+
+def capacity(world: World, state: State) -> np.ndarray:
+    """Refining capacity of each economy outside the holder, t/yr [N+1]: what it had at the start
+    (growing with mine supply) plus what it has built since."""
+    cap = world.ree_refining_t_per_yr * state.ree_supply_factor + state.ree_refining_built_t_per_yr
+    if world.leverage_holder is not None:
+        cap[world.leverage_holder] = 0.0
+    return cap
+
+
+def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -> Flows:
+    """The market's quantities with the holder withholding ``severity`` [..., N] of its sales to
+    each nation and nations delivering ``lunar`` [..., N] t/yr of lunar oxide."""
+    h = world.leverage_holder
+    residual = world.ree_demand_t_per_yr.size - 1 if h is None else h  # refines the rest
+    wanted = world.ree_demand_t_per_yr * state.ree_demand_factor  # at the reference price
+    mined = world.ree_mining_t_per_yr * state.ree_supply_factor
+    cap = capacity(world, state)
+    cap[residual] = 0.0
+    feed = mined.sum() - mined[residual]  # ore the residual refiner does not mine itself
+    use = min(1.0, float(_ratio(feed, cap.sum())))
+    refined = cap * use
+    refined[residual] = max(mined.sum() - refined.sum(), 0.0)  # >= its own mines, but for rounding
+    built = np.minimum(state.ree_refining_built_t_per_yr, cap) * use
+    lunar = np.concatenate([np.asarray(lunar, dtype=float),
+                            np.zeros(np.shape(lunar)[:-1] + (1,))], axis=-1)
+    available = refined + lunar
+    # The price clears the market: each economy uses its demand at the clearing price, the
+    # same share S/D of its demand at the reference price (one elasticity for all).
+    total = available.sum(axis=-1, keepdims=True)
+    demand = wanted * _ratio(total, wanted.sum()) if wanted.sum() > 0 else np.zeros_like(total) + wanted
+    own = np.minimum(available, demand)
+    surplus, need = available - own, demand - own
+    pool = surplus.sum(axis=-1)
+    held = surplus[..., h] if h is not None else np.zeros(np.shape(pool))
+    phi = _ratio(held, pool)
+    fill = np.minimum(1.0, _ratio(pool, need.sum(axis=-1)) + (need.sum(axis=-1) <= 0))
+    bought = need * fill[..., None]
+    from_holder = bought * phi[..., None]
+    severity = np.concatenate([np.asarray(severity, dtype=float),
+                               np.zeros(np.shape(severity)[:-1] + (1,))], axis=-1)
+    if h is not None:
+        severity[..., h] = 0.0
+    withheld = severity * from_holder
+    return Flows(wanted=wanted, demand=demand, refined=np.broadcast_to(refined, own.shape),
+                 built_output=np.broadcast_to(built, own.shape), lunar=lunar, own=own, need=need,
+                 from_holder=from_holder, withheld=withheld, imports=bought - withheld,
+                 stocks=pool - bought.sum(axis=-1), phi=phi)
+
+
+@dataclass(frozen=True)
+class MarketResult:
+    price: float | np.ndarray  # USD/kg after clearing
+    leverage: float | np.ndarray  # the holder's share of refined world supply
+    targets: np.ndarray  # bool [..., N]: nations under the holder's export control this step
+    shortfall_t: np.ndarray  # [..., N] oxide a target could not get this step
+    shortfall_cost: np.ndarray  # USD bn [..., N]
+    export_revenue_lost: np.ndarray  # USD bn [..., N], the holder's only
+    diversification_cost: np.ndarray  # USD bn [..., N]: the premium on refining built in the run
+    dependence: np.ndarray  # [..., N] share of demand met by the holder's refineries
+    flows: Flows
+
+
+def control_severity(world: World, state: State, compete: np.ndarray) -> np.ndarray:
+    """Share of the holder's sales to each nation it withholds this step [..., N]: its policy's
+    controls (:func:`holder_policy`, decided at the start of the step), or a scheduled control
+    (an event: the named targets, or else every nation the holder plays D toward), the larger."""
+    h = world.leverage_holder
+    shape = compete.shape[:-1]
+    policy = np.broadcast_to(state.control_policy, shape)
+    if h is None:
+        return np.zeros(shape)
+    if not state.export_control_active:
+        severity = policy.copy()
+    else:
+        named = state.export_control_targets
+        hit = np.broadcast_to(named, shape) if named is not None else compete[..., h, :]
+        severity = np.maximum(policy, np.where(hit, state.export_control_severity, 0.0))
+    severity[..., h] = 0.0
+    return severity
+
+
+def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_t: np.ndarray,
+                 econ: EconParams) -> MarketResult:
+    """Step 6: the market for refined magnet oxides this step.
+
+    The holder withholds its controls' share of its sales to each target; the price clears
+    world demand against the supply that reaches the market (constant elasticity ``eta``):
+    ``p = p_ref (D / S)^(1/eta)``, used from the next step. A target's shortfall costs it
+    ``shortfall_cost_multiple`` times its value; the holder forgoes the sale; refining built in
+    the run costs its premium over the world price on its output.
+    """
+    dt = world.dt
+    severity = control_severity(world, state, compete)
+    lunar = econ.magnet_share * np.asarray(lunar_shipped_t, dtype=float) / dt
+    f = flows(world, state, severity, lunar)
+    world_demand = f.wanted.sum()
+    supply = f.supply
+    market = (supply > 0) & (world_demand > 0)  # a world without a market keeps its price
+    with np.errstate(over="ignore"):  # an overflow is a non-finite run, reported as such
+        cleared = econ.ree_price_usd_per_kg * _ratio(world_demand, supply) ** (1.0 / econ.price_elasticity)
+    price = np.where(market, cleared, econ.ree_price_usd_per_kg)
+    h = world.leverage_holder
+    total = f.refined.sum(axis=-1) + f.lunar.sum(axis=-1)
+    leverage = _ratio(f.refined[..., h], total) if h is not None else np.zeros(np.shape(total))
+    usd_bn_per_t = price * KG_PER_T / USD_PER_BN
+    shortfall = f.withheld[..., :-1] * dt
+    lost = np.zeros(np.shape(shortfall))
+    if h is not None:
+        lost[..., h] = f.withheld.sum(axis=-1) * dt * usd_bn_per_t
+    premium = (econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN
+               * f.built_output[..., :-1] * dt)
+    dependence = _ratio(f.from_holder - f.withheld, f.demand)[..., :-1]  # of what it uses
+    if h is not None:
+        dependence[..., h] = 0.0
+    return MarketResult(
+        price=float(price) if np.ndim(price) == 0 else price,
+        leverage=float(leverage) if np.ndim(leverage) == 0 else leverage,
+        targets=severity > 0,
+        shortfall_t=shortfall,
+        shortfall_cost=econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1),
+        export_revenue_lost=lost,
+        diversification_cost=np.broadcast_to(premium, np.shape(shortfall)).copy(),
+        dependence=dependence,
+        flows=f,
+    )
+
+
+def holder_policy(world: World, state: State, econ: EconParams) -> np.ndarray:
+    """Step 1b: the holder's export controls for this step, severity per nation [N].
+
+    The holder restricts its sales ``S_j`` to nation *j* (at severity ``s``) when what it gains
+    in coercion exceeds what it loses:
+
+        s·S_j·(c·(1 − t_hj)·k − 1)  >  g·(1 − θ_j)·phi·D_j·H
+
+    Left: the pain it inflicts (the target's shortfall cost, ``k`` times its value), weighed by
+    ``c`` (``coercion_weight``) and by how far it distrusts *j* (``1 − t_hj``, trust read from
+    lunar play and incidents), less the sales it forgoes. Right: the sales it expects to lose
+    for ``H`` years (``holder_foresight_years``) to the refining *j* would build if threatened:
+    *j* aims to refine a share ``g`` (``self_reliance_goal``) of its demand ``D_j`` itself, and
+    a nation already threatened (``θ_j`` = 1) is building anyway. The rule is re-applied every
+    step, so a control lasts while distrust does: trust that recovers lifts it.
+    """
+    n = state.trust.shape[0]
+    h = world.leverage_holder
+    if h is None or econ.coercion_weight <= 0 or econ.control_severity <= 0:
+        return np.zeros(n)
+    f = flows(world, state, np.zeros(n), np.zeros(n))
+    sales = f.from_holder[:-1]
+    s = econ.control_severity
+    gain = s * sales * (econ.coercion_weight * (1.0 - state.trust[h]) * econ.shortfall_cost_multiple - 1.0)
+    provoked = (econ.self_reliance_goal * (1.0 - state.ree_threat) * f.phi
+                * f.demand[:-1] * econ.holder_foresight_years)
+    impose = (sales > 0) & (gain > provoked)
+    impose[h] = False
+    return np.where(impose, s, 0.0)
+
+
+def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.ndarray,
+              econ: EconParams) -> tuple[np.ndarray, np.ndarray]:
+    """Step 9b: threat felt and refining built, after this step's controls.
+
+    A nation under control feels the full threat (1); one whose ally (same bloc) is under control
+    feels ``ally_threat``; threat otherwise halves every ``threat_half_life_years``. A bloc wants
+    refining outside the holder for ``self_reliance_goal`` of its members' demand, each member's
+    weighed by the threat it feels (the EU's Critical Raw Materials Act, Japan after 2010); the
+    members build it in proportion to their mine output (refineries go where the ore is:
+    Australia and the US for their allies), or to their demand in a bloc without mines. Each
+    builds toward its part with a lag: a share ``1 − e^(−dt/L)`` of the gap each step, L the
+    ``refining_lead_time_years``. Plants built are not torn down. Returns (built [N+1] t/yr,
+    the rest of the world's as it was, and threat [N]). ``same_bloc`` [N, N] is True on the diagonal.
+    """
+    dt = world.dt
+    h = world.leverage_holder
+    bloc = same_bloc.copy()
+    if h is not None:
+        bloc[h, :] = bloc[:, h] = False
+    allies = bloc & ~np.eye(bloc.shape[0], dtype=bool)
+    decay = 0.5 ** (dt / econ.threat_half_life_years)
+    allied_hit = (allies & targets[None, :]).any(axis=1) * econ.ally_threat
+    threat = np.maximum.reduce([state.ree_threat * decay, targets.astype(float), allied_hit])
+    if h is not None:
+        threat[h] = 0.0
+    demand = world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor
+    mines = world.ree_mining_t_per_yr[:-1] * state.ree_supply_factor
+    bloc_mines = bloc.astype(float) @ mines
+    weight = np.where(bloc_mines > 0, _ratio(mines, bloc_mines),
+                      _ratio(demand, bloc.astype(float) @ demand))
+    wanted = (bloc.astype(float) @ (econ.self_reliance_goal * threat * demand)) * weight
+    gap = np.maximum(wanted - capacity(world, state)[:-1], 0.0)
+    built = state.ree_refining_built_t_per_yr.copy()
+    built[:-1] += gap * -np.expm1(-dt / econ.refining_lead_time_years)
+    if h is not None:
+        built[h] = 0.0
+    return built, threat
+
+
+def break_even_return_cost(world: World, state: State, econ: EconParams) -> float:
+    """The Earth-return cost (USD per kg of lunar oxide shipped) below which working the best
+    KREEP site pays at this step's price: ``f·p − c_op / (grade · recovery · uptime · 1000)``
+    (section 7.5). NaN where the scenario has no rare-earth site that yields anything."""
+    ree = ~world.site_is_ice
+    if not ree.any():
+        return float("nan")
+    yield_kg = world.grade[ree] * econ.recovery_fraction * world.uptime[ree] * KG_PER_T
+    with np.errstate(divide="ignore"):
+        threshold = econ.magnet_share * state.ree_price_usd_per_kg - np.where(
+            yield_kg > 0, econ.ree_operating_cost_usd_per_t / yield_kg, np.inf)
+    best = float(threshold.max())
+    return best if np.isfinite(best) else float("nan")  # no site yields anything

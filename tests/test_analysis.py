@@ -132,7 +132,7 @@ def test_nations_cooperation_leverage_and_heatmap(small_results):
     coop = fig.cooperation(small_results)
     assert len([ax for ax in coop.axes if ax.get_visible() and ax.images]) == 3
     lev = fig.leverage(small_results)
-    assert [lines(ax) for ax in lev.axes] == [3, 3]
+    assert [lines(ax) for ax in lev.axes] == [3, 3, 3]
     heat = fig.heatmap(small_results)
     images = [ax for ax in heat.axes if ax.images]
     assert len(images) == 3 and images[0].images[0].get_array().shape == (2, 2)
@@ -145,7 +145,12 @@ def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_resu
     folder = small_results.folder
     assert "Total welfare (USD bn)" in result.stdout and "Open access (reference)" in result.stdout
     html = (folder / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 7  # self-contained: every figure inside
+    drawn = sorted(p.stem for p in (folder / "figures").glob("*.png"))
+    assert html.count("data:image/png;base64,") == len(drawn) >= 6  # every figure inside
+    # the rare-earth figure is drawn only where some rare-earth series differs between
+    # scenarios; otherwise the report says in one line what is the same everywhere
+    assert ("leverage" in drawn) == fig.rare_earths_differ(small_results)
+    assert "Rare earths and China" in html
     assert "Why welfare differs" in html and "Why welfare differs from Open access" in result.stdout
     assert "Price of anarchy" in html and "Reproduction" in html and "calibration" in html
     md = (folder / "report.md").read_text()
@@ -182,3 +187,21 @@ def test_plot_command_and_its_mistakes(small_results, tmp_path):
     assert bad.exit_code == 2 and "unknown figure 'pie'" in bad.stderr
     nothing = runner.invoke(app, ["plot", str(tmp_path), "--kind", "timeseries"])
     assert nothing.exit_code == 2 and "not a results folder" in nothing.stderr
+
+
+def test_every_rare_earth_outcome_is_in_the_table_or_named_as_the_same_everywhere(small_results):
+    """An outcome that differs between scenarios on no seed gets one line, not an empty row."""
+    from sim.analysis.compare import analyse
+    from sim.analysis.outcomes import REE_OUTCOMES
+
+    analysis = analyse(small_results.folder, resamples=200)
+    md = analysis.report_md.read_text()
+    section = md.split("## Rare earths and China's leverage")[1].split("## Figures")[0]
+    same = next((line for line in section.splitlines() if line.startswith("The same in every")), "")
+    table = [line for line in section.splitlines() if line.startswith("| ")]
+    for outcome in REE_OUTCOMES:
+        rows = analysis.comparison[analysis.comparison["outcome"] == outcome.name]
+        differs = (rows[["mean_difference", "ci_low", "ci_high"]].abs() > 1e-9).any().any()
+        in_table = any(line.startswith(f"| {outcome.label} (") for line in table)
+        assert in_table == differs, outcome.name
+        assert (outcome.label.lower() in same) == (not differs), outcome.name

@@ -52,8 +52,9 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if not decomposition.empty:
         drawn["channels"] = lambda: fig.channels(results, ref)
     if not results.series_model.empty:  # a batch run with --series none keeps no series
-        drawn = {"timeseries": lambda: fig.timeseries(results)} | drawn | {
-            "leverage": lambda: fig.leverage(results)}
+        drawn = {"timeseries": lambda: fig.timeseries(results)} | drawn
+        if fig.rare_earths_differ(results):
+            drawn["leverage"] = lambda: fig.leverage(results)
     if not results.pairs.empty:
         drawn["cooperation"] = lambda: fig.cooperation(results)
     if len(fig.swept_numbers(results)) >= 2:

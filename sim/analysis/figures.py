@@ -82,13 +82,31 @@ def timeseries(results: Results) -> Figure:
     return fig
 
 
+REE_SERIES = [
+    ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
+    ("importer_dependence", "Importers' use met by China", "% of what they use", 100.0, None),
+    ("ree_price", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
+]
+
+
+def rare_earths_differ(results: Results) -> bool:
+    """Whether any rare-earth series differs between scenarios on some seed and step (if not,
+    the report says so in one line instead of drawing coinciding lines)."""
+    columns = [c for c, *_ in REE_SERIES if c in results.series_model.columns]
+    if results.series_model.empty or not columns:
+        return False
+    s = results.series_model[["run", "step", *columns]].copy()
+    s["replicate"] = s["run"].map(results.runs.set_index("run")["replicate"])
+    spread = s.groupby(["replicate", "step"])[columns].agg(lambda x: x.max() - x.min())
+    return bool((spread.to_numpy() > 1e-9).any())
+
+
 def leverage(results: Results) -> Figure:
-    """China's rare-earth leverage and the world rare-earth price over time."""
+    """China's rare-earth leverage, the importers' dependence and the price over time."""
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), constrained_layout=True)
-        _band_panel(axes[0], results, "leverage_index", "China's rare-earth leverage",
-                    "% of refined world supply", 100.0, None)
-        _band_panel(axes[1], results, "ree_price", "Rare-earth oxide price", "USD per kg", 1.0, None)
+        fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), constrained_layout=True)
+        for ax, spec in zip(axes, REE_SERIES, strict=True):
+            _band_panel(ax, results, *spec)
         _legend_below(fig, axes[0])
     return fig
 

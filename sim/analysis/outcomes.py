@@ -44,9 +44,29 @@ OUTCOMES = [
     Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False),
 ]
 
+# The rare-earth section of the report: each compared like the rest, shown in its own table.
+REE_OUTCOMES = [
+    Outcome("leverage_index", "China's share of refined supply at the end", "share of refining",
+            False, key=False),
+    Outcome("importer_dependence", "Importers' use met by China's refineries, at the end",
+            "share of their use", False, key=False),
+    Outcome("ree_price_usd_per_kg", "Magnet rare-earth oxide price at the end", "USD/kg", False,
+            key=False),
+    Outcome("refining_built_t_per_yr", "Refining built outside China (projects included)", "t/yr",
+            True, key=False),
+    Outcome("control_episodes", "Export-control episodes (nations hit, summed)", "count", False,
+            key=False),
+    Outcome("ree_shortfall_cost_usd_bn", "Cost of shortfalls under controls", "USD bn", False,
+            key=False),
+    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False),
+    Outcome("ree_break_even_usd_per_kg", "Break-even Earth-return cost of lunar rare earths",
+            "USD/kg", True, key=False),
+]
+
 
 def outcomes_for(nations: pd.DataFrame) -> list[Outcome]:
     """The model-level outcomes and one welfare outcome per nation in the results."""
     names = list(dict.fromkeys(nations["nation"])) if not nations.empty else []
-    return OUTCOMES + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False)
+    ree = [o for o in REE_OUTCOMES if o.name not in {x.name for x in OUTCOMES}]
+    return OUTCOMES + ree + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False)
                        for n in names]

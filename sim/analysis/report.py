@@ -67,6 +67,116 @@ def _channels(decomposition: pd.DataFrame | None, results: Results, reference: s
     return table
 
 
+REE_TEXT = (
+    "Magnet rare-earth oxides (NdPr, Dy, Tb). China's leverage is its share of refined world "
+    "supply; dependence is the share of what the other nations use that China's refineries "
+    "supply. China restricts exports to a nation when coercing a distrusted rival is worth more "
+    "to it than the sales it forgoes and the refining outside China it would provoke; trust "
+    "follows play at the south pole, so the regimes act on rare earths through it. Mean over "
+    "seeds; in brackets the paired difference from {ref} with its 95% interval."
+)
+
+
+def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: Results,
+                       reference: str) -> dict[str, object]:
+    """The rare-earth part of the report: a table of the outcomes that differ between
+    scenarios, one line naming those that do not, shortfall costs and controls by nation, and
+    the break-even return cost in words."""
+    from sim.analysis.outcomes import REE_OUTCOMES
+
+    others = [sc for sc in results.scenarios if sc != reference]
+    rows, same = [], []
+    for o in REE_OUTCOMES:
+        got = comparison[comparison["outcome"] == o.name]
+        level = levels[levels["outcome"] == o.name].set_index("scenario")["mean"]
+        if got.empty or reference not in level.index:
+            continue
+        share = o.unit.startswith("share")
+        scale, unit, dunit = (100.0, "%", " pp") if share else (1.0, o.unit, "")
+        tiny = 1e-9 * max(1.0, float(level.abs().max()))
+        if (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
+            same.append(f"{o.label.lower()} ({_num(level[reference] * scale)} {unit})")
+            continue
+        row = {"outcome": f"{o.label} ({unit})",
+               results.label(reference): _num(level[reference] * scale)}
+        for sc in others:
+            r = got[got["scenario"] == sc]
+            if r.empty:
+                continue
+            r = r.iloc[0]
+            row[results.label(sc)] = (
+                f"{_num(r['scenario_mean'] * scale)} ({_num(r['mean_difference'] * scale, sign=True)}"
+                f"{dunit} [{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}])")
+        rows.append(row)
+    same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + "."
+                 if same else "")
+    n = results.nations
+    by_nation = pd.DataFrame()
+    if not n.empty and {"ree_shortfall_cost_usd_bn", "controlled_years"} <= set(n.columns):
+        hit = n.groupby("nation")[["ree_shortfall_cost_usd_bn", "controlled_years"]].sum()
+        hit = hit[(hit > 0).any(axis=1)].index
+        if len(hit):
+            n = n[n["nation"].isin(hit)].assign(scenario=n["run"].map(
+                results.runs.set_index("run")["scenario"]))
+            mean = n.groupby(["nation", "scenario"])[["ree_shortfall_cost_usd_bn",
+                                                     "controlled_years", "control_episodes"]].mean()
+            by_nation = pd.DataFrame({
+                results.label(sc): [
+                    f"{_num(mean.loc[(nat, sc), 'ree_shortfall_cost_usd_bn'])} bn; "
+                    f"{_num(mean.loc[(nat, sc), 'controlled_years'])} y in "
+                    f"{_num(mean.loc[(nat, sc), 'control_episodes'])} spells"
+                    if (nat, sc) in mean.index else "—" for nat in hit]
+                for sc in results.scenarios}, index=list(hit)).rename_axis("nation").reset_index()
+    return {"table": pd.DataFrame(rows), "same": same_line, "nations": by_nation,
+            "break_even": _break_even_text(levels, results), "by_point": _by_point(results)}
+
+
+def _by_point(results: Results) -> pd.DataFrame:
+    """With swept parameters: the rare-earth outcomes by scenario and parameter values (mean
+    over seeds), since pooling a policy sweep would hide what the policy does."""
+    params = [p for p in results.parameters if p in results.runs.columns]
+    wanted = ["ree_shortfall_cost_usd_bn", "control_episodes", "leverage_index",
+              "welfare_total_usd_bn"]
+    if not params or not set(wanted) <= set(results.runs.columns):
+        return pd.DataFrame()
+    mean = results.runs.groupby(["scenario", *params], sort=False)[wanted].mean()
+    points = list(dict.fromkeys(mean.index.droplevel(0)))
+    table = {}
+    for point in points:
+        key = point if isinstance(point, tuple) else (point,)
+        head = ", ".join(f"{p.split('.')[-1]} = {_value(v)}" for p, v in zip(params, key, strict=True))
+        table[head] = [
+            (lambda r: f"{_num(r['ree_shortfall_cost_usd_bn'])} bn short; "
+                       f"{_num(r['control_episodes'])} spells; leverage "
+                       f"{_num(100 * r['leverage_index'])}%; welfare {_num(r['welfare_total_usd_bn'])} bn")(
+                mean.loc[(sc, *key)]) if (sc, *key) in mean.index else "—"
+            for sc in results.scenarios]
+    return pd.DataFrame(table, index=[results.label(sc) for sc in results.scenarios]
+                        ).rename_axis("scenario").reset_index()
+
+
+def _value(v: object) -> str:
+    return f"{v:g}" if isinstance(v, int | float) else str(v)
+
+
+def _break_even_text(levels: pd.DataFrame, results: Results) -> str:
+    be = levels[levels["outcome"] == "ree_break_even_usd_per_kg"]
+    if be.empty:
+        return ""
+    parts = []
+    for r in be.itertuples():
+        if r.mean > 0:
+            parts.append(f"{results.label(r.scenario)}: below ${_num(r.mean)}/kg")
+        else:
+            parts.append(f"{results.label(r.scenario)}: at no return cost (working KREEP "
+                         f"regolith costs ${_num(-r.mean)} more per kg of oxide than its magnet "
+                         "oxides fetch)")
+    return ("Lunar rare earths would reach Earth if bringing a kg back cost less than the "
+            "break-even return cost along each run's price path (best step, mean over seeds) — "
+            "against about $1 million/kg to reach the surface today (NASA CLPS): "
+            + "; ".join(parts) + ".")
+
+
 def _num(x: float, sign: bool = False) -> str:
     """Three significant figures, thousands separated; ``sign`` puts + before positives."""
     if pd.isna(x):
@@ -152,6 +262,19 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
+    ree = rare_earth_section(comparison, levels, results, reference)
+    ree_text = REE_TEXT.format(ref=results.label(reference))
+    md += ["## Rare earths and China's leverage", "", ree_text, ""]
+    if not ree["table"].empty:
+        md += [ree["table"].to_markdown(index=False), ""]
+    md += [x for x in (ree["same"], ree["break_even"]) if x] + [""]
+    if not ree["by_point"].empty:
+        md += ["By the swept parameters (mean over seeds: shortfall costs of all nations, "
+               "control spells, China's share of refining at the end, total welfare):", "",
+               ree["by_point"].to_markdown(index=False), ""]
+    if not ree["nations"].empty:
+        md += ["Shortfall costs (USD bn over the run) and time under China's export controls, "
+               "by nation (mean over seeds):", "", ree["nations"].to_markdown(index=False), ""]
     md += ["## Figures", ""]
     md += [f"![{name}](figures/{name}.png)" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
@@ -173,6 +296,18 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         page += ["<h2>Why welfare differs</h2>",
                  f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",
                  channels.to_html(index=False, border=0)]
+    page += ["<h2>Rare earths and China's leverage</h2>", f"<p>{html.escape(ree_text)}</p>"]
+    if not ree["table"].empty:
+        page.append(ree["table"].to_html(index=False, border=0))
+    page += [f"<p>{html.escape(x)}</p>" for x in (ree["same"], ree["break_even"]) if x]
+    if not ree["by_point"].empty:
+        page += ["<p>By the swept parameters (mean over seeds: shortfall costs of all nations, "
+                 "control spells, China's share of refining at the end, total welfare):</p>",
+                 ree["by_point"].to_html(index=False, border=0)]
+    if not ree["nations"].empty:
+        page += ["<p>Shortfall costs (USD bn over the run) and time under China's export "
+                 "controls, by nation (mean over seeds):</p>",
+                 ree["nations"].to_html(index=False, border=0)]
     page += ["<h2>Figures</h2>"]
     for name, png in figures.items():
         data = base64.b64encode(png).decode()

@@ -95,7 +95,7 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
         scale, unit, dunit = (100.0, "%", " pp") if share else (1.0, o.unit, "")
         tiny = 1e-9 * max(1.0, float(level.abs().max()))
         if (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
-            same.append(f"{o.label.lower()} ({_num(level[reference] * scale)} {unit})")
+            same.append(f"{o.label[0].lower()}{o.label[1:]} ({_num(level[reference] * scale)} {unit})")
             continue
         row = {"outcome": f"{o.label} ({unit})",
                results.label(reference): _num(level[reference] * scale)}
@@ -128,7 +128,42 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                     if (nat, sc) in mean.index else "—" for nat in hit]
                 for sc in results.scenarios}, index=list(hit)).rename_axis("nation").reset_index()
     return {"table": pd.DataFrame(rows), "same": same_line, "nations": by_nation,
-            "break_even": _break_even_text(levels, results), "by_point": _by_point(results)}
+            "break_even": _break_even_text(levels, results), "by_point": _by_point(results),
+            "path": _leverage_path(results, reference)}
+
+
+def _leverage_path(results: Results, reference: str) -> str:
+    """How the reference's leverage moves, in words: start, lowest point, end (median over
+    seeds), and the refining outside China and control spells behind it."""
+    series = results.series_model
+    need = {"leverage_index", "refining_built", "export_control_targets", "year", "run"}
+    if series.empty or not need <= set(series.columns):
+        return ""
+    runs = results.runs.set_index("run")["scenario"]
+    s = series[series["run"].map(runs) == reference]
+    by_year = s.groupby("year")[["leverage_index", "refining_built", "export_control_targets"]].median()
+    if by_year.empty:
+        return ""
+    lev = by_year["leverage_index"]
+    low_year = lev.idxmin()
+    controlled = s[s["export_control_targets"] > 0]
+    spells = (f"China's export controls hit someone in {controlled['year'].nunique()} of "
+              f"{s['year'].nunique() - 1} quarters on some seed, the last in "
+              f"{controlled['year'].max():.0f}" if not controlled.empty
+              else "China imposes no export control on any seed")
+    stopped = not controlled.empty and controlled["year"].max() < lev.index[-1] - 5
+    return (f"Why the leverage moves as it does ({results.label(reference)}, median over seeds): "
+            f"China's share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
+            f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
+            f"outside China come on stream ({_num(by_year['refining_built'].loc[low_year])} t/yr "
+            f"built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
+            f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built'].iloc[-1])} t/yr built: "
+            "demand grows faster than mine supply and China refines all ore nobody else does. "
+            f"{spells}." + (
+                " A control pays China only against a distrusted nation already diversifying "
+                "(it provokes nothing new); once the threat the importers feel has faded, "
+                "restricting them would provoke refining that costs China more sales than "
+                "coercion is worth to it." if stopped else ""))
 
 
 def _by_point(results: Results) -> pd.DataFrame:
@@ -163,14 +198,14 @@ def _break_even_text(levels: pd.DataFrame, results: Results) -> str:
     be = levels[levels["outcome"] == "ree_break_even_usd_per_kg"]
     if be.empty:
         return ""
-    parts = []
+    said: dict[str, list[str]] = {}  # the same words for several scenarios are said once
     for r in be.itertuples():
-        if r.mean > 0:
-            parts.append(f"{results.label(r.scenario)}: below ${_num(r.mean)}/kg")
-        else:
-            parts.append(f"{results.label(r.scenario)}: at no return cost (working KREEP "
-                         f"regolith costs ${_num(-r.mean)} more per kg of oxide than its magnet "
-                         "oxides fetch)")
+        words = (f"below ${_num(r.mean)}/kg" if r.mean > 0 else
+                 f"at no return cost (working KREEP regolith costs ${_num(-r.mean)} more per kg "
+                 "of oxide than its magnet oxides fetch)")
+        said.setdefault(words, []).append(results.label(r.scenario))
+    parts = [f"{'every scenario' if len(who) == len(be) > 1 else ', '.join(who)}: {words}"
+             for words, who in said.items()]
     return ("Lunar rare earths would reach Earth if bringing a kg back cost less than the "
             "break-even return cost along each run's price path (best step, mean over seeds) — "
             "against about $1 million/kg to reach the surface today (NASA CLPS): "
@@ -267,7 +302,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     md += ["## Rare earths and China's leverage", "", ree_text, ""]
     if not ree["table"].empty:
         md += [ree["table"].to_markdown(index=False), ""]
-    md += [x for x in (ree["same"], ree["break_even"]) if x] + [""]
+    md += [x + "\n" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
     if not ree["by_point"].empty:
         md += ["By the swept parameters (mean over seeds: shortfall costs of all nations, "
                "control spells, China's share of refining at the end, total welfare):", "",
@@ -299,7 +334,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     page += ["<h2>Rare earths and China's leverage</h2>", f"<p>{html.escape(ree_text)}</p>"]
     if not ree["table"].empty:
         page.append(ree["table"].to_html(index=False, border=0))
-    page += [f"<p>{html.escape(x)}</p>" for x in (ree["same"], ree["break_even"]) if x]
+    page += [f"<p>{html.escape(x)}</p>" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
     if not ree["by_point"].empty:
         page += ["<p>By the swept parameters (mean over seeds: shortfall costs of all nations, "
                  "control spells, China's share of refining at the end, total welfare):</p>",

@@ -38,6 +38,8 @@ OUTCOMES = {  # name: (how it is shown, scale, is a share)
     "incidents": ("incidents", 1.0, False),
     "best_site_depletion": ("best sites used, pp", 100.0, True),
     "leverage_index": ("leverage, pp", 100.0, True),
+    "importer_dependence": ("importers' dependence, pp", 100.0, True),
+    "ree_price_usd_per_kg": ("rare-earth price, USD/kg", 1.0, False),
     "us_china": ("US-China coordination, pp", 100.0, True),
 }
 SECTIONS = {"Economics": "economics", "Market": "market", "Trust": "trust"}

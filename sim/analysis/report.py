@@ -120,11 +120,13 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                 results.runs.set_index("run")["scenario"]))
             mean = n.groupby(["nation", "scenario"])[["ree_shortfall_cost_usd_bn",
                                                      "controlled_years", "control_episodes"]].mean()
+            first = _first_control_years(results)
             by_nation = pd.DataFrame({
                 results.label(sc): [
                     f"{_num(mean.loc[(nat, sc), 'ree_shortfall_cost_usd_bn'])} bn; "
                     f"{_num(mean.loc[(nat, sc), 'controlled_years'])} y in "
-                    f"{_num(mean.loc[(nat, sc), 'control_episodes'])} spells"
+                    f"{_spells(mean.loc[(nat, sc), 'control_episodes'])}"
+                    + (f", first {first[(nat, sc)]:.0f}" if (nat, sc) in first else "")
                     if (nat, sc) in mean.index else "—" for nat in hit]
                 for sc in results.scenarios}, index=list(hit)).rename_axis("nation").reset_index()
     return {"table": pd.DataFrame(rows), "same": same_line, "nations": by_nation,
@@ -158,12 +160,30 @@ def _leverage_path(results: Results, reference: str) -> str:
             f"outside China come on stream ({_num(by_year['refining_built'].loc[low_year])} t/yr "
             f"built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
             f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built'].iloc[-1])} t/yr built: "
-            "demand grows faster than mine supply and China refines all ore nobody else does. "
+            "mine output keeps growing, and China refines all the ore that refineries built "
+            "elsewhere cannot take. "
             f"{spells}." + (
                 " A control pays China only against a distrusted nation already diversifying "
                 "(it provokes nothing new); once the threat the importers feel has faded, "
                 "restricting them would provoke refining that costs China more sales than "
                 "coercion is worth to it." if stopped else ""))
+
+
+def _spells(mean: float) -> str:
+    return f"{_num(mean)} spell" + ("" if _num(mean) == "1" else "s")
+
+
+def _first_control_years(results: Results) -> dict[tuple[str, str], float]:
+    """(nation, scenario) -> median over the seeds with a control of the year it began."""
+    s = results.series_nations  # empty when the batch kept no series (--series none)
+    if s.empty or "export_control" not in s.columns:
+        return {}
+    hit = s[s["export_control"] > 0]
+    if hit.empty:
+        return {}
+    first = hit.groupby(["run", "nation"])["year"].min().reset_index()
+    first["scenario"] = first["run"].map(results.runs.set_index("run")["scenario"])
+    return first.groupby(["nation", "scenario"])["year"].median().to_dict()
 
 
 def _by_point(results: Results) -> pd.DataFrame:

@@ -61,6 +61,10 @@ class Results:
     def series_model(self) -> pd.DataFrame:
         return self.store.read("series_model")
 
+    @cached_property
+    def series_nations(self) -> pd.DataFrame:
+        return self.store.read("series_nations")
+
     @property
     def name(self) -> str:
         return self.manifest.get("experiment", self.folder.name)

@@ -97,6 +97,7 @@ class World:
     ree_mining_t_per_yr: np.ndarray
     ree_refining_t_per_yr: np.ndarray
     leverage_holder: int | None
+    ree_rest_ore_to_holder: float = 0.0  # share of the rest of the world's ore the holder refines
 
     @property
     def dt(self) -> float:

@@ -333,6 +333,7 @@ def _build_world(s: Scenario) -> World:
         ree_refining_t_per_yr=np.array([n.ree_refining_t_per_yr for n in s.nations]
                                        + [max(rest_of_world_refining(s), 0.0) if holder else 0.0]),
         leverage_holder=None if holder is None else [n.name for n in s.nations].index(holder),
+        ree_rest_ore_to_holder=s.market.rest_of_world_ore_to_holder,
     )
 
 

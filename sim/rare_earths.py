@@ -86,6 +86,8 @@ def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -
     cap = capacity(world, state)
     cap[residual] = 0.0
     feed = mined.sum() - mined[residual]  # ore the residual refiner does not mine itself
+    if h is not None:  # ore the rest of the world ships to the holder (Myanmar's, Nigeria's)
+        feed -= world.ree_rest_ore_to_holder * mined[-1]
     use = min(1.0, float(_ratio(feed, cap.sum())))
     refined = cap * use
     refined[residual] = max(mined.sum() - refined.sum(), 0.0)  # >= its own mines, but for rounding

@@ -266,7 +266,7 @@ def reference_market(world: World, state: State, econ: EconParams, severity: lis
     for e in E:
         c = world.ree_refining_t_per_yr[e] * state.ree_supply_factor + state.ree_refining_built_t_per_yr[e]
         cap.append(0.0 if e in (h, residual) else c)
-    feed = sum(mined) - mined[residual]
+    feed = sum(mined) - mined[residual] - (world.ree_rest_ore_to_holder * mined[-1] if h is not None else 0.0)
     use = min(1.0, _div(feed, sum(cap)))
     refined = [cap[e] * use for e in E]
     refined[residual] = max(sum(mined) - sum(refined), 0.0)

@@ -65,6 +65,7 @@ def random_world_state(seed: int, n: int, s: int):
         ree_mining_t_per_yr=rng.uniform(0, 1e5, n + 1) * (rng.random(n + 1) < 0.7),
         ree_refining_t_per_yr=rng.uniform(0, 3e4, n + 1) * (rng.random(n + 1) < 0.5),
         leverage_holder=None if rng.random() < 0.2 else int(rng.integers(0, n)),
+        ree_rest_ore_to_holder=float(rng.uniform(0, 1)) * (rng.random() < 0.5),
     )
     alloc = rng.random((n, s)) * (rng.random((n, s)) < 0.6)
     alloc = np.divide(alloc, alloc.sum(1, keepdims=True), out=np.zeros_like(alloc),

@@ -158,10 +158,10 @@ def _leverage_path(results: Results, reference: str) -> str:
             f"China's share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
             f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
             f"outside China come on stream ({_num(by_year['refining_built'].loc[low_year])} t/yr "
-            f"built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
+            f"of capacity built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
             f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built'].iloc[-1])} t/yr built: "
-            "mine output keeps growing, and China refines all the ore that refineries built "
-            "elsewhere cannot take. "
+            "refineries outside China run only on ore mined outside it (less the ore shipped "
+            "to China, such as Myanmar's), and China refines all the rest. "
             f"{spells}." + (
                 " A control pays China only against a distrusted nation already diversifying "
                 "(it provokes nothing new); once the threat the importers feel has faded, "

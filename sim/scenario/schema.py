@@ -229,6 +229,10 @@ class MarketSpec(Strict):
     rest_of_world_production_t_per_yr: float = Field(
         0.0, ge=0, le=1e8, description="rare-earth oxide mined by nations not modelled, t/yr"
     )
+    rest_of_world_ore_to_holder: float = Field(
+        0.0, ge=0, le=1, description="share of the rest of the world's ore shipped to the leverage "
+        "holder's refineries (Myanmar's goes to China)"
+    )
     magnet_share: float = Field(
         0.18, gt=0, le=1, description="magnet oxides (NdPr, Dy, Tb) per t of rare-earth oxide, in "
         "mined ore and in lunar KREEP"

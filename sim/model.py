@@ -39,7 +39,7 @@ from sim.metrics import Recorder, Snapshot
 from sim.rare_earths import clear_market, diversify, holder_policy
 from sim.regimes import REGIMES, Polity, Regime, RegimeRules
 from sim.scenario import Scenario
-from sim.scenario.schema import rest_of_world_refining
+from sim.scenario.schema import rest_of_world_demand, rest_of_world_refining
 from sim.strategies import STRATEGIES, Observation, Roster, Strategy
 
 
@@ -326,7 +326,7 @@ def _build_world(s: Scenario) -> World:
         initial_reserve_t=np.array([site.reserve_t for site in sites]),
         best_sites=best,
         ree_demand_t_per_yr=np.array([n.ree_demand_t_per_yr for n in s.nations]
-                                     + [s.market.rest_of_world_demand_t_per_yr]),
+                                     + [rest_of_world_demand(s)]),
         ree_mining_t_per_yr=s.market.magnet_share * np.array(
             [n.ree_production_t_per_yr for n in s.nations]
             + [s.market.rest_of_world_production_t_per_yr]),

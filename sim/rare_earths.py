@@ -127,7 +127,8 @@ class MarketResult:
     shortfall_cost: np.ndarray  # USD bn [..., N]
     export_revenue_lost: np.ndarray  # USD bn [..., N], the holder's only
     diversification_cost: np.ndarray  # USD bn [..., N]: the premium on refining built in the run
-    dependence: np.ndarray  # [..., N] share of demand met by the holder's refineries
+    dependence: np.ndarray  # [..., N] share of its use the holder's refineries supply, or would
+    # supply but for its controls (being cut off does not make a nation less dependent)
     flows: Flows
 
 
@@ -180,7 +181,7 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
         lost[..., h] = f.withheld.sum(axis=-1) * dt * usd_bn_per_t
     premium = (econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN
                * f.built_output[..., :-1] * dt)
-    dependence = _ratio(f.from_holder - f.withheld, f.demand)[..., :-1]  # of what it uses
+    dependence = _ratio(f.from_holder, f.demand)[..., :-1]  # of what it uses, controls aside
     if h is not None:
         dependence[..., h] = 0.0
     return MarketResult(
@@ -243,15 +244,16 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     """
     dt = world.dt
     h = world.leverage_holder
+    if h is None:  # nobody to diversify away from
+        return state.ree_refining_built_t_per_yr.copy(), np.zeros_like(state.ree_threat)
     bloc = same_bloc.copy()
     if h is not None:
         bloc[h, :] = bloc[:, h] = False
-    allies = bloc & ~np.eye(bloc.shape[0], dtype=bool)
+    allies = bloc & ~np.eye(bloc.shape[0], dtype=bool)  # the holder is nobody's ally here
     decay = 0.5 ** (dt / econ.threat_half_life_years)
     allied_hit = (allies & targets[None, :]).any(axis=1) * econ.ally_threat
     threat = np.maximum.reduce([state.ree_threat * decay, targets.astype(float), allied_hit])
-    if h is not None:
-        threat[h] = 0.0
+    threat[h] = 0.0
     demand = world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor
     mines = world.ree_mining_t_per_yr[:-1] * state.ree_supply_factor
     bloc_mines = bloc.astype(float) @ mines
@@ -261,8 +263,7 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     gap = np.maximum(wanted - capacity(world, state)[:-1], 0.0)
     built = state.ree_refining_built_t_per_yr.copy()
     built[:-1] += gap * -np.expm1(-dt / econ.refining_lead_time_years)
-    if h is not None:
-        built[h] = 0.0
+    built[h] = 0.0
     return built, threat
 
 

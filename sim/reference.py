@@ -145,7 +145,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     premium = np.array([econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN
                         * m["built_output"][i] * dt for i in N])
     dependence = np.array([0.0 if i == holder else
-                           _div(m["from_holder"][i] - m["withheld"][i], m["demand"][i]) for i in N])
+                           _div(m["from_holder"][i], m["demand"][i]) for i in N])
 
     # 7. Incidents: one uniform per pair (the upper triangle of an N x N draw)
     def chance(i: int, j: int) -> float:

@@ -4,6 +4,7 @@ importers' diversification, and the return cost at which lunar rare earths would
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import LunarModel
-from sim.rare_earths import clear_market, diversify, flows
+from sim.rare_earths import clear_market, diversify, flows, holder_policy
 
 SEEDS = range(3)
 ACCEDE = {"year": 2023.47, "name": "accede", "nation": "India"}
@@ -238,15 +239,95 @@ def test_diversification_lowers_dependence_monotonically_while_targeted():
     assert model.recorder.model_column("leverage_index")[-1] < 0.92
 
 
-def test_threat_fades_and_building_stops_without_controls():
-    world, state, *_, econ = random_world_state(3, 4, 2)
-    state.ree_threat = np.ones(4)
-    none = np.zeros(4, dtype=bool)
-    built, threat = diversify(world, state, none, np.eye(4, dtype=bool), econ)
-    assert (built >= state.ree_refining_built_t_per_yr).all()  # plants are not torn down
-    holder = world.leverage_holder
-    others = np.arange(4) != (-1 if holder is None else holder)
-    assert (threat[others] < 1).all() and (threat[others] > 0).all()
+def small_market(steps_per_year: int = 4):
+    """China (0, the holder), the US (1, all the bloc's mines) and Japan (2, no mines) in one
+    bloc with the holder left out; the rest of the world last. Returns world, state, econ."""
+    world, state, *_, econ = random_world_state(5, 3, 2)
+    world = dataclasses.replace(
+        world, steps_per_year=steps_per_year, leverage_holder=0, ree_rest_ore_to_holder=0.0,
+        ree_demand_t_per_yr=np.array([50000.0, 3000.0, 6000.0, 5000.0]),
+        ree_mining_t_per_yr=np.array([50000.0, 8000.0, 0.0, 6000.0]),
+        ree_refining_t_per_yr=np.array([0.0, 1000.0, 0.0, 4000.0]))
+    state.ree_demand_factor = state.ree_supply_factor = 1.0
+    state.ree_refining_built_t_per_yr = np.zeros(4)
+    state.ree_threat = np.zeros(3)
+    state.control_policy = np.zeros(3)
+    econ.self_reliance_goal, econ.ally_threat = 0.4, 0.5
+    econ.refining_lead_time_years, econ.threat_half_life_years = 5.0, 5.0
+    return world, state, econ
+
+
+BLOC = np.array([[True, False, False], [False, True, True], [False, True, True]])
+
+
+def test_a_threatened_bloc_builds_where_its_ore_is_at_the_lead_time_rate():
+    world, state, econ = small_market()
+    japan_hit = np.array([False, False, True])
+    built, threat = diversify(world, state, japan_hit, BLOC, econ)
+    assert threat.tolist() == [0.0, 0.5, 1.0]  # the target, and its ally at ally_threat
+    wanted = 0.4 * (0.5 * 3000.0 + 1.0 * 6000.0)  # the bloc's use, weighed by threat
+    rate = 1 - np.exp(-0.25 / 5.0)
+    np.testing.assert_allclose(built, [0.0, (wanted - 1000.0) * rate, 0.0, 0.0])  # the US mines
+
+
+def test_refining_already_there_counts_against_the_gap():
+    world, state, econ = small_market()
+    world = dataclasses.replace(world, ree_refining_t_per_yr=np.array([0.0, 5000.0, 0.0, 4000.0]))
+    built, _ = diversify(world, state, np.array([False, True, True]), BLOC, econ)
+    assert (built == 0).all()  # 5,000 t/yr exceed 40 % of the bloc's 9,000 t
+
+
+def test_the_holder_builds_nothing_and_its_ore_builds_nothing_for_others():
+    world, state, econ = small_market()
+    bloc = np.ones((3, 3), dtype=bool)  # the holder in the bloc too
+    world = dataclasses.replace(world, ree_mining_t_per_yr=np.array([50000.0, 0.0, 0.0, 6000.0]))
+    built, threat = diversify(world, state, np.array([False, True, True]), bloc, econ)
+    assert built[0] == 0 and threat[0] == 0
+    # without mines in the bloc, members build by their use: Japan twice the US
+    assert built[2] == pytest.approx(2 * (built[1] + 1000.0 * (1 - np.exp(-0.25 / 5.0))), rel=1e-9)
+
+
+@pytest.mark.parametrize("steps_per_year", [1, 4, 12])
+def test_threat_halves_in_its_half_life_whatever_the_step(steps_per_year):
+    world, state, econ = small_market(steps_per_year)
+    state.ree_threat = np.array([0.0, 1.0, 1.0])
+    none = np.zeros(3, dtype=bool)
+    for _ in range(5 * steps_per_year):  # five years, the half-life
+        state.ree_refining_built_t_per_yr, state.ree_threat = diversify(world, state, none, BLOC, econ)
+    np.testing.assert_allclose(state.ree_threat, [0.0, 0.5, 0.5], rtol=1e-12)
+
+
+def test_no_holder_no_threat_and_nothing_built():
+    world, state, econ = small_market()
+    world = dataclasses.replace(world, leverage_holder=None)
+    state.ree_threat = np.ones(3)
+    built, threat = diversify(world, state, np.array([False, True, True]), BLOC, econ)
+    assert (built == 0).all() and (threat == 0).all()
+
+
+@pytest.mark.parametrize("severity", [0.3, 1.0])
+def test_a_threatened_nation_is_restricted_exactly_while_trust_is_below_its_threshold(severity):
+    """With threat 1 (nothing new to provoke) the rule reduces to c·(1 − t)·k > 1: a control
+    exactly while trust is below 1 − 1/(c·k), at the policy's severity."""
+    world, state, econ = small_market()
+    econ.coercion_weight, econ.shortfall_cost_multiple, econ.control_severity = 0.5, 3.0, severity
+    state.ree_threat = np.ones(3)
+    threshold = 1 - 1 / (0.5 * 3.0)
+    for trust, restricted in ((threshold - 1e-6, True), (threshold + 1e-6, False)):
+        state.trust = np.full((3, 3), trust)
+        policy = holder_policy(world, state, econ)
+        assert policy.tolist() == [0.0, severity if restricted else 0.0, severity if restricted else 0.0]
+
+
+def test_foresight_spares_a_nation_not_yet_diversifying():
+    world, state, econ = small_market()
+    econ.coercion_weight, econ.shortfall_cost_multiple, econ.control_severity = 0.5, 3.0, 0.5
+    state.trust = np.zeros((3, 3))
+    state.ree_threat = np.array([0.0, 1.0, 0.0])
+    econ.holder_foresight_years = 0.0
+    assert holder_policy(world, state, econ).tolist() == [0.0, 0.5, 0.5]
+    econ.holder_foresight_years = 10.0  # Japan would build: restricting it costs too much
+    assert holder_policy(world, state, econ).tolist() == [0.0, 0.5, 0.0]
 
 
 # --- the lunar link ----------------------------------------------------------------------------

@@ -96,8 +96,9 @@ def rare_earths_differ(results: Results) -> bool:
     if results.series_model.empty or not columns:
         return False
     s = results.series_model[["run", "step", *columns]].copy()
-    s["replicate"] = s["run"].map(results.runs.set_index("run")["replicate"])
-    spread = s.groupby(["replicate", "step"])[columns].agg(lambda x: x.max() - x.min())
+    runs = results.runs.set_index("run")
+    s["point"], s["replicate"] = s["run"].map(runs["point"]), s["run"].map(runs["replicate"])
+    spread = s.groupby(["point", "replicate", "step"])[columns].agg(lambda x: x.max() - x.min())
     return bool((spread.to_numpy() > 1e-9).any())
 
 

@@ -9,6 +9,7 @@ import html
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.results import Results
@@ -73,7 +74,7 @@ REE_TEXT = (
     "supply. China restricts exports to a nation when coercing a distrusted rival is worth more "
     "to it than the sales it forgoes and the refining outside China it would provoke; trust "
     "follows play at the south pole, so the regimes act on rare earths through it. Mean over "
-    "seeds; in brackets the paired difference from {ref} with its 95% interval."
+    "seeds{pooled}; in brackets the paired difference from {ref} with its 95% interval."
 )
 
 
@@ -91,10 +92,11 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
         level = levels[levels["outcome"] == o.name].set_index("scenario")["mean"]
         if got.empty or reference not in level.index:
             continue
+        complete = set(got["scenario"]) == set(others)  # a scenario without values (NaN) is no "same"
         share = o.unit.startswith("share")
         scale, unit, dunit = (100.0, "%", " pp") if share else (1.0, o.unit, "")
         tiny = 1e-9 * max(1.0, float(level.abs().max()))
-        if (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
+        if complete and (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
             same.append(f"{o.label[0].lower()}{o.label[1:]} ({_num(level[reference] * scale)} {unit})")
             continue
         row = {"outcome": f"{o.label} ({unit})",
@@ -149,11 +151,11 @@ def _leverage_path(results: Results, reference: str) -> str:
     lev = by_year["leverage_index"]
     low_year = lev.idxmin()
     controlled = s[s["export_control_targets"] > 0]
+    pooled = " (all design points pooled)" if results.parameters else ""
     spells = (f"China's export controls hit someone in {controlled['year'].nunique()} of "
-              f"{s['year'].nunique() - 1} quarters on some seed, the last in "
+              f"{s['year'].nunique() - 1} steps on some seed{pooled}, the last ending in "
               f"{controlled['year'].max():.0f}" if not controlled.empty
-              else "China imposes no export control on any seed")
-    stopped = not controlled.empty and controlled["year"].max() < lev.index[-1] - 5
+              else f"China imposes no export control on any seed{pooled}")
     return (f"Why the leverage moves as it does ({results.label(reference)}, median over seeds): "
             f"China's share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
             f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
@@ -162,11 +164,9 @@ def _leverage_path(results: Results, reference: str) -> str:
             f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built'].iloc[-1])} t/yr built: "
             "refineries outside China run only on ore mined outside it (less the ore shipped "
             "to China, such as Myanmar's), and China refines all the rest. "
-            f"{spells}." + (
-                " A control pays China only against a distrusted nation already diversifying "
-                "(it provokes nothing new); once the threat the importers feel has faded, "
-                "restricting them would provoke refining that costs China more sales than "
-                "coercion is worth to it." if stopped else ""))
+            f"{spells}. China restricts a nation only while it distrusts it enough and the "
+            "refining a control would provoke costs it less than coercion is worth to it; "
+            "trust rises with coordination at the south pole and lifts a control.")
 
 
 def _spells(mean: float) -> str:
@@ -181,7 +181,9 @@ def _first_control_years(results: Results) -> dict[tuple[str, str], float]:
     hit = s[s["export_control"] > 0]
     if hit.empty:
         return {}
-    first = hit.groupby(["run", "nation"])["year"].min().reset_index()
+    years = np.sort(s["year"].unique())
+    step = years[1] - years[0] if years.size > 1 else 0.0  # a step's "year" is its end
+    first = (hit.groupby(["run", "nation"])["year"].min() - step).reset_index()
     first["scenario"] = first["run"].map(results.runs.set_index("run")["scenario"])
     return first.groupby(["nation", "scenario"])["year"].median().to_dict()
 
@@ -221,10 +223,11 @@ def _break_even_text(levels: pd.DataFrame, results: Results) -> str:
     said: dict[str, list[str]] = {}  # the same words for several scenarios are said once
     for r in be.itertuples():
         words = (f"below ${_num(r.mean)}/kg" if r.mean > 0 else
-                 f"at no return cost (working KREEP regolith costs ${_num(-r.mean)} more per kg "
-                 "of oxide than its magnet oxides fetch)")
+                 f"not even if the return were free (working KREEP regolith costs "
+                 f"${_num(-r.mean)} more per kg of oxide than its magnet oxides fetch)")
         said.setdefault(words, []).append(results.label(r.scenario))
-    parts = [f"{'every scenario' if len(who) == len(be) > 1 else ', '.join(who)}: {words}"
+    every = len(results.scenarios)
+    parts = [f"{'every scenario' if len(who) == every > 1 else ', '.join(who)}: {words}"
              for words, who in said.items()]
     return ("Lunar rare earths would reach Earth if bringing a kg back cost less than the "
             "break-even return cost along each run's price path (best step, mean over seeds) — "
@@ -318,7 +321,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
     ree = rare_earth_section(comparison, levels, results, reference)
-    ree_text = REE_TEXT.format(ref=results.label(reference))
+    ree_text = REE_TEXT.format(ref=results.label(reference), pooled=(
+        " and over the design points of the swept parameters (separated in the table by swept "
+        "parameter below)" if results.parameters else ""))
     md += ["## Rare earths and China's leverage", "", ree_text, ""]
     if not ree["table"].empty:
         md += [ree["table"].to_markdown(index=False), ""]

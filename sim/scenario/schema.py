@@ -223,8 +223,9 @@ class MarketSpec(Strict):
     supply_growth_per_year: float = Field(
         0.04, ge=-0.5, le=1.0, description="terrestrial REO mine supply"
     )
-    rest_of_world_demand_t_per_yr: float = Field(
-        0.0, ge=0, le=1e8, description="magnet rare-earth oxides used by nations not modelled, t/yr"
+    rest_of_world_demand_t_per_yr: float | None = Field(
+        None, ge=0, le=1e8, description="magnet rare-earth oxides used by nations not modelled, "
+        "t/yr (default: what balances the market at the reference price at the start)"
     )
     rest_of_world_production_t_per_yr: float = Field(
         0.0, ge=0, le=1e8, description="rare-earth oxide mined by nations not modelled, t/yr"
@@ -395,7 +396,28 @@ def rest_of_world_refining(s: Scenario) -> float:
     return (1.0 - s.market.refining_share) * mined - others
 
 
+def rest_of_world_demand(s: Scenario) -> float:
+    """The rest of the world's use of magnet oxides (t/yr): as given, or what the magnet oxide
+    mined leaves after the nations' use, so the market starts balanced at the reference price."""
+    given = s.market.rest_of_world_demand_t_per_yr
+    if given is not None:
+        return given
+    mined = (sum(n.ree_production_t_per_yr for n in s.nations)
+             + s.market.rest_of_world_production_t_per_yr) * s.market.magnet_share
+    return max(mined - sum(n.ree_demand_t_per_yr for n in s.nations), 0.0)
+
+
 def _check_refining(s: Scenario) -> None:
+    holder = next(n for n in s.nations if n.name == s.market.leverage_holder)
+    mined = (sum(n.ree_production_t_per_yr for n in s.nations)
+             + s.market.rest_of_world_production_t_per_yr)
+    own = (holder.ree_production_t_per_yr
+           + s.market.rest_of_world_ore_to_holder * s.market.rest_of_world_production_t_per_yr)
+    if mined > 0 and s.market.refining_share < own / mined - 1e-9:
+        raise ValueError(
+            f"market.refining_share: {s.market.refining_share} is below the "
+            f"{own / mined:.1%} of world ore that {holder.name} mines or is shipped, all of "
+            "which it refines")
     if rest_of_world_refining(s) < 0:
         raise ValueError(
             f"market.refining_share: {s.market.refining_share} leaves "

@@ -205,3 +205,24 @@ def test_every_rare_earth_outcome_is_in_the_table_or_named_as_the_same_everywher
         in_table = any(line.startswith(f"| {outcome.label} (") for line in table)
         assert in_table == differs, outcome.name
         assert (outcome.label[0].lower() + outcome.label[1:] in same) == (not differs), outcome.name
+
+
+def test_every_table_of_the_report_has_a_header_and_rows(small_results):
+    """Parsed with a real Markdown parser: each table has a header row and at least one data
+    row, and no heading is repeated back to back (the calibration tables once split in two)."""
+    from markdown_it import MarkdownIt
+
+    from sim.analysis.compare import analyse
+
+    md = analyse(small_results.folder, resamples=200).report_md.read_text()
+    tokens = MarkdownIt("commonmark").enable("table").parse(md)
+    tables = [k for k, t in enumerate(tokens) if t.type == "table_open"]
+    assert len(tables) >= 10
+    for start in tables:
+        end = next(k for k in range(start, len(tokens)) if tokens[k].type == "table_close")
+        kinds = [t.type for t in tokens[start:end]]
+        assert "thead_open" in kinds and kinds.count("th_open") >= 2
+        assert "tbody_open" in kinds and kinds.count("tr_open") >= 2
+    headings = [tokens[k + 1].content for k, t in enumerate(tokens) if t.type == "heading_open"]
+    assert all(a != b for a, b in zip(headings, headings[1:])), headings
+    assert "Market (`[market]`)" in headings

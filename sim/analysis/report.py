@@ -252,14 +252,21 @@ def calibration_tables() -> list[tuple[str, pd.DataFrame]]:
     """The tables of docs/calibration.md, each under its heading."""
     if not CALIBRATION.is_file():
         return []
-    out, heading, rows = [], "", []
+    out, heading, rows, caption = [], "", [], ""
     for line in CALIBRATION.read_text().splitlines() + [""]:
         if line.startswith("## "):
-            heading = line[3:].strip()
-        if line.startswith("|") and not re.match(r"^\|[\s\-|]+\|$", line):
-            rows.append([c.strip() for c in line.strip("|").split("|")])
+            heading, caption = line[3:].strip(), ""
+        bold = re.match(r"^\*\*(.+?)\*\*", line)
+        if bold:  # a table's own title inside a section ("**Refineries announced**")
+            caption = bold.group(1)
+        if re.match(r"^\|[\s\-:|]+\|$", line):  # the rule under a table's header
+            continue
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
         elif rows:
-            out.append((heading, pd.DataFrame(rows[1:], columns=rows[0])))
+            title = heading if not out or out[-1][0].split(": ")[0] != heading else (
+                f"{heading}: {caption}" if caption else f"{heading} (continued)")
+            out.append((title, pd.DataFrame(rows[1:], columns=rows[0])))
             rows = []
     return out
 
@@ -298,6 +305,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     poa = pd.DataFrame({"scenario": poa["scenario"].map(results.label),
                         "price of anarchy [95% CI]": [f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi
                                                       in zip(poa["mean"], poa["ci_low"], poa["ci_high"], strict=True)]})
+    poa_text = ("Price of anarchy: the best total welfare any scenario reached on the same seed, "
+                "over this scenario's (1 is best).")
+    if poa.empty:  # a ratio of welfare means nothing where welfare is not positive
+        poa_text = ("Price of anarchy: not defined here, since total welfare is not positive in "
+                    "every scenario on any seed (it is a ratio of positive welfares).")
     welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
     value = "; ".join(f"{results.label(r.scenario)} {_num(r.mean_difference, sign=True)} "
                       f"[{_num(r.ci_low, sign=True)}, {_num(r.ci_high, sign=True)}]"
@@ -313,8 +325,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
           "## Results", "", table.to_markdown(index=False), "", value, "",
-          "Price of anarchy: the best total welfare any scenario reached on the same seed, over "
-          "this scenario's (1 is best).", "", poa.to_markdown(index=False), "",
+          poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", ""]
     channels = _channels(decomposition, results, reference)
     if not channels.empty:
@@ -348,8 +359,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
             f"<p>{html.escape(value)}</p>",
-            "<p>Price of anarchy: the best total welfare any scenario reached on the same seed, "
-            "over this scenario's (1 is best).</p>", poa.to_html(index=False, border=0),
+            f"<p>{html.escape(poa_text)}</p>",
+            *([poa.to_html(index=False, border=0)] if not poa.empty else []),
             "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "
             "<code>levels.csv</code>.</p>"]
     if not channels.empty:
@@ -376,11 +387,16 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     page += ["<h2>Assumptions</h2>", "<p>Every default and its source, from "
              "<code>docs/calibration.md</code>.</p>"]
     for heading, frame in calibration:
-        page += [f"<h3>{html.escape(heading)}</h3>", frame.to_html(index=False, border=0)]
+        page += [f"<h3>{_code(html.escape(heading))}</h3>", _code(frame.to_html(index=False, border=0))]
     page += ["<h2>Reproduction</h2>", "<dl>"] + [
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
+
+
+def _code(escaped_html: str) -> str:
+    """Markdown's `code` spans as <code> in HTML that is already escaped."""
+    return re.sub(r"`([^`<>]+)`", r"<code>\1</code>", escaped_html)
 
 
 def _page(title: str, body: str) -> str:

@@ -22,14 +22,32 @@ from rich.text import Text
 
 from sim.errors import RunFailed, UserError
 
+HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings=HELP,
     help="Simulate competition and cooperation over lunar water ice and rare earths.",
 )
-scenarios_app = typer.Typer(no_args_is_help=True, help="List, show, validate and describe scenario files.")
+scenarios_app = typer.Typer(no_args_is_help=True, context_settings=HELP,
+                            help="List, show, validate and describe scenario files.")
 app.add_typer(scenarios_app, name="scenarios")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        say(f"lunarsim {version('lunarsim')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="print the version and exit")] = False,
+          ) -> None:
+    """Simulate competition and cooperation over lunar water ice and rare earths."""
 
 out_console = Console()
 err_console = Console(stderr=True)
@@ -523,7 +541,8 @@ def main() -> None:
             raise  # not a usage error: a bug, which deserves its traceback
         ctx = getattr(err, "ctx", None)
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        error(f"{err.format_message()}{hint}")
+        if err.format_message().strip():  # a bare `lunarsim` has shown its help: nothing wrong
+            error(f"{err.format_message()}{hint}")
         sys.exit(err.exit_code)
     if code == 130 and not _interrupt_reported:  # Typer turns a Ctrl-C into a quiet exit 130
         say("interrupted", err=True)

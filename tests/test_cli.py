@@ -198,3 +198,21 @@ def test_usage_mistakes_get_one_line_too(args):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_version_short_help_and_a_bare_command_answer_without_an_error():
+    """`lunarsim --version`, `-h` anywhere; a bare `lunarsim` shows its help and no empty
+    "error:" line (run as a user would, through the entry point)."""
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True,
+                              text=True, timeout=120)
+
+    from importlib.metadata import version
+
+    got = cli("--version")
+    assert got.returncode == 0 and got.stdout.strip() == f"lunarsim {version('lunarsim')}"
+    for args in (("-h",), ("scenarios", "-h"), ("batch", "-h")):
+        got = cli(*args)
+        assert got.returncode == 0 and "Usage: " in got.stdout and not got.stderr, args
+    bare = cli()
+    assert "Usage: " in bare.stdout and "error" not in bare.stderr

@@ -219,8 +219,6 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
                                     "is not a lunarsim results folder"),
     "batch --force on a user's folder": (None, ["batch", "exp.toml", "--out", "thesis", "--force"],
                                          "is not a lunarsim results folder"),
-    "batch on existing results without --resume": (None, ["batch", "exp.toml"],
-                                                   "results already exist"),
     "plot --out a user's file": (None, ["plot", "results/exp", "--out", "figure.png"],
                                  "--out figure.png: exists and was not written by lunarsim"),
     "schema --out a user's file": (None, ["scenarios", "schema", "--out", "notes.txt"],
@@ -993,3 +991,19 @@ def test_a_terminated_batch_stops_like_an_interrupted_one(tmp_path):
                                    "rest"], stderr
     outcome = run_experiment(path, backend="serial", resume=True, out=out)
     assert outcome.complete and sorted(ResultStore(out).read("runs")["run"]) == list(range(80))
+
+
+def test_the_batch_of_a_finished_folder_run_again_says_so_and_changes_nothing(ws):
+    """The README's order (compare, then batch) works: the same experiment's finished folder
+    is left as it is, exit 0; another experiment's is refused in one line."""
+    def files():  # every file as it was (the folder's own time moves with its lock)
+        return {k: v for k, v in tree(ws / "results").items() if k != "exp"}
+
+    before = files()
+    result = _invoke(["batch", "exp.toml", "--backend", "serial"])
+    assert result.exit_code == 0, result.stderr
+    assert "6 of 6 runs done (0 this time)" in result.stdout
+    assert files() == before
+    (ws / "exp.toml").write_text(EXPERIMENT.replace("master_seed = 5", "master_seed = 6"))
+    refused(_invoke(["batch", "exp.toml"]), "made by a different experiment")
+    assert files() == before

@@ -81,8 +81,11 @@ def run_experiment(
             session, damaged = _prepare(store, force=force)
             notes += [f"{store.folder}: chunk {name} was damaged ({problem}); its runs are run "
                       "again" for name, problem in damaged]
-            succeeded, _ = store.committed()
+            succeeded, failed = store.committed()
             todo = [t for t in tasks if t.run not in succeeded]
+            if not todo and not damaged:  # finished before: nothing to run, nothing to write
+                return BatchOutcome(store.folder, len(tasks), len(succeeded), len(failed), 0,
+                                    tuple(notes))
             size = chunk_size or _auto_chunk(len(todo), executor.workers, backend)
             chunks = _chunks(experiment, points, todo, size, series)
             manifest |= {"started_at": _now(), "status": "running", "backend": backend,
@@ -171,7 +174,8 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
                   label: str) -> None:
     """Refuse, before anything is written, a folder this batch may not write into: not a
     folder, someone else's, a damaged one it cannot repair, or results of another experiment.
-    ``--force`` clears a folder that is lunarsim's by its layout, even with a damaged manifest."""
+    ``--force`` clears a folder that is lunarsim's by its layout, even with a damaged manifest.
+    ``resume`` is accepted for clarity: a folder of the same experiment is always finished."""
     folder = store.folder
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{label}: exists and is not a folder")
@@ -191,9 +195,8 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
         raise UserError(f"{problem}; lunarsim will not read or delete it: move it away")
     if force:
         return
-    if not resume:
-        raise UserError(f"{folder}: results already exist; --resume finishes them, "
-                        "--force starts afresh")
+    # The same experiment's folder is finished, with or without ``resume``: running the batch
+    # again after it completed (the README's order) does nothing and says so.
     if previous is not None and previous.get("experiment_sha256") != manifest["experiment_sha256"]:
         raise UserError(f"{folder}: made by a different experiment or scenario version; "
                         "--force starts afresh, --out writes elsewhere")

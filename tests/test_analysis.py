@@ -226,3 +226,25 @@ def test_every_table_of_the_report_has_a_header_and_rows(small_results):
     headings = [tokens[k + 1].content for k, t in enumerate(tokens) if t.type == "heading_open"]
     assert all(a != b for a, b in zip(headings, headings[1:])), headings
     assert "Market (`[market]`)" in headings
+
+
+@pytest.mark.parametrize(("shift", "negligible"), [(0.02, True), (0.5, False), (-0.5, False)])
+def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_threshold(
+        shift, negligible):
+    """Every seed agrees on a shift of 0.02 bn (share better 100 %), yet it is below the
+    0.1 bn that matters: negligible. A shift of 0.5 bn either way is not."""
+    outcome = Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1)
+    runs = synthetic_runs(shift=shift, noise=0.005)
+    row = compare(runs, pd.DataFrame(), [outcome], "ref", resamples=500).iloc[0]
+    assert row["negligible"] == negligible
+    assert row["share_better"] == (1.0 if shift > 0 else 0.0)
+    from sim.analysis.report import key_table
+
+    class Labels:  # what key_table needs of Results
+        def label(self, scenario):
+            return scenario
+
+    table = key_table(compare(runs, pd.DataFrame(), [Outcome(
+        "welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1)], "ref",
+        resamples=500).assign(key=True), Labels())
+    assert table["difference [95% CI]"].str.endswith("negligible").any() == negligible

@@ -3,6 +3,12 @@
 "Better" defines the share of seeds on which a scenario wins against the reference. Welfare,
 propellant and cooperation are better higher; incidents, depletion of the best sites, inequality
 and the rare-earth holder's leverage (seen from the importers' side) are better lower.
+
+Each outcome declares the smallest difference that matters (``negligible``, in its unit): a
+paired difference whose whole 95 % interval lies inside ± that is reported as negligible,
+however many seeds agree on its sign. The thresholds are judgements, stated here to be read and
+changed: 0.1 USD bn of total welfare over the run (0.01 for one nation), one percentage point of
+a share of actions, half a point of a share of a stock, half an incident, 500 t of propellant.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ class Outcome:
     unit: str
     higher_is_better: bool
     key: bool = True  # shown in the terminal table and the figures
+    negligible: float = 0.0  # the smallest difference that matters, in the outcome's unit
 
     def values(self, runs: pd.DataFrame, nations: pd.DataFrame) -> pd.Series:
         """This outcome per run (indexed by run id)."""
@@ -30,37 +37,41 @@ class Outcome:
 
 
 OUTCOMES = [
-    Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True),
+    Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1),
     Outcome("gross_output_usd_bn", "Gross output (before costs and capital)", "USD bn", True,
-            key=False),
+            key=False, negligible=0.1),
     Outcome("capital_usd_bn", "Capital installed at the end (book value)", "USD bn", True,
-            key=False),
-    Outcome("propellant_t", "Propellant made", "t", True),
-    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False),
-    Outcome("incidents", "Incidents", "count", False),
-    Outcome("cooperation_rate", "Cooperation rate", "share of actions", True),
-    Outcome("best_site_depletion", "Best-site depletion", "share of reserve", False),
-    Outcome("leverage_index", "China's rare-earth leverage", "share of refining", False),
-    Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False),
+            key=False, negligible=0.1),
+    Outcome("propellant_t", "Propellant made", "t", True, negligible=500.0),
+    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False,
+            negligible=1.0),
+    Outcome("incidents", "Incidents", "count", False, negligible=0.5),
+    Outcome("cooperation_rate", "Cooperation rate", "share of actions", True, negligible=0.01),
+    Outcome("best_site_depletion", "Best-site depletion", "share of reserve", False,
+            negligible=0.005),
+    Outcome("leverage_index", "China's rare-earth leverage", "share of refining", False,
+            negligible=0.005),
+    Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False, negligible=0.01),
 ]
 
 # The rare-earth section of the report: each compared like the rest, shown in its own table.
 REE_OUTCOMES = [
     Outcome("leverage_index", "China's share of refined supply at the end", "share of refining",
-            False, key=False),
+            False, key=False, negligible=0.005),
     Outcome("importer_dependence", "Importers' use met by China's refineries, at the end",
-            "share of their use", False, key=False),
+            "share of their use", False, key=False, negligible=0.005),
     Outcome("ree_price_usd_per_kg", "Magnet rare-earth oxide price at the end", "USD/kg", False,
-            key=False),
+            key=False, negligible=0.5),
     Outcome("refining_built_t_per_yr", "Refining built outside China (projects included)", "t/yr",
-            True, key=False),
+            True, key=False, negligible=100.0),
     Outcome("control_episodes", "Export-control episodes (nations hit, summed)", "count", False,
-            key=False),
+            key=False, negligible=0.5),
     Outcome("ree_shortfall_cost_usd_bn", "Cost of shortfalls under controls", "USD bn", False,
-            key=False),
-    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False),
+            key=False, negligible=0.01),
+    Outcome("ree_delivered_t", "Lunar rare earths delivered", "t", True, key=False,
+            negligible=1.0),
     Outcome("ree_break_even_usd_per_kg", "Break-even Earth-return cost of lunar rare earths",
-            "USD/kg", True, key=False),
+            "USD/kg", True, key=False, negligible=1.0),
 ]
 
 
@@ -68,5 +79,6 @@ def outcomes_for(nations: pd.DataFrame) -> list[Outcome]:
     """The model-level outcomes and one welfare outcome per nation in the results."""
     names = list(dict.fromkeys(nations["nation"])) if not nations.empty else []
     ree = [o for o in REE_OUTCOMES if o.name not in {x.name for x in OUTCOMES}]
-    return OUTCOMES + ree + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False)
+    return OUTCOMES + ree + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False,
+                                       negligible=0.01)
                        for n in names]

@@ -25,7 +25,9 @@ CALIBRATION = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
 
 def key_table(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
     """The table readers see first: for each key outcome, the reference's mean, then each
-    scenario's mean and its paired difference from the reference. Shares are shown in %."""
+    scenario's mean and its paired difference from the reference. Shares are shown in %. A
+    difference whose whole interval lies within the outcome's smallest difference that matters
+    is marked "negligible" (``sim.analysis.outcomes``)."""
     rows = []
     for _, group in comparison[comparison["key"]].groupby("outcome", sort=False):
         first = group.iloc[0]
@@ -37,7 +39,8 @@ def key_table(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
         for _, r in group.iterrows():
             rows.append(["", results.label(r["scenario"]), _num(r["scenario_mean"] * scale),
                          f"{_num(r['mean_difference'] * scale, sign=True)}{diff_unit} "
-                         f"[{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}]",
+                         f"[{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}]"
+                         + (" negligible" if r.get("negligible", False) else ""),
                          f"{r['share_better']:.0%}",
                          "—" if pd.isna(r["effect_size_dz"]) else f"{r['effect_size_dz']:+.2f}"])
     return pd.DataFrame(rows, columns=["outcome", "scenario", "mean", "difference [95% CI]",
@@ -66,6 +69,30 @@ def _channels(decomposition: pd.DataFrame | None, results: Results, reference: s
     for column in table.columns[1:]:
         table[column] = [_num(v, sign=True) for v in table[column]]
     return table
+
+
+def reading_guide() -> str:
+    """What every statistic in the results table means, and the smallest differences that
+    matter, from the outcomes' own declarations."""
+    from sim.analysis.outcomes import OUTCOMES
+
+    shown = []
+    for o in OUTCOMES:
+        if o.key and o.negligible > 0:
+            share = o.unit.startswith("share")
+            unit = "" if o.unit in ("count", "index") else f" {o.unit}"
+            size = f"{_num(o.negligible * 100)} pp" if share else f"{_num(o.negligible)}{unit}"
+            shown.append(f"{o.label} {size}")
+    return (
+        "How to read the table: **mean** is over seeds; **difference** is the mean of the "
+        "paired differences (the scenario's run less the reference's on the same seed), with a "
+        "95% bootstrap interval (BCa, 4,999 resamples by default); **seeds better** is the share "
+        "of seeds on which the scenario did better than the reference (in the outcome's better "
+        "direction); **effect d_z** is the mean paired difference over its standard deviation "
+        "(Cohen's d_z: about 0.2 small, 0.8 large). A difference is **negligible** when its whole "
+        "interval lies within the smallest difference that matters: " + "; ".join(shown)
+        + ". Many seeds can agree on a difference too small to matter. Sources' confidence in "
+        "the assumptions: H high, M medium, L low (docs/calibration.md).")
 
 
 REE_TEXT = (
@@ -108,7 +135,8 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
             r = r.iloc[0]
             row[results.label(sc)] = (
                 f"{_num(r['scenario_mean'] * scale)} ({_num(r['mean_difference'] * scale, sign=True)}"
-                f"{dunit} [{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}])")
+                f"{dunit} [{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}]"
+                + (", negligible)" if r.get("negligible", False) else ")"))
         rows.append(row)
     same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + "."
                  if same else "")
@@ -324,7 +352,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
 
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
-          "## Results", "", table.to_markdown(index=False), "", value, "",
+          "## Results", "", table.to_markdown(index=False), "", reading_guide(), "", value, "",
           poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", ""]
     channels = _channels(decomposition, results, reference)
@@ -358,6 +386,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             f"<p>{html.escape(intro).replace('**', '')}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
+            f"<p>{_bold(html.escape(reading_guide()))}</p>",
             f"<p>{html.escape(value)}</p>",
             f"<p>{html.escape(poa_text)}</p>",
             *([poa.to_html(index=False, border=0)] if not poa.empty else []),
@@ -392,6 +421,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
+
+
+def _bold(escaped_html: str) -> str:
+    """Markdown's **bold** as <strong> in HTML that is already escaped."""
+    return re.sub(r"\*\*([^*<>]+)\*\*", r"<strong>\1</strong>", escaped_html)
 
 
 def _code(escaped_html: str) -> str:

@@ -71,6 +71,8 @@ def compare(runs: pd.DataFrame, nations: pd.DataFrame, outcomes: list[Outcome], 
                 "scenario": scenario, "reference": reference, "pairs": d.size,
                 "reference_mean": pair["reference"].mean(), "scenario_mean": pair["scenario"].mean(),
                 "mean_difference": d.mean(), "ci_low": low, "ci_high": high,
+                # the whole interval inside the smallest difference that matters
+                "negligible": bool(-outcome.negligible < low and high < outcome.negligible),
                 "share_better": better.mean(),
                 "effect_size_dz": d.mean() / sd if sd and sd > 0 else float("nan"),
                 "p_value": _wilcoxon(d),

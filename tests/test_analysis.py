@@ -248,3 +248,21 @@ def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_t
         "welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1)], "ref",
         resamples=500).assign(key=True), Labels())
     assert table["difference [95% CI]"].str.endswith("negligible").any() == negligible
+
+
+def test_who_gains_gives_each_nations_paired_difference(small_results):
+    from sim.analysis.compare import analyse
+    from sim.analysis.report import who_gains
+
+    analysis = analyse(small_results.folder, resamples=200)
+    table = who_gains(analysis.comparison, small_results)
+    nations = sorted(small_results.nations["nation"].unique())
+    assert sorted(table["nation"]) == nations
+    others = [small_results.label(s) for s in small_results.scenarios if s != analysis.reference]
+    assert list(table.columns[1:]) == others
+    rows = analysis.comparison[analysis.comparison["outcome"] == f"welfare: {nations[0]}"]
+    for r in rows.itertuples():  # each cell is that nation's paired difference, or negligible
+        cell = table.set_index("nation").loc[nations[0], small_results.label(r.scenario)]
+        assert cell == "negligible" if r.negligible else cell.startswith(
+            ("+" if r.mean_difference > 0 else "-") if abs(r.mean_difference) > 1e-9 else "0")
+    assert "## Who gains" in analysis.report_md.read_text()

@@ -71,6 +71,22 @@ def _channels(decomposition: pd.DataFrame | None, results: Results, reference: s
     return table
 
 
+def who_gains(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
+    """Each nation's paired welfare difference from the reference under each scenario (USD bn
+    over the run, 95% interval), or "negligible" where the whole interval is within 0.01 bn."""
+    rows = comparison[comparison["outcome"].str.startswith("welfare: ")]
+    if rows.empty:
+        return pd.DataFrame()
+    table = {}
+    for r in rows.itertuples():
+        nation = r.outcome.removeprefix("welfare: ")
+        cell = ("negligible" if r.negligible else
+                f"{_num(r.mean_difference, sign=True)} [{_num(r.ci_low, sign=True)}, "
+                f"{_num(r.ci_high, sign=True)}]")
+        table.setdefault(nation, {})[results.label(r.scenario)] = cell
+    return pd.DataFrame.from_dict(table, orient="index").rename_axis("nation").reset_index()
+
+
 def reading_guide() -> str:
     """What every statistic in the results table means, and the smallest differences that
     matter, from the outcomes' own declarations."""
@@ -355,6 +371,12 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
           "## Results", "", table.to_markdown(index=False), "", reading_guide(), "", value, "",
           poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", ""]
+    gains = who_gains(comparison, results)
+    gains_text = (f"Each nation's welfare under each scenario less under {results.label(reference)} "
+                  "on the same seed (USD bn over the run, mean and 95% interval; negligible: "
+                  "the whole interval within ±0.01 bn; comparison.csv has every number).")
+    if not gains.empty:
+        md += ["## Who gains", "", gains_text, "", gains.to_markdown(index=False), ""]
     channels = _channels(decomposition, results, reference)
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
@@ -392,6 +414,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             *([poa.to_html(index=False, border=0)] if not poa.empty else []),
             "<p>All outcomes, per-nation welfare included: <code>comparison.csv</code> and "
             "<code>levels.csv</code>.</p>"]
+    if not gains.empty:
+        page += ["<h2>Who gains</h2>", f"<p>{html.escape(gains_text)}</p>",
+                 gains.to_html(index=False, border=0)]
     if not channels.empty:
         page += ["<h2>Why welfare differs</h2>",
                  f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",

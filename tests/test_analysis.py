@@ -266,3 +266,33 @@ def test_who_gains_gives_each_nations_paired_difference(small_results):
         assert cell == "negligible" if r.negligible else cell.startswith(
             ("+" if r.mean_difference > 0 else "-") if abs(r.mean_difference) > 1e-9 else "0")
     assert "## Who gains" in analysis.report_md.read_text()
+
+
+def test_the_summary_is_computed_from_the_statistics():
+    """Change the numbers and the sentences change: the best scenario, the losers, and
+    'negligible' or 'not established' follow the intervals."""
+    from sim.analysis.report import summary
+
+    class Labels:
+        def label(self, scenario):
+            return scenario.upper()
+
+    def row(outcome, scenario, mean, low, high, negligible=False, better=1.0):
+        return {"outcome": outcome, "scenario": scenario, "mean_difference": mean,
+                "ci_low": low, "ci_high": high, "negligible": negligible, "share_better": better}
+
+    rows = [row("welfare_total_usd_bn", "a", 2.0, 1.5, 2.5),
+            row("welfare_total_usd_bn", "b", -1.0, -1.5, -0.5, better=0.0),
+            row("welfare: Japan", "a", -0.3, -0.4, -0.2, better=0.0),
+            row("welfare: Chile", "a", 0.3, 0.2, 0.4),
+            row("leverage_index", "a", 0.0, 0.0, 0.0, negligible=True)]
+    text = summary(pd.DataFrame(rows), None, Labels(), "ref")
+    assert text.startswith("A does best on total welfare: +2 bn [+1.5, +2.5] over REF")
+    assert "Chile gains; Japan loses" in text and "B does worst: -1 bn" in text
+    assert "differs between scenarios by no more than half a percentage point" in text
+    rows[0] = row("welfare_total_usd_bn", "a", 0.01, -0.05, 0.05, negligible=True)
+    rows[1] = row("welfare_total_usd_bn", "b", 0.2, -0.3, 0.7)
+    text = summary(pd.DataFrame(rows), None, Labels(), "ref")
+    assert text.startswith("No scenario raises total welfare over REF")
+    assert "Negligible on total welfare: A." in text
+    assert "Not established either way (the interval spans zero and differences that matter): B." in text

@@ -71,6 +71,106 @@ def _channels(decomposition: pd.DataFrame | None, results: Results, reference: s
     return table
 
 
+LIMITATIONS = [
+    "It explores consequences of stated assumptions; it does not forecast. Most parameters are "
+    "assumptions or low-confidence estimates (marked in the Assumptions below), and the ones "
+    "that matter most are the subject of the sensitivity analysis, not of this comparison.",
+    "Sites are a short, stylised list of real south-pole regions and two KREEP terrains; reserves "
+    "and throughputs are assumptions. Space is not modelled beyond which site a plant is at.",
+    "Nations follow fixed decision rules (forward-looking for the US and China, followers for "
+    "allies, reciprocity for India); they do not learn new rules, form new blocs or negotiate.",
+    "Welfare is the net product of lunar extraction plus the rare-earth costs the model "
+    "represents (shortfalls, forgone sales, the premium on refining built outside China); it "
+    "leaves out prestige, security, science and the terms-of-trade effect of rare-earth prices.",
+    "Rare earths are one good (magnet oxides); demand counts magnets but not the oxide embedded "
+    "in imported goods; refining outside China is capped by ore mined outside it; no refinery is "
+    "announced after 2030, so later paths follow the model's own mechanisms only. Nations do "
+    "not anticipate China's export controls when they choose their lunar actions.",
+    "Each difference is an average over the seeds shown; with few seeds the intervals are wide, "
+    "and a difference marked negligible is small against a stated threshold, not zero.",
+]
+
+
+def summary(comparison: pd.DataFrame, decomposition: pd.DataFrame | None, results: Results,
+            reference: str) -> str:
+    """The answer in words, computed from the paired statistics: which scenario does best and
+    worst on total welfare (and how sure), through which channel, who gains and who loses
+    there, and what happens to incidents, cooperation and China's leverage. Differences marked
+    negligible are called so."""
+    ref = results.label(reference)
+
+    def rows(outcome: str) -> pd.DataFrame:
+        return comparison[comparison["outcome"] == outcome]
+
+    def said(r, unit: str, scale: float = 1.0) -> str:
+        return (f"{_num(r.mean_difference * scale, sign=True)}{unit} "
+                f"[{_num(r.ci_low * scale, sign=True)}, {_num(r.ci_high * scale, sign=True)}]")
+
+    parts = []
+    welfare = rows("welfare_total_usd_bn")
+    real = welfare[~welfare["negligible"].astype(bool)]
+    better = real[real["ci_low"] > 0].sort_values("mean_difference", ascending=False)
+    worse = real[real["ci_high"] < 0].sort_values("mean_difference")
+    if not better.empty:
+        b = better.iloc[0]
+        parts.append(f"{results.label(b.scenario)} does best on total welfare: {said(b, ' bn')} "
+                     f"over {ref}, better on {b.share_better:.0%} of the seeds.")
+        if decomposition is not None and not decomposition.empty:
+            ch = decomposition[(decomposition["scenario"] == b.scenario)
+                               & (decomposition["channel"] != "total")]
+            if not ch.empty:
+                top = ch.reindex(ch["mean_difference"].abs().sort_values(ascending=False).index)
+                named = "; ".join(f"{r['label'][0].lower()}{r['label'][1:]} "
+                                  f"{_num(r['mean_difference'], sign=True)} bn"
+                                  for _, r in top.head(3).iterrows())
+                parts.append(f"Its largest channels (see Why welfare differs): {named}; the "
+                             "assumptions behind them decide how far the result carries.")
+        nations = comparison[comparison["outcome"].str.startswith("welfare: ")
+                             & (comparison["scenario"] == b.scenario)
+                             & ~comparison["negligible"].astype(bool)]
+        gain = [o.removeprefix("welfare: ") for o in nations[nations["ci_low"] > 0]["outcome"]]
+        lose = [o.removeprefix("welfare: ") for o in nations[nations["ci_high"] < 0]["outcome"]]
+        if gain or lose:
+            parts.append("Under it " + "; ".join(x for x in (
+                f"{', '.join(gain)} {'gains' if len(gain) == 1 else 'gain'}" if gain else "",
+                f"{', '.join(lose)} {'loses' if len(lose) == 1 else 'lose'}" if lose else "")
+                if x) + ".")
+    else:
+        parts.append(f"No scenario raises total welfare over {ref} by more than the smallest "
+                     "difference that matters.")
+    if not worse.empty:
+        w = worse.iloc[0]
+        parts.append(f"{results.label(w.scenario)} does worst: {said(w, ' bn')}.")
+    small = welfare[welfare["negligible"].astype(bool)]
+    if not small.empty:
+        parts.append("Negligible on total welfare: "
+                     + ", ".join(results.label(x) for x in small["scenario"]) + ".")
+    unsure = real[(real["ci_low"] <= 0) & (real["ci_high"] >= 0)]
+    if not unsure.empty:
+        parts.append("Not established either way (the interval spans zero and differences that "
+                     "matter): " + ", ".join(results.label(x) for x in unsure["scenario"]) + ".")
+    incidents = rows("incidents")
+    fewer = incidents[~incidents["negligible"].astype(bool) & (incidents["ci_high"] < 0)]
+    if not fewer.empty:
+        f = fewer.sort_values("mean_difference").iloc[0]
+        parts.append(f"Incidents fall most under {results.label(f.scenario)} "
+                     f"({said(f, '')} over the run).")
+    coop = rows("cooperation_rate")
+    more = coop[~coop["negligible"].astype(bool) & (coop["ci_low"] > 0)]
+    if not more.empty:
+        c = more.sort_values("mean_difference", ascending=False).iloc[0]
+        parts.append(f"Cooperation rises most under {results.label(c.scenario)} "
+                     f"({said(c, ' pp', 100.0)}).")
+    leverage = rows("leverage_index")
+    if not leverage.empty:
+        moved = leverage[~leverage["negligible"].astype(bool)]
+        parts.append("China's rare-earth leverage at the end " + (
+            "differs between scenarios by no more than half a percentage point."
+            if moved.empty else "moves most under "
+            + f"{results.label(moved.loc[moved['mean_difference'].abs().idxmax(), 'scenario'])}."))
+    return " ".join(parts)
+
+
 def who_gains(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
     """Each nation's paired welfare difference from the reference under each scenario (USD bn
     over the run, 95% interval), or "negligible" where the whole interval is within 0.01 bn."""
@@ -366,7 +466,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     calibration = calibration_tables()
     repro = reproduction(results)
 
+    answer = summary(comparison, decomposition, results, reference)
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
+          "## Summary", "", answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
           "## Results", "", table.to_markdown(index=False), "", reading_guide(), "", value, "",
           poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
@@ -401,11 +503,13 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
         md += [f"### {heading}", "", frame.to_markdown(index=False), ""]
+    md += ["## Limitations", ""] + [f"- {x}" for x in LIMITATIONS] + [""]
     md += ["## Reproduction", ""] + [f"- **{k}**: `{v}`" for k, v in repro.items()]
 
     page = [f"<h1>{html.escape(title)}</h1>",
             f"<p>{html.escape(results.manifest.get('description', ''))}</p>",
             f"<p>{html.escape(intro).replace('**', '')}</p>",
+            "<h2>Summary</h2>", f"<p>{html.escape(answer)}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
             f"<p>{_bold(html.escape(reading_guide()))}</p>",
@@ -442,6 +546,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
              "<code>docs/calibration.md</code>.</p>"]
     for heading, frame in calibration:
         page += [f"<h3>{_code(html.escape(heading))}</h3>", _code(frame.to_html(index=False, border=0))]
+    page += ["<h2>Limitations</h2>", "<ul>"] + [f"<li>{html.escape(x)}</li>" for x in LIMITATIONS] + [
+        "</ul>"]
     page += ["<h2>Reproduction</h2>", "<dl>"] + [
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]

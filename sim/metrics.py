@@ -149,15 +149,17 @@ def nation_metric(unit: str, description: str):
 
 
 def gini(values: np.ndarray) -> np.ndarray:
-    """Gini coefficient of non-negative values along the last axis (0 equal, towards 1
-    concentrated); negative values count as 0."""
-    x = np.sort(np.maximum(np.asarray(values, float), 0.0), axis=-1)
+    """Gini coefficient along the last axis: the mean absolute difference between all pairs
+    over twice the mean absolute value (0 equal, towards 1 concentrated). For non-negative
+    values this is the usual Gini; normalising by the mean absolute value keeps it in [0, 1]
+    when some values are losses (Chen, Tsaur & Rhai 1982), so unequal losses count as unequal
+    instead of as 0."""
+    x = np.asarray(values, float)
     n = x.shape[-1]
-    total = x.sum(axis=-1)
-    ranks = np.arange(1, n + 1)
+    spread = np.abs(x[..., :, None] - x[..., None, :]).sum(axis=(-2, -1))
+    scale = 2.0 * n * np.abs(x).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g = 2.0 * (ranks * x).sum(axis=-1) / (n * total) - (n + 1.0) / n
-    return np.where(total > 0, g, 0.0)
+        return np.where(scale > 0, spread / np.where(scale > 0, scale, 1.0), 0.0)
 
 
 # --- model level -----------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def ree_break_even(h: History) -> np.ndarray:
     return h["ree_break_even"]
 
 
-@model_metric("index", "Gini coefficient of cumulative welfare (negative values as 0)")
+@model_metric("index", "Gini coefficient of cumulative welfare (losses count: see gini)")
 def gini_welfare(h: History) -> np.ndarray:
     return gini(h["welfare"])
 

@@ -113,7 +113,9 @@ def run(
     steps: Annotated[int | None, typer.Option(min=1, help="steps to run (default: the horizon)")] = None,
     seed: Annotated[int, typer.Option(min=0, help="master seed; the same seed gives the same run")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override: key.path=value")] = None,
-    out: Annotated[Path | None, typer.Option(help="output folder (default results/run-NAME-seedS)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="output folder (default results/run-NAME-seedS, plus a short hash of the scenario "
+             "run when --set or --steps change it)")] = None,
     figure: Annotated[bool, typer.Option(help="draw the run's figure")] = True,
 ) -> None:
     """Run one scenario and write its series, summary, figure and manifest."""
@@ -131,7 +133,7 @@ def run(
         raise UserError(f"--steps {steps}: at most {longest} ({MAX_HORIZON_YEARS} years at "
                         f"{per_year} step{'s' if per_year > 1 else ''} a year, the longest "
                         "horizon)")
-    folder = out or Path("results") / f"run-{spec.name}-seed{seed}"
+    folder = out or Path("results") / default_run_folder(spec, seed, steps, bool(overrides))
     total = spec.steps if steps is None else steps
     with run_folder(folder, out_label(folder, out is not None)) as stage:  # a bad --out costs no run
         with Progress(
@@ -150,6 +152,20 @@ def run(
         end = spec.time.start_year + steps / spec.time.steps_per_year
         _notes(f"{steps} steps ran past the scenario's horizon of {spec.steps} (to {end:g}); "
                "its calibration may not hold that far")
+
+
+def default_run_folder(spec: Any, seed: int, steps: int | None, changed: bool) -> str:
+    """``run-NAME-seedS``; a run changed by ``--set`` or ``--steps`` adds a short hash of what
+    it ran (the resolved scenario and the steps), so variants never replace each other."""
+    name = f"run-{spec.name}-seed{seed}"
+    if not changed and steps is None:
+        return name
+    import hashlib
+
+    from sim.scenario import content_hash
+
+    tag = hashlib.sha256(f"{content_hash(spec)}:{steps}".encode()).hexdigest()[:8]
+    return f"{name}-{tag}"
 
 
 def _print_summary(result: Any) -> None:
@@ -463,7 +479,8 @@ def scenarios_show(
 def scenarios_validate(
     files: Annotated[list[str], typer.Argument(help="scenario files or library names")],
 ) -> None:
-    """Check scenario files; one line each. Exit code 2 if any is invalid."""
+    """Check scenario files: one line for each valid file, one for each problem of an invalid
+    one. Exit code 2 if any is invalid."""
     from sim.scenario import load_scenario
 
     failed = 0
@@ -472,7 +489,8 @@ def scenarios_validate(
             spec = load_scenario(ref)
         except UserError as err:
             failed += 1
-            error(err)
+            for line in err.problems or [str(err)]:  # every problem, one line each
+                error(line)
         else:
             say(f"ok  {ref}: {spec.name}, {len(spec.nations)} nations, {len(spec.sites)} sites, "
                 f"{spec.steps} steps, regime {spec.regime.name}")
@@ -489,7 +507,7 @@ def scenarios_schema(
     from sim.io import atomic_write_bytes, check_replaceable_file, writing_to
     from sim.scenario import Scenario
 
-    schema = Scenario.model_json_schema()
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema"} | Scenario.model_json_schema()
     text = json.dumps({"$comment": _schema_mark(schema)} | schema, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)

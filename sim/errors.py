@@ -5,8 +5,11 @@ class UserError(Exception):
     """A mistake in the user's input (a scenario file, a name, a path): never a bug in lunarsim.
 
     The message is one line that names the file and the field, so that the command line can
-    print it as it is.
+    print it as it is. ``problems``, where set, lists every problem found, one line each (what
+    ``lunarsim scenarios validate`` prints).
     """
+
+    problems: list[str] | None = None
 
 
 class RunFailed(Exception):

@@ -166,6 +166,7 @@ def test_schema_is_json_schema_of_the_scenario():
     result = runner.invoke(app, ["scenarios", "schema"])
     schema = json.loads(result.stdout)
     assert schema["additionalProperties"] is False and "nations" in schema["required"]
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"  # editors know it
 
 
 def test_same_seed_gives_byte_identical_series_from_the_real_command(tmp_path):
@@ -216,3 +217,31 @@ def test_version_short_help_and_a_bare_command_answer_without_an_error():
         assert got.returncode == 0 and "Usage: " in got.stdout and not got.stderr, args
     bare = cli()
     assert "Usage: " in bare.stdout and "error" not in bare.stderr
+
+
+def test_runs_changed_by_set_or_steps_never_replace_the_plain_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cli = CliRunner()
+    plain = cli.invoke(app, ["run", "two_player_pd", "--steps", "4"])
+    varied = cli.invoke(app, ["run", "two_player_pd", "--steps", "4", "--set",
+                              "economics.synergy=0.3"])
+    again = cli.invoke(app, ["run", "two_player_pd", "--steps", "4", "--set",
+                             "economics.synergy=0.3"])
+    assert plain.exit_code == varied.exit_code == again.exit_code == 0, plain.output
+    folders = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert len(folders) == 2 and all(f.startswith("run-two_player_pd-seed0-") for f in folders)
+    whole = cli.invoke(app, ["run", "two_player_pd"])  # neither --set nor --steps: the plain name
+    assert whole.exit_code == 0 and (tmp_path / "results" / "run-two_player_pd-seed0").is_dir()
+
+
+def test_validate_lists_every_problem_of_a_file_one_line_each(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "baseline"\nname = "bad"\n[economics]\nsynergy = 5.0\n'
+                   'race_advantage = -1\n[market]\ncoercion_weight = -3\n')
+    result = CliRunner().invoke(app, ["scenarios", "validate", str(bad), "baseline"])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    fields = ["economics.race_advantage", "economics.synergy", "market.coercion_weight"]
+    assert len(lines) == 3 and all(f"bad.toml: {f}: " in line for line, f in zip(lines, fields,
+                                                                                strict=True))
+    assert result.stdout.startswith("ok  baseline")

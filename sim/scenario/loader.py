@@ -279,9 +279,13 @@ def validate(raw: dict[str, Any], source: str | Path,
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:
-        where, msg = describe(err, raw)
-        origin = _origin_of(where, origins or {}) or str(source)
-        raise UserError(f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}") from None
+        def line(where: str, msg: str) -> str:
+            origin = _origin_of(where, origins or {}) or str(source)
+            return f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}"
+
+        problem = UserError(line(*describe(err, raw)))
+        problem.problems = [line(*each) for each in describe_all(err, raw)]
+        raise problem from None
 
 
 def _origin_of(where: str, origins: dict[str, str]) -> str | None:
@@ -299,7 +303,17 @@ def _origin_of(where: str, origins: dict[str, str]) -> str | None:
 def describe(err: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
     """The first error as (field path written as a ``--set`` path, one-line message)."""
     errors = err.errors(include_url=False)
-    first = errors[0]
+    where, msg = _describe_one(errors[0], raw)
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return where, msg + more
+
+
+def describe_all(err: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every error as (field path, one-line message)."""
+    return [_describe_one(e, raw) for e in err.errors(include_url=False)]
+
+
+def _describe_one(first: dict[str, Any], raw: dict[str, Any]) -> tuple[str, str]:
     where = field_path(first["loc"], raw)
     kind, msg = first["type"], first["msg"]
     if kind == "extra_forbidden":
@@ -312,8 +326,7 @@ def describe(err: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
         if not isinstance(got, (dict, list, type(None))) and repr(got) not in msg:
             shown = repr(got)
             msg += f" (got {shown[:60]}...)" if len(shown) > 80 else f" (got {shown})"
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
-    return where, msg + more
+    return where, msg
 
 
 def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:

@@ -420,10 +420,15 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
                   disable=not err_console.is_terminal) as bar:
         task = bar.add_task(unit, total=None, rate="-")
         start = time.perf_counter()
+        said = [-1]  # the last tenth reported in a log (no terminal: no bar)
 
         def progress(done: int, total: int) -> None:
             rate = done / max(time.perf_counter() - start, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+            tenth = 10 * done // max(total, 1)
+            if not err_console.is_terminal and tenth > said[0]:  # a line per tenth done
+                said[0] = tenth
+                say(f"{unit}: {done} of {total} done ({rate:.1f} {unit}/s)", err=True)
 
         try:
             return work(progress)

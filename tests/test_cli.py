@@ -245,3 +245,16 @@ def test_validate_lists_every_problem_of_a_file_one_line_each(tmp_path):
     assert len(lines) == 3 and all(f"bad.toml: {f}: " in line for line, f in zip(lines, fields,
                                                                                 strict=True))
     assert result.stdout.startswith("ok  baseline")
+
+
+def test_a_batch_without_a_terminal_logs_its_progress_in_plain_lines(tmp_path):
+    experiment = tmp_path / "exp.toml"
+    experiment.write_text('name = "exp"\nscenarios = ["two_player_pd"]\nreplicates = 10\n'
+                          'master_seed = 1\nhorizon_years = 1.0\n')
+    result = CliRunner().invoke(app, ["batch", str(experiment), "--out", str(tmp_path / "out"),
+                                      "--backend", "serial"])
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stderr.splitlines() if x.startswith("runs: ")]
+    counts = [int(x.split()[1]) for x in lines]
+    assert counts == sorted(counts) and counts[-1] == 10 and 2 <= len(lines) <= 11
+    assert all(x.endswith("runs/s)") and " of 10 done (" in x for x in lines)

@@ -426,9 +426,9 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
             rate = done / max(time.perf_counter() - start, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
             tenth = 10 * done // max(total, 1)
-            if not err_console.is_terminal and tenth > said[0]:  # a line per tenth done
-                said[0] = tenth
-                say(f"{unit}: {done} of {total} done ({rate:.1f} {unit}/s)", err=True)
+            if not err_console.is_terminal and tenth > said[0]:  # a line per tenth done, on
+                said[0] = tenth  # stdout: stderr keeps to the one line of an error
+                say(f"{unit}: {done} of {total} done ({rate:.1f} {unit}/s)")
 
         try:
             return work(progress)

@@ -254,7 +254,7 @@ def test_a_batch_without_a_terminal_logs_its_progress_in_plain_lines(tmp_path):
     result = CliRunner().invoke(app, ["batch", str(experiment), "--out", str(tmp_path / "out"),
                                       "--backend", "serial"])
     assert result.exit_code == 0, result.output
-    lines = [x for x in result.stderr.splitlines() if x.startswith("runs: ")]
+    lines = [x for x in result.stdout.splitlines() if x.startswith("runs: ")]
     counts = [int(x.split()[1]) for x in lines]
     assert counts == sorted(counts) and counts[-1] == 10 and 2 <= len(lines) <= 11
     assert all(x.endswith("runs/s)") and " of 10 done (" in x for x in lines)

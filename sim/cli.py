@@ -350,7 +350,8 @@ def plot(
     results: Annotated[Path, typer.Argument(help="a results folder")],
     kind: Annotated[str, typer.Option(help="timeseries, differences, nations, cooperation, "
                                            "leverage, heatmap or channels")] = "timeseries",
-    reference: Annotated[str | None, typer.Option(help="for differences and channels")] = None,
+    reference: Annotated[str | None, typer.Option(
+        help="for differences and channels (default: the one the last compare used)")] = None,
     outcome: Annotated[str, typer.Option(help="for heatmap: a column of the run table")] = "welfare_total_usd_bn",
     out: Annotated[Path | None, typer.Option(help="PNG file (default RESULTS/figures/KIND.png)")] = None,
 ) -> None:
@@ -385,6 +386,9 @@ def plot(
         data = Results(results)
         if out is None:
             analysis_files(data.folder).check([name])
+        if reference is None and kind in ("differences", "channels"):  # the report's reference
+            chosen = analysis_files(data.folder).recorded("reference")
+            reference = chosen if chosen in data.scenarios else None
         options = {"differences": {"reference": reference}, "channels": {"reference": reference},
                    "heatmap": {"outcome": outcome}}.get(kind, {})
         if kind == "cooperation" and data.pairs.empty:

@@ -398,6 +398,10 @@ class RecordedFiles:
                 return f"{holder}: is not a folder; move it away to write {name}"
         return None
 
+    def recorded(self, key: str) -> Any:
+        """What the last writer recorded beside the files under ``key`` (None if nothing)."""
+        return (self._read() or {}).get(key)
+
     def check(self, names: list[str]) -> None:
         """Refuse, naming them all in one line, the targets lunarsim may not replace."""
         record = self._files()

@@ -296,3 +296,22 @@ def test_the_summary_is_computed_from_the_statistics():
     assert text.startswith("No scenario raises total welfare over REF")
     assert "Negligible on total welfare: A." in text
     assert "Not established either way (the interval spans zero and differences that matter): B." in text
+
+
+def test_plot_draws_differences_against_the_reference_the_report_used(tmp_path, monkeypatch):
+    import sim.analysis.figures as figures
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(SMALL)
+    run_experiment(path, backend="serial", out=tmp_path / "out")
+    seen = []
+    real = figures.FIGURES["differences"]
+    monkeypatch.setitem(figures.FIGURES, "differences",
+                        lambda data, reference=None: seen.append(reference) or real(data, reference))
+    folder = str(tmp_path / "out")
+    assert runner.invoke(app, ["compare", folder, "--reference", "multilateral",
+                               "--resamples", "100"]).exit_code == 0
+    assert runner.invoke(app, ["plot", folder, "--kind", "differences"]).exit_code == 0
+    assert runner.invoke(app, ["plot", folder, "--kind", "differences", "--reference",
+                               "us_china_cooperation"]).exit_code == 0
+    assert seen == ["multilateral", "us_china_cooperation"]

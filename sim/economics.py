@@ -127,7 +127,7 @@ class State:
     # of the world's announced projects)
     ree_threat: np.ndarray  # [N] supply threat each nation feels, 0..1
     control_policy: np.ndarray  # [N] the holder's policy: share of its sales to each withheld
-    import_dependence: np.ndarray  # [N] share of demand met by the holder, at the last clearing
+    import_dependence: np.ndarray  # [N] share of use the holder supplies (controls aside), last clearing
     leverage_index: float  # the holder's share of refined world supply, at the last clearing
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start
     ree_supply_factor: float = 1.0  # terrestrial mine supply (and refining) relative to the start
@@ -163,7 +163,7 @@ class Outcome:
     leverage_index: float  # leverage holder's share of refined world supply
     export_targets: np.ndarray  # bool [N], under the holder's export control this step
     ree_shortfall_t: np.ndarray  # [N]
-    import_dependence: np.ndarray  # [N] share of demand met by the holder's refineries
+    import_dependence: np.ndarray  # [N] share of its use the holder supplies, controls aside
     propellant_value: np.ndarray  # USD bn [N]
     ree_revenue: np.ndarray
     gross_output: np.ndarray  # propellant value + rare-earth revenue, USD bn [N]

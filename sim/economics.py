@@ -127,7 +127,7 @@ class State:
     # of the world's announced projects)
     ree_threat: np.ndarray  # [N] supply threat each nation feels, 0..1
     control_policy: np.ndarray  # [N] the holder's policy: share of its sales to each withheld
-    import_dependence: np.ndarray  # [N] share of use the holder supplies (controls aside), last clearing
+    import_dependence: np.ndarray  # [N] share of use the holder supplies (controls aside)
     leverage_index: float  # the holder's share of refined world supply, at the last clearing
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start
     ree_supply_factor: float = 1.0  # terrestrial mine supply (and refining) relative to the start

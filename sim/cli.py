@@ -201,8 +201,6 @@ def batch(
     resumable results folder."""
     from sim.experiment import run_experiment
 
-    if resume and force:
-        raise UserError("--resume and --force: choose one (finish the results, or discard them)")
     _check_backend(backend)
     if series not in ("all", "model", "none"):
         raise UserError(f"--series: expected all, model or none (got {series!r})")

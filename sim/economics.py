@@ -20,9 +20,9 @@ import numpy as np
 
 from sim.rare_earths import clear_market
 from sim.regimes import RegimeRules
+from sim.units import KG_PER_T, USD_PER_BN
+from sim.units import ratio as _ratio
 
-KG_PER_T = 1.0e3
-USD_PER_BN = 1.0e9
 OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
 
 
@@ -187,13 +187,6 @@ class Outcome:
     entry_cost: np.ndarray
     welfare: np.ndarray  # net product this step, USD bn [N] (see section 7.8 of docs/ODD.md)
     utility: np.ndarray  # welfare less the relative-gains term: what learning rules see
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, and 0 where den is 0 (an empty site has no crowding, rivals or partners)."""
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    out = np.zeros(np.broadcast(num, den).shape)
-    return np.divide(num, den, out=out, where=den > 0)
 
 
 def pair_masks(actions: np.ndarray, may_cooperate: np.ndarray

@@ -25,17 +25,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.units import KG_PER_T, USD_PER_BN
+from sim.units import ratio as _ratio
+
 if TYPE_CHECKING:
     from sim.economics import EconParams, State, World
-
-KG_PER_T = 1.0e3
-USD_PER_BN = 1.0e9
-
-
-def _ratio(num, den):
-    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
-    out = np.zeros(np.broadcast(num, den).shape)
-    return np.divide(num, den, out=out, where=den > 0)
 
 
 @dataclass(frozen=True)

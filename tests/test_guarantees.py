@@ -483,17 +483,27 @@ def test_a_killed_runs_staging_folder_is_cleared_by_the_next_run(ws):
 # --- 2. one writer per results folder --------------------------------------------------------
 
 
-def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+def _long_experiment(tmp_path: Path, replicates: int, years: float) -> Path:
+    """The test experiment made long enough to be caught while it runs."""
     path = tmp_path / "long.toml"
-    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 16")
-                    .replace("horizon_years = 1.0", "horizon_years = 8.0"))
+    path.write_text(EXPERIMENT.replace("replicates = 3", f"replicates = {replicates}")
+                    .replace("horizon_years = 1.0", f"horizon_years = {years}"))
+    return path
+
+
+def _wait_for(ready: Callable[[], bool], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_second_batch_on_the_same_folder_is_refused(tmp_path):
+    path = _long_experiment(tmp_path, 16, 8.0)
     out = tmp_path / "out"
     first = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out", str(out),
                               "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
-    deadline = time.monotonic() + 60
-    while not (out / "manifest.json").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for((out / "manifest.json").exists)
     second = runner.invoke(app, ["batch", str(path), "--out", str(out), "--resume",
                                  "--backend", "serial"])
     line = refused(second, f"{out}: in use by another lunarsim (pid {first.pid} on "
@@ -547,15 +557,11 @@ def test_a_run_that_kills_its_worker_is_a_recorded_failure_and_the_rest_finish(t
 
 @pytest.mark.parametrize("backend", ["processes", "dask"])
 def test_a_killed_batch_leaves_no_process_behind(tmp_path, backend):
-    path = tmp_path / "long.toml"
-    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 40")
-                    .replace("horizon_years = 1.0", "horizon_years = 10.0"))
+    path = _long_experiment(tmp_path, 40, 10.0)
     proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out",
                              str(tmp_path / "out"), "--workers", "2", "--backend", backend],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while not list((tmp_path / "out" / "chunks").glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for(lambda: bool(list((tmp_path / "out" / "chunks").glob("*.json"))))
     family = _descendants(proc.pid)
     assert len(family) >= 3  # two workers, and their fork server or nannies
     proc.kill()
@@ -974,16 +980,12 @@ def test_a_swap_that_fails_half_way_keeps_the_earlier_run(ws, monkeypatch):
 
 
 def test_a_terminated_batch_stops_like_an_interrupted_one(tmp_path):
-    path = tmp_path / "long.toml"
-    path.write_text(EXPERIMENT.replace("replicates = 3", "replicates = 40")
-                    .replace("horizon_years = 1.0", "horizon_years = 10.0"))
+    path = _long_experiment(tmp_path, 40, 10.0)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(path), "--out", str(out),
                              "--workers", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not list((out / "chunks").glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for(lambda: bool(list((out / "chunks").glob("*.json"))))
     os.killpg(proc.pid, signal.SIGTERM)  # as `timeout` or a cluster's scheduler does
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130

@@ -56,12 +56,16 @@ def run_experiment(
     progress: Progress | None = None,
     run: Callable[[Chunk], ChunkResult] = run_chunk,
 ) -> BatchOutcome:
-    """Run (or resume) an experiment into ``out`` (default ``results/<name>``).
+    """Run (or resume) an experiment into ``out`` (default ``results/<name>``). A folder that
+    holds the same experiment is always finished; ``resume`` only says so (the command line's
+    ``--resume``, which ``force`` contradicts).
 
     Everything that can be checked is checked before anything is written; the folder is locked
     for the whole session. ``run`` computes a chunk in a worker (replaceable for testing a
     worker that dies).
     """
+    if resume and force:
+        raise UserError("--resume and --force: choose one (finish the results, or discard them)")
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(experiment, replicates)
     spec = experiment.spec
@@ -71,12 +75,12 @@ def run_experiment(
     store = ResultStore(out or Path("results") / spec.name)
     manifest = _manifest(experiment, points, tasks, backend, series)
     label = out_label(store.folder, out is not None)
-    _check_folder(store, manifest, resume=resume, force=force, label=label)
+    _check_folder(store, manifest, force=force, label=label)
     executor = make_executor(backend, workers, scheduler)  # a bad choice fails here, not later
 
     with FolderLock(store.folder, label) as lock:
         notes = [note for note in [lock.stale_note()] if note]
-        _check_folder(store, manifest, resume=resume, force=force, label=label)  # again, locked
+        _check_folder(store, manifest, force=force, label=label)  # again, locked
         with executor:
             session, damaged = _prepare(store, force=force)
             notes += [f"{store.folder}: chunk {name} was damaged ({problem}); its runs are run "
@@ -170,12 +174,12 @@ def _execute(executor: Executor, run: Callable[[Chunk], ChunkResult], chunks: It
             return
 
 
-def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bool,
+def _check_folder(store: ResultStore, manifest: dict, *, force: bool,
                   label: str) -> None:
     """Refuse, before anything is written, a folder this batch may not write into: not a
     folder, someone else's, a damaged one it cannot repair, or results of another experiment.
     ``--force`` clears a folder that is lunarsim's by its layout, even with a damaged manifest.
-    ``resume`` is accepted for clarity: a folder of the same experiment is always finished."""
+    A folder of the same experiment is finished, ``--resume`` or not."""
     folder = store.folder
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{label}: exists and is not a folder")
@@ -195,7 +199,7 @@ def _check_folder(store: ResultStore, manifest: dict, *, resume: bool, force: bo
         raise UserError(f"{problem}; lunarsim will not read or delete it: move it away")
     if force:
         return
-    # The same experiment's folder is finished, with or without ``resume``: running the batch
+    # The same experiment's folder is finished, with or without --resume: running the batch
     # again after it completed (the README's order) does nothing and says so.
     if previous is not None and previous.get("experiment_sha256") != manifest["experiment_sha256"]:
         raise UserError(f"{folder}: made by a different experiment or scenario version; "

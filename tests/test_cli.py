@@ -258,3 +258,10 @@ def test_a_batch_without_a_terminal_logs_its_progress_in_plain_lines(tmp_path):
     counts = [int(x.split()[1]) for x in lines]
     assert counts == sorted(counts) and counts[-1] == 10 and 2 <= len(lines) <= 11
     assert all(x.endswith("runs/s)") and " of 10 done (" in x for x in lines)
+
+
+def test_a_rule_across_fields_broken_by_set_names_the_set_that_broke_it():
+    result = CliRunner().invoke(app, ["run", "baseline", "--set", "market.refining_share=0.5"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --set market.refining_share=0.5: "
+                                    "market.refining_share: 0.5 is below"), result.stderr

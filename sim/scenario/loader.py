@@ -280,7 +280,9 @@ def validate(raw: dict[str, Any], source: str | Path,
         return Scenario.model_validate(raw)
     except ValidationError as err:
         def line(where: str, msg: str) -> str:
-            origin = _origin_of(where, origins or {}) or str(source)
+            # a rule across fields names its field first ("market.refining_share: ...")
+            field = where or msg.split(": ", 1)[0] if ": " in msg else where
+            origin = _origin_of(field, origins or {}) or str(source)
             return f"{origin}: {where}: {msg}" if where else f"{origin}: {msg}"
 
         problem = UserError(line(*describe(err, raw)))

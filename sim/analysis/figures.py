@@ -87,11 +87,14 @@ REE_SERIES = [
     ("importer_dependence", "Importers' use met by China", "% of what they use", 100.0, None),
     ("ree_price", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
 ]
+# The smallest spread between scenarios worth a figure (as the outcomes' negligible differences)
+REE_SPREAD = {"leverage_index": 0.005, "importer_dependence": 0.005, "ree_price": 0.5}
 
 
 def rare_earths_differ(results: Results) -> bool:
-    """Whether any rare-earth series differs between scenarios on some seed and step (if not,
-    the report says so in one line instead of drawing coinciding lines)."""
+    """Whether any rare-earth series differs between scenarios, by more than a negligible
+    amount, on some seed, design point and step (if not, the report says so in one line
+    instead of drawing coinciding lines)."""
     columns = [c for c, *_ in REE_SERIES if c in results.series_model.columns]
     if results.series_model.empty or not columns:
         return False
@@ -99,7 +102,7 @@ def rare_earths_differ(results: Results) -> bool:
     runs = results.runs.set_index("run")
     s["point"], s["replicate"] = s["run"].map(runs["point"]), s["run"].map(runs["replicate"])
     spread = s.groupby(["point", "replicate", "step"])[columns].agg(lambda x: x.max() - x.min())
-    return bool((spread.to_numpy() > 1e-9).any())
+    return bool((spread > pd.Series(REE_SPREAD)[columns]).to_numpy().any())
 
 
 def leverage(results: Results) -> Figure:

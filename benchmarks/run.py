@@ -110,7 +110,7 @@ def mesa_batch_run(experiment, workers: int) -> tuple[float, dict]:
     elapsed = time.perf_counter() - start
     seed_of = dict(enumerate(seeds))
     finals = {(row["scenario"].name, row["rng"] if "rng" in row else seed_of[row["iteration"]]):
-              row["welfare_total"] for row in rows}
+              row["welfare_total_usd_bn"] for row in rows}
     return elapsed, finals
 
 
@@ -123,9 +123,9 @@ def ours(experiment, workers: int, backend: str = "processes") -> tuple[float, d
         runs = ResultStore(Path(tmp) / "r").read("runs")
         sm = ResultStore(Path(tmp) / "r").read("series_model")
     # the value mesa.batch_run reports: the collector at index steps - 1
-    at = sm.merge(runs[["run", "scenario", "seed", "steps"]], on="run")
+    at = sm.merge(runs[["run", "steps"]], on="run")
     at = at[at["step"] == at["steps"] - 1]
-    return elapsed, {(r.scenario, r.seed): r.welfare_total for r in at.itertuples()}
+    return elapsed, {(r.scenario, r.seed): r.welfare_total_usd_bn for r in at.itertuples()}
 
 
 SHORT_RUNS = """

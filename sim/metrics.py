@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from sim.columns import column_name, typed
 from sim.economics import EconParams, Outcome, State, World
 from sim.rare_earths import break_even_return_cost
 
@@ -83,7 +84,7 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "payoff": zeros if out is None else out.welfare.copy(),
         "propellant_step": zeros if out is None else out.propellant_t.copy(),
         "ree_delivered_step": zeros if out is None else out.ree_shipped_t.copy(),
-        "nation_incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
+        "incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
         "shortfall_cost": zeros if out is None else out.shortfall_cost.copy(),
         "export_revenue_lost": zeros if out is None else out.export_revenue_lost.copy(),
         "export_control": zeros if out is None else out.export_targets.astype(float),
@@ -133,8 +134,12 @@ NATION_METRICS: dict[str, Metric] = {}
 
 
 def _register(table: dict[str, Metric], unit: str, description: str):
+    """A metric is registered under its column name: the function's name with its unit's
+    suffix (see :mod:`sim.columns`)."""
+
     def register(fn: Callable[[History], np.ndarray]) -> Callable[[History], np.ndarray]:
-        table[fn.__name__] = Metric(fn.__name__, unit, description, fn)
+        name = column_name(fn.__name__, unit)
+        table[name] = Metric(name, unit, description, fn)
         return fn
 
     return register
@@ -202,7 +207,7 @@ def ree_delivered_step(h: History) -> np.ndarray:
 
 @model_metric("count", "incidents (pairs) in this step")
 def incidents(h: History) -> np.ndarray:
-    return h["nation_incidents"].sum(axis=1) / 2.0
+    return h["incidents"].sum(axis=1) / 2.0
 
 
 @model_metric("share", "fraction of C among all actions toward others")
@@ -307,7 +312,7 @@ NATION_UNITS = {
     "ree_mined": ("t", "cumulative rare-earth oxide mined on the Moon"),
     "cooperation": ("share", "fraction of C in this nation's actions toward others"),
     "trusted": ("share", "mean trust the others place in this nation"),
-    "nation_incidents": ("count", "incidents this nation was in during this step"),
+    "incidents": ("count", "incidents this nation was in during this step"),
     "shortfall_cost": ("USD bn", "cost of rare earths withheld by the holder's controls, this step"),
     "export_revenue_lost": ("USD bn", "the holder's rare-earth sales forgone under its own controls"),
     "export_control": ("flag", "1 if under the holder's export control this step"),
@@ -318,8 +323,15 @@ NATION_UNITS = {
     "bloc": ("label", "bloc at this step"),
     "member": ("flag", "1 if a member of the regime"),
 }
-for _name, (_unit, _description) in NATION_UNITS.items():
-    NATION_METRICS[_name] = Metric(_name, _unit, _description, lambda h, key=_name: h[key])
+for _key, (_unit, _description) in NATION_UNITS.items():
+    _name = column_name(_key, _unit)
+    NATION_METRICS[_name] = Metric(_name, _unit, _description, lambda h, key=_key: h[key])
+
+
+def series_units() -> dict[str, dict[str, str]]:
+    """The unit of every column of the two series tables, as the manifests record them."""
+    return {"series_model": {m.name: m.unit for m in MODEL_METRICS.values()},
+            "series_nations": {m.name: m.unit for m in NATION_METRICS.values()}}
 
 
 class Recorder:
@@ -350,7 +362,8 @@ class Recorder:
         return self._history
 
     def model_column(self, name: str) -> np.ndarray:
-        return np.asarray(MODEL_METRICS[name].fn(self.history()), dtype=float)
+        metric = MODEL_METRICS[name]
+        return typed(metric.fn(self.history()), metric.unit)
 
     def model_table(self) -> dict[str, np.ndarray]:
         return {"step": np.array(self.steps)} | {name: self.model_column(name) for name in MODEL_METRICS}
@@ -358,7 +371,7 @@ class Recorder:
     def nation_table(self) -> dict[str, np.ndarray]:
         """Per-nation series as [steps, N] arrays."""
         h = self.history()
-        return {name: metric.fn(h) for name, metric in NATION_METRICS.items()}
+        return {name: typed(metric.fn(h), metric.unit) for name, metric in NATION_METRICS.items()}
 
     def datacollector(self) -> mesa.DataCollector:
         """A Mesa ``DataCollector`` holding the model-level metrics of every recorded step."""

@@ -57,7 +57,7 @@ def plot_run(result: RunResult, path: Path) -> Path:
         for name, rows in nat.groupby("nation", observed=True, sort=False):
             bloc = rows["bloc"].iloc[0]
             style = next(styles.setdefault(bloc, cycle(LINE_STYLES)))
-            ax.plot(rows["year"], rows["welfare"], style, color=bloc_colour(bloc, extra),
+            ax.plot(rows["year"], rows["welfare_usd_bn"], style, color=bloc_colour(bloc, extra),
                     label=f"{name} ({bloc})", lw=1.4)
         ax.set(title="Cumulative welfare by nation", xlabel="year", ylabel="USD bn")
         ax.legend(fontsize=7, ncol=1, loc="upper left")
@@ -73,7 +73,7 @@ def plot_run(result: RunResult, path: Path) -> Path:
         ax.legend(fontsize=8)
 
         ax = axes[0, 2]
-        ax.plot(played["year"], played["propellant_step"] * spy, color="#009E73", lw=1.4)
+        ax.plot(played["year"], played["propellant_step_t"] * spy, color="#009E73", lw=1.4)
         ax.set(title="Propellant made", xlabel="year", ylabel="t per year")
 
         ax = axes[1, 0]

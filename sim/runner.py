@@ -28,7 +28,7 @@ from sim.io import (
     sha256_file,
     staged_dir,
 )
-from sim.metrics import CHANNELS, MODEL_METRICS, NATION_METRICS
+from sim.metrics import CHANNELS, series_units
 from sim.model import LunarModel
 from sim.scenario import Scenario, content_hash
 
@@ -74,11 +74,9 @@ class RunResult:
 
     def nation_series_columns(self) -> Columns:
         n, steps = len(self.names), self.model_columns["step"]
-        cols = {"step": np.repeat(steps, n), "year": np.repeat(self.model_columns["year"], n),
-                "nation": np.tile(np.array(self.names, dtype=object), len(steps)),
-                "bloc": self.nation_columns["bloc"].reshape(-1).astype(str)}
-        return cols | {k: v.reshape(-1).astype(float) for k, v in self.nation_columns.items()
-                       if k != "bloc"}
+        return {"step": np.repeat(steps, n), "year": np.repeat(self.model_columns["year"], n),
+                "nation": np.tile(np.array(self.names, dtype=object), len(steps))
+                } | {k: v.reshape(-1) for k, v in self.nation_columns.items()}
 
     def pair_columns(self) -> Columns:
         i, j = np.nonzero(~np.eye(len(self.names), dtype=bool))
@@ -87,56 +85,57 @@ class RunResult:
 
     def nation_summary_columns(self) -> Columns:
         """Per nation: welfare (net product) and the gross output, investment and end capital
-        behind it; propellant and capacity; mean cooperation; incidents."""
+        behind it; propellant and capacity; mean cooperation; incidents; rare earths."""
         c = self.nation_columns
+        played = slice(1, None)
         return {
             "nation": np.array(self.names, dtype=object),
-            "bloc": c["bloc"][-1].astype(str),
-            "welfare_usd_bn": c["welfare"][-1].astype(float),
-            "gross_output_usd_bn": c["gross_output"][1:].sum(axis=0).astype(float),
-            "investment_usd_bn": c["investment"][1:].sum(axis=0).astype(float),
-            "capital_usd_bn": c["capital"][-1].astype(float),
-            "propellant_t": c["propellant"][-1].astype(float),
-            "capacity_t_per_yr": c["capacity"][-1].astype(float),
-            "cooperation_rate": np.nanmean(c["cooperation"][1:], axis=0) if len(c["cooperation"]) > 1
+            "bloc": c["bloc"][-1],
+            "welfare_usd_bn": c["welfare_usd_bn"][-1],
+            "gross_output_usd_bn": c["gross_output_usd_bn"][played].sum(axis=0),
+            "investment_usd_bn": c["investment_usd_bn"][played].sum(axis=0),
+            "capital_usd_bn": c["capital_usd_bn"][-1],
+            "propellant_t": c["propellant_t"][-1],
+            "capacity_t_per_yr": c["capacity_t_per_yr"][-1],
+            "cooperation_rate": np.nanmean(c["cooperation"][played], axis=0) if self.steps
             else np.full(len(self.names), np.nan),
-            "incidents": c["nation_incidents"][1:].sum(axis=0),
-            "ree_shortfall_cost_usd_bn": c["shortfall_cost"][1:].sum(axis=0).astype(float),
-            "import_dependence": c["import_dependence"][-1].astype(float),
-            "controlled_years": c["export_control"][1:].sum(axis=0) / self.scenario.time.steps_per_year,
+            "incidents": c["incidents"][played].sum(axis=0),
+            "ree_shortfall_cost_usd_bn": c["shortfall_cost_usd_bn"][played].sum(axis=0),
+            "import_dependence": c["import_dependence"][-1],
+            "controlled_years": c["export_control"][played].sum(axis=0) / self.scenario.time.steps_per_year,
             "control_episodes": control_episodes(c["export_control"]),
         }
 
     @property
-    def overall(self) -> dict[str, float]:
+    def overall(self) -> dict[str, float | int]:
         m = self.model_columns
         played = slice(1, None)
         return {
-            "welfare_total_usd_bn": float(m["welfare_total"][-1]),
-            "gross_output_usd_bn": float(m["gross_output_step"][played].sum()),
-            "investment_usd_bn": float(m["investment_step"][played].sum()),
-            "capital_usd_bn": float(m["capital_total"][-1]),
-            "propellant_t": float(m["propellant_step"][played].sum()),
-            "ree_delivered_t": float(m["ree_delivered_step"][played].sum()),
-            "incidents": float(m["incidents"][played].sum()),
+            "welfare_total_usd_bn": float(m["welfare_total_usd_bn"][-1]),
+            "gross_output_usd_bn": float(m["gross_output_step_usd_bn"][played].sum()),
+            "investment_usd_bn": float(m["investment_step_usd_bn"][played].sum()),
+            "capital_usd_bn": float(m["capital_total_usd_bn"][-1]),
+            "propellant_t": float(m["propellant_step_t"][played].sum()),
+            "ree_delivered_t": float(m["ree_delivered_step_t"][played].sum()),
+            "incidents": int(m["incidents"][played].sum()),
             "cooperation_rate": float(np.mean(m["cooperation_rate"][played])) if self.steps else float("nan"),
             "best_site_depletion": float(m["best_site_depletion"][-1]),
-            "ree_price_usd_per_kg": float(m["ree_price"][-1]),
+            "ree_price_usd_per_kg": float(m["ree_price_usd_per_kg"][-1]),
             "leverage_index": float(m["leverage_index"][-1]),
             "importer_dependence": float(m["importer_dependence"][-1]),
-            "refining_built_t_per_yr": float(m["refining_built"][-1]),
-            "control_episodes": float(control_episodes(self.nation_columns["export_control"]).sum()),
-            "ree_shortfall_cost_usd_bn": float(m["shortfall_cost_total"][played].sum()),
-            "ree_break_even_usd_per_kg": _nanmax(m["ree_break_even"][:-1]),
+            "refining_built_t_per_yr": float(m["refining_built_t_per_yr"][-1]),
+            "control_episodes": int(control_episodes(self.nation_columns["export_control"]).sum()),
+            "ree_shortfall_cost_usd_bn": float(m["shortfall_cost_total_usd_bn"][played].sum()),
+            "ree_break_even_usd_per_kg": _nanmax(m["ree_break_even_usd_per_kg"][:-1]),
             "gini_welfare": float(m["gini_welfare"][-1]),
         } | {f"channel_{name}_usd_bn": value for name, value in self.channels.items()}
 
 
 def control_episodes(flags: np.ndarray) -> np.ndarray:
-    """Spells under the holder's export control, per nation, from [steps, N] 0/1 flags (row 0:
+    """Spells under the holder's export control, per nation, from [steps, N] flags (row 0:
     the start, when nobody is yet under control)."""
-    on = np.asarray(flags, dtype=float) > 0
-    return (on[1:] & ~on[:-1]).sum(axis=0).astype(float)
+    on = np.asarray(flags, dtype=bool)
+    return (on[1:] & ~on[:-1]).sum(axis=0).astype(np.int64)
 
 
 def _nanmax(values: np.ndarray) -> float:
@@ -172,7 +171,7 @@ def run_scenario(
 UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs"}
 UNDEFINED_AT_START = {"cooperation_rate", "cooperation"}
 # The rare-earth break-even is undefined until plants exist, and without a KREEP site to work.
-UNDEFINED_WITHOUT_PLANTS = {"ree_break_even"}
+UNDEFINED_WITHOUT_PLANTS = {"ree_break_even_usd_per_kg"}
 
 
 def check_finite(result: RunResult) -> None:
@@ -271,7 +270,7 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
         "steps": result.steps,
         "summary": result.overall,
         "events": [{"step": s, "year": y, "what": w} for s, y, w in result.events],
-        "units": {m.name: m.unit for m in (*MODEL_METRICS.values(), *NATION_METRICS.values())},
+        "units": series_units(),
         "versions": versions(),
         "command": sys.argv,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -69,7 +69,7 @@ def test_run_table_has_every_run_once_with_paired_seeds(serial_tables):
     assert list(runs["run"]) == list(range(12))
     seeds = runs.groupby("replicate")["seed"].nunique()
     assert (seeds == 1).all()  # replicate k has one seed in every scenario and design point
-    assert runs.groupby(["scenario", "economics.synergy"]).size().eq(3).all()
+    assert runs.groupby(["scenario", "economics__synergy"]).size().eq(3).all()
     assert len(serial_tables["series_model"]) == 12 * 5  # steps 0..4
     assert len(serial_tables["nations"]) == 12 * 11
 

@@ -146,7 +146,7 @@ def test_every_library_scenario_validates_and_runs(library):
     assert result.stdout.count("ok  ") == len(names)
     for name in names:
         result = run_scenario(load_scenario(name), seed=1, steps=6)
-        assert len(result.model_series) == 7 and result.nation_series["welfare"].notna().all()
+        assert len(result.model_series) == 7 and result.nation_series["welfare_usd_bn"].notna().all()
 
 
 def test_every_scenario_file_says_what_it_represents(library):

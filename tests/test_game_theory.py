@@ -50,7 +50,7 @@ def test_mutual_cooperation_beats_mutual_competition(pd_raw):
 
 def test_tit_for_tat_is_exploited_only_in_the_first_step(pd_raw):
     model = _run(pd_raw, "tit_for_tat", "always_compete", steps=8)
-    payoffs = model.recorder.nation_table()["payoff"][1:]  # steps 1..8, [step, nation]
+    payoffs = model.recorder.nation_table()["payoff_usd_bn"][1:]  # steps 1..8, [step, nation]
     p = stage_payoffs(pd_raw)
     tft, alld = payoffs[:, 0], payoffs[:, 1]
     assert tft[0] == pytest.approx(p["S"]) and alld[0] == pytest.approx(p["T"])

@@ -670,10 +670,10 @@ def test_a_stray_part_without_a_marker_is_ignored_then_cleared(ws):
 def test_a_non_finite_outcome_fails_the_run_with_its_reason():
     result = run_scenario(load_scenario("two_player_pd"), seed=1, steps=4)
     check_finite(result)  # a healthy run passes
-    result.nation_columns["welfare"][3, 1] = np.inf
-    with pytest.raises(RunFailed, match="'welfare' is inf at step 3"):
+    result.nation_columns["welfare_usd_bn"][3, 1] = np.inf
+    with pytest.raises(RunFailed, match="'welfare_usd_bn' is inf at step 3"):
         check_finite(result)
-    result.nation_columns["welfare"][3, 1] = 1.0
+    result.nation_columns["welfare_usd_bn"][3, 1] = 1.0
     result.model_columns["cooperation_rate"][2] = np.nan  # undefined only before anyone played
     with pytest.raises(RunFailed, match="'cooperation_rate' is nan at step 2"):
         check_finite(result)

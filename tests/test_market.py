@@ -73,9 +73,9 @@ def test_the_us_refining_all_it_uses_is_not_hurt_by_a_control_on_it():
             if nation["name"] == "United States":
                 nation["ree_refining_t_per_yr"] = refining
         model = run("baseline", 0, steps=4, raw=raw, events=control, market__coercion_weight=0.0)
-        hurt = nation_series(model, "shortfall_cost", "United States").sum()
+        hurt = nation_series(model, "shortfall_cost_usd_bn", "United States").sum()
         assert (hurt == 0) == (refining > 3000), refining  # it uses 3,000 t a year
-        assert nation_series(model, "shortfall_cost", "Japan").sum() > 0
+        assert nation_series(model, "shortfall_cost_usd_bn", "Japan").sum() > 0
 
 
 def test_lunar_deliveries_add_supply_outside_the_holder():
@@ -193,15 +193,15 @@ def test_a_control_raises_the_price_and_the_targets_shortfall_cost_on_the_same_s
     for seed in SEEDS:
         with_halt = run("baseline", seed, steps=8, events=halt, market__coercion_weight=0.0)
         without = run("baseline", seed, steps=8, events=[ACCEDE], market__coercion_weight=0.0)
-        japan = nation_series(with_halt, "shortfall_cost", "Japan")
+        japan = nation_series(with_halt, "shortfall_cost_usd_bn", "Japan")
         active = (np.arange(1, 9) >= 2) & (np.arange(1, 9) < 6)  # steps ending 2026.5 .. 2027.25
         assert (japan[active] > 0).all() and (japan[~active] == 0).all()
-        assert nation_series(without, "shortfall_cost", "Japan").sum() == 0
-        lost = nation_series(with_halt, "export_revenue_lost", "China")
+        assert nation_series(without, "shortfall_cost_usd_bn", "Japan").sum() == 0
+        lost = nation_series(with_halt, "export_revenue_lost_usd_bn", "China")
         assert (lost[active] > 0).all() and (lost[~active] == 0).all()
         step = 4
-        assert (with_halt.recorder.model_column("ree_price")[step]
-                > without.recorder.model_column("ree_price")[step])
+        assert (with_halt.recorder.model_column("ree_price_usd_per_kg")[step]
+                > without.recorder.model_column("ree_price_usd_per_kg")[step])
 
 
 def test_a_scheduled_control_hits_those_china_competes_with_only_while_active():
@@ -336,9 +336,9 @@ def test_foresight_spares_a_nation_not_yet_diversifying():
 def test_with_todays_return_cost_no_rare_earths_reach_earth():
     for seed in SEEDS:
         model = run("baseline", seed)
-        assert model.recorder.model_column("ree_delivered_step").sum() == 0
+        assert model.recorder.model_column("ree_delivered_step_t").sum() == 0
         assert model.state.ree_mined_t.sum() == 0  # and nobody works a KREEP site for nothing
-        assert np.nanmax(model.recorder.model_column("ree_break_even")) < 0
+        assert np.nanmax(model.recorder.model_column("ree_break_even_usd_per_kg")) < 0
 
 
 def test_shipping_switches_on_just_below_the_break_even_return_cost():
@@ -347,19 +347,19 @@ def test_shipping_switches_on_just_below_the_break_even_return_cost():
     raw = raw_scenario("lunar_supply")
     raw["events"] = [ACCEDE, {"year": 2026.0, "name": "transport_cost", "capacity_cost_factor": 0.2}]
     probe = run("lunar_supply", 1, steps=24, raw=raw)
-    break_even = float(np.nanmax(probe.recorder.model_column("ree_break_even")[:-1]))
-    assert probe.recorder.model_column("ree_delivered_step").sum() == 0  # $1 M/kg: nothing ships
+    break_even = float(np.nanmax(probe.recorder.model_column("ree_break_even_usd_per_kg")[:-1]))
+    assert probe.recorder.model_column("ree_delivered_step_t").sum() == 0  # $1 M/kg: nothing ships
     assert break_even > 0
     above = run("lunar_supply", 1, steps=24, raw=raw,
                 economics__ree_return_cost_usd_per_kg=break_even + 0.01)
     below = run("lunar_supply", 1, steps=24, raw=raw,
                 economics__ree_return_cost_usd_per_kg=break_even - 0.01)
-    assert above.recorder.model_column("ree_delivered_step").sum() == 0
-    assert below.recorder.model_column("ree_delivered_step").sum() > 0
+    assert above.recorder.model_column("ree_delivered_step_t").sum() == 0
+    assert below.recorder.model_column("ree_delivered_step_t").sum() > 0
 
 
 def test_lunar_supply_arrives_where_regolith_is_worked_cheaply():
     for seed in SEEDS:
         cheap, supply = run("cheap_transport", seed), run("lunar_supply", seed)
-        assert cheap.recorder.model_column("ree_delivered_step").sum() == 0
-        assert supply.recorder.model_column("ree_delivered_step").sum() > 0
+        assert cheap.recorder.model_column("ree_delivered_step_t").sum() == 0
+        assert supply.recorder.model_column("ree_delivered_step_t").sum() > 0

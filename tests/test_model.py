@@ -116,7 +116,7 @@ def test_stocks_and_capacities_stay_non_negative_over_a_long_run(baseline_raw):
     model = run(baseline_raw, steps=100, economics__incident_rate_per_year=5.0,
                 economics__incident_damage=0.9)
     nations = model.recorder.nation_table()
-    assert (nations["capacity"] >= 0).all() and (nations["propellant"] >= 0).all()
+    assert (nations["capacity_t_per_yr"] >= 0).all() and (nations["propellant_t"] >= 0).all()
     assert (model.state.reserve_t >= 0).all()
     reserve_series = model.recorder.model_column("ice_depletion")
     assert (np.diff(reserve_series) >= -1e-15).all()  # extraction only ever uses reserves up
@@ -171,8 +171,8 @@ def test_works_with_mesa_batch_run(pd_raw):
     direct = LunarModel(scenario_from(pd_raw), rng=2, steps=3).run()
     # batch_run reads the collector at index `steps - 1` (its own convention); same seed, same number
     step = int(rows[1]["Step"])
-    assert rows[1]["welfare_total"] == direct.recorder.model_column("welfare_total")[step]
-    assert rows[1]["welfare_total"] > 0
+    assert rows[1]["welfare_total_usd_bn"] == direct.recorder.model_column("welfare_total_usd_bn")[step]
+    assert rows[1]["welfare_total_usd_bn"] > 0
 
 
 def test_a_finished_run_leaves_nothing_behind(pd_raw):

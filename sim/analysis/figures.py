@@ -24,10 +24,10 @@ from sim.plots import PNG_METADATA, STYLE  # noqa: E402
 
 # (column of series_model, title, unit, scale, transform) for the time-series panels
 SERIES = [
-    ("welfare_total", "Cumulative welfare, all nations", "USD bn", 1.0, None),
+    ("welfare_total_usd_bn", "Cumulative welfare, all nations", "USD bn", 1.0, None),
     ("cooperation_rate", "Cooperation", "share of actions that are C", 1.0, None),
     ("incidents", "Incidents so far", "count", 1.0, "cumsum"),
-    ("propellant_step", "Propellant made", "t per year", None, None),
+    ("propellant_step_t", "Propellant made", "t per year", None, None),
     ("best_site_depletion", "Best ice sites used", "% of initial reserve", 100.0, None),
     ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
 ]
@@ -85,10 +85,11 @@ def timeseries(results: Results) -> Figure:
 REE_SERIES = [
     ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
     ("importer_dependence", "Importers' use met by China", "% of what they use", 100.0, None),
-    ("ree_price", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
+    ("ree_price_usd_per_kg", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
 ]
 # The smallest spread between scenarios worth a figure (as the outcomes' negligible differences)
-REE_SPREAD = {"leverage_index": 0.005, "importer_dependence": 0.005, "ree_price": 0.5}
+REE_SPREAD = {"leverage_index": 0.005, "importer_dependence": 0.005,
+              "ree_price_usd_per_kg": 0.5}
 
 
 def rare_earths_differ(results: Results) -> bool:
@@ -254,7 +255,8 @@ def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
             for (r, c), v in np.ndenumerate(grid.to_numpy()):  # the number, not only the colour
                 ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=8,
                         color="black" if v > middle else "white")
-            ax.set(title=results.label(scenario), xlabel=x, ylabel=y)
+            ax.set(title=results.label(scenario), xlabel=results.parameters[x],
+                   ylabel=results.parameters[y])
             ax.grid(False)
         fig.colorbar(image, ax=axes, shrink=0.85, label=f"{label}, mean over seeds")
     return fig

@@ -284,12 +284,13 @@ def _leverage_path(results: Results, reference: str) -> str:
     """How the reference's leverage moves, in words: start, lowest point, end (median over
     seeds), and the refining outside China and control spells behind it."""
     series = results.series_model
-    need = {"leverage_index", "refining_built", "export_control_targets", "year", "run"}
+    need = {"leverage_index", "refining_built_t_per_yr", "export_control_targets", "year", "run"}
     if series.empty or not need <= set(series.columns):
         return ""
     runs = results.runs.set_index("run")["scenario"]
     s = series[series["run"].map(runs) == reference]
-    by_year = s.groupby("year")[["leverage_index", "refining_built", "export_control_targets"]].median()
+    by_year = s.groupby("year")[["leverage_index", "refining_built_t_per_yr",
+                                     "export_control_targets"]].median()
     if by_year.empty:
         return ""
     lev = by_year["leverage_index"]
@@ -303,9 +304,9 @@ def _leverage_path(results: Results, reference: str) -> str:
     return (f"Why the leverage moves as it does ({results.label(reference)}, median over seeds): "
             f"China's share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
             f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
-            f"outside China come on stream ({_num(by_year['refining_built'].loc[low_year])} t/yr "
+            f"outside China come on stream ({_num(by_year['refining_built_t_per_yr'].loc[low_year])} t/yr "
             f"of capacity built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
-            f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built'].iloc[-1])} t/yr built: "
+            f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built_t_per_yr'].iloc[-1])} t/yr built: "
             "refineries outside China run only on ore mined outside it (less the ore shipped "
             "to China, such as Myanmar's), and China refines all the rest. "
             f"{spells}. China restricts a nation only while it distrusts it enough and the "
@@ -345,7 +346,8 @@ def _by_point(results: Results) -> pd.DataFrame:
     table = {}
     for point in points:
         key = point if isinstance(point, tuple) else (point,)
-        head = ", ".join(f"{p.split('.')[-1]} = {_value(v)}" for p, v in zip(params, key, strict=True))
+        head = ", ".join(f"{results.parameters[p].split('.')[-1]} = {_value(v)}"
+                         for p, v in zip(params, key, strict=True))
         table[head] = [
             (lambda r: f"{_num(r['ree_shortfall_cost_usd_bn'])} bn short; "
                        f"{_num(r['control_episodes'])} spells; leverage "

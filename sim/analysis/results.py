@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.columns import parameter_column
 from sim.errors import UserError
 from sim.experiment.store import ResultStore
 
@@ -105,8 +106,9 @@ class Results:
         return list(frame.sort_values(["size", "bloc", "welfare"], ascending=[False, True, False]).index)
 
     @property
-    def parameters(self) -> list[str]:
-        return list(self.manifest.get("parameters", []))
+    def parameters(self) -> dict[str, str]:
+        """The design's parameters: their column in the runs table -> their dotted path."""
+        return {parameter_column(p): p for p in self.manifest.get("parameters", [])}
 
     @cached_property
     def style(self) -> dict[str, tuple[str, str]]:

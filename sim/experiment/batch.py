@@ -21,6 +21,7 @@ from sim.experiment.store import ResultStore
 from sim.experiment.worker import Chunk, ChunkResult, Series, lost_chunk, run_chunk
 from sim.io import out_label, sha256_file
 from sim.lock import LOCK_NAME, FolderLock
+from sim.metrics import series_units
 from sim.runner import versions
 from sim.scenario import content_hash
 
@@ -249,6 +250,7 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "design_points": points,
         "runs_total": len(tasks),
         "series": series,
+        "units": series_units(),
         "versions": versions(),
         "git_commit": _git_commit(),
         "command": sys.argv,

@@ -55,7 +55,9 @@ SORT_KEYS = {
     "series_nations": ["run", "step", "nation"],
     "failures": ["run"],
 }
-RESULTS_FORMAT = 2  # 1: markers without checksums (lunarsim 0.1 before the reliability work)
+# 1: markers without checksums (lunarsim 0.1 before the reliability work); 2: columns before the
+# convention of sim.columns
+RESULTS_FORMAT = 3
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from sim.columns import parameter_column, parameter_value
 from sim.experiment.design import RunTask
 from sim.runner import run_scenario
 from sim.scenario import Scenario
@@ -57,10 +58,13 @@ class ChunkResult:
     def tasks_done(self) -> list[int]:
         return self.succeeded + self.failed
 
-    def add(self, table: str, run: int, columns: dict[str, np.ndarray]) -> None:
+    def add(self, table: str, task: RunTask, columns: dict[str, np.ndarray]) -> None:
+        """A run's rows of a table, led by the run's identity (see :mod:`sim.columns`)."""
         rows = len(next(iter(columns.values())))
+        ident = {"run": np.full(rows, task.run), "scenario": np.full(rows, task.scenario, object),
+                 "point": np.full(rows, task.point), "seed": np.full(rows, task.seed)}
         parts = self.columns.setdefault(table, {})
-        for key, values in ({"run": np.full(rows, run)} | columns).items():
+        for key, values in (ident | columns).items():
             parts.setdefault(key, []).append(np.asarray(values))
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -76,8 +80,11 @@ class ChunkResult:
 
 
 def identity(task: RunTask, point: dict[str, Any]) -> dict[str, Any]:
-    return {"run": task.run, "scenario": task.scenario, "point": task.point,
-            "replicate": task.replicate, "seed": task.seed} | dict(point)
+    """A run's row in the runs and failures tables begins with who it is and where in the
+    design (a parameter's column named and typed as :mod:`sim.columns` says)."""
+    return {"run": task.run, "scenario": task.scenario, "point": task.point, "seed": task.seed,
+            "replicate": task.replicate} | {parameter_column(path): parameter_value(value)
+                                            for path, value in point.items()}
 
 
 def lost_chunk(chunk: Chunk, reason: str) -> ChunkResult:
@@ -102,10 +109,10 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
                                             "traceback": traceback.format_exc()})
             continue
         result.runs.append(ident | {"steps": run.steps} | run.overall)
-        result.add("nations", task.run, run.nation_summary_columns())
-        result.add("pairs", task.run, run.pair_columns())
+        result.add("nations", task, run.nation_summary_columns())
+        result.add("pairs", task, run.pair_columns())
         if chunk.series in ("model", "all"):
-            result.add("series_model", task.run, run.model_columns)
+            result.add("series_model", task, run.model_columns)
         if chunk.series == "all":
-            result.add("series_nations", task.run, run.nation_series_columns())
+            result.add("series_nations", task, run.nation_series_columns())
     return result

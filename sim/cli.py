@@ -169,19 +169,25 @@ def default_run_folder(spec: Any, seed: int, steps: int | None, changed: bool) -
 
 
 def _print_summary(result: Any) -> None:
-    table = Table(title=Text(f"{result.scenario.name}: {result.steps} steps, seed {result.seed}"))
-    for col, justify in [("nation", "left"), ("bloc", "left"), ("welfare $bn", "right"),
-                         ("propellant t", "right"), ("coop", "right"), ("incidents", "right")]:
-        table.add_column(col, justify=justify, no_wrap=True)
+    """Each nation's outcomes, then the run's, readable at 80 columns (names fold at words)."""
+    table = Table(title=Text(f"{result.scenario.name}: {result.steps} steps, seed {result.seed} "
+                             "(welfare in USD bn, propellant in t)"),
+                  title_justify="left", box=None, pad_edge=False)
+    for col in ("nation", "bloc", "welfare", "propellant", "cooperation", "incidents"):
+        text = col in ("nation", "bloc")
+        table.add_column(col, justify="left" if text else "right", overflow="fold",
+                         no_wrap=not text)
     for row in result.nation_summary.itertuples():
         table.add_row(Text(one_line(row.nation)), Text(row.bloc), f"{row.welfare_usd_bn:,.2f}",
-                      f"{row.propellant_t:,.0f}", f"{row.cooperation_rate:.0%}", f"{row.incidents:.0f}")
+                      f"{row.propellant_t:,.0f}", f"{row.cooperation_rate:.0%}", f"{row.incidents}")
     out_console.print(table)
     o = result.overall
-    say("total welfare ", (f"{o['welfare_total_usd_bn']:,.2f}", "bold"),
-        f" USD bn · incidents {o['incidents']:.0f} · cooperation {o['cooperation_rate']:.0%} · "
+    out_console.print(Text.assemble(
+        "total welfare ", (f"{o['welfare_total_usd_bn']:,.2f}", "bold"),
+        f" USD bn · incidents {o['incidents']} · cooperation {o['cooperation_rate']:.0%} · "
         f"best-site depletion {o['best_site_depletion']:.2%} · "
-        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}")
+        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}"),
+        highlight=False)
 
 
 @app.command()
@@ -295,20 +301,53 @@ def compare(
     with FolderLock(folder) as lock, status:
         analysis = analyse(folder, reference, resamples)
     _notes(*notes, lock.stale_note(), analysis.results.completeness())
-    table = Table(title=Text(f"{analysis.results.name}: each scenario against "
-                             f"{analysis.results.label(analysis.reference)}, paired by seed"))
-    shown = key_table(analysis.comparison, analysis.results)
-    for col in shown.columns:
-        table.add_column(col, justify="left" if col in ("outcome", "scenario") else "right")
-    for k, row in enumerate(shown.itertuples(index=False)):
-        if row[0] and k:
-            table.add_section()
-        table.add_row(*(Text(str(cell)) for cell in row))
-    out_console.print(table)
+    _print_comparison(analysis)
     _print_channels(analysis)
-    say("report: ", (str(analysis.report_html), "bold"), " (and report.md); tables: "
-        f"comparison.csv, levels.csv, decomposition.csv; figures: {folder / 'figures'}")
+    say("report:  ", (str(analysis.report_html), "bold"), " (and report.md)")
+    say(f"tables:  {folder}/comparison.csv, levels.csv, decomposition.csv")
+    say(f"figures: {folder / 'figures'}")
     _exit_if_failed(failed, folder)
+
+
+def _print_comparison(analysis: Any) -> None:
+    """The key outcomes, a small table each, so that they read at 80 columns: numbers never
+    wrap, and a long scenario name folds instead of being cut."""
+    import pandas as pd
+
+    from sim.analysis.report import _num
+
+    results = analysis.results
+    reference = results.label(analysis.reference)
+    say((f"{results.name}: each scenario against {reference}, paired by seed", "bold"))
+    comparison = analysis.comparison
+    for _, group in comparison[comparison["key"]].groupby("outcome", sort=False):
+        first = group.iloc[0]
+        share = first["unit"].startswith("share")
+        scale, unit, diff_unit = (100.0, "%", "pp") if share else (1.0, first["unit"], first["unit"])
+        units = unit if unit == diff_unit else f"{unit}; differences in {diff_unit}"
+        table = Table(title=Text(f"{first['label']} ({units}); {reference}: "
+                                 f"{_num(first['reference_mean'] * scale)}"),
+                      title_justify="left", box=None, pad_edge=False)
+        table.add_column("scenario", overflow="fold", min_width=13)
+        for col in ("mean", "difference", "95% CI", "better", "d_z"):
+            table.add_column(col, justify="right", no_wrap=True)
+        negligible = group["negligible"].astype(bool)
+        if negligible.any():
+            table.add_column("", no_wrap=True)
+        for (_, r), small in zip(group.iterrows(), negligible, strict=True):
+            cells = [results.label(r["scenario"]), _num(r["scenario_mean"] * scale),
+                     _num(r["mean_difference"] * scale, sign=True),
+                     f"[{_num(r['ci_low'] * scale, sign=True)}, {_num(r['ci_high'] * scale, sign=True)}]",
+                     f"{r['share_better']:.0%}",
+                     "—" if pd.isna(r["effect_size_dz"]) else f"{r['effect_size_dz']:+.2f}"]
+            table.add_row(*(Text(c) for c in cells + (["negl." if small else ""]
+                                                       if negligible.any() else [])))
+        out_console.print()
+        out_console.print(table)
+    out_console.print(Text(
+        "better: share of seeds on which the scenario did better than the reference; d_z: mean "
+        "paired difference over its standard deviation; negl.: the whole interval lies within "
+        "the smallest difference that matters (the report defines each)."))
 
 
 def _print_channels(analysis: Any) -> None:
@@ -320,13 +359,19 @@ def _print_channels(analysis: Any) -> None:
     if table.empty:
         return
     shown = Table(title=Text(f"Why welfare differs from {analysis.results.label(analysis.reference)}"
-                             ": paired difference by channel, USD bn over the run"))
-    for k, col in enumerate(table.columns):
-        shown.add_column(Text(col), justify="left" if k == 0 else "right")
+                             ": paired difference by channel, USD bn over the run"),
+                  title_justify="left", box=None, pad_edge=False)
+    for k, col in enumerate(table.columns):  # numbers and the words of names never break
+        shown.add_column(Text(col), justify="left" if k == 0 else "right", overflow="fold",
+                         min_width=14 if k == 0 else None,
+                         width=None if k == 0 else max(9, *map(len, col.split())))
     for k, row in enumerate(table.itertuples(index=False)):
-        if k == len(table) - 1:
-            shown.add_section()
-        shown.add_row(Text(row[0]), *(Text(_num(v, sign=True)) for v in row[1:]))
+        total = k == len(table) - 1
+        if total:
+            shown.add_row()
+        shown.add_row(Text(row[0]), *(Text(_num(v, sign=True)) for v in row[1:]),
+                      style="bold" if total else None)
+    out_console.print()
     out_console.print(shown)
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from sim.analysis import Results
 from sim.analysis import figures as fig
 from sim.analysis.outcomes import Outcome
+from sim.analysis.report import _num
 from sim.analysis.stats import compare, price_of_anarchy
 from sim.cli import app
 from sim.experiment import run_experiment
@@ -138,12 +139,29 @@ def test_nations_cooperation_leverage_and_heatmap(small_results):
     assert len(images) == 3 and images[0].images[0].get_array().shape == (2, 2)
 
 
+def test_the_terminal_tables_read_at_80_columns_with_no_number_cut(small_results):
+    result = runner.invoke(app, ["compare", str(small_results.folder), "--resamples", "200"],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    prose = [line for line in out.splitlines() if str(small_results.folder) not in line]
+    assert max(map(len, prose)) <= 80 and "…" not in out  # paths are never broken
+    comparison = pd.read_csv(small_results.folder / "comparison.csv")
+    shown = comparison[comparison["key"]]
+    scale = np.where(shown["unit"].str.startswith("share"), 100.0, 1.0)
+    for value in (*(shown["mean_difference"] * scale), *(shown["ci_high"] * scale)):
+        assert _num(value, sign=True) in out  # each number whole, on one line
+    words = set(out.split())
+    for label in ("Multilateral", "US-China cooperation"):  # names fold at words, not cut
+        assert set(label.split()) <= words
+
+
 def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_results):
     result = runner.invoke(app, ["compare", str(small_results.folder), "--resamples", "200"],
                            env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.output
     folder = small_results.folder
-    assert "Total welfare (USD bn)" in result.stdout and "Open access (reference)" in result.stdout
+    assert "Total welfare (USD bn); Open access: " in result.stdout
     html = (folder / "report.html").read_text()
     drawn = sorted(p.stem for p in (folder / "figures").glob("*.png"))
     assert html.count("data:image/png;base64,") == len(drawn) >= 6  # every figure inside

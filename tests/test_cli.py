@@ -60,6 +60,19 @@ def test_valid_tiny_scenario_runs_and_writes_everything(tmp_path):
     assert len(nations) == 4 * 2 and set(nations["nation"]) == {"A", "B"}
 
 
+def test_a_runs_summary_reads_at_80_columns(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "baseline", "--steps", "2", "--out", str(out)],
+                           env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stdout.splitlines() if str(out) not in line]
+    assert max(map(len, lines)) <= 80 and "…" not in result.stdout
+    rows = {line.split("  ")[0]: line for line in lines}
+    summary = pd.read_parquet(out / "summary_nations.parquet")
+    for nation, incidents in zip(summary["nation"], summary["incidents"], strict=True):
+        assert rows[nation].split()[-1] == str(incidents)  # every column of every nation shown
+
+
 BAD = {
     "toml syntax": ('name = "x"\n[time\n', "TOML syntax error"),
     "unknown key": (VALID + "\n[economics]\nsynergyy = 0.1\n", "economics.synergyy: unknown key"),

@@ -1,14 +1,16 @@
-"""Does every lever move something? For each parameter with a range in docs/calibration.md, the
-change in each headline outcome between the two ends of its range, on the same seeds.
+"""Does every lever move something? For each parameter with a range in sim/calibration.toml
+(the tables of docs/calibration.md), the change in each headline outcome between the two ends of
+its range, on the same seeds.
 
     python benchmarks/levers.py                 # 4 seeds, 25-year runs, both cores
     python benchmarks/levers.py --seeds 2 --steps 40 --json levers.json
 
-Where a parameter applies: `[economics]` and `[trust]` on the baseline world (the Artemis
-Accords), `[market]` under China's export controls (`ree_export_control`), the rare-earth
-transport and processing costs where transport is cheap (`cheap_transport`); a strategy's parameter on the nations that use that strategy (if no nation of
-the baseline uses it, the US and China are given it); a regime's parameter on that regime's
-scenario. A lever is called inert when no outcome moves by at least 1 % of its value at the low
+Where a parameter applies is its `where` in sim/calibration.toml: `[economics]` and `[trust]`
+on the baseline world (the Artemis Accords), `[market]` under China's export controls
+(`ree_export_control`), the rare-earth transport and processing costs where transport is cheap
+(`cheap_transport`), a regime's parameter on that regime's scenario; a strategy's parameter on
+the nations that use that strategy (if no nation of the baseline uses it, the US and China are
+given it). A lever is called inert when no outcome moves by at least 1 % of its value at the low
 end (or by 0.5 percentage points, for shares); docs/calibration.md says why for each.
 """
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import re
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -28,8 +29,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sim.calibration import Parameter, ranged  # noqa: E402
 from sim.runner import run_scenario  # noqa: E402
-from sim.scenario.loader import find_scenario, resolve_raw, set_path, validate  # noqa: E402
+from sim.scenario.loader import find_scenario, resolve_raw, validate  # noqa: E402
 from sim.strategies import STRATEGIES  # noqa: E402
 
 OUTCOMES = {  # name: (how it is shown, scale, is a share)
@@ -42,70 +44,49 @@ OUTCOMES = {  # name: (how it is shown, scale, is a share)
     "ree_price_usd_per_kg": ("rare-earth price, USD/kg", 1.0, False),
     "us_china": ("US-China coordination, pp", 100.0, True),
 }
-SECTIONS = {"Economics": "economics", "Market": "market", "Trust": "trust"}
-# Levers that act only where their mechanism is at work: the rare-earth market under export
-# controls, and lunar rare earths where transport is cheap enough to ship them.
-WHERE = {"market": "ree_export_control", "ree_return_cost_usd_per_kg": "cheap_transport",
-         "ree_operating_cost_usd_per_t": "cheap_transport"}
-RANGE = re.compile(r"([-+]?[\d.,]+(?:e[-+]?\d+)?)\s*[–-]\s*([-+]?[\d.,]+(?:e[-+]?\d+)?)")
 
 
 @dataclass(frozen=True)
 class Lever:
-    name: str  # as docs/calibration.md writes it
-    scenario: str
-    paths: tuple[str, ...]  # the dotted paths it sets (several nations may share a strategy)
-    low: float
-    high: float
+    parameter: Parameter
     switch: tuple[str, ...] = ()  # nations given the strategy first, if none of them had it
+
+    @property
+    def name(self) -> str:
+        return self.parameter.name
+
+    @property
+    def scenario(self) -> str:
+        return self.parameter.where
+
+    @property
+    def low(self) -> float:
+        return self.parameter.range[0]
+
+    @property
+    def high(self) -> float:
+        return self.parameter.range[1]
 
 
 def levers() -> list[Lever]:
-    """Every row of docs/calibration.md with a parameter name and a numeric range."""
-    found, heading = [], ""
-    base = resolve_raw(find_scenario("baseline"))
-    for line in (REPO / "docs" / "calibration.md").read_text().splitlines():
-        if line.startswith("## "):
-            heading = line[3:].split(" (")[0].strip()
-            continue
-        cells = [c.strip() for c in line.strip("|").split("|")] if line.startswith("|") else []
-        name = re.match(r"^`([a-z_.]+)`", cells[0]) if cells else None
-        span = RANGE.search(cells[-1]) if cells else None
-        if not (name and span):
-            continue
-        low, high = (float(v.replace(",", "")) for v in span.groups())
-        key = name.group(1)
-        if heading in SECTIONS:
-            scenario = WHERE.get(key) or WHERE.get(SECTIONS[heading], "baseline")
-            found.append(Lever(key, scenario, (f"{SECTIONS[heading]}.{key}",), low, high))
-        elif heading.startswith("Strategies") and "." in key:
-            found.append(_strategy_lever(base, key, low, high))
-        elif heading.startswith("Regime") and "." in key:
-            regime, param = key.split(".", 1)
-            found.append(Lever(key, regime, (f"regime.{param}",), low, high))
+    """Every parameter of sim/calibration.toml with a range. A strategy's parameter acts on the
+    nations that play it; if none in its scenario does, the US and China are given it."""
+    found = []
+    for p in ranged():
+        table = resolve_raw(find_scenario(p.where))
+        switch = ()
+        if p.kind == "strategy" and not p.apply(copy.deepcopy(table), p.range[0]):
+            switch = ("United States", "China")
+        found.append(Lever(p, switch))
     return found
-
-
-def _strategy_lever(base: dict, key: str, low: float, high: float) -> Lever:
-    strategy, param = key.split(".", 1)
-    users = [n["name"] for n in base["nations"] if _strategy_name(n["strategy"]) == strategy]
-    switch = () if users else ("United States", "China")
-    paths = tuple(f'nations."{who}".strategy.{param}' for who in (users or switch))
-    return Lever(key, "baseline", paths, low, high, tuple(switch))
-
-
-def _strategy_name(spec: object) -> str:
-    return spec if isinstance(spec, str) else spec["name"]
 
 
 def outcomes_at(lever: Lever, value: float, seed: int, steps: int) -> dict[str, float]:
     raw = copy.deepcopy(resolve_raw(find_scenario(lever.scenario)))
-    strategy = lever.name.split(".")[0]
     for nation in raw["nations"]:
         if nation["name"] in lever.switch:
-            nation["strategy"] = {"name": strategy}
-    for path in lever.paths:
-        set_path(raw, path, value, f"lever {lever.name}")
+            nation["strategy"] = {"name": lever.parameter.parts[1]}
+    lever.parameter.apply(raw, value)
     result = run_scenario(validate(raw, f"lever {lever.name}"), seed=seed, steps=steps)
     names = list(result.names)
     us, cn = names.index("United States"), names.index("China")

@@ -36,6 +36,7 @@ class Parameter(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     name: str = Field(pattern=NAME.pattern)
+    label: str = Field(min_length=1, description="the parameter in words")
     unit: str
     source: str = Field(min_length=1)
     range: tuple[float, float] | None = None
@@ -79,8 +80,10 @@ class Parameter(BaseModel):
         low, high = self.range
         unit = np.asarray(unit, dtype=float)
         if self.log:
-            return np.exp(np.log(low) + unit * (np.log(high) - np.log(low)))
-        return low + unit * (high - low)
+            values = np.exp(np.log(low) + unit * (np.log(high) - np.log(low)))
+        else:
+            values = low + unit * (high - low)
+        return np.clip(values, low, high)  # exactly the ends at 0 and 1, despite rounding
 
     def apply(self, raw: dict[str, Any], value: float) -> bool:
         """Set this parameter to ``value`` in the scenario table ``raw`` (resolved, changed in
@@ -188,11 +191,16 @@ def ranged() -> list[Parameter]:
     return [p for p in parameters() if p.range is not None]
 
 
+def find(name: str) -> Parameter | None:
+    """The parameter of that name, None if there is none."""
+    return next((p for p in parameters() if p.name == name), None)
+
+
 def get(name: str) -> Parameter:
-    for p in parameters():
-        if p.name == name:
-            return p
-    raise KeyError(name)
+    found = find(name)
+    if found is None:
+        raise KeyError(name)
+    return found
 
 
 def with_values(raw: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:

@@ -33,6 +33,10 @@ app = typer.Typer(
 scenarios_app = typer.Typer(no_args_is_help=True, context_settings=HELP,
                             help="List, show, validate and describe scenario files.")
 app.add_typer(scenarios_app, name="scenarios")
+explore_app = typer.Typer(no_args_is_help=True, context_settings=HELP,
+                          help="How sure are we? Sensitivity analysis, scenario discovery and "
+                               "the stage game.")
+app.add_typer(explore_app, name="explore")
 
 
 def _version(value: bool) -> None:
@@ -484,6 +488,64 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
             done = bar.tasks[0].completed if bar.tasks else 0
             _interrupted("interrupted: finished runs are kept; --resume completes the rest"
                          if done else "interrupted")
+
+
+@explore_app.command("sensitivity")
+@user_errors
+def explore_sensitivity(
+    experiment: Annotated[str, typer.Argument(
+        help="experiment file or name whose scenarios are compared")] = "coop_vs_compete",
+    method: Annotated[str, typer.Option(help="morris (screen every parameter) or sobol")] = "morris",
+    parameters: Annotated[list[str] | None, typer.Option(
+        "--parameter", "-p", help="a parameter of sim/calibration.toml, or a pattern such as "
+        "'market.*' (repeat; default: every ranged one for morris, those a morris study found "
+        "to matter for sobol)")] = None,
+    size: Annotated[int | None, typer.Option(
+        min=1, help="morris trajectories (default 10) or sobol base points (default 64)")] = None,
+    levels: Annotated[int, typer.Option(min=2, max=20, help="morris grid levels")] = 4,
+    replicates: Annotated[int, typer.Option(min=1, help="seeded runs per design point")] = 1,
+    seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
+                                             "experiment's master seed)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
+    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted study")] = False,
+    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/EXPERIMENT-METHOD)")] = None,
+) -> None:
+    """Global sensitivity of each scenario's welfare, and of each paired difference from the
+    reference, to the parameters' ranges (SALib: Morris screening, Sobol indices)."""
+    from sim.explore.sensitivity import ranking, run_study
+
+    _check_backend(backend)
+    if method not in ("morris", "sobol"):
+        raise UserError(f"--method: expected morris or sobol (got {method!r})")
+    study = _with_progress("runs", lambda progress: run_study(
+        experiment, method=method, parameters=parameters, size=size, levels=levels,
+        replicates=replicates, seed=seed, out=out, progress=progress, workers=workers,
+        backend=backend, scheduler=scheduler, resume=resume, force=force))
+    _report_batch(study.outcome)
+    if study.table is None:
+        _exit_if_failed(study.outcome.failed, study.folder)
+        return
+    by, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
+    for output in dict.fromkeys(study.table.loc[study.table["headline"], "output"]):
+        top = ranking(study.table, output, top=5)
+        first = top.iloc[0]
+        unit = first["unit"] if method == "morris" else "share of variance"
+        table = Table(title=Text(f"{first['label']} ({unit})"), title_justify="left", box=None,
+                      pad_edge=False)
+        table.add_column("most influential parameters", overflow="fold")
+        table.add_column("μ*" if method == "morris" else "ST", justify="right", no_wrap=True)
+        table.add_column("± 95 %", justify="right", no_wrap=True)
+        for row in top.itertuples():
+            table.add_row(Text(row.parameter_label), f"{getattr(row, by):.3g}",
+                          f"{getattr(row, conf):.2g}")
+        out_console.print()
+        out_console.print(table)
+    say(f"tables:  {study.folder / 'sensitivity.csv'}")
+    say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
 
 
 @scenarios_app.command("list")

@@ -8,8 +8,10 @@
   no unit and no suffix.
 - Counts are integers, flags booleans, names strings; every other number is a float (NaN where
   it is undefined, as a share of actions before anyone has played).
-- A design parameter's column is its dotted path with each dot written ``__``
-  (``economics.synergy`` is ``economics__synergy``); its numbers are floats.
+- A design parameter's column is its dotted path with each dot written ``__``, lower case,
+  ``*`` written ``all`` and any other character outside ``[a-z0-9_]`` written ``_``
+  (``economics.synergy`` is ``economics__synergy``, ``nations.*.budget_usd_bn`` is
+  ``nations__all__budget_usd_bn``); its numbers are floats. The manifest lists the paths.
 - Every table of an experiment starts with the run's identity, ``run, scenario, point, seed``,
   so each table can be read alone; ``run`` joins them.
 """
@@ -47,7 +49,8 @@ def typed(values: Any, unit: str) -> np.ndarray:
 
 def parameter_column(path: str) -> str:
     """The column of a design parameter given by its dotted path."""
-    return path.replace(".", "__")
+    plain = path.lower().replace('"', "").replace("*", "all").replace(".", "__")
+    return re.sub(r"[^a-z0-9_]+", "_", plain)
 
 
 def parameter_value(value: Any) -> Any:

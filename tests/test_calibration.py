@@ -89,6 +89,24 @@ def test_a_log_range_is_sampled_evenly_in_orders_of_magnitude():
 
 def test_a_bad_entry_is_refused():
     with pytest.raises(ValueError, match="low to high"):
-        calibration.Parameter(name="economics.synergy", unit="", source="x", range=(0.4, 0.1))
+        calibration.Parameter(name="economics.synergy", label="s", unit="", source="x", range=(0.4, 0.1))
     with pytest.raises(ValueError, match="positive"):
-        calibration.Parameter(name="economics.synergy", unit="", source="x", range=(0, 1), log=True)
+        calibration.Parameter(name="economics.synergy", label="s", unit="", source="x", range=(0, 1), log=True)
+
+
+@pytest.mark.parametrize("scenario", ["baseline", "open_access", "multilateral",
+                                      "us_china_cooperation", "ree_export_control"])
+def test_points_drawn_from_all_ranges_at_once_are_valid_scenarios(scenario):
+    """Sensitivity analysis samples every range together, so ranges must not clash through
+    the schema's rules across fields (the holder's refining share against the ore it is
+    shipped). Besides a Latin hypercube: every parameter at one end with all others at the
+    other, which is where two ranges clash if they do."""
+    from scipy.stats import qmc
+
+    params = calibration.ranged()
+    unit = qmc.LatinHypercube(len(params), rng=np.random.default_rng(7)).random(48)
+    one_out = np.eye(len(params))
+    unit = np.vstack([unit, np.zeros(len(params)), np.ones(len(params)), one_out, 1 - one_out])
+    for row in unit:
+        values = {p.name: float(p.scale(u)) for p, u in zip(params, row, strict=True)}
+        validate(calibration.with_values(raw(scenario), values), f"{scenario} at {values}")

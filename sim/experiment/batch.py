@@ -113,17 +113,11 @@ def run_experiment(
 
 
 def _check_combinations(experiment: Experiment, points: list[dict]) -> None:
-    """Every combination of swept values is a valid scenario, before a run starts.
-
-    Sweep values may be of any kind (a regime's name, a strategy), so combinations can clash;
-    sampled values are numbers inside ranges whose ends :func:`load_experiment` has checked,
-    and no rule of the schema couples two numbers, so each sweep combination is checked with
-    the first sampled point only (design points run sweep-major).
-    """
-    spec = experiment.spec
-    stride = spec.sample.points if spec.sample else 1
-    for name in spec.scenarios:
-        for point in points[::stride]:
+    """Every design point is a valid scenario, before a run starts: values can clash (a
+    regime's name and a strategy; the holder's refining share and the ore it is shipped).
+    About 0.3 ms a scenario, so a minute for the largest design allowed."""
+    for name in experiment.spec.scenarios:
+        for point in points:
             experiment.scenario(name, point)
 
 

@@ -37,6 +37,8 @@ def replicate_seeds(master_seed: int, replicates: int) -> list[int]:
 
 def design_points(spec: ExperimentSpec) -> list[dict[str, Any]]:
     """Every design point as ``{dotted path: value}``; one empty point if there is no design."""
+    if spec.design:
+        return [dict(point) for point in spec.design]
     swept = [dict(zip(spec.sweep, values, strict=True))
              for values in itertools.product(*spec.sweep.values())] if spec.sweep else [{}]
     sampled = _sample(spec) if spec.sample else [{}]

@@ -17,7 +17,11 @@ points = 16
 ranges = { "economics.interference" = [0.0, 0.4] }
 ```
 
-With both a sweep and a sample, every sweep point is crossed with every sampled point.
+With both a sweep and a sample, every sweep point is crossed with every sampled point. Instead
+of both, ``[[design]]`` may list the design points themselves (``lunarsim explore`` writes
+experiments so). A parameter is a dotted path to a scenario field, or the name of a parameter of
+``sim/calibration.toml`` (``strategy.forward_looking.discount_per_year``,
+``nations.*.budget_usd_bn``), which sets every field it stands for.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim import calibration
+from sim.columns import parameter_column
 from sim.errors import UserError
 from sim.scenario.loader import (
     describe,
@@ -91,6 +97,15 @@ class ExperimentSpec(_Strict):
     horizon_years: float | None = Field(None, gt=0, le=200, description="overrides every scenario's")
     sweep: dict[str, list[Any]] = Field(default_factory=dict)
     sample: SampleSpec | None = None
+    design: list[dict[str, float]] = Field(default_factory=list, max_length=MAX_DESIGN_POINTS,
+                                           description="the design points themselves")
+
+    @field_validator("design")
+    @classmethod
+    def _same_parameters(cls, design: list[dict[str, float]]) -> list[dict[str, float]]:
+        if design and any(point.keys() != design[0].keys() for point in design):
+            raise ValueError("every design point must set the same parameters")
+        return design
 
     @field_validator("sweep")
     @classmethod
@@ -117,7 +132,13 @@ class ExperimentSpec(_Strict):
         both = sorted(set(self.sample.ranges) & set(self.sweep)) if self.sample else []
         if both:
             raise ValueError(f"{', '.join(both)}: both swept and sampled; choose one")
-        points = math.prod(len(v) for v in self.sweep.values()) * (
+        if self.design and (self.sweep or self.sample):
+            raise ValueError("design lists its points: it takes no sweep or sample")
+        columns = [parameter_column(p) for p in self.parameters]
+        clash = sorted({c for c in columns if columns.count(c) > 1})
+        if clash:
+            raise ValueError(f"parameters {', '.join(clash)}: two paths name one column")
+        points = len(self.design) or math.prod(len(v) for v in self.sweep.values()) * (
             self.sample.points if self.sample else 1)
         runs = points * len(self.scenarios) * self.replicates
         if points > MAX_DESIGN_POINTS or runs > MAX_RUNS:
@@ -128,7 +149,8 @@ class ExperimentSpec(_Strict):
 
     @property
     def parameters(self) -> list[str]:
-        return [*self.sweep, *(self.sample.ranges if self.sample else {})]
+        return [*self.sweep, *(self.sample.ranges if self.sample else {}),
+                *(self.design[0] if self.design else {})]
 
 
 @dataclass(frozen=True)
@@ -148,7 +170,11 @@ class Experiment:
             set_path(raw, "time.horizon_years", self.spec.horizon_years, f"{self.label}: horizon_years")
             origins["time.horizon_years"] = f"{self.label}: horizon_years"
         for path, value in point.items():
-            set_path(raw, path, value, f"{self.label}: {path}")
+            parameter = calibration.find(path)
+            if parameter is None:
+                set_path(raw, path, value, f"{self.label}: {path}")
+            else:  # may act on nothing here (a strategy nobody plays, another regime)
+                parameter.apply(raw, value)
             origins[path] = f"{self.label}: {_section(self.spec, path)}.{path}"
         return validate(raw, self.scenario_files[name], origins)
 
@@ -166,7 +192,7 @@ class Experiment:
 
 
 def _section(spec: ExperimentSpec, path: str) -> str:
-    return "sweep" if path in spec.sweep else "sample.ranges"
+    return "sweep" if path in spec.sweep else "design" if spec.design else "sample.ranges"
 
 
 def load_experiment(ref: str | Path, replicates: int | None = None) -> Experiment:
@@ -208,6 +234,9 @@ def _probes(spec: ExperimentSpec) -> list[dict[str, Any]]:
     if spec.sample:
         for path, (lo, hi) in spec.sample.ranges.items():
             probes += [{path: lo}, {path: hi}]
+    for path in spec.design[0] if spec.design else ():
+        values = [point[path] for point in spec.design]
+        probes += [{path: min(values)}, {path: max(values)}]
     return probes
 
 

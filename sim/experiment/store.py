@@ -61,9 +61,9 @@ RESULTS_FORMAT = 3
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
-            "report.html", "figures")
+            "report.html", "figures", "sensitivity.csv")
 ANALYSIS_RECORD = "analysis.json"
-ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition)\.csv|report\.(md|html)|"
+ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity)\.csv|report\.(md|html)|"
                             r"figures/[a-z_]+\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")

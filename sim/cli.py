@@ -262,6 +262,9 @@ def compare(
     force: Annotated[bool, typer.Option(help="discard earlier results and run afresh")] = False,
     out: Annotated[Path | None, typer.Option(help="results folder (default results/NAME)")] = None,
     resamples: Annotated[int, typer.Option(min=100, max=100_000, help="bootstrap resamples")] = 4999,
+    robustness: Annotated[int | None, typer.Option(
+        min=0, max=1024, help="also run every scenario at this many points over all parameters' "
+        "ranges, for the report's 'How sure are we?' (default 16; 0: none)")] = None,
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""
@@ -269,6 +272,7 @@ def compare(
     from sim.analysis.report import key_table
     from sim.experiment import ResultStore, load_experiment, run_experiment
     from sim.experiment.store import ANALYSIS_NAMES, analysis_files
+    from sim.explore.robustness import POINTS, design, folder_for
     from sim.lock import FolderLock
 
     if reference is not None and not reference.strip():
@@ -277,7 +281,7 @@ def compare(
     failed, notes = 0, ()
     if folder is not None:  # analyse what is there; the options that run a batch do not apply
         given = {"--replicates": replicates, "--workers": workers, "--backend": backend,
-                 "--out": out, "--force": force or None}
+                 "--out": out, "--force": force or None, "--robustness": robustness}
         for option, value in given.items():
             if value is not None:
                 raise UserError(f"{option}: does not apply to a results folder ({folder}); "
@@ -300,6 +304,14 @@ def compare(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
             out=out, series=series, progress=progress))
         failed, notes = outcome.failed, outcome.notes
+        points = POINTS if robustness is None else robustness
+        if points and not experiment.spec.parameters:  # a design of its own says it already
+            study = folder_for(folder, "robustness")
+            again = ResultStore(study).exists() and not force
+            extra = _with_progress("robustness runs", lambda progress: run_experiment(
+                design(experiment, points), workers=workers, backend=backend, resume=again,
+                force=force, out=study, series="none", progress=progress))
+            failed, notes = failed + extra.failed, (*notes, *extra.notes)
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()
     with FolderLock(folder) as lock, status:
@@ -398,7 +410,7 @@ def plot(
     kind: Annotated[str, typer.Option(help="timeseries, differences, nations, cooperation, "
                                            "leverage, heatmap or channels")] = "timeseries",
     reference: Annotated[str | None, typer.Option(
-        help="for differences and channels (default: the one the last compare used)")] = None,
+        help="for differences, channels and heatmap (default: the one the last compare used)")] = None,
     outcome: Annotated[str, typer.Option(help="for heatmap: a column of the run table")] = "welfare_total_usd_bn",
     out: Annotated[Path | None, typer.Option(help="PNG file (default RESULTS/figures/KIND.png)")] = None,
 ) -> None:
@@ -433,11 +445,11 @@ def plot(
         data = Results(results)
         if out is None:
             analysis_files(data.folder).check([name])
-        if reference is None and kind in ("differences", "channels"):  # the report's reference
-            chosen = analysis_files(data.folder).recorded("reference")
+        if reference is None and kind in ("differences", "channels", "heatmap"):
+            chosen = analysis_files(data.folder).recorded("reference")  # the report's
             reference = chosen if chosen in data.scenarios else None
         options = {"differences": {"reference": reference}, "channels": {"reference": reference},
-                   "heatmap": {"outcome": outcome}}.get(kind, {})
+                   "heatmap": {"outcome": outcome, "reference": reference}}.get(kind, {})
         if kind == "cooperation" and data.pairs.empty:
             raise UserError(f"{results}: no pair table (made by an older lunarsim); run the "
                             "batch again")

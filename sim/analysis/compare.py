@@ -15,6 +15,7 @@ from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
 from sim.errors import UserError
 from sim.experiment.store import analysis_files
+from sim.explore import robustness
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if not results.pairs.empty:
         drawn["cooperation"] = lambda: fig.cooperation(results)
     if len(fig.swept_numbers(results)) >= 2:
-        drawn["heatmap"] = lambda: fig.heatmap(results)
+        drawn["heatmap"] = lambda: fig.heatmap(results, ref)
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
-    md, page = render_reports(results, comparison, level, pngs, ref, decomposition)
+    sure = robustness.section(results.folder, results, ref, comparison)
+    md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure)
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),
              "decomposition.csv": decomposition.to_csv(index=False).encode(),

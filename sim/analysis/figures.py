@@ -16,11 +16,12 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from sim.analysis.outcomes import OUTCOMES  # noqa: E402
+from sim.analysis.outcomes import OUTCOMES, REE_OUTCOMES  # noqa: E402
 from sim.analysis.results import Results  # noqa: E402
-from sim.analysis.stats import paired  # noqa: E402
+from sim.analysis.stats import PAIR_KEYS, paired  # noqa: E402
+from sim.columns import SUFFIX  # noqa: E402
 from sim.errors import UserError  # noqa: E402
-from sim.plots import PNG_METADATA, STYLE  # noqa: E402
+from sim.plots import PNG_METADATA, STYLE, count_axis  # noqa: E402
 
 # (column of series_model, title, unit, scale, transform) for the time-series panels
 SERIES = [
@@ -68,17 +69,19 @@ def _band_panel(ax, results: Results, column: str, title: str, unit: str, scale,
         ax.text(0.02, 0.93, "all scenarios coincide", transform=ax.transAxes, fontsize=8,
                 color="#444444")  # otherwise only the last colour drawn would show
     ax.set(title=title, xlabel="year", ylabel=unit)
+    if unit == "count":
+        count_axis(ax)
 
 
 def timeseries(results: Results) -> Figure:
-    """Key outcomes over time: median over seeds (line) and interquartile range (band)."""
+    """Key outcomes over time: median over runs (line) and interquartile range (band)."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 3, figsize=(13, 7.5), constrained_layout=True)
         for ax, spec in zip(axes.flat, SERIES, strict=True):
             _band_panel(ax, results, *spec)
         _legend_below(fig, axes.flat[0])
-        fig.suptitle(f"{results.name}: median and interquartile range over "
-                     f"{results.runs['replicate'].nunique()} seeds", fontsize=11)
+        fig.suptitle(f"{results.name}: median and interquartile range over {_pooled(results)}",
+                     fontsize=11)
     return fig
 
 
@@ -117,7 +120,8 @@ def leverage(results: Results) -> Figure:
 
 
 def differences(results: Results, reference: str | None = None) -> Figure:
-    """Distributions of the paired differences from the reference, seed by seed."""
+    """Distributions of the paired differences from the reference, one per seed and design
+    point."""
     ref = results.reference(reference)
     others = [s for s in results.scenarios if s != ref]
     if not others:
@@ -134,7 +138,8 @@ def differences(results: Results, reference: str | None = None) -> Figure:
                     for s in others]
             positions = np.arange(len(others))
             parts = ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.55,
-                               patch_artist=True, showfliers=False)
+                               patch_artist=True, showfliers=False,
+                               medianprops={"color": "black", "lw": 1.8})  # seen on every box
             for patch, s in zip(parts["boxes"], others, strict=True):
                 patch.set(facecolor=results.colour(s), alpha=0.45)
             jitter = np.random.default_rng(0)  # fixed: the same figure every time
@@ -142,20 +147,22 @@ def differences(results: Results, reference: str | None = None) -> Figure:
                 ax.scatter(d, k + jitter.uniform(-0.15, 0.15, d.size), s=7,
                            color=results.colour(others[k]), alpha=0.8, lw=0)
             ax.axvline(0, color="#444444", lw=0.8)
-            ax.xaxis.set_major_locator(MaxNLocator(4))
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))  # no offset text
+            count = outcome.unit == "count"
+            _at_least(ax, 1.0 if count else outcome.negligible * (100 if share else 1) / 10)
+            _plain_ticks(ax.xaxis, integer=count)
             ax.set_yticks(positions, [results.label(s) for s in others], fontsize=7.5)
             better = "higher is better" if outcome.higher_is_better else "lower is better"
             ax.set(title=f"{outcome.label}\n({better})", xlabel=f"difference, {unit}")
         for ax in list(axes.flat)[len(key):]:
             ax.set_visible(False)
-        fig.suptitle(f"Paired differences from {results.label(ref)}, one point per seed",
-                     fontsize=11)
+        per = "run (seed and design point)" if results.parameters else "seed"
+        fig.suptitle(f"Paired differences from {results.label(ref)} over {_pooled(results)}, "
+                     f"one point per {per}", fontsize=11)
     return fig
 
 
 def nations(results: Results) -> Figure:
-    """Each nation's cumulative welfare by scenario: mean over seeds and the 5-95 % range, one
+    """Each nation's cumulative welfare by scenario: mean over runs and the 5-95 % range, one
     panel per nation (each on its own scale: the powers' welfare would hide the others')."""
     table = results.nations.assign(
         scenario=results.nations["run"].map(results.runs.set_index("run")["scenario"]))
@@ -184,14 +191,14 @@ def nations(results: Results) -> Figure:
         for ax in list(axes.flat)[len(order):]:
             ax.set_visible(False)
         _legend_below(fig, axes.flat[0])
-        fig.suptitle("Cumulative welfare by nation: mean over seeds (dot) and 5-95 % range",
-                     fontsize=11)
+        fig.suptitle("Cumulative welfare by nation: mean (dot) and 5-95 % range over "
+                     f"{_pooled(results)}", fontsize=11)
     return fig
 
 
 def cooperation(results: Results) -> Figure:
     """Who cooperates with whom: share of steps in which the row nation played C toward the
-    column nation, averaged over seeds, one matrix per scenario."""
+    column nation, averaged over runs, one matrix per scenario."""
     pairs = results.pairs.assign(
         scenario=results.pairs["run"].map(results.runs.set_index("run")["scenario"]))
     order = results.nation_order
@@ -199,8 +206,8 @@ def cooperation(results: Results) -> Figure:
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.8 * rows), squeeze=False,
-                                 constrained_layout=True)
+        fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.8 * rows + 0.6), squeeze=False,
+                                 layout="compressed")  # square panels, titles kept inside
         image = None
         for ax, scenario in zip(axes.flat, results.scenarios, strict=False):
             m = (pairs[pairs["scenario"] == scenario]
@@ -214,6 +221,8 @@ def cooperation(results: Results) -> Figure:
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
         fig.colorbar(image, ax=axes, shrink=0.7, label="share of steps playing C")
+        fig.suptitle("Cooperation: share of steps in which the nation of the row (from) played C "
+                     f"toward the nation of the column,\nmean over {_pooled(results)}", fontsize=11)
     return fig
 
 
@@ -227,8 +236,10 @@ def _numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
 
 
-def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
-    """An outcome's mean over a two-parameter sweep, one panel per scenario."""
+def heatmap(results: Results, reference: str | None = None,
+            outcome: str = "welfare_total_usd_bn") -> Figure:
+    """How each scenario differs from the reference over a two-parameter sweep: the mean paired
+    difference of an outcome at each design point, one panel per scenario, 0 in white."""
     swept = swept_numbers(results)
     if len(swept) < 2:
         raise UserError(f"{results.folder}: a heatmap needs a sweep of two numeric parameters "
@@ -236,30 +247,81 @@ def heatmap(results: Results, outcome: str = "welfare_total_usd_bn") -> Figure:
     if outcome not in results.runs.columns or not _numeric(results.runs[outcome]) \
             or outcome in ("run", "point", "replicate", "seed"):
         raise UserError(f"--outcome: {outcome!r} is not an outcome column of the run table")
+    ref = results.reference(reference)
+    others = [s for s in results.scenarios if s != ref]
+    if not others:
+        raise UserError(f"{results.folder}: only {ref!r} has finished runs; a heatmap of "
+                        "differences needs two scenarios with runs")
     x, y = swept[:2]
-    label = next((o.label for o in OUTCOMES if o.name == outcome), outcome)
-    n = len(results.scenarios)
+    known = next((o for o in OUTCOMES + REE_OUTCOMES if o.name == outcome), None)
+    label, unit = (known.label, known.unit) if known else (outcome, _unit(results.runs[outcome]))
+    share = unit.startswith("share")  # shares as percentage points, as in the table
+    scale, unit = (100.0, "percentage points") if share else (1.0, unit)
+    design = results.runs.drop_duplicates("point").set_index("point")[[x, y]]
+    values = results.runs.set_index("run")[outcome] * scale
+    grids = {}
+    for s in others:
+        pair = paired(results.runs, values, s, ref).join(design, on="point")
+        grids[s] = pair.pivot_table(index=y, columns=x, values="difference")
+    per_cell = len(design) // (design[x].nunique() * design[y].nunique())
+    seeds = results.runs["replicate"].nunique()
+    over = (_count(seeds, "seed") if per_cell == 1 else
+            f"{seeds * per_cell} runs ({_count(seeds, 'seed')} × "
+            f"{_count(per_cell, 'design point')} of the same {results.parameters[x]} and "
+            f"{results.parameters[y]})")
+    # symmetric about 0, and no narrower than a difference that matters
+    lim = max(max(np.nanmax(np.abs(g.to_numpy())) for g in grids.values()),
+              known.negligible * scale if known else 0.0) or 1.0
+    better = "" if known is None else (" (higher is better)" if known.higher_is_better
+                                        else " (lower is better)")
+    cmap = plt.get_cmap("PuOr" if known is None else "RdBu" if known.higher_is_better
+                        else "RdBu_r")  # blue: better
+    decimals = max(0, 2 - int(np.floor(np.log10(lim))))  # three figures of the largest
+    n = len(others)
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.2), squeeze=False, constrained_layout=True)
-        grids = {s: results.runs[results.runs["scenario"] == s].pivot_table(index=y, columns=x, values=outcome)
-                 for s in results.scenarios}
-        lo = min(g.min().min() for g in grids.values())
-        hi = max(g.max().max() for g in grids.values())
+        fig, axes = plt.subplots(1, n, figsize=(4.6 * n + 1.4, 4.6), squeeze=False,
+                                 constrained_layout=True)
         image = None
         for ax, (scenario, grid) in zip(axes.flat, grids.items(), strict=True):
-            image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="viridis",
-                              vmin=lo, vmax=hi)
+            image = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap=cmap,
+                              vmin=-lim, vmax=lim)
             ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
             ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
-            middle = 0.5 * (lo + hi)
             for (r, c), v in np.ndenumerate(grid.to_numpy()):  # the number, not only the colour
-                ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=8,
-                        color="black" if v > middle else "white")
-            ax.set(title=results.label(scenario), xlabel=results.parameters[x],
-                   ylabel=results.parameters[y])
+                if np.isfinite(v):
+                    ax.text(c, r, _fixed(v, decimals), ha="center", va="center", fontsize=8,
+                            color=_ink(cmap(image.norm(v))))
+            ax.set(title=f"{results.label(scenario)} − {results.label(ref)}",
+                   xlabel=parameter_label(results.parameters[x]),
+                   ylabel=parameter_label(results.parameters[y]))
             ax.grid(False)
-        fig.colorbar(image, ax=axes, shrink=0.85, label=f"{label}, mean over seeds")
+        fig.colorbar(image, ax=axes, shrink=0.85,
+                     label=f"difference, {unit}{better}" if unit else f"difference{better}")
+        fig.suptitle(f"{label}: mean paired difference from {results.label(ref)}\nat each design "
+                     f"point, over {over}", fontsize=11)
     return fig
+
+
+def _unit(column: pd.Series) -> str:
+    """A run-table column's unit from its name's suffix (sim/columns.py); counts are integers."""
+    for unit, suffix in sorted(SUFFIX.items(), key=lambda item: -len(item[1])):
+        if column.name.endswith(suffix):
+            return unit
+    return "count" if pd.api.types.is_integer_dtype(column) else ""
+
+
+def _ink(background) -> str:
+    """Black or white, whichever reads better on ``background`` (RGBA)."""
+    r, g, b = background[:3]
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.45 else "white"
+
+
+def parameter_label(path: str) -> str:
+    """A design parameter in words, with its path (as the experiment file names it)."""
+    from sim.calibration import find
+
+    found = find(path)
+    return f"{found.label} ({path})" if found else path
 
 
 def _short(name: str) -> str:
@@ -269,6 +331,52 @@ def _short(name: str) -> str:
 def _legend_below(fig: Figure, ax) -> None:
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), fontsize=9)
+
+
+def _pooled(results: Results) -> str:
+    """What a statistic over a scenario's runs pools: "5 seeds", or with a design "60 runs
+    (5 seeds × 12 design points)"."""
+    seeds = _count(results.runs["replicate"].nunique(), "seed")
+    if not results.parameters:
+        return seeds
+    runs = len(results.runs[PAIR_KEYS].drop_duplicates())
+    return f"{runs} runs ({seeds} × {_count(results.runs['point'].nunique(), 'design point')})"
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def _at_least(ax, span: float) -> None:
+    """Let the x axis reach at least ``span`` either side of 0 (a tenth of the smallest
+    difference that matters, or one of a count), so that rounding noise does not fill the panel
+    and a count has whole numbers to tick."""
+    lo, hi = ax.get_xlim()
+    if hi - lo < 2 * span:
+        ax.set_xlim(min(lo, -span), max(hi, span))
+
+
+def _plain_ticks(axis, integer: bool = False) -> None:
+    """Ticks at round numbers, written out with the decimals they need: 2,000 rather than
+    2e+03, 0.25 rather than 2.5e-01, and no offset above the axis."""
+    axis.set_major_locator(MaxNLocator(4, steps=[1, 2, 5, 10], integer=integer))
+
+    def label(value: float, _position) -> str:
+        ticks = axis.get_majorticklocs()
+        return _fixed(value, _decimals(np.diff(ticks).min() if len(ticks) > 1 else 1.0))
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+def _decimals(step: float) -> int:
+    """The decimals that write multiples of ``step`` exactly (2.5 needs one, 0.02 two)."""
+    scaled = (step * 10**d for d in range(12))
+    return next((d for d, v in enumerate(scaled) if abs(v - round(v)) < 1e-6 * v), 12)
+
+
+def _fixed(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` decimals, thousands separated, no "-0"."""
+    return f"{round(value, decimals) + 0.0:,.{decimals}f}".replace("-", "\N{MINUS SIGN}")
 
 
 def channels(results: Results, reference: str | None = None) -> Figure:
@@ -300,9 +408,9 @@ def channels(results: Results, reference: str | None = None) -> Figure:
         ax.axvline(0, color="#444444", lw=0.8)
         ax.set_yticks(range(len(scenarios)), [results.label(s) for s in scenarios])
         ax.invert_yaxis()
-        ax.set(xlabel=f"difference from {results.label(ref)}, USD bn over the run (mean over "
-                      "seeds, paired)", title="Why welfare differs: the paired difference by "
-                                              "channel")
+        ax.set(xlabel=f"difference from {results.label(ref)}, USD bn over the run; mean over "
+                      f"{_pooled(results)}, paired", title="Why welfare differs: the paired "
+                                                           "difference by channel")
         fig.legend(loc="outside lower center", ncol=3, fontsize=8)
     return fig
 

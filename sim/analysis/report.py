@@ -437,7 +437,8 @@ def reproduction(results: Results) -> dict[str, str]:
 
 def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
                    figures: dict[str, bytes], reference: str,
-                   decomposition: pd.DataFrame | None = None) -> tuple[str, str]:
+                   decomposition: pd.DataFrame | None = None,
+                   sure: tuple[list[str], pd.DataFrame] | None = None) -> tuple[str, str]:
     """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
     page (figures embedded)."""
     table = key_table(comparison, results)
@@ -485,6 +486,10 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
+    sure_text, sure_table = sure or ([], pd.DataFrame())
+    if sure_text:
+        md += ["## How sure are we?", ""] + [x + "\n" for x in sure_text]
+        md += [sure_table.to_markdown(index=False), ""] if not sure_table.empty else []
     ree = rare_earth_section(comparison, levels, results, reference)
     ree_text = REE_TEXT.format(ref=results.label(reference), pooled=(
         " and over the design points of the swept parameters (separated in the table by swept "
@@ -501,7 +506,10 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         md += ["Shortfall costs (USD bn over the run) and time under China's export controls, "
                "by nation (mean over seeds):", "", ree["nations"].to_markdown(index=False), ""]
     md += ["## Figures", ""]
-    md += [f"![{name}](figures/{name}.png)" for name in figures]
+    pooled = {"runs": "the runs of every seed and design point", "run": "run (seed and design "
+              "point)"} if results.parameters else {"runs": "the seeds", "run": "seed"}
+    captions = {name: CAPTIONS.get(name, name).format(**pooled) for name in figures}
+    md += [f"![{name}](figures/{name}.png)\n\n*{captions[name]}*\n" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
         md += [f"### {heading}", "", frame.to_markdown(index=False), ""]
@@ -527,6 +535,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         page += ["<h2>Why welfare differs</h2>",
                  f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",
                  channels.to_html(index=False, border=0)]
+    if sure_text:
+        page += ["<h2>How sure are we?</h2>"] + [f"<p>{_code(html.escape(x))}</p>" for x in sure_text]
+        page += [sure_table.to_html(index=False, border=0)] if not sure_table.empty else []
     page += ["<h2>Rare earths and China's leverage</h2>", f"<p>{html.escape(ree_text)}</p>"]
     if not ree["table"].empty:
         page.append(ree["table"].to_html(index=False, border=0))
@@ -543,7 +554,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     for name, png in figures.items():
         data = base64.b64encode(png).decode()
         page.append(f'<figure><img alt="{name}" src="data:image/png;base64,{data}">'
-                    f"<figcaption>{html.escape(name)}</figcaption></figure>")
+                    f"<figcaption>{html.escape(captions[name])}</figcaption></figure>")
     page += ["<h2>Assumptions</h2>", "<p>Every default and its source, from "
              "<code>docs/calibration.md</code>.</p>"]
     for heading, frame in calibration:
@@ -554,6 +565,24 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
+
+
+CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}: one of them
+    "timeseries": "Each scenario over time: median over {runs} (line) and the middle half of "
+                  "them (band).",
+    "differences": "Each scenario's paired difference from the reference, one point per {run}; "
+                   "the box holds the middle half, the line is the median.",
+    "nations": "Each nation's cumulative welfare under each scenario: mean over {runs} (dot) and "
+               "5-95 % range.",
+    "channels": "Why total welfare differs from the reference: the mean paired difference split "
+                "into the channels that add up to it.",
+    "cooperation": "Who cooperates with whom: the share of steps each nation (row) played C "
+                   "toward each other (column), mean over {runs}.",
+    "leverage": "China's share of refined rare-earth supply, the importers' dependence on it and "
+                "the price over time.",
+    "heatmap": "Over the two swept parameters: each scenario's mean paired difference from the "
+               "reference.",
+}
 
 
 def _bold(escaped_html: str) -> str:

@@ -1,0 +1,193 @@
+"""Does the comparison's answer survive other assumptions? A cheap design that runs with the main
+job: a Latin hypercube of a few points over every ranged parameter of ``sim/calibration.toml``
+at once, each point run for every scenario on one seed shared by all (so the differences are
+paired). For each scenario it counts the points at which it beats the reference (in total
+welfare, and in the US's and China's) and at which it is the best of all; the report puts these
+beside the answer at the default values.
+
+A few points say how general an answer is, not why: which parameters drive it is what a Morris
+study (``lunarsim explore sensitivity``) measures, and the report shows its ranking when one
+has been run for the experiment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import calibration
+from sim.analysis.results import Results
+from sim.analysis.stats import PAIR_KEYS
+from sim.errors import UserError
+from sim.experiment.spec import Experiment, ExperimentSpec
+
+POINTS = 16  # about 15 s of runs for the default comparison on 2 cores
+FOLLOWED = ("United States", "China")
+
+
+def folder_for(results_folder: Path, kind: str) -> Path:
+    """Where an experiment's companion study lives: ``results/NAME-robustness``, ``-morris``."""
+    return results_folder.with_name(f"{results_folder.name}-{kind}")
+
+
+def design(base: Experiment, points: int = POINTS, seed: int | None = None) -> Experiment:
+    """The base experiment's scenarios at ``points`` Latin hypercube points over every ranged
+    parameter, one seed (replicate 0 of the base experiment) at every point."""
+    from scipy.stats import qmc
+
+    params = calibration.ranged()
+    seed = base.spec.master_seed if seed is None else seed
+    unit = qmc.LatinHypercube(len(params), rng=np.random.default_rng(seed)).random(points)
+    columns = [p.scale(unit[:, k]) for k, p in enumerate(params)]
+    values = [{p.name: float(c[i]) for p, c in zip(params, columns, strict=True)}
+              for i in range(points)]
+    spec = base.spec.model_dump() | {
+        "name": f"{base.spec.name}-robustness", "replicates": 1, "sweep": {}, "sample": None,
+        "design": values, "description": f"{base.spec.name} at {points} points over the ranges "
+                                         "of every parameter"}
+    return Experiment(ExperimentSpec.model_validate(spec), base.source, base.raw_scenarios,
+                      base.scenario_files)
+
+
+def summarise(results: Results, reference: str) -> pd.DataFrame:
+    """One row per scenario: at how many design points it beats the reference in total welfare
+    and in each followed nation's welfare, and at how many it is the best scenario."""
+    runs = results.runs
+    welfare = results.nations.pivot_table(index="run", columns="nation", values="welfare_usd_bn")
+    values = runs.set_index("run")[["scenario", *PAIR_KEYS, "welfare_total_usd_bn"]]
+    measures = {"welfare_total_usd_bn": "total welfare"}
+    for nation in FOLLOWED:
+        if nation in welfare.columns:
+            values[nation] = welfare[nation]
+            measures[nation] = f"{nation}'s welfare"
+    wide = values.pivot_table(index=PAIR_KEYS, columns="scenario", values=list(measures))
+    total = wide["welfare_total_usd_bn"].dropna()
+    best = total.idxmax(axis=1)
+    rows = []
+    for scenario in results.scenarios:
+        row: dict[str, Any] = {"scenario": scenario, "points": len(total),
+                               "best": int((best == scenario).sum())}
+        if scenario != reference:
+            for measure in measures:
+                both = wide[measure][[scenario, reference]].dropna()
+                row[f"beats_reference: {measure}"] = int((both[scenario] > both[reference]).sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sentences(table: pd.DataFrame, results: Results, reference: str,
+              at_defaults: dict[str, tuple[float, float]]) -> list[str]:
+    """The counts in words, beside the answer at the default values: ``at_defaults`` maps each
+    scenario to the 95 % interval of its paired difference from the reference in total
+    welfare there."""
+    if table.empty:
+        return []
+    n = int(table["points"].iloc[0])
+    ref = results.label(reference)
+    out = []
+    for fields in table.to_dict("records"):
+        beats = fields.get("beats_reference: welfare_total_usd_bn")
+        if fields["scenario"] == reference or beats is None or pd.isna(beats):
+            continue
+        low, high = at_defaults.get(fields["scenario"], (float("nan"), float("nan")))
+        name = results.label(fields["scenario"])
+        if low > 0:
+            text = f"{name} beats {ref} in total welfare at the defaults, and at {int(beats)}"
+        elif high < 0:
+            text = (f"{name} falls short of {ref} in total welfare at the defaults, and at "
+                    f"{n - int(beats)}")
+        else:
+            text = (f"{name} is not clearly better or worse than {ref} in total welfare at the "
+                    f"defaults (its interval spans 0); it is better at {int(beats)}")
+        nations = [f"{_short(nation)} at {int(fields[f'beats_reference: {nation}'])}"
+                   for nation in FOLLOWED if f"beats_reference: {nation}" in fields]
+        out.append(f"{text} of {n} sampled points"
+                   + (f" (better off than under {ref}: {', '.join(nations)})" if nations else "")
+                   + ".")
+    best = table.set_index("scenario")["best"]
+    top = best.idxmax()
+    out.append(f"The best scenario at a sampled point is {results.label(top)} at {best[top]} of "
+               f"{n} points" + ("" if best[top] == n else "; " + ", ".join(
+                   f"{results.label(s)} at {k}" for s, k in best.items() if k and s != top)) + ".")
+    return out
+
+
+def _short(nation: str) -> str:
+    return {"United States": "the US"}.get(nation, nation)
+
+
+def section(folder: Path, results: Results, reference: str,
+            comparison: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
+    """The report's "How sure are we?": paragraphs in words, and a table of counts (empty when
+    no robustness study of this experiment is there)."""
+    paragraphs: list[str] = []
+    table = pd.DataFrame()
+    robust = _finished(folder_for(folder, "robustness"))
+    welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
+    at_defaults = {r.scenario: (r.ci_low, r.ci_high) for r in welfare.itertuples()}
+    if robust is not None and set(robust.scenarios) >= set(results.scenarios):
+        counts = summarise(robust, reference)
+        n = int(counts["points"].iloc[0])
+        paragraphs.append(
+            f"The answer above holds at the default values of the parameters. To see how far it "
+            f"carries, every scenario was also run at {n} points drawn at once from the ranges of "
+            f"all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
+            "Latin hypercube; one seed shared by all scenarios at a point, so the differences "
+            f"are paired; `{robust.folder}`). With one seed a point, a count mixes what the "
+            "parameters do with chance: a difference that is not clear at the defaults is won "
+            "or lost at a point by chance as much as by the parameters.")
+        paragraphs += sentences(counts, results, reference, at_defaults)
+        table = _counts_table(counts, results, reference)
+    else:
+        paragraphs.append(
+            "How far the answer carries beyond the default values has not been measured for this "
+            "experiment: `lunarsim compare` runs the scenarios at 16 points over every "
+            "parameter's range when it runs an experiment without a design of its own.")
+    paragraphs.append(_drivers(folder, results, reference))
+    return paragraphs, table
+
+
+def _finished(folder: Path) -> Results | None:
+    """The results of a companion study, if it is there and finished."""
+    try:
+        results = Results(folder)
+        done = results.manifest.get("status") == "complete"
+        return results if done and not results.runs.empty else None
+    except (UserError, OSError, ValueError, KeyError):  # absent, damaged, an older format:
+        return None  # the section says it is missing
+
+
+def _counts_table(counts: pd.DataFrame, results: Results, reference: str) -> pd.DataFrame:
+    n = int(counts["points"].iloc[0])
+    ref = results.label(reference)
+    columns = {c: f"better than {ref}: {c.split(': ', 1)[1].replace('welfare_total_usd_bn', 'total welfare')}"
+               for c in counts.columns if c.startswith("beats_reference")}
+    shown = counts.rename(columns=columns | {"best": "best of all"})
+    shown["scenario"] = shown["scenario"].map(results.label)
+    for column in [*columns.values(), "best of all"]:
+        shown[column] = shown[column].map(lambda k: "—" if pd.isna(k) else f"{int(k)} of {n}")
+    return shown[["scenario", *columns.values(), "best of all"]]
+
+
+def _drivers(folder: Path, results: Results, reference: str) -> str:
+    """Which parameters the headline differences depend on most, from a Morris study."""
+    path = folder_for(folder, "morris") / "sensitivity.csv"
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError):
+        return ("Which parameters the differences depend on most is what a Morris screening "
+                "measures: `lunarsim explore sensitivity` (about 10 minutes on 2 cores) writes it "
+                f"to `{path.parent}`, and this section then names them.")
+    heads = table[table["headline"].astype(bool)]
+    parts = []
+    for output, rows in heads.groupby("output", sort=False):
+        top = rows.sort_values("mu_star", ascending=False).head(3)
+        names = ", ".join(f"{r.parameter_label} ({r.mu_star:.2g} {r.unit})"
+                          for r in top.itertuples())
+        parts.append(f"{rows['label'].iloc[0]}: {names}")
+    return ("Which parameters matter most (Morris screening in `" + str(path.parent) + "`; μ*: "
+            "the mean absolute change in the difference when a parameter moves across its range): "
+            + "; ".join(parts) + ".")

@@ -1,0 +1,89 @@
+"""The report's "How sure are we?": the main job's cheap design over every parameter's range,
+counted correctly and put into words that follow the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim import calibration
+from sim.analysis import Results
+from sim.cli import app
+from sim.experiment import load_experiment, run_experiment
+from sim.explore import robustness
+
+runner = CliRunner()
+TINY = """
+name = "tiny"
+scenarios = ["open_access", "multilateral", "us_china_cooperation"]
+reference = "open_access"
+replicates = 2
+master_seed = 5
+horizon_years = 1.0
+"""
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Results:
+    tmp = tmp_path_factory.mktemp("robustness")
+    (tmp / "tiny.toml").write_text(TINY)
+    plan = robustness.design(load_experiment(tmp / "tiny.toml"), points=6)
+    run_experiment(plan, backend="serial", out=tmp / "tiny-robustness", series="none")
+    return Results(tmp / "tiny-robustness")
+
+
+def test_the_design_spans_every_ranged_parameter_on_one_seed(study):
+    runs = study.runs
+    assert runs["seed"].nunique() == 1 and runs["point"].nunique() == 6
+    assert set(study.parameters.values()) == {p.name for p in calibration.ranged()}
+    for column, name in study.parameters.items():  # a Latin hypercube: each sixth of each range
+        low, high = calibration.get(name).range
+        assert runs[column].between(low, high).all()
+
+
+def test_the_counts_are_those_of_the_paired_runs(study):
+    counts = robustness.summarise(study, "open_access").set_index("scenario")
+    runs = study.runs.set_index(["point", "scenario"])["welfare_total_usd_bn"].unstack()
+    beats = (runs["us_china_cooperation"] > runs["open_access"]).sum()
+    assert counts.loc["us_china_cooperation", "beats_reference: welfare_total_usd_bn"] == beats
+    assert counts["best"].sum() == 6 and (runs.idxmax(axis=1).value_counts()
+                                           == counts["best"][counts["best"] > 0]).all()
+    us = study.nations[study.nations["nation"] == "United States"].pivot(
+        index="point", columns="scenario", values="welfare_usd_bn")
+    assert counts.loc["multilateral", "beats_reference: United States"] == (
+        us["multilateral"] > us["open_access"]).sum()
+
+
+def test_the_words_follow_the_numbers(study):
+    counts = pd.DataFrame([
+        {"scenario": "open_access", "points": 10, "best": 1},
+        {"scenario": "multilateral", "points": 10, "best": 9,
+         "beats_reference: welfare_total_usd_bn": 8, "beats_reference: China": 10}])
+    clear = robustness.sentences(counts, study, "open_access", {"multilateral": (0.5, 1.5)})
+    assert clear[0].startswith("Multilateral beats Open access in total welfare at the defaults, "
+                               "and at 8 of 10 sampled points")
+    assert "China at 10" in clear[0] and "Multilateral at 9 of 10" in clear[-1]
+    worse = robustness.sentences(counts, study, "open_access", {"multilateral": (-1.5, -0.5)})
+    assert "falls short of Open access" in worse[0] and "at 2 of 10" in worse[0]
+    unclear = robustness.sentences(counts, study, "open_access", {"multilateral": (-0.5, 0.5)})
+    assert "not clearly better or worse" in unclear[0] and "better at 8 of 10" in unclear[0]
+
+
+def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("tiny.toml").write_text(TINY)
+    result = runner.invoke(app, ["compare", "tiny.toml", "--backend", "serial", "--resamples",
+                                 "200", "--robustness", "4"])
+    assert result.exit_code == 0, result.output
+    report = Path("results/tiny/report.md").read_text()
+    assert "## How sure are we?" in report and "at 4 points drawn at once" in report
+    assert Results(Path("results/tiny-robustness")).runs["point"].nunique() == 4
+    refused = runner.invoke(app, ["compare", "results/tiny", "--robustness", "8"])
+    assert refused.exit_code == 2 and "--robustness: does not apply" in refused.stderr
+    none = runner.invoke(app, ["compare", "tiny.toml", "--out", "other", "--backend", "serial",
+                               "--resamples", "200", "--robustness", "0"])
+    assert none.exit_code == 0 and not Path("other-robustness").exists()
+    assert "has not been measured" in Path("other/report.md").read_text()

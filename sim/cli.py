@@ -419,27 +419,14 @@ def plot(
     from sim.analysis.figures import FIGURES, png_bytes
     from sim.experiment import ResultStore
     from sim.experiment.store import analysis_files
-    from sim.io import (
-        atomic_write_bytes,
-        check_replaceable_file,
-        inside_lunarsim_folder,
-        lunarsim_png,
-        writing_to,
-    )
+    from sim.io import atomic_write_bytes, writing_to
     from sim.lock import FolderLock
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
     name = f"figures/{kind}.png"
     if out is not None:
-        label = f"--out {out}"
-        if out.suffix.lower() != ".png":
-            raise UserError(f"{label}: figures are written as PNG; name a .png file")
-        holder = inside_lunarsim_folder(out)
-        if holder is not None:
-            raise UserError(f"{label}: inside lunarsim's folder {holder}; plot without --out "
-                            "writes a results folder's figures into it")
-        check_replaceable_file(out, lunarsim_png, label)
+        _check_png_out(out, "--out")
     ResultStore(results).manifest()  # a results folder, before anything is written there
     with FolderLock(results) as lock:  # no batch may change what is being read
         data = Results(results)
@@ -558,6 +545,65 @@ def explore_sensitivity(
         out_console.print(table)
     say(f"tables:  {study.folder / 'sensitivity.csv'}")
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
+
+
+@explore_app.command("game")
+@user_errors
+def explore_game(
+    scenarios: Annotated[list[str] | None, typer.Argument(
+        help="scenario files or names (default: the six regimes of coop_vs_compete)")] = None,
+    year: Annotated[list[float] | None, typer.Option(
+        help="a year to show the game at (repeat; default: a fifth, three fifths and the end "
+             "of the run)")] = None,
+    pair: Annotated[tuple[str, str] | None, typer.Option(
+        help="the two nations (default: United States and China)")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="the run's seed")] = 0,
+    figure: Annotated[Path | None, typer.Option(
+        help="also draw the game's class over each run into this PNG file")] = None,
+) -> None:
+    """The 2x2 game a pair of nations plays at a step, from the step's own economics: its
+    payoffs, its class (prisoner's dilemma, stag hunt, chicken, harmony, deadlock, ...) and
+    its Nash equilibria (nashpy), at chosen years of a run of each scenario."""
+    from sim.experiment import load_experiment
+    from sim.explore.game import format_game, game_path, games_at, games_figure
+    from sim.io import atomic_write_bytes, writing_to
+    from sim.scenario import load_scenario
+
+    if figure is not None:
+        _check_png_out(figure, "--figure")
+    names = scenarios or load_experiment("coop_vs_compete").spec.scenarios
+    a, b = pair if pair else (None, None)
+    paths = {}
+    for name in names:
+        scenario = load_scenario(name)
+        start = scenario.time.start_year
+        years = year or [round(start + k * scenario.time.horizon_years, 2) for k in (0.2, 0.6, 0.96)]
+        out_console.print()
+        say((f"{scenario.name} ({scenario.regime.name}), seed {seed}", "bold"))
+        for game in games_at(scenario, years, a, b, seed):
+            out_console.print(Text(format_game(game)), highlight=False)
+        if figure is not None:
+            paths[scenario.name] = game_path(scenario, a, b, seed)
+    if figure is not None:
+        from sim.analysis.figures import png_bytes
+
+        with writing_to(f"--figure {figure}"):
+            atomic_write_bytes(figure, png_bytes(games_figure(paths)))
+        say(f"wrote {figure}")
+
+
+def _check_png_out(out: Path, option: str) -> None:
+    """A PNG the user names: a .png file, outside lunarsim's folders, replacing only a figure
+    lunarsim wrote; refused in one line before any work."""
+    from sim.io import check_replaceable_file, inside_lunarsim_folder, lunarsim_png
+
+    label = f"{option} {out}"
+    if out.suffix.lower() != ".png":
+        raise UserError(f"{label}: figures are written as PNG; name a .png file")
+    holder = inside_lunarsim_folder(out)
+    if holder is not None:
+        raise UserError(f"{label}: inside lunarsim's folder {holder}; choose a file outside it")
+    check_replaceable_file(out, lunarsim_png, label)
 
 
 @scenarios_app.command("list")

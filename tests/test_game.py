@@ -280,3 +280,38 @@ def test_figure_has_one_band_per_scenario_and_a_legend_of_the_classes(pd_raw, ba
     assert "Blue–Red" in ax.get_title()
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [PD]
     plt.close(fig)
+
+
+# --- the command line and the report ---------------------------------------------------------
+
+def test_explore_game_prints_each_scenarios_game_and_draws_the_path(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    out = tmp_path / "games.png"
+    result = CliRunner().invoke(app, ["explore", "game", "us_china_cooperation", "baseline",
+                                      "--year", "2035", "--figure", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert text.index("us_china_cooperation") < text.index("prisoner's dilemma") < \
+        text.index("baseline") < text.index("deadlock")
+    assert out.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["nope"], "nope"),
+    (["baseline", "--year", "1990"], "year 1990 is outside the run of baseline"),
+    (["baseline", "--pair", "United States", "Atlantis"], "Atlantis"),
+    (["baseline", "--figure", "games.txt"], "--figure games.txt: figures are written as PNG"),
+])
+def test_explore_game_refuses_mistakes_in_one_line(args, expected, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["explore", "game", *args])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and expected in lines[0], result.stderr
+    assert not list(tmp_path.iterdir())

@@ -80,6 +80,8 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     assert result.exit_code == 0, result.output
     report = Path("results/tiny/report.md").read_text()
     assert "## How sure are we?" in report and "at 4 points drawn at once" in report
+    assert "### Why cooperation does or does not emerge: the stage game" in report
+    assert "US-China cooperation: " in report and "![games](figures/games.png)" in report
     assert Results(Path("results/tiny-robustness")).runs["point"].nunique() == 4
     refused = runner.invoke(app, ["compare", "results/tiny", "--robustness", "8"])
     assert refused.exit_code == 2 and "--robustness: does not apply" in refused.stderr

@@ -10,12 +10,12 @@ import pandas as pd
 from sim.analysis import figures as fig
 from sim.analysis.decompose import decompose
 from sim.analysis.outcomes import outcomes_for
-from sim.analysis.report import render_reports
+from sim.analysis.report import Sure, render_reports
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
 from sim.errors import UserError
 from sim.experiment.store import analysis_files
-from sim.explore import robustness
+from sim.explore import game, robustness
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,11 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if len(fig.swept_numbers(results)) >= 2:
         drawn["heatmap"] = lambda: fig.heatmap(results, ref)
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
-    sure = robustness.section(results.folder, results, ref, comparison)
+    words, counts = robustness.section(results.folder, results, ref, comparison)
+    game_words, games, game_figure = game.report_section(results)
+    if game_figure is not None:
+        pngs["games"] = fig.png_bytes(game_figure)
+    sure = Sure(words, counts, game_words, games)
     md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure)
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),

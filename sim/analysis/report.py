@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -438,7 +439,7 @@ def reproduction(results: Results) -> dict[str, str]:
 def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
                    figures: dict[str, bytes], reference: str,
                    decomposition: pd.DataFrame | None = None,
-                   sure: tuple[list[str], pd.DataFrame] | None = None) -> tuple[str, str]:
+                   sure: Sure | None = None) -> tuple[str, str]:
     """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
     page (figures embedded)."""
     table = key_table(comparison, results)
@@ -486,10 +487,14 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
-    sure_text, sure_table = sure or ([], pd.DataFrame())
-    if sure_text:
-        md += ["## How sure are we?", ""] + [x + "\n" for x in sure_text]
-        md += [sure_table.to_markdown(index=False), ""] if not sure_table.empty else []
+    sure = sure or Sure([], pd.DataFrame(), [], pd.DataFrame())
+    if sure.words:
+        md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words]
+        md += [sure.counts.to_markdown(index=False), ""] if not sure.counts.empty else []
+    if sure.game_words:
+        md += ["### Why cooperation does or does not emerge: the stage game", "", GAME_TEXT, ""]
+        md += [x + "\n" for x in sure.game_words]
+        md += [sure.games.to_markdown(index=False), ""] if not sure.games.empty else []
     ree = rare_earth_section(comparison, levels, results, reference)
     ree_text = REE_TEXT.format(ref=results.label(reference), pooled=(
         " and over the design points of the swept parameters (separated in the table by swept "
@@ -535,9 +540,14 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         page += ["<h2>Why welfare differs</h2>",
                  f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",
                  channels.to_html(index=False, border=0)]
-    if sure_text:
-        page += ["<h2>How sure are we?</h2>"] + [f"<p>{_code(html.escape(x))}</p>" for x in sure_text]
-        page += [sure_table.to_html(index=False, border=0)] if not sure_table.empty else []
+    if sure.words:
+        page += ["<h2>How sure are we?</h2>"] + [f"<p>{_code(html.escape(x))}</p>" for x in sure.words]
+        page += [sure.counts.to_html(index=False, border=0)] if not sure.counts.empty else []
+    if sure.game_words:
+        page += ["<h3>Why cooperation does or does not emerge: the stage game</h3>",
+                 f"<p>{html.escape(GAME_TEXT)}</p>"]
+        page += [f"<p>{html.escape(x)}</p>" for x in sure.game_words]
+        page += [sure.games.to_html(index=False, border=0)] if not sure.games.empty else []
     page += ["<h2>Rare earths and China's leverage</h2>", f"<p>{html.escape(ree_text)}</p>"]
     if not ree["table"].empty:
         page.append(ree["table"].to_html(index=False, border=0))
@@ -567,6 +577,27 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
 
 
+@dataclass(frozen=True)
+class Sure:
+    """What the section "How sure are we?" shows: the robustness study in words and counts,
+    and the stage game under each scenario in words and a table."""
+
+    words: list[str]
+    counts: pd.DataFrame
+    game_words: list[str]
+    games: pd.DataFrame
+
+
+GAME_TEXT = (
+    "At every step each pair of nations plays a one-shot game whose payoffs the step's own "
+    "economics give: what each would earn this step if it coordinated (C) or raced (D) toward "
+    "the other, everyone else acting as in the last step. Classed by the order of its payoffs "
+    "(T: racing a cooperator, R: mutual cooperation, P: mutual racing, S: cooperating with a "
+    "racer; Rapoport & Guyer 1966), with its Nash equilibria (nashpy), for the United States "
+    "and China on the first seed. A prisoner's dilemma (T > R > P > S) is where reciprocity can "
+    "make cooperation pay over time; in deadlock (T > P > R > S) nothing can, and in harmony "
+    "cooperation pays at once.")
+
 CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}: one of them
     "timeseries": "Each scenario over time: median over {runs} (line) and the middle half of "
                   "them (band).",
@@ -582,6 +613,9 @@ CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}:
                 "the price over time.",
     "heatmap": "Over the two swept parameters: each scenario's mean paired difference from the "
                "reference.",
+    "games": "The stage game of the United States and China over a run of each scenario (first "
+             "seed): the upper half of a band is the game the United States sees, the lower "
+             "half China's.",
 }
 
 

@@ -63,12 +63,13 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
             "report.html", "figures", "sensitivity.csv")
 ANALYSIS_RECORD = "analysis.json"
-ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity)\.csv|report\.(md|html)|"
-                            r"figures/[a-z_]+\.png")
+ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity)\.csv|"
+                            r"report\.(md|html)|figures/[a-z_]+\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")
+# all compare may write (the stage game's figure is drawn by compare only)
 ANALYSIS_NAMES = ["comparison.csv", "levels.csv", "decomposition.csv", "report.md", "report.html",
-                  *(f"figures/{kind}.png" for kind in FIGURE_KINDS)]  # all compare may write
+                  *(f"figures/{kind}.png" for kind in (*FIGURE_KINDS, "games"))]
 OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
 
 

@@ -542,15 +542,17 @@ def game_path(scenario, a: str | int | None = None, b: str | int | None = None, 
     scenario = _scenario(scenario)
     horizon = scenario.steps if steps is None else int(steps)
     wanted = set(range(1, horizon + 1, every)) | {horizon}
-    rows = []
-    for g in _games(scenario, a, b, seed, wanted, steps):
-        rows.append({
-            "scenario": scenario.name, "regime": scenario.regime.name, "seed": seed,
-            "step": g.step, "year": g.year, "a": g.players[0], "b": g.players[1],
-            **g.payoffs(), "class": g.kind, "type_a": g.types[0], "type_b": g.types[1],
-            "order_a": g.orders[0], "order_b": g.orders[1],
-            "equilibria": "; ".join(str(e) for e in g.equilibria), "barred": g.barred,
-        })
+    return _frame(scenario, seed, _games(scenario, a, b, seed, wanted, steps))
+
+
+def _frame(scenario, seed: int, games: Iterable[StageGame]) -> pd.DataFrame:
+    rows = [{
+        "scenario": scenario.name, "regime": scenario.regime.name, "seed": seed,
+        "step": g.step, "year": g.year, "a": g.players[0], "b": g.players[1],
+        **g.payoffs(), "class": g.kind, "type_a": g.types[0], "type_b": g.types[1],
+        "order_a": g.orders[0], "order_b": g.orders[1],
+        "equilibria": "; ".join(str(e) for e in g.equilibria), "barred": g.barred,
+    } for g in games]
     frame = pd.DataFrame(rows)
     frame.attrs["step_years"] = 1.0 / scenario.time.steps_per_year
     return frame
@@ -763,3 +765,49 @@ def _width(frame: pd.DataFrame) -> float:
 def _label(key: str, frame: pd.DataFrame) -> str:
     regime = frame["regime"].iloc[0] if "regime" in frame else None
     return key if regime in (None, key) else f"{key}\n({regime})"
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def report_section(results) -> tuple[list[str], pd.DataFrame, Figure | None]:
+    """The stage game of the United States and China under each scenario of a results folder,
+    on the first replicate's seed: a paragraph per scenario (at the middle year shown), a table
+    of the class at three years, and the class over the run as a figure. Empty where the
+    scenarios cannot be rebuilt exactly as they were run (a design varies them; a scenario file
+    changed since)."""
+    from sim.experiment import load_experiment
+    from sim.scenario import content_hash
+
+    manifest = results.manifest
+    if results.parameters or not manifest.get("experiment_file"):
+        return [], pd.DataFrame(), None
+    try:
+        experiment = load_experiment(manifest["experiment_file"])
+        built = {name: experiment.scenario(name, {}) for name in results.scenarios}
+    except UserError:
+        return [], pd.DataFrame(), None
+    recorded = manifest.get("scenarios", {})
+    if any(recorded.get(n, {}).get("sha256") != content_hash(s) for n, s in built.items()):
+        return ["The stage game is not shown: a scenario file has changed since these runs."], \
+            pd.DataFrame(), None
+    seed = int(manifest["seeds"][0][1])
+    first = next(iter(built.values()))
+    if not set(DEFAULT_PAIR) <= {n.name for n in first.nations}:
+        return [], pd.DataFrame(), None
+    start, span = first.time.start_year, first.time.horizon_years
+    years = [round(start + k * span, 2) for k in (0.2, 0.6, 0.96)]  # 2031, 2041, 2050 in 25
+    rows, words, paths = [], [], {}
+    for name, scenario in built.items():  # one run each: every step's game
+        games = list(_games(scenario, None, None, seed, None, None))
+        paths[name] = _frame(scenario, seed, games)
+        shown = [next(g for g in reversed(games) if g.year <= year) for year in years]
+        rows.append({"scenario": results.label(name)} | {
+            f"{year:g}": f"{g.kind}: {', '.join(str(e) for e in g.equilibria)}"
+            for year, g in zip(years, shown, strict=True)})
+        words.append((results.label(name), describe(shown[len(shown) // 2])))
+    alike: dict[str, list[str]] = {}  # scenarios whose game reads the same, said once
+    for label, text in words:
+        alike.setdefault(text, []).append(label)
+    words = [f"{', '.join(labels)}: {text}" for text, labels in alike.items()]
+    labels = {name: results.label(name) for name in paths}
+    return words, pd.DataFrame(rows), games_figure(paths, labels)

@@ -167,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="lunarsim benchmarks")
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller experiments")
     parser.add_argument("--memory", action="store_true", help="also the 10,000-run memory sweep")
+    parser.add_argument("--sensitivity", action="store_true",
+                        help="also the Morris screening of every ranged parameter (~10 minutes)")
     args = parser.parse_args()
     repeats = 2 if args.quick else 5
     print(f"lunarsim benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
@@ -216,6 +218,17 @@ def main() -> None:
     per_step, slope = scaling(sizes, steps)
     report("500 nations x 100 steps", f"{per_step[-1] * 100:.1f} s", "< 30 s", per_step[-1] * 100 < 30)
     report("growth exponent of cost per step in N", f"{slope:.2f}", "<= 2 (pairs)", slope <= 2.0)
+
+    if args.sensitivity:
+        print("7. Morris screening of every ranged parameter for the default comparison, 2 workers")
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "sim", "explore", "sensitivity",
+                            "coop_vs_compete", "--workers", "2", "--out", str(Path(tmp) / "m")],
+                           check=True, stdout=subprocess.DEVNULL)
+            t = time.perf_counter() - start
+        report("lunarsim explore sensitivity (Morris, 10 trajectories), wall time",
+               f"{t / 60:.1f} min", "< 15 min on 2 cores", t < 15 * 60)
 
     if args.memory:
         print("6. peak memory of a 10,000-run sweep")

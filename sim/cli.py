@@ -592,6 +592,53 @@ def explore_game(
         say(f"wrote {figure}")
 
 
+@explore_app.command("discover")
+@user_errors
+def explore_discover(
+    target: Annotated[str, typer.Argument(
+        help="a results folder of an experiment with a sampled design, or the experiment's "
+             "name (its folder results/NAME)")],
+    where: Annotated[str, typer.Option(
+        help="the conclusion, e.g. \"best(welfare_total_usd_bn) == multilateral\" or "
+             "\"welfare[China][us_china_cooperation] > welfare[China][open_access]\"")],
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="the box: the most coverage with at least this density "
+                               "(default: the densest with coverage 0.5 or more)")] = None,
+    boxes: Annotated[int, typer.Option(min=1, max=5, help="boxes to find, one after another")] = 1,
+) -> None:
+    """Scenario discovery: which region of the sampled parameters makes a conclusion hold (PRIM
+    from the EMA Workbench, with coverage and density; a CART tree as a second view)."""
+    from sim.analysis import Results
+    from sim.analysis.figures import png_bytes
+    from sim.experiment import ResultStore
+    from sim.experiment.store import analysis_files
+    from sim.explore.discover import discover, discovery_figure
+    from sim.lock import FolderLock
+
+    folder = _results_target(target) or Path("results") / target
+    ResultStore(folder).manifest()  # a results folder, before anything is written there
+    with FolderLock(folder) as lock:
+        results = Results(folder)
+        analysis_files(folder).check(DISCOVERY_FILES)
+        try:
+            found = discover(results, where, threshold=threshold, max_boxes=boxes)
+        except UserError as err:  # a mistake in the condition is the option's
+            said = str(err)
+            raise UserError(f"--where: {said}" if said.startswith("condition") else said) from None
+        text = found.summary() + "\n\nCART tree:\n" + found.cart + "\n"
+        analysis_files(folder).write({
+            "discovery.csv": found.boxes.to_csv(index=False).encode(),
+            "discovery.txt": text.encode(),
+            "figures/discovery.png": png_bytes(discovery_figure(found))})
+    _notes(lock.stale_note())
+    out_console.print(Text(found.summary()), highlight=False)
+    say(f"tables:  {folder / 'discovery.csv'} (boxes), {folder / 'discovery.txt'} (with the tree)")
+    say(f"figure:  {folder / 'figures' / 'discovery.png'}")
+
+
+DISCOVERY_FILES = ["discovery.csv", "discovery.txt", "figures/discovery.png"]
+
+
 def _check_png_out(out: Path, option: str) -> None:
     """A PNG the user names: a .png file, outside lunarsim's folders, replacing only a figure
     lunarsim wrote; refused in one line before any work."""

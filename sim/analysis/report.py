@@ -471,6 +471,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     repro = reproduction(results)
 
     answer = summary(comparison, decomposition, results, reference)
+    if sure is not None and sure.headline:
+        answer += f" How far that carries: {sure.headline[0].lower()}{sure.headline[1:]} (see How sure are we?)"
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Summary", "", answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
@@ -586,6 +588,7 @@ class Sure:
     counts: pd.DataFrame
     game_words: list[str]
     games: pd.DataFrame
+    headline: str = ""  # how far the best gain at the defaults carries, for the summary
 
 
 GAME_TEXT = (

@@ -61,10 +61,10 @@ RESULTS_FORMAT = 3
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
-            "report.html", "figures", "sensitivity.csv")
+            "report.html", "figures", "sensitivity.csv", "discovery.csv", "discovery.txt")
 ANALYSIS_RECORD = "analysis.json"
-ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity)\.csv|"
-                            r"report\.(md|html)|figures/[a-z_]+\.png")
+ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity|discovery)\.csv|"
+                            r"discovery\.txt|report\.(md|html)|figures/[a-z_]+\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")
 # all compare may write (the stage game's figure is drawn by compare only)

@@ -120,11 +120,13 @@ def _short(nation: str) -> str:
 
 
 def section(folder: Path, results: Results, reference: str,
-            comparison: pd.DataFrame) -> tuple[list[str], pd.DataFrame]:
-    """The report's "How sure are we?": paragraphs in words, and a table of counts (empty when
-    no robustness study of this experiment is there)."""
+            comparison: pd.DataFrame) -> tuple[list[str], pd.DataFrame, str]:
+    """The report's "How sure are we?": paragraphs in words, a table of counts (empty when no
+    robustness study of this experiment is there), and the sentence on the scenario that gains
+    most at the defaults, for the summary ("" without a study)."""
     paragraphs: list[str] = []
     table = pd.DataFrame()
+    headline = ""
     robust = _finished(folder_for(folder, "robustness"))
     welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
     at_defaults = {r.scenario: (r.ci_low, r.ci_high) for r in welfare.itertuples()}
@@ -139,15 +141,19 @@ def section(folder: Path, results: Results, reference: str,
             f"are paired; `{robust.folder}`). With one seed a point, a count mixes what the "
             "parameters do with chance: a difference that is not clear at the defaults is won "
             "or lost at a point by chance as much as by the parameters.")
-        paragraphs += sentences(counts, results, reference, at_defaults)
+        said = sentences(counts, results, reference, at_defaults)
+        paragraphs += said
         table = _counts_table(counts, results, reference)
+        if not welfare.empty:
+            top = results.label(welfare.sort_values("mean_difference")["scenario"].iloc[-1])
+            headline = next((x for x in said if x.startswith(f"{top} ")), "")
     else:
         paragraphs.append(
             "How far the answer carries beyond the default values has not been measured for this "
             "experiment: `lunarsim compare` runs the scenarios at 16 points over every "
             "parameter's range when it runs an experiment without a design of its own.")
     paragraphs.append(_drivers(folder, results, reference))
-    return paragraphs, table
+    return paragraphs, table, headline
 
 
 def _finished(folder: Path) -> Results | None:

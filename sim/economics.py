@@ -304,9 +304,15 @@ def resolve_step(
     incident_loss = state.capital_usd_bn * destroyed
     depreciation = state.capital_usd_bn * (1.0 - destroyed) * (1.0 - _survival(econ, dt))
     transfers = benefit_transfers(gross_output, rules.sharing_members, rules.benefit_share)
-    breached = compete & rules.monitored  # [i, j]: i raced j, and the regime sees it
-    fines = breached * (rules.sanction_usd_bn_per_yr * dt
-                        * (1.0 + rules.escalation * state.breach_record))[:, None]
+    # A breach is racing a member where the two meet (how much of their work shares sites, as
+    # the incident hazard weighs it); the fine is in proportion, and no regime can take more
+    # from a nation in a step than its operations there produce.
+    meets = x.presence @ _t(x.presence)
+    breached = compete & rules.monitored & (meets > 0)  # [i, j]: i raced j, and the regime sees it
+    fines = breached * meets * (rules.sanction_usd_bn_per_yr * dt
+                                * (1.0 + rules.escalation * state.breach_record))[..., :, None]
+    due = fines.sum(axis=-1)
+    fines = fines * np.minimum(1.0, _ratio(gross_output, due))[..., :, None]
     sanctions = fines.sum(axis=-2) - fines.sum(axis=-1)  # received less paid
     at_fault = compete & ~_t(compete) & rules.liable  # [j, i]: j raced i, i did not race j
     owed = rules.liability_share * _t(at_fault) * incident_loss[..., :, None] * loss_share
@@ -401,7 +407,7 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     product *= scale[..., None, :]
     worked = worked * scale[..., None, :]
     reserve_after = np.maximum(state.reserve_t - product.sum(axis=-2), 0.0)
-    presence = _ratio(demand, demand.sum(axis=1, keepdims=True))
+    presence = _ratio(demand, demand.sum(axis=-1, keepdims=True))
     return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
                       exposure, presence, (presence * partners).sum(axis=-1))
 

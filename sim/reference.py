@@ -216,13 +216,19 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             transfers[i] = pool / len(members) - rules.benefit_share * value[i]
     entry = np.array([rules.entry_cost_usd_bn_per_yr[i] * dt if rules.sharing_members[i] else 0.0 for i in N])
     sanctions, liability, breaches = np.zeros(n), np.zeros(n), np.zeros(n)
+    for i in N:  # i raced j where they meet: i pays j a fine, at most its output in all
+        fine = {j: rules.sanction_usd_bn_per_yr * dt * (1.0 + rules.escalation * state.breach_record[i])
+                * sum(presence[i, s] * presence[j, s] for s in S) for j in N
+                if compete(i, j) and rules.monitored[i, j]
+                and sum(presence[i, s] * presence[j, s] for s in S) > 0}
+        due = sum(fine.values())
+        scale = min(1.0, value[i] / due) if due > 0 else 1.0
+        for j, f in fine.items():
+            sanctions[i] -= f * scale
+            sanctions[j] += f * scale
+            breaches[i] += 1
     for i in N:
         for j in N:
-            if compete(i, j) and rules.monitored[i, j]:  # i raced j: i pays j a fine
-                fine = rules.sanction_usd_bn_per_yr * dt * (1.0 + rules.escalation * state.breach_record[i])
-                sanctions[i] -= fine
-                sanctions[j] += fine
-                breaches[i] += 1
             if compete(j, i) and not compete(i, j) and rules.liable[j, i]:  # j at fault toward i
                 owed = rules.liability_share * inc_loss[i] * loss_share[i, j]
                 liability[i] += owed

@@ -149,6 +149,32 @@ def test_multilateral_charges_its_entry_cost():
     np.testing.assert_allclose(model.last_outcome.entry_cost, 0.01 / 4)
 
 
+def test_a_sanction_takes_at_most_the_breachers_output_and_only_where_they_meet():
+    """One member races everyone; the others coordinate. With a fine far above anything at
+    stake, it pays exactly its output each step, and only to members it meets at a site."""
+    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    us = next(n for n in raw["nations"] if n["name"] == "United States")
+    us["strategy"] = {"name": "always_compete"}
+    model = LunarModel(scenario_from(raw, regime__sanction_usd_bn_per_yr=100.0),
+                       rng=0, steps=12)
+    i = model.nation_index("United States")
+    paid_any = False
+    while model.running:
+        model.step()
+        out = model.last_outcome
+        if out.gross_output[i] > 0:
+            np.testing.assert_allclose(-out.sanctions[i], out.gross_output[i], rtol=1e-9)
+            paid_any = True
+        else:
+            assert out.sanctions[i] == 0  # nothing produced, nothing to take
+        share = out.demand_t / np.maximum(out.demand_t.sum(axis=1, keepdims=True), 1e-300)
+        meets = share @ share[i]
+        others = np.arange(len(model.names)) != i
+        assert (out.sanctions[others & (meets <= 0)] == 0).all()  # apart: no fine
+        assert (out.sanctions[others] >= 0).all()
+    assert paid_any
+
+
 def test_open_access_recognises_nothing_monitors_nothing_and_makes_no_one_liable():
     rules = played("open_access").rules
     assert not (rules.recognises_claims.any() or rules.monitored.any() or rules.liable.any())

@@ -533,8 +533,7 @@ def explore_sensitivity(
         top = ranking(study.table, output, top=5)
         first = top.iloc[0]
         unit = first["unit"] if method == "morris" else "share of variance"
-        table = Table(title=Text(f"{first['label']} ({unit})"), title_justify="left", box=None,
-                      pad_edge=False)
+        table = Table(box=None, pad_edge=False)
         table.add_column("most influential parameters", overflow="fold")
         table.add_column("μ*" if method == "morris" else "ST", justify="right", no_wrap=True)
         table.add_column("± 95 %", justify="right", no_wrap=True)
@@ -542,6 +541,7 @@ def explore_sensitivity(
             table.add_row(Text(row.parameter_label), f"{getattr(row, by):.3g}",
                           f"{getattr(row, conf):.2g}")
         out_console.print()
+        out_console.print(Text(f"{first['label']} ({unit})"))  # as wide as it needs, not the table
         out_console.print(table)
     say(f"tables:  {study.folder / 'sensitivity.csv'}")
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")

@@ -472,7 +472,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
 
     answer = summary(comparison, decomposition, results, reference)
     if sure is not None and sure.headline:
-        answer += f" How far that carries: {sure.headline[0].lower()}{sure.headline[1:]} (see How sure are we?)"
+        answer += f" How far that carries: {sure.headline.rstrip('.')} (see How sure are we?)."
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Summary", "", answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",

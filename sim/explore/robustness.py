@@ -191,9 +191,11 @@ def _drivers(folder: Path, results: Results, reference: str) -> str:
     parts = []
     for output, rows in heads.groupby("output", sort=False):
         top = rows.sort_values("mu_star", ascending=False).head(3)
-        names = ", ".join(f"{r.parameter_label} ({r.mu_star:.2g} {r.unit})"
+        names = ", ".join(f"{r.parameter_label} ({r.mu_star:.2g} ± {r.mu_star_conf:.2g} {r.unit})"
                           for r in top.itertuples())
         parts.append(f"{rows['label'].iloc[0]}: {names}")
     return ("Which parameters matter most (Morris screening in `" + str(path.parent) + "`; μ*: "
-            "the mean absolute change in the difference when a parameter moves across its range): "
-            + "; ".join(parts) + ".")
+            "the mean absolute change in the difference when a parameter moves across its range, "
+            "with its 95 % bootstrap interval; where the intervals overlap the order is not "
+            "established, and a spread σ above μ* means the effect depends on the other "
+            "parameters): " + "; ".join(parts) + ".")

@@ -220,13 +220,15 @@ def figure(table: pd.DataFrame, method: Method, top: int = 12):  # -> matplotlib
             y = np.arange(len(part))
             first = part.iloc[0]
             if method == "morris":
-                ax.barh(y, part["mu_star"], xerr=part["mu_star_conf"], color="#0072B2",
+                low = np.minimum(part["mu_star_conf"], part["mu_star"])  # μ* is never below 0
+                ax.barh(y, part["mu_star"], xerr=[low, part["mu_star_conf"]], color="#0072B2",
                         alpha=0.8, error_kw={"lw": 1}, label="μ* (95 % interval)")
                 ax.plot(part["sigma"], y, "D", mfc="none", mec="#D55E00", label="σ")
                 ax.set_xlabel(f"effect of the whole range, {first['unit']}")
             else:
-                ax.barh(y, part["ST"], xerr=part["ST_conf"], color="#56B4E9", label="ST (total)",
-                        error_kw={"lw": 1})
+                ax.barh(y, part["ST"], xerr=[np.minimum(part["ST_conf"], part["ST"]),
+                                             part["ST_conf"]],
+                        color="#56B4E9", label="ST (total)", error_kw={"lw": 1})
                 ax.barh(y, part["S1"], xerr=part["S1_conf"], color="#0072B2", height=0.45,
                         label="S1 (alone)", error_kw={"lw": 1})
                 ax.set_xlabel("share of the output's variance")

@@ -490,9 +490,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
     sure = sure or Sure([], pd.DataFrame(), [], pd.DataFrame())
+    counted = _counted(sure)  # paragraphs before the table of counts, then the drivers
     if sure.words:
-        md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words]
+        md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words[:counted]]
         md += [sure.counts.to_markdown(index=False), ""] if not sure.counts.empty else []
+        md += [x + "\n" for x in sure.words[counted:]]
     if sure.game_words:
         md += ["### Why cooperation does or does not emerge: the stage game", "", GAME_TEXT, ""]
         md += [x + "\n" for x in sure.game_words]
@@ -540,11 +542,13 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                  gains.to_html(index=False, border=0)]
     if not channels.empty:
         page += ["<h2>Why welfare differs</h2>",
-                 f"<p>{html.escape(CHANNELS_TEXT.format(ref=results.label(reference)))}</p>",
+                 f"<p>{_code(html.escape(CHANNELS_TEXT.format(ref=results.label(reference))))}</p>",
                  channels.to_html(index=False, border=0)]
     if sure.words:
-        page += ["<h2>How sure are we?</h2>"] + [f"<p>{_code(html.escape(x))}</p>" for x in sure.words]
+        page += ["<h2>How sure are we?</h2>"]
+        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.words[:counted]]
         page += [sure.counts.to_html(index=False, border=0)] if not sure.counts.empty else []
+        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.words[counted:]]
     if sure.game_words:
         page += ["<h3>Why cooperation does or does not emerge: the stage game</h3>",
                  f"<p>{html.escape(GAME_TEXT)}</p>"]
@@ -577,6 +581,13 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
+
+
+def _counted(sure: Sure) -> int:
+    """How many of the section's paragraphs come before its table of counts: those up to the
+    drivers' (which start "Which parameters")."""
+    return next((k for k, x in enumerate(sure.words) if x.startswith("Which parameters")),
+                len(sure.words))
 
 
 @dataclass(frozen=True)

@@ -152,8 +152,7 @@ def section(folder: Path, results: Results, reference: str,
             "How far the answer carries beyond the default values has not been measured for this "
             "experiment: `lunarsim compare` runs the scenarios at 16 points over every "
             "parameter's range when it runs an experiment without a design of its own.")
-    paragraphs.append(_drivers(folder, results, reference))
-    return paragraphs, table, headline
+    return paragraphs + _drivers(folder, results, reference), table, headline
 
 
 def _finished(folder: Path) -> Results | None:
@@ -178,15 +177,16 @@ def _counts_table(counts: pd.DataFrame, results: Results, reference: str) -> pd.
     return shown[["scenario", *columns.values(), "best of all"]]
 
 
-def _drivers(folder: Path, results: Results, reference: str) -> str:
-    """Which parameters the headline differences depend on most, from a Morris study."""
+def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
+    """Which parameters the headline differences depend on most, from a Morris study: an
+    introduction, then a line per difference."""
     path = folder_for(folder, "morris") / "sensitivity.csv"
     try:
         table = pd.read_csv(path)
     except (OSError, ValueError):
-        return ("Which parameters the differences depend on most is what a Morris screening "
+        return ["Which parameters the differences depend on most is what a Morris screening "
                 "measures: `lunarsim explore sensitivity` (about 10 minutes on 2 cores) writes it "
-                f"to `{path.parent}`, and this section then names them.")
+                f"to `{path.parent}`, and this section then names them."]
     heads = table[table["headline"].astype(bool)]
     parts = []
     for output, rows in heads.groupby("output", sort=False):
@@ -194,8 +194,8 @@ def _drivers(folder: Path, results: Results, reference: str) -> str:
         names = ", ".join(f"{r.parameter_label} ({r.mu_star:.2g} ± {r.mu_star_conf:.2g} {r.unit})"
                           for r in top.itertuples())
         parts.append(f"{rows['label'].iloc[0]}: {names}")
-    return ("Which parameters matter most (Morris screening in `" + str(path.parent) + "`; μ*: "
-            "the mean absolute change in the difference when a parameter moves across its range, "
-            "with its 95 % bootstrap interval; where the intervals overlap the order is not "
-            "established, and a spread σ above μ* means the effect depends on the other "
-            "parameters): " + "; ".join(parts) + ".")
+    return ["Which parameters matter most, by a Morris screening of every ranged parameter (`"
+            + str(path.parent) + "`; μ*: the mean absolute change in the difference when a "
+            "parameter moves across its range, with its 95 % bootstrap interval; where the "
+            "intervals overlap the order is not established, and a spread σ above μ* means the "
+            "effect depends on the other parameters):", *(f"{part}." for part in parts)]

@@ -749,8 +749,8 @@ def games_figure(paths: Mapping[str, pd.DataFrame], labels: Mapping[str, str] | 
                    fontsize=8, title="type of stage game", title_fontsize=8)
         seeds = sorted({int(f["seed"].iloc[0]) for f in paths.values() if "seed" in f})
         seed = f", seed {', '.join(map(str, seeds))}" if seeds else ""
-        ax.set_title(title or f"The stage game {pair[0]}–{pair[1]} over the run{seed}: upper "
-                     f"half of each band, the game {pair[0]} sees; lower half, {pair[1]}'s")
+        ax.set_title(title or f"The stage game {pair[0]}–{pair[1]} over the run{seed}\nupper "
+                     f"half of each band: the game {pair[0]} sees; lower half: {pair[1]}'s")
     return fig
 
 

@@ -230,3 +230,16 @@ def test_a_full_disk_stops_the_batch_in_one_line_and_resume_finishes_it(tmp_path
     assert outcome.complete and outcome.ran == 12 - len(done)
     assert list(ResultStore(out).read("runs")["run"]) == list(range(12))
     assert not list(out.rglob(".*.tmp"))
+
+
+def test_results_of_other_model_code_are_never_finished_with_this_codes_runs(tmp_path,
+                                                                              monkeypatch):
+    """Resuming mixes two models' numbers if the code changed in between: refused, by name."""
+    from sim.experiment import batch
+
+    path = experiment_file(tmp_path, SMALL.replace("replicates = 3", "replicates = 1"))
+    run_experiment(path, backend="serial", out=tmp_path / "out")
+    assert run_experiment(path, backend="serial", out=tmp_path / "out", resume=True).ran == 0
+    monkeypatch.setattr(batch, "model_sha256", lambda: "0" * 64)
+    with pytest.raises(UserError, match="made by another version of the model's code; --force"):
+        run_experiment(path, backend="serial", out=tmp_path / "out", resume=True)

@@ -197,8 +197,10 @@ def _check_folder(store: ResultStore, manifest: dict, *, force: bool,
     # The same experiment's folder is finished, with or without --resume: running the batch
     # again after it completed (the README's order) does nothing and says so.
     if previous is not None and previous.get("experiment_sha256") != manifest["experiment_sha256"]:
-        raise UserError(f"{folder}: made by a different experiment or scenario version; "
-                        "--force starts afresh, --out writes elsewhere")
+        what = ("another version of the model's code" if previous.get("model_sha256")
+                != manifest["model_sha256"] else "a different experiment or scenario version")
+        raise UserError(f"{folder}: made by {what}; --force starts afresh, --out writes "
+                        "elsewhere")
 
 
 def _prepare(store: ResultStore, *, force: bool) -> tuple[int, list[tuple[str, str]]]:
@@ -230,7 +232,8 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "description": spec.description,
         "experiment_file": str(experiment.source) if experiment.source else None,
         "experiment_file_sha256": sha256_file(experiment.source) if experiment.source else None,
-        "experiment_sha256": experiment.content_hash(series=series),
+        "experiment_sha256": experiment.content_hash(series=series, model=model_sha256()),
+        "model_sha256": model_sha256(),
         "scenarios": {name: {"file": str(experiment.scenario_files[name]),
                              "sha256": content_hash(scenarios[(name, 0)]),
                              "description": scenarios[(name, 0)].description}
@@ -249,6 +252,27 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "git_commit": _git_commit(),
         "command": sys.argv,
     }
+
+
+# The code that decides what a run computes: a results folder made by other code is never
+# finished with this code's runs (its numbers would mix two models).
+MODEL_CODE = ("agents.py", "columns.py", "economics.py", "events.py", "metrics.py", "model.py",
+              "rare_earths.py", "regimes.py", "registry.py", "runner.py", "units.py",
+              "scenario/*.py", "strategies/*.py", "experiment/design.py", "experiment/worker.py")
+
+
+@functools.cache
+def model_sha256() -> str:
+    """SHA-256 of the model's source files (:data:`MODEL_CODE`), in a fixed order."""
+    import hashlib
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for pattern in MODEL_CODE:
+        for path in sorted(package.glob(pattern)):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _git_commit() -> str | None:

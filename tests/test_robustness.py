@@ -83,6 +83,11 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     assert "### Why cooperation does or does not emerge: the stage game" in report
     assert "US-China cooperation: " in report and "![games](figures/games.png)" in report
     assert Results(Path("results/tiny-robustness")).runs["point"].nunique() == 4
+    manifest = Path("results/tiny-robustness/manifest.json")  # as if made by other model code
+    manifest.write_text(manifest.read_text().replace('"model_sha256": "', '"model_sha256": "0'))
+    again = runner.invoke(app, ["compare", "results/tiny", "--resamples", "200"])
+    assert again.exit_code == 0 and "has not been measured" in Path(
+        "results/tiny/report.md").read_text()  # never counts runs of another model
     refused = runner.invoke(app, ["compare", "results/tiny", "--robustness", "8"])
     assert refused.exit_code == 2 and "--robustness: does not apply" in refused.stderr
     none = runner.invoke(app, ["compare", "tiny.toml", "--out", "other", "--backend", "serial",

@@ -127,7 +127,8 @@ def section(folder: Path, results: Results, reference: str,
     paragraphs: list[str] = []
     table = pd.DataFrame()
     headline = ""
-    robust = _finished(folder_for(folder, "robustness"))
+    model = results.manifest.get("model_sha256")
+    robust = _finished(folder_for(folder, "robustness"), model)
     welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
     at_defaults = {r.scenario: (r.ci_low, r.ci_high) for r in welfare.itertuples()}
     if robust is not None and set(robust.scenarios) >= set(results.scenarios):
@@ -150,17 +151,20 @@ def section(folder: Path, results: Results, reference: str,
     else:
         paragraphs.append(
             "How far the answer carries beyond the default values has not been measured for this "
-            "experiment: `lunarsim compare` runs the scenarios at 16 points over every "
-            "parameter's range when it runs an experiment without a design of its own.")
+            "experiment and this model code: `lunarsim compare` runs the scenarios at 16 points "
+            "over every parameter's range when it runs an experiment without a design of its "
+            "own.")
     return paragraphs + _drivers(folder, results, reference), table, headline
 
 
-def _finished(folder: Path) -> Results | None:
-    """The results of a companion study, if it is there and finished."""
+def _finished(folder: Path, model: str | None) -> Results | None:
+    """The results of a companion study, if it is there, finished, and made by the same model
+    code as the comparison's (``model``: its ``model_sha256``)."""
     try:
         results = Results(folder)
         done = results.manifest.get("status") == "complete"
-        return results if done and not results.runs.empty else None
+        same = model is not None and results.manifest.get("model_sha256") == model
+        return results if done and same and not results.runs.empty else None
     except (UserError, OSError, ValueError, KeyError):  # absent, damaged, an older format:
         return None  # the section says it is missing
 
@@ -183,6 +187,10 @@ def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
     path = folder_for(folder, "morris") / "sensitivity.csv"
     try:
         table = pd.read_csv(path)
+        if _finished(path.parent, results.manifest.get("model_sha256")) is None:
+            return [f"The Morris screening in `{path.parent}` was made by other model code (or "
+                    "is unfinished); `lunarsim explore sensitivity --force` runs it again, and "
+                    "this section then names the parameters that matter most."]
     except (OSError, ValueError):
         return ["Which parameters the differences depend on most is what a Morris screening "
                 "measures: `lunarsim explore sensitivity` (about 10 minutes on 2 cores) writes it "

@@ -118,3 +118,17 @@ def test_the_command_line_refuses_mistakes_in_one_line(tmp_path, monkeypatch):
         lines = result.stderr.strip().splitlines()
         assert result.exit_code == 2 and len(lines) == 1 and expected in lines[0], result.stderr
     assert not Path("results").exists()
+
+
+def test_a_table_the_user_changed_is_refused_before_any_run(study):
+    table = study.folder / "sensitivity.csv"
+    table.write_text(table.read_text() + "my note\n")
+    chunks = sorted((study.folder / "chunks").iterdir())
+    with pytest.raises(UserError, match="sensitivity.csv: changed since lunarsim wrote it"):
+        sa.run_study(study.folder.parent / "tiny.toml", parameters=[
+            "economics.interference", "regime.multilateral.sanction_usd_bn_per_yr",
+            "strategy.reinforcement.forgetting"], size=3, out=study.folder, backend="serial",
+            force=True)
+    # --force would have cleared the runs: nothing was run, cleared or written
+    assert sorted((study.folder / "chunks").iterdir()) == chunks
+    assert table.read_text().endswith("my note\n")

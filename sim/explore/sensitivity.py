@@ -246,6 +246,9 @@ def figure(table: pd.DataFrame, method: Method, top: int = 12):  # -> matplotlib
     return fig
 
 
+STUDY_FILES = ["sensitivity.csv", "figures/sensitivity.png"]  # what a study writes
+
+
 @dataclass(frozen=True)
 class Study:
     folder: Any  # Path
@@ -285,6 +288,7 @@ def run_study(experiment: Any, *, method: Method = "morris", parameters: list[st
     from sim.analysis.figures import png_bytes
     from sim.experiment import load_experiment, run_experiment
     from sim.experiment.store import analysis_files
+    from sim.lock import FolderLock
 
     base = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     if method == "sobol" and not parameters:
@@ -294,13 +298,17 @@ def run_study(experiment: Any, *, method: Method = "morris", parameters: list[st
     seed = base.spec.master_seed if seed is None else seed
     unit = unit_design(method, params, size, seed, levels)
     plan = study(base, method, params, unit, replicates)
+    folder = Path(out) if out is not None else Path("results") / plan.spec.name
+    if folder.is_dir():  # what it may not write is refused before any run, not after them
+        analysis_files(folder).check(STUDY_FILES)
     outcome = run_experiment(plan, out=out, series="none", progress=progress, **batch)
     if not outcome.complete:
         return Study(outcome.folder, outcome, method, None)
-    table = analyse(Results(outcome.folder), method, params, unit, levels, seed=seed)
-    files = {"sensitivity.csv": table.to_csv(index=False).encode(),
-             "figures/sensitivity.png": png_bytes(figure(table, method))}
-    analysis_files(outcome.folder).write(files, {"sensitivity": {
-        "method": method, "parameters": [p.name for p in params], "size": size,
-        "levels": levels, "seed": seed}})
+    with FolderLock(outcome.folder):  # no batch may change what is read and written here
+        table = analyse(Results(outcome.folder), method, params, unit, levels, seed=seed)
+        files = dict(zip(STUDY_FILES, (table.to_csv(index=False).encode(),
+                                       png_bytes(figure(table, method))), strict=True))
+        analysis_files(outcome.folder).write(files, {"sensitivity": {
+            "method": method, "parameters": [p.name for p in params], "size": size,
+            "levels": levels, "seed": seed}})
     return Study(outcome.folder, outcome, method, table)

@@ -248,7 +248,8 @@ def _exit_if_failed(failed: int, folder: Path) -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(short_help="Compare cooperative and competitive rule sets: statistics, figures "
+                         "and a report.")
 @user_errors
 def compare(
     target: Annotated[str | None, typer.Argument(
@@ -489,7 +490,8 @@ def _with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any])
                          if done else "interrupted")
 
 
-@explore_app.command("sensitivity")
+@explore_app.command("sensitivity", short_help="Which parameters the comparison depends on "
+                                                "(SALib: Morris, Sobol).")
 @user_errors
 def explore_sensitivity(
     experiment: Annotated[str, typer.Argument(
@@ -547,7 +549,8 @@ def explore_sensitivity(
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
 
 
-@explore_app.command("game")
+@explore_app.command("game", short_help="The US-China stage game at chosen years: class and "
+                                         "Nash equilibria.")
 @user_errors
 def explore_game(
     scenarios: Annotated[list[str] | None, typer.Argument(
@@ -592,7 +595,8 @@ def explore_game(
         say(f"wrote {figure}")
 
 
-@explore_app.command("discover")
+@explore_app.command("discover", short_help="Where in parameter space a conclusion holds "
+                                             "(PRIM, CART).")
 @user_errors
 def explore_discover(
     target: Annotated[str, typer.Argument(

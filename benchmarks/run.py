@@ -122,9 +122,9 @@ def ours(experiment, workers: int, backend: str = "processes") -> tuple[float, d
         elapsed = time.perf_counter() - start
         runs = ResultStore(Path(tmp) / "r").read("runs")
         sm = ResultStore(Path(tmp) / "r").read("series_model")
-    # the value mesa.batch_run reports: the collector at index steps - 1
+    # the value mesa.batch_run reports: the end of the run
     at = sm.merge(runs[["run", "steps"]], on="run")
-    at = at[at["step"] == at["steps"] - 1]
+    at = at[at["step"] == at["steps"]]
     return elapsed, {(r.scenario, r.seed): r.welfare_total_usd_bn for r in at.itertuples()}
 
 

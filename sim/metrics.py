@@ -98,6 +98,8 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "ree_break_even": (break_even_return_cost(s.world, st, s.econ)
                            if st.capacity_t_per_yr.sum() > 0 else nan),
         "cooperation": np.full(n, nan) if a is None or n < 2 else (a & off).sum(axis=1) / (n - 1),
+        "cooperation_received": (np.full(n, nan) if a is None or n < 2
+                                 else (a & off).sum(axis=0) / (n - 1)),
         "cooperation_rate": nan if a is None else _share(a, off),
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
@@ -311,6 +313,7 @@ NATION_UNITS = {
     "propellant": ("t", "cumulative propellant made"),
     "ree_mined": ("t", "cumulative rare-earth oxide mined on the Moon"),
     "cooperation": ("share", "fraction of C in this nation's actions toward others"),
+    "cooperation_received": ("share", "fraction of C in the others' actions toward this nation"),
     "trusted": ("share", "mean trust the others place in this nation"),
     "incidents": ("count", "incidents this nation was in during this step"),
     "shortfall_cost": ("USD bn", "cost of rare earths withheld by the holder's controls, this step"),
@@ -332,6 +335,14 @@ def series_units() -> dict[str, dict[str, str]]:
     """The unit of every column of the two series tables, as the manifests record them."""
     return {"series_model": {m.name: m.unit for m in MODEL_METRICS.values()},
             "series_nations": {m.name: m.unit for m in NATION_METRICS.values()}}
+
+
+# The run's totals to date of the per-step flows, in the DataCollector that Mesa users read
+TO_DATE = {"incidents_to_date": ("incidents", "count"),
+           "propellant_to_date_t": ("propellant_step_t", "t"),
+           "ree_delivered_to_date_t": ("ree_delivered_step_t", "t")}
+# What the DataCollector reports for each nation agent
+AGENT_VARS = ("welfare_usd_bn", "capacity_t_per_yr", "cooperation", "cooperation_received")
 
 
 class Recorder:
@@ -373,11 +384,32 @@ class Recorder:
         h = self.history()
         return {name: typed(metric.fn(h), metric.unit) for name, metric in NATION_METRICS.items()}
 
-    def datacollector(self) -> mesa.DataCollector:
-        """A Mesa ``DataCollector`` holding the model-level metrics of every recorded step."""
-        collector = mesa.DataCollector()
-        collector.model_vars = {name: list(values) for name, values in self.model_table().items()
-                                if name != "step"}
-        if hasattr(collector, "_collection_steps"):  # Mesa >= 3.5 indexes the series by step
+    def datacollector(self, agent_ids: list[int]) -> mesa.DataCollector:
+        """A Mesa ``DataCollector`` filled with every recorded step, as if ``collect`` had been
+        called after each: the model-level metrics, the run's totals to date of its flows
+        (:data:`TO_DATE`, what lunarsim's run summary reports at the end), and for each nation
+        (``agent_ids``, in order) :data:`AGENT_VARS`.
+
+        Mesa 3.5 records the step of each collection, and ``batch_run`` reads the last; Mesa
+        3.3 does not, and its ``batch_run`` reads position ``steps - 1``: there the initial
+        state (step 0) is left out, so that position k holds step k + 1 and the last row is
+        the end of the run, as on 3.5 (the agent rows still say their step)."""
+        table = self.model_table()
+        for name, (source, unit) in TO_DATE.items():
+            table[name] = typed(np.cumsum(table[source]), unit)
+        names = [name for name in table if name != "step"]
+        collector = mesa.DataCollector(model_reporters={name: name for name in names},
+                                       agent_reporters={name: name for name in AGENT_VARS})
+        by_step = hasattr(collector, "_collection_steps")
+        first = 0 if by_step else 1
+        collector.model_vars = {name: table[name][first:].tolist() for name in names}
+        nations = self.nation_table()
+        columns = [nations[name].tolist() for name in AGENT_VARS]
+        collector._agent_records = {
+            (step if by_step else k - 1): [
+                (step, uid, *(column[k][i] for column in columns))
+                for i, uid in enumerate(agent_ids)]
+            for k, step in enumerate(self.steps) if k >= first}
+        if by_step:
             collector._collection_steps = list(self.steps)
         return collector

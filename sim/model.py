@@ -18,6 +18,8 @@ the numbers of another, and replicate k of two scenarios shares its random numbe
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
@@ -46,12 +48,18 @@ from sim.strategies import STRATEGIES, Observation, Roster, Strategy
 class LunarModel(mesa.Model):
     """Nations competing or cooperating over lunar ice and rare earths under one scenario.
 
-    ``LunarModel(scenario, rng=7)`` builds the model; ``run()`` steps it to the horizon (or
-    ``steps``). It also works with ``mesa.batch_run`` (it takes ``rng=`` and sets ``running``).
+    ``LunarModel("baseline", rng=7)`` builds the model from a library name, a file path or a
+    :class:`Scenario`; ``run()`` steps it to the horizon (or ``steps``). Keyword arguments
+    change the scenario as Mesa's ``batch_run`` passes parameters: ``regime="multilateral"``
+    (a regime with its defaults), and any field by its dotted path with ``__`` for each dot
+    (``economics__synergy=0.2``, ``trust__across_bloc=0.1``). ``datacollector`` is a Mesa
+    ``DataCollector`` of every step so far, model- and agent-level.
     """
 
-    def __init__(self, scenario: Scenario, rng: int | np.random.Generator | None = None,
-                 steps: int | None = None) -> None:
+    def __init__(self, scenario: Scenario | str | Path = "baseline",
+                 rng: int | np.random.Generator | None = None, steps: int | None = None,
+                 **changes: Any) -> None:
+        scenario = _scenario(scenario, changes)
         super().__init__(rng=rng)
         self.spec = scenario  # not `self.scenario`: Mesa 3.5 reserves that name
         self.horizon = scenario.steps if steps is None else int(steps)
@@ -226,8 +234,11 @@ class LunarModel(mesa.Model):
 
     @property
     def datacollector(self) -> mesa.DataCollector:
-        """Model-level metrics in a Mesa ``DataCollector`` (what ``mesa.batch_run`` reads)."""
-        return self.recorder.datacollector()
+        """Every step so far in a Mesa ``DataCollector``: model-level metrics (with run totals
+        to date) and each nation's welfare, capacity and cooperation given and received, as
+        ``get_model_vars_dataframe`` / ``get_agent_vars_dataframe`` and ``mesa.batch_run``
+        read them (see :meth:`sim.metrics.Recorder.datacollector`)."""
+        return self.recorder.datacollector([nation.unique_id for nation in self.nation_list])
 
     def pair_cooperation(self) -> np.ndarray:
         """Share of steps in which i played C toward j [N, N] (NaN on the diagonal)."""
@@ -305,6 +316,28 @@ class LunarModel(mesa.Model):
             investment=self.last_investment,
             econ=self.econ,
         )
+
+
+def _scenario(scenario: Scenario | str | Path, changes: dict[str, Any]) -> Scenario:
+    """The scenario to build: as given, or read by name or path, with ``changes`` applied
+    (``regime``: a regime's name; ``a__b``: the field at dotted path ``a.b``)."""
+    if isinstance(scenario, Scenario) and not changes:
+        return scenario
+    from sim.scenario.loader import find_scenario, resolve_raw, set_path, validate
+
+    if isinstance(scenario, Scenario):
+        raw, source = scenario.model_dump(mode="json"), scenario.name
+    else:
+        source = find_scenario(scenario)
+        raw = resolve_raw(source)
+    origins = {}
+    for key, value in changes.items():
+        if key == "regime":
+            raw["regime"] = {"name": value}
+        else:
+            set_path(raw, key.replace("__", "."), value, f"LunarModel({key}=...)")
+        origins[key.replace("__", ".")] = f"LunarModel({key}=...)"
+    return validate(raw, source, origins)
 
 
 def _build_world(s: Scenario) -> World:

@@ -169,7 +169,7 @@ def run_scenario(
 # Shares of C among pairs of a kind are undefined (NaN) where there are no such pairs, and
 # every share of C is undefined at step 0, before anyone has played.
 UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs"}
-UNDEFINED_AT_START = {"cooperation_rate", "cooperation"}
+UNDEFINED_AT_START = {"cooperation_rate", "cooperation", "cooperation_received"}
 # The rare-earth break-even is undefined until plants exist, and without a KREEP site to work.
 UNDEFINED_WITHOUT_PLANTS = {"ree_break_even_usd_per_kg"}
 

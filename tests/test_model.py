@@ -167,12 +167,12 @@ def test_works_with_mesa_batch_run(pd_raw):
         params, kwargs = params | {"rng": seeds}, {}
     rows = mesa.batch_run(LunarModel, params, number_processes=1, data_collection_period=-1,
                           display_progress=False, **kwargs)
-    rows = sorted(rows, key=lambda row: row["RunId"])
+    second = [row for row in rows if row["rng"] == 2]
+    assert len(second) == 2  # a row per nation agent
     direct = LunarModel(scenario_from(pd_raw), rng=2, steps=3).run()
-    # batch_run reads the collector at index `steps - 1` (its own convention); same seed, same number
-    step = int(rows[1]["Step"])
-    assert rows[1]["welfare_total_usd_bn"] == direct.recorder.model_column("welfare_total_usd_bn")[step]
-    assert rows[1]["welfare_total_usd_bn"] > 0
+    # the last row is the end of the run on Mesa 3.3 and 3.5 alike: same seed, same number
+    final = direct.recorder.model_column("welfare_total_usd_bn")[-1]
+    assert all(row["welfare_total_usd_bn"] == final for row in second) and final > 0
 
 
 def test_a_finished_run_leaves_nothing_behind(pd_raw):

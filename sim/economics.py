@@ -307,10 +307,9 @@ def resolve_step(
     # A breach is racing a member where the two meet (how much of their work shares sites, as
     # the incident hazard weighs it); the fine is in proportion, and no regime can take more
     # from a nation in a step than its operations there produce.
-    meets = x.presence @ _t(x.presence)
-    breached = compete & rules.monitored & (meets > 0)  # [i, j]: i raced j, and the regime sees it
-    fines = breached * meets * (rules.sanction_usd_bn_per_yr * dt
-                                * (1.0 + rules.escalation * state.breach_record))[..., :, None]
+    breached = compete & rules.monitored & (x.colocation > 0)  # i raced j; the regime sees it
+    fines = breached * x.colocation * (rules.sanction_usd_bn_per_yr * dt
+                                       * (1.0 + rules.escalation * state.breach_record))[..., :, None]
     due = fines.sum(axis=-1)
     fines = fines * np.minimum(1.0, _ratio(gross_output, due))[..., :, None]
     sanctions = fines.sum(axis=-2) - fines.sum(axis=-1)  # received less paid
@@ -377,6 +376,7 @@ class Extraction:
     exposure: np.ndarray  # [N, S]
     presence: np.ndarray  # [N, S] share of each nation's demand at each site
     partner_share: np.ndarray  # [N]
+    colocation: np.ndarray  # [N, N] how much i's and j's work shares sites: Σ_s p_is p_js
 
 
 def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
@@ -409,7 +409,8 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     reserve_after = np.maximum(state.reserve_t - product.sum(axis=-2), 0.0)
     presence = _ratio(demand, demand.sum(axis=-1, keepdims=True))
     return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
-                      exposure, presence, (presence * partners).sum(axis=-1))
+                      exposure, presence, (presence * partners).sum(axis=-1),
+                      presence @ _t(presence))
 
 
 def share_by_priority(demand: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:
@@ -446,7 +447,7 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     loss that its incident with j caused). Forced incidents (events) happen whatever the draw.
     With ``rng=None``, the expected loss is returned and no incident.
     """
-    colocation = x.presence @ x.presence.T
+    colocation = x.colocation
     shared_trust = 0.5 * (state.trust + state.trust.T)
     hazard = econ.incident_rate_per_year * world.dt * colocation * hostile * (1.0 - shared_trust)
     chance = -np.expm1(-hazard)

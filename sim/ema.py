@@ -23,7 +23,6 @@ EMA Workbench is an optional extra (``pip install -e ".[explore]"``).
 
 from __future__ import annotations
 
-import copy
 import warnings
 from typing import Any
 
@@ -40,9 +39,8 @@ def outcomes(rule_set: str, values: dict[str, float], seed: int,
     from sim.runner import run_scenario
     from sim.scenario.loader import find_scenario, resolve_raw, validate
 
-    raw = copy.deepcopy(resolve_raw(find_scenario(rule_set)))
-    for name, value in values.items():
-        calibration.get(name).apply(raw, float(value))
+    raw = calibration.with_values(resolve_raw(find_scenario(rule_set)),
+                                  {name: float(value) for name, value in values.items()})
     result = run_scenario(validate(raw, f"{rule_set} (EMA experiment)"), seed=seed, steps=steps)
     welfare = dict(zip(result.nation_summary["nation"], result.nation_summary["welfare_usd_bn"],
                        strict=True))

@@ -182,6 +182,16 @@ class Experiment:
     def label(self) -> str:
         return str(self.source) if self.source else self.spec.name
 
+    def with_design(self, name: str, points: list[dict[str, Any]], replicates: int,
+                    description: str) -> Experiment:
+        """This experiment's scenarios, seeds and horizon at the given design points, as an
+        experiment of its own (what ``lunarsim explore`` and the robustness study run)."""
+        spec = self.spec.model_dump() | {
+            "name": name, "replicates": replicates, "sweep": {}, "sample": None,
+            "design": points, "description": description}
+        return Experiment(ExperimentSpec.model_validate(spec), self.source, self.raw_scenarios,
+                          self.scenario_files)
+
     def content_hash(self, **extra: Any) -> str:
         """SHA-256 of the experiment, every scenario it uses and ``extra`` settings that change
         what is stored: equal content, equal hash."""

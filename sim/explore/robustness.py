@@ -22,7 +22,7 @@ from sim import calibration
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
 from sim.errors import UserError
-from sim.experiment.spec import Experiment, ExperimentSpec
+from sim.experiment.spec import Experiment
 
 POINTS = 16  # about 15 s of runs for the default comparison on 2 cores
 FOLLOWED = ("United States", "China")
@@ -38,18 +38,14 @@ def design(base: Experiment, points: int = POINTS, seed: int | None = None) -> E
     parameter, one seed (replicate 0 of the base experiment) at every point."""
     from scipy.stats import qmc
 
+    from sim.explore.sensitivity import points as values
+
     params = calibration.ranged()
     seed = base.spec.master_seed if seed is None else seed
     unit = qmc.LatinHypercube(len(params), rng=np.random.default_rng(seed)).random(points)
-    columns = [p.scale(unit[:, k]) for k, p in enumerate(params)]
-    values = [{p.name: float(c[i]) for p, c in zip(params, columns, strict=True)}
-              for i in range(points)]
-    spec = base.spec.model_dump() | {
-        "name": f"{base.spec.name}-robustness", "replicates": 1, "sweep": {}, "sample": None,
-        "design": values, "description": f"{base.spec.name} at {points} points over the ranges "
-                                         "of every parameter"}
-    return Experiment(ExperimentSpec.model_validate(spec), base.source, base.raw_scenarios,
-                      base.scenario_files)
+    return base.with_design(f"{base.spec.name}-robustness", values(params, unit), 1,
+                            f"{base.spec.name} at {points} points over the ranges of every "
+                            "parameter")
 
 
 def summarise(results: Results, reference: str) -> pd.DataFrame:

@@ -34,7 +34,7 @@ from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
 from sim.calibration import Parameter
 from sim.errors import UserError
-from sim.experiment.spec import Experiment, ExperimentSpec
+from sim.experiment.spec import Experiment
 
 Method = Literal["morris", "sobol"]
 PAIRS = ("United States", "China")  # whose welfare the outputs follow under each regime
@@ -91,13 +91,9 @@ def study(base: Experiment, method: Method, params: list[Parameter], unit: np.nd
           replicates: int) -> Experiment:
     """The experiment that runs the design: the base experiment's scenarios, seeds and horizon
     at every design point, named ``<experiment>-<method>``."""
-    spec = base.spec.model_dump() | {
-        "name": f"{base.spec.name}-{method}", "replicates": replicates, "sweep": {},
-        "sample": None, "design": points(params, unit),
-        "description": f"{method} sensitivity of {base.spec.name}: {len(params)} parameters, "
-                       f"{unit.shape[0]} design points"}
-    return Experiment(ExperimentSpec.model_validate(spec), base.source, base.raw_scenarios,
-                      base.scenario_files)
+    return base.with_design(f"{base.spec.name}-{method}", points(params, unit), replicates,
+                            f"{method} sensitivity of {base.spec.name}: {len(params)} "
+                            f"parameters, {unit.shape[0]} design points")
 
 
 @dataclass(frozen=True)

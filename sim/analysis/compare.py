@@ -61,11 +61,12 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if len(fig.swept_numbers(results)) >= 2:
         drawn["heatmap"] = lambda: fig.heatmap(results, ref)
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
-    words, counts, headline = robustness.section(results.folder, results, ref, comparison)
+    words, counts, drivers, headline = robustness.section(results.folder, results, ref,
+                                                          comparison)
     game_words, games, game_figure = game.report_section(results)
     if game_figure is not None:
         pngs["games"] = fig.png_bytes(game_figure)
-    sure = Sure(words, counts, game_words, games, headline)
+    sure = Sure(words, counts, drivers, game_words, games, headline)
     md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure)
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),

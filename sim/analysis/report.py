@@ -489,12 +489,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
-    sure = sure or Sure([], pd.DataFrame(), [], pd.DataFrame())
-    counted = _counted(sure)  # paragraphs before the table of counts, then the drivers
+    sure = sure or Sure([], pd.DataFrame(), [], [], pd.DataFrame())
     if sure.words:
-        md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words[:counted]]
+        md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words]
         md += [sure.counts.to_markdown(index=False), ""] if not sure.counts.empty else []
-        md += [x + "\n" for x in sure.words[counted:]]
+        md += [x + "\n" for x in sure.drivers]
     if sure.game_words:
         md += ["### Why cooperation does or does not emerge: the stage game", "", GAME_TEXT, ""]
         md += [x + "\n" for x in sure.game_words]
@@ -546,9 +545,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                  channels.to_html(index=False, border=0)]
     if sure.words:
         page += ["<h2>How sure are we?</h2>"]
-        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.words[:counted]]
+        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.words]
         page += [sure.counts.to_html(index=False, border=0)] if not sure.counts.empty else []
-        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.words[counted:]]
+        page += [f"<p>{_code(html.escape(x))}</p>" for x in sure.drivers]
     if sure.game_words:
         page += ["<h3>Why cooperation does or does not emerge: the stage game</h3>",
                  f"<p>{html.escape(GAME_TEXT)}</p>"]
@@ -583,20 +582,15 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     return "\n".join(md) + "\n", _page(title, "\n".join(page))
 
 
-def _counted(sure: Sure) -> int:
-    """How many of the section's paragraphs come before its table of counts: those up to the
-    drivers' (which start "Which parameters")."""
-    return next((k for k, x in enumerate(sure.words) if x.startswith("Which parameters")),
-                len(sure.words))
-
-
 @dataclass(frozen=True)
 class Sure:
     """What the section "How sure are we?" shows: the robustness study in words and counts,
-    and the stage game under each scenario in words and a table."""
+    the parameters that matter most, and the stage game under each scenario in words and a
+    table."""
 
     words: list[str]
     counts: pd.DataFrame
+    drivers: list[str]
     game_words: list[str]
     games: pd.DataFrame
     headline: str = ""  # how far the best gain at the defaults carries, for the summary

@@ -116,10 +116,11 @@ def _short(nation: str) -> str:
 
 
 def section(folder: Path, results: Results, reference: str,
-            comparison: pd.DataFrame) -> tuple[list[str], pd.DataFrame, str]:
+            comparison: pd.DataFrame) -> tuple[list[str], pd.DataFrame, list[str], str]:
     """The report's "How sure are we?": paragraphs in words, a table of counts (empty when no
-    robustness study of this experiment is there), and the sentence on the scenario that gains
-    most at the defaults, for the summary ("" without a study)."""
+    robustness study of this experiment is there), the parameters that matter most (from a
+    Morris study), and the sentence on the scenario that gains most at the defaults, for the
+    summary ("" without a study)."""
     paragraphs: list[str] = []
     table = pd.DataFrame()
     headline = ""
@@ -150,7 +151,7 @@ def section(folder: Path, results: Results, reference: str,
             "experiment and this model code: `lunarsim compare` runs the scenarios at 16 points "
             "over every parameter's range when it runs an experiment without a design of its "
             "own.")
-    return paragraphs + _drivers(folder, results, reference), table, headline
+    return paragraphs, table, _drivers(folder, results, reference), headline
 
 
 def _finished(folder: Path, model: str | None) -> Results | None:

@@ -577,16 +577,19 @@ def explore_game(
     names = scenarios or load_experiment("coop_vs_compete").spec.scenarios
     a, b = pair if pair else (None, None)
     paths = {}
+    shown = []  # every game first, so that a mistake in the last scenario prints nothing
     for name in names:
         scenario = load_scenario(name)
         start = scenario.time.start_year
         years = year or [round(start + k * scenario.time.horizon_years, 2) for k in (0.2, 0.6, 0.96)]
-        out_console.print()
-        say((f"{scenario.name} ({scenario.regime.name}), seed {seed}", "bold"))
-        for game in games_at(scenario, years, a, b, seed):
-            out_console.print(Text(format_game(game)), highlight=False)
+        shown.append((scenario, games_at(scenario, years, a, b, seed)))
         if figure is not None:
             paths[scenario.name] = game_path(scenario, a, b, seed)
+    for scenario, games in shown:
+        out_console.print()
+        say((f"{scenario.name} ({scenario.regime.name}), seed {seed}", "bold"))
+        for game in games:
+            out_console.print(Text(format_game(game)), highlight=False)
     if figure is not None:
         from sim.analysis.figures import png_bytes
 

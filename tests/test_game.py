@@ -314,4 +314,4 @@ def test_explore_game_refuses_mistakes_in_one_line(args, expected, tmp_path, mon
     result = CliRunner().invoke(app, ["explore", "game", *args])
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and expected in lines[0], result.stderr
-    assert not list(tmp_path.iterdir())
+    assert not list(tmp_path.iterdir()) and not result.stdout.strip()  # nothing half-said

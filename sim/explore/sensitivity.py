@@ -50,11 +50,11 @@ def select(patterns: list[str] | None) -> list[Parameter]:
     for pattern in patterns:
         found = [p for p in ranged if fnmatch.fnmatchcase(p.name, pattern)]
         if not found:
-            raise UserError(f"--parameters: {pattern!r} names no parameter with a range in "
+            raise UserError(f"--parameter: {pattern!r} names no parameter with a range in "
                             "sim/calibration.toml (see docs/calibration.md)")
         chosen += [p for p in found if p not in chosen]
     if len(chosen) < 2:
-        raise UserError("--parameters: sensitivity analysis needs at least two parameters")
+        raise UserError("--parameter: sensitivity analysis needs at least two parameters")
     return chosen
 
 
@@ -260,7 +260,7 @@ def screened(folder: Any, share: float = 0.1, most: int = 8) -> list[str]:
 
     path = Path(folder) / "sensitivity.csv"
     if not path.is_file():
-        raise UserError(f"--parameters: name the parameters, or run 'lunarsim explore "
+        raise UserError(f"--parameter: name the parameters, or run 'lunarsim explore "
                         f"sensitivity --method morris' first (no {path})")
     table = pd.read_csv(path)
     if "mu_star" not in table.columns:

@@ -174,24 +174,21 @@ def default_run_folder(spec: Any, seed: int, steps: int | None, changed: bool) -
 
 def _print_summary(result: Any) -> None:
     """Each nation's outcomes, then the run's, readable at 80 columns (names fold at words)."""
+    from sim.runner import NATION_ROWS, headline, nation_rows
+
     table = Table(title=Text(f"{result.scenario.name}: {result.steps} steps, seed {result.seed} "
                              "(welfare in USD bn, propellant in t)"),
                   title_justify="left", box=None, pad_edge=False)
-    for col in ("nation", "bloc", "welfare", "propellant", "cooperation", "incidents"):
-        text = col in ("nation", "bloc")
-        table.add_column(col, justify="left" if text else "right", overflow="fold",
-                         no_wrap=not text)
-    for row in result.nation_summary.itertuples():
-        table.add_row(Text(one_line(row.nation)), Text(row.bloc), f"{row.welfare_usd_bn:,.2f}",
-                      f"{row.propellant_t:,.0f}", f"{row.cooperation_rate:.0%}", f"{row.incidents}")
+    table.add_column("nation", overflow="fold")
+    table.add_column("bloc", overflow="fold")
+    for heading, _, _ in NATION_ROWS:
+        table.add_column(heading, justify="right", no_wrap=True)
+    for nation, bloc, *numbers in nation_rows(result):
+        table.add_row(Text(one_line(nation)), Text(bloc), *numbers)
     out_console.print(table)
-    o = result.overall
-    out_console.print(Text.assemble(
-        "total welfare ", (f"{o['welfare_total_usd_bn']:,.2f}", "bold"),
-        f" USD bn · incidents {o['incidents']} · cooperation {o['cooperation_rate']:.0%} · "
-        f"best-site depletion {o['best_site_depletion']:.2%} · "
-        f"rare earths to Earth {o['ree_delivered_t']:,.0f} t · leverage {o['leverage_index']:.0%}"),
-        highlight=False)
+    line = Text(" · ".join(f"{what} {value}" for what, value in headline(result)))
+    line.highlight_regex(r"(?<=^total welfare )\S+", "bold")
+    out_console.print(line, highlight=False)
 
 
 @app.command()
@@ -658,6 +655,55 @@ def _check_png_out(out: Path, option: str) -> None:
     if holder is not None:
         raise UserError(f"{label}: inside lunarsim's folder {holder}; choose a file outside it")
     check_replaceable_file(out, lunarsim_png, label)
+
+
+@app.command("app", short_help="The interactive page: step scenarios side by side in a browser")
+@user_errors
+def app_command(
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="scenario files to offer beside the library's (the first is shown first)")] = None,
+    host: Annotated[str, typer.Option(help="address to serve on (127.0.0.1: this machine only)")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="port (0: any free one)")] = 8765,
+) -> None:
+    """Serve the interactive page: choose a scenario and one to compare on the same seed, move
+    the parameters over their calibrated ranges, step, and watch welfare, cooperation, the
+    sites and the rare-earth market. Needs the app extra: pip install -e '.[app]'."""
+    import importlib.util
+    import os
+    import socket
+    import subprocess
+
+    from sim.scenario import find_scenario, load_scenario
+
+    if importlib.util.find_spec("solara") is None:
+        raise UserError("the interactive page needs Solara, from the app extra: "
+                        "pip install -e '.[app]'")
+    files = [find_scenario(path) for path in scenarios or []]
+    for path in files:
+        load_scenario(path)  # a bad file is named now, not in the page
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+            port = probe.getsockname()[1]
+    except (OSError, UnicodeError) as err:
+        raise UserError(f"--host {host} --port {port}: cannot serve there "
+                        f"({err.strerror or err})") from None
+    env = os.environ | {"LUNARSIM_APP_SCENARIOS": json.dumps([str(p.resolve()) for p in files]),
+                        # no reports to Solara's makers, no id file in the user's home
+                        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+                        "SOLARA_TELEMETRY_SERVER_USER_ID": "lunarsim"}
+    shown = f"[{host}]" if ":" in host else host
+    say("the page: ", (f"http://{shown}:{port}", "bold"), " (Ctrl-C stops it)")
+    command = [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", host,
+               "--port", str(port), "--production", "--no-open", "--no-check-version",
+               "--log-level", "warning"]
+    try:
+        code = subprocess.run(command, env=env, check=False).returncode
+    except KeyboardInterrupt:
+        code = 0
+    if code not in (0, -signal.SIGINT, 130):
+        raise RunFailed(f"the page's server stopped with exit code {code}")
 
 
 @scenarios_app.command("list")

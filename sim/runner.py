@@ -153,17 +153,52 @@ def run_scenario(
 ) -> RunResult:
     with np.errstate(all="ignore"):  # overflow in extreme corners: check_finite reports it
         model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
+    result = result_of(model, seed)
+    model.release()  # batches run thousands of models in one process
+    check_finite(result)
+    return result
+
+
+def result_of(model: LunarModel, seed: int) -> RunResult:
+    """The numbers of ``model`` as stepped so far: the whole run once it reaches its horizon
+    (what ``lunarsim run`` reports), or the run to date (what the interactive page shows)."""
     table = model.recorder.model_table()
     columns = {"step": table.pop("step")}
     columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
     history = model.recorder.history()
     channels = {name: float(history[f"channel_{name}"].sum()) for name in CHANNELS}
-    result = RunResult(scenario, seed, model.horizon, model.names, columns | table,
-                       model.recorder.nation_table(), model.pair_cooperation(), model.event_log,
-                       channels)
-    model.release()  # batches run thousands of models in one process
-    check_finite(result)
-    return result
+    return RunResult(model.spec, seed, model.steps, model.names, columns | table,
+                     model.recorder.nation_table(), model.pair_cooperation(),
+                     list(model.event_log), channels)
+
+
+def headline(result: RunResult) -> list[tuple[str, str]]:
+    """The run's outcomes in words and numbers, as ``lunarsim run`` and the page show them."""
+    o = result.overall
+    return [("total welfare", f"{o['welfare_total_usd_bn']:,.2f} USD bn"),
+            ("incidents", f"{o['incidents']}"),
+            ("cooperation", _shown("{:.0%}", o["cooperation_rate"])),
+            ("best-site depletion", f"{o['best_site_depletion']:.2%}"),
+            ("rare earths to Earth", f"{o['ree_delivered_t']:,.0f} t"),
+            ("leverage", f"{o['leverage_index']:.0%}")]
+
+
+# Each nation's outcomes as ``lunarsim run`` and the page show them: (heading, column, format)
+NATION_ROWS = (("welfare", "welfare_usd_bn", "{:,.2f}"), ("propellant", "propellant_t", "{:,.0f}"),
+               ("cooperation", "cooperation_rate", "{:.0%}"), ("incidents", "incidents", "{}"))
+
+
+def nation_rows(result: RunResult) -> list[list[str]]:
+    """One row per nation: name, bloc, then the :data:`NATION_ROWS` formatted."""
+    summary = result.nation_summary_columns()
+    return [[str(summary["nation"][i]), str(summary["bloc"][i])]
+            + [_shown(fmt, summary[column][i]) for _, column, fmt in NATION_ROWS]
+            for i in range(len(result.names))]
+
+
+def _shown(fmt: str, value: float) -> str:
+    """``value`` formatted; a dash where it is undefined (no cooperation before any step)."""
+    return "—" if isinstance(value, float) and np.isnan(value) else fmt.format(value)
 
 
 # Shares of C among pairs of a kind are undefined (NaN) where there are no such pairs, and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,11 @@ import pytest
 from helpers import raw_scenario
 
 from sim.scenario.loader import library_dir
+
+# Importing Solara (tests/test_app*.py) must neither report to its makers nor write an id file
+# into the home folder: what `lunarsim app` sets for its server.
+os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
+os.environ.setdefault("SOLARA_TELEMETRY_SERVER_USER_ID", "lunarsim")
 
 
 @pytest.fixture(scope="session")

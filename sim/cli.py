@@ -668,7 +668,7 @@ def app_command(
 ) -> None:
     """Serve the interactive page: choose a scenario and one to compare on the same seed, move
     the parameters over their calibrated ranges, step, and watch welfare, cooperation, the
-    sites and the rare-earth market. Needs the app extra: pip install -e '.[app]'."""
+    sites and the rare-earth market. Needs the app extra: pip install -e '.\\[app]'."""
     import importlib.util
     import os
     import socket

@@ -204,7 +204,7 @@ def test_seeds_are_drawn_from_the_master_seed_and_extend_stably():
 def test_a_full_disk_stops_the_batch_in_one_line_and_resume_finishes_it(tmp_path, monkeypatch):
     import errno
 
-    from sim.experiment import store as store_module
+    from sim.experiment import worker as store_module  # where a chunk's parts are written
 
     real = store_module.atomic_write_parquet
     writes = {"n": 0}

@@ -92,7 +92,9 @@ def run_experiment(
                 return BatchOutcome(store.folder, len(tasks), len(succeeded), len(failed), 0,
                                     tuple(notes))
             size = chunk_size or _auto_chunk(len(todo), executor.workers, backend)
-            chunks = _chunks(experiment, points, todo, size, series)
+            # local workers write their chunks' parts themselves; Dask's may not see the folder
+            out_parts = (str(store.folder), session) if backend != "dask" else None
+            chunks = _chunks(experiment, points, todo, size, series, out_parts)
             manifest |= {"started_at": _now(), "status": "running", "backend": backend,
                          "session": session, "workers": executor.workers,
                          "chunks": store.chunk_names()}
@@ -109,6 +111,7 @@ def run_experiment(
                 manifest |= {"finished_at": _now(), "status": status, "runs_done": len(done),
                              "runs_failed": len(failed), "chunks": store.chunk_names()}
                 store.write_manifest(manifest)
+        store.clear_temporary()  # the workers are gone: nothing of theirs is half-written now
     return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo), tuple(notes))
 
 
@@ -122,7 +125,7 @@ def _check_combinations(experiment: Experiment, points: list[dict]) -> None:
 
 
 def _chunks(experiment: Experiment, points: list[dict], todo: list[RunTask], size: int,
-            series: Series) -> Iterator[Chunk]:
+            series: Series, out: tuple[str, int] | None = None) -> Iterator[Chunk]:
     """The runs to do in chunks of ``size``, each carrying its validated scenarios; built as
     the executor asks for them, so memory stays flat however large the design."""
     variant = functools.lru_cache(maxsize=64)(
@@ -131,7 +134,7 @@ def _chunks(experiment: Experiment, points: list[dict], todo: list[RunTask], siz
         batch = todo[i:i + size]
         keys = sorted({(t.scenario, t.point) for t in batch})
         yield Chunk(batch, {k: variant(*k) for k in keys},
-                    {t.point: points[t.point] for t in batch}, series)
+                    {t.point: points[t.point] for t in batch}, series, out)
 
 
 def _execute(executor: Executor, run: Callable[[Chunk], ChunkResult], chunks: Iterable[Chunk],

@@ -35,12 +35,11 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
-from sim.experiment.worker import ChunkResult
+from sim.experiment.worker import ChunkResult, part_name, write_parts
 from sim.io import (
     TEMP_FILE,
     RecordedFiles,
     atomic_write_json,
-    atomic_write_parquet,
     clear_temporary_files,
     sha256_file,
 )
@@ -290,21 +289,26 @@ class ResultStore:
                     for m in (PART.match(p.name) for p in _entries(self.folder / table)) if m]
         return max(sessions, default=-1) + 1
 
+    def clear_temporary(self) -> None:
+        """Remove what writes cut short left (a worker killed while it wrote a part)."""
+        for table in (*TABLES, "chunks"):
+            clear_temporary_files(self.folder / table)
+        clear_temporary_files(self.folder)
+
     def repair(self) -> list[tuple[str, str]]:
         """Before resuming: delete damaged chunks (marker and parts), parts no intact marker
         commits, and temporary files of writes cut short, so their runs are run again.
         Returns the damaged chunks found. (:meth:`layout_problem` must be None.)"""
         scan = self.scan()
         keep = {m.name: m.parts for m in scan.intact}
+        self.clear_temporary()
         for table in (*TABLES, "chunks"):
-            clear_temporary_files(self.folder / table)
             for path in _entries(self.folder / table):
                 match = PART.match(path.name)
                 committed = match and path.stem in keep and (
                     table == "chunks" or table in keep[path.stem])
                 if match and not committed:
                     path.unlink()
-        clear_temporary_files(self.folder)
         return scan.damaged
 
     def require_intact(self) -> None:
@@ -324,16 +328,17 @@ class ResultStore:
                             "its runs again")
 
     def write_chunk(self, session: int, result: ChunkResult) -> None:
-        """Write a finished chunk: its parts first, then the marker that commits them."""
-        name = f"s{session:03d}-c{result.first:07d}"
-        parts = {}
-        for table, frame in result.tables().items():
-            path = self.folder / table / f"{name}.parquet"
-            parts[table] = atomic_write_parquet(path, frame)
-            st = path.stat()
-            self._digests[path] = ((st.st_size, st.st_mtime_ns, st.st_ino), parts[table])
+        """Commit a finished chunk: its parts first (unless its worker wrote them), then the
+        marker that commits them."""
+        if result.parts is None:
+            result = write_parts(result, self.folder, session)
+        name = part_name(session, result.first)
+        assert result.parts is not None
+        for table, (digest, key) in result.parts.items():  # not hashed again while unchanged
+            self._digests[self.folder / table / f"{name}.parquet"] = (key, digest)
         marker = {"format": RESULTS_FORMAT, "succeeded": result.succeeded,
-                  "failed": result.failed, "parts": parts}
+                  "failed": result.failed,
+                  "parts": {table: digest for table, (digest, _) in result.parts.items()}}
         atomic_write_json(self.folder / "chunks" / f"{name}.json", marker)
 
     # --- reading ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ input, so the same chunk gives the same tables in any process, on any machine.""
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 
 from sim.columns import parameter_column, parameter_value
 from sim.experiment.design import RunTask
+from sim.io import atomic_write_parquet
 from sim.runner import run_scenario
 from sim.scenario import Scenario
 
@@ -26,6 +28,10 @@ class Chunk:
     scenarios: dict[tuple[str, int], Scenario]  # (scenario name, design point) -> scenario
     points: dict[int, dict[str, Any]]  # design point -> {dotted path: value}
     series: Series = "all"
+    # (results folder, session): the worker writes the chunk's parts there itself and sends
+    # back only their checksums, so the parent only commits (local backends; Dask's workers
+    # may not see the folder)
+    out: tuple[str, int] | None = None
 
     @property
     def first(self) -> int:
@@ -33,8 +39,9 @@ class Chunk:
 
     def split(self) -> list[Chunk]:
         """One chunk per run (to find which run of a lost chunk kills its worker)."""
-        return [Chunk([t], {(t.scenario, t.point): self.scenarios[(t.scenario, t.point)]},
-                      {t.point: self.points[t.point]}, self.series) for t in self.tasks]
+        return [replace(self, tasks=[t],
+                        scenarios={(t.scenario, t.point): self.scenarios[(t.scenario, t.point)]},
+                        points={t.point: self.points[t.point]}) for t in self.tasks]
 
 
 @dataclass
@@ -45,6 +52,8 @@ class ChunkResult:
     runs: list[dict[str, Any]] = field(default_factory=list)
     columns: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # once written (write_parts): table -> (SHA-256, (size, mtime_ns, inode)) of its part
+    parts: dict[str, tuple[str, tuple[int, int, int]]] | None = None
 
     @property
     def succeeded(self) -> list[int]:
@@ -77,6 +86,25 @@ class ChunkResult:
         if self.failures:
             out["failures"] = pd.DataFrame(self.failures)
         return out
+
+
+def part_name(session: int, first: int) -> str:
+    """A chunk's name: its parts' and its marker's file name without the suffix."""
+    return f"s{session:03d}-c{first:07d}"
+
+
+def write_parts(result: ChunkResult, folder: Path, session: int) -> ChunkResult:
+    """Write each of the chunk's tables to its part file (atomically); the result keeps only
+    the parts' checksums, and the rows are dropped (they are on disk)."""
+    name = part_name(session, result.first)
+    parts = {}
+    for table, frame in result.tables().items():
+        path = folder / table / f"{name}.parquet"
+        digest = atomic_write_parquet(path, frame)
+        st = path.stat()
+        parts[table] = (digest, (st.st_size, st.st_mtime_ns, st.st_ino))
+    return ChunkResult(result.first, runs=[{"run": r["run"]} for r in result.runs],
+                       failures=[{"run": r["run"]} for r in result.failures], parts=parts)
 
 
 def identity(task: RunTask, point: dict[str, Any]) -> dict[str, Any]:
@@ -115,4 +143,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             result.add("series_model", task, run.model_columns)
         if chunk.series == "all":
             result.add("series_nations", task, run.nation_series_columns())
+    if chunk.out is not None:
+        folder, session = chunk.out
+        return write_parts(result, Path(folder), session)
     return result

@@ -147,7 +147,7 @@ class ForwardLooking(Strategy):
     δ the discount per step. It plays C toward j when V(C) ≥ V(D). Against a rival it believes
     plays tit for tat (p_C = 1, p_D = 0) in a prisoner's dilemma, it cooperates exactly when
     δ ≥ (T − R)/(T − P), the folk-theorem threshold; against one that never answers in kind it
-    competes. Costs one batched evaluation of 4(N−1) action matrices per decision.
+    competes. Costs one batched evaluation of 3(N−1) + 1 action matrices per decision.
 
     Names: the shadow of the future (Axelrod 1984, ch. 1 and 7); conditional cooperation and the
     role of δ in sustaining cooperation (Dal Bó 2005, Am. Econ. Rev. 95: 1591-1604; Dal Bó &
@@ -187,7 +187,13 @@ class ForwardLooking(Strategy):
             for b in (0, 1):
                 matrices[np.arange(n), a, b, me, np.arange(n)] = bool(a)
                 matrices[np.arange(n), a, b, np.arange(n), me] = bool(b)
-        utility = obs.evaluate(me, matrices.reshape(4 * n, n, n)).reshape(n, 2, 2)
+        # each rival's pair as now is the base matrix itself, and toward myself all four are
+        # it too: the base is evaluated once, with the 3(N-1) matrices that differ from it
+        j, a, b = np.meshgrid(np.arange(n), [0, 1], [0, 1], indexing="ij")
+        differ = (j != me) & ((a != base[me][j]) | (b != base[:, me][j]))
+        evaluated = obs.evaluate(me, np.concatenate([base[None], matrices[differ]]))
+        utility = np.full((n, 2, 2), evaluated[0])
+        utility[differ] = evaluated[1:]
         now = self.received(obs)
         now = np.ones(n, dtype=int) if now is None else now.astype(int)
         p_c, p_d = self.reciprocity()

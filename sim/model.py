@@ -113,6 +113,7 @@ class LunarModel(mesa.Model):
         self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
         self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
+        self._evaluated: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _evaluate_ahead
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
         self.last_investment = np.zeros(n)  # USD bn spent on new plants in the last step
@@ -169,22 +170,46 @@ class LunarModel(mesa.Model):
     def evaluate(self, i: int, matrices: np.ndarray) -> np.ndarray:
         """Nation i's utility this step for each whole action matrix in ``matrices`` [B, N, N]
         (everyone's chosen actions; the law applies in the economics), with expected incident
-        losses instead of a draw. One batched evaluation of the step's economics."""
+        losses instead of a draw. One batched evaluation of the step's economics, done already
+        if the rule said beforehand what it would ask (see :meth:`_evaluate_ahead`)."""
+        ahead = self._evaluated.get(i)
+        if ahead is not None and ahead[0].shape == np.shape(matrices) and np.array_equal(
+                ahead[0], matrices):
+            return ahead[1].copy()
+        return self._utilities(np.asarray(matrices))[:, i]
+
+    def _utilities(self, matrices: np.ndarray) -> np.ndarray:
+        """Every nation's utility [B, N] for each action matrix, evaluated as ``evaluate``."""
         actions = np.array(matrices, dtype=bool)
         n = len(self.names)
         actions[:, np.arange(n), np.arange(n)] = True
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
-        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
-                               allocation=self._planned)
-        return outcome.utility[:, i]
+        return resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
+                            allocation=self._planned).utility
+
+    def _evaluate_ahead(self, obs: Observation) -> None:
+        """Evaluate in one batched call the matrices every rule will ask ``evaluate`` for at
+        this step (the US's and China's forward-looking rules: one call instead of two)."""
+        asks = [(nation.index, m) for nation in self.nation_list
+                if (m := nation.strategy.evaluations(obs)) is not None]
+        self._evaluated = {}
+        if len(asks) < 2:
+            return
+        utility = self._utilities(np.concatenate([m for _, m in asks]))
+        start = 0
+        for i, m in asks:
+            self._evaluated[i] = (m, utility[start:start + len(m), i])
+            start += len(m)
 
     def decide(self) -> np.ndarray:
         """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
         self._planned = None
         obs = self.observation()
+        self._evaluate_ahead(obs)
         for nation in self.decision_order:  # any order gives the same actions (tested)
             nation.decide(obs)
+        self._evaluated = {}  # of this step's state only
         intended = np.vstack([nation.intended for nation in self.nation_list])
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics

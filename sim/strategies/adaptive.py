@@ -176,10 +176,11 @@ class ForwardLooking(Strategy):
         p_d = (self.answers[:, 0, 1] + p.prior_weight * (1 - p.prior_reciprocity)) / (seen[:, 0] + p.prior_weight)
         return p_c, p_d
 
-    def values(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
-        """(V(C), V(D)) toward each rival (0 toward myself)."""
-        if obs.evaluate is None:
-            raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
+    def _matrices(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct action matrices to evaluate, and where in [j, my action, j's answer]
+        each but the first goes: the base (everyone as last step) is evaluated once, with the
+        3(N-1) matrices that change one rival's pair with me (the fourth for each rival, and
+        all four toward myself, are the base)."""
         me, n = self.me, self.n
         base = np.ones((n, n), dtype=bool) if obs.last_actions is None else obs.last_actions
         matrices = np.repeat(base[None], 4 * n, axis=0).reshape(n, 2, 2, n, n)
@@ -187,11 +188,20 @@ class ForwardLooking(Strategy):
             for b in (0, 1):
                 matrices[np.arange(n), a, b, me, np.arange(n)] = bool(a)
                 matrices[np.arange(n), a, b, np.arange(n), me] = bool(b)
-        # each rival's pair as now is the base matrix itself, and toward myself all four are
-        # it too: the base is evaluated once, with the 3(N-1) matrices that differ from it
         j, a, b = np.meshgrid(np.arange(n), [0, 1], [0, 1], indexing="ij")
         differ = (j != me) & ((a != base[me][j]) | (b != base[:, me][j]))
-        evaluated = obs.evaluate(me, np.concatenate([base[None], matrices[differ]]))
+        return np.concatenate([base[None], matrices[differ]]), differ
+
+    def evaluations(self, obs: Observation) -> np.ndarray:
+        return self._matrices(obs)[0]
+
+    def values(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """(V(C), V(D)) toward each rival (0 toward myself)."""
+        if obs.evaluate is None:
+            raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
+        me, n = self.me, self.n
+        matrices, differ = self._matrices(obs)
+        evaluated = obs.evaluate(me, matrices)
         utility = np.full((n, 2, 2), evaluated[0])
         utility[differ] = evaluated[1:]
         now = self.received(obs)

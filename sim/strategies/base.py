@@ -94,6 +94,13 @@ class Strategy:
     def learn(self, obs: Observation) -> None:
         """Update internal state after the step's outcome (``obs`` is the new snapshot)."""
 
+    def evaluations(self, obs: Observation) -> np.ndarray | None:
+        """The action matrices [B, N, N] this rule will ask ``obs.evaluate`` for at this step,
+        if it knows them before deciding: the model then evaluates every rule's in one batched
+        call (the numbers are the same; the economics of a batch is computed matrix by matrix).
+        """
+        return None
+
     def cooperate_with_all(self) -> np.ndarray:
         return np.ones(self.n, dtype=bool)
 

@@ -457,13 +457,22 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     else:
         upper = np.triu(rng.random(hazard.shape) < chance, k=1)
         incidents = upper | upper.T | state.forced_incidents
-        weight = incidents.astype(float)
+        weight = None  # 1 where an incident happened: only those pairs' losses are computed
+        if not incidents.any():  # nothing lost; the same zeros the formulas below give
+            kept_log = np.zeros(incidents.shape[:-1])
+            return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), np.zeros(
+                incidents.shape)
     overlap = x.presence @ (x.demand > 0).T.astype(float)  # share of i's capacity where j works
     if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
         overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
     with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
-        pair_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
-        pair_log = np.where(weight > 0, weight * pair_log, 0.0)  # [i, j], <= 0
+        if weight is None:
+            pair_log = np.zeros(overlap.shape)  # [i, j], <= 0
+            pair_log[incidents] = np.log1p(-econ.incident_damage
+                                           * np.minimum(overlap[incidents], 1.0))
+        else:
+            pair_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
+            pair_log = np.where(weight > 0, weight * pair_log, 0.0)  # [i, j], <= 0
         kept_log = pair_log.sum(axis=-1)
         total = np.isinf(pair_log).sum(axis=-1, keepdims=True)  # pairs that wipe i out
         share = np.where(total > 0, np.isinf(pair_log) / np.maximum(total, 1),

@@ -104,6 +104,14 @@ class LunarModel(mesa.Model):
         ]
         self.nations = self.agents_by_type[Nation]
         self.decision_order = list(self.nation_list)
+        by_rule: dict[type, list[Nation]] = {}
+        for nation in self.nation_list:
+            by_rule.setdefault(type(nation.strategy), []).append(nation)
+        self._rule_groups = [(rule, players) for rule, players in by_rule.items()
+                             if rule.decide_all.__func__ is not Strategy.decide_all.__func__]
+        self._grouped = np.zeros(n, dtype=bool)
+        for _, players in self._rule_groups:
+            self._grouped[[p.index for p in players]] = True
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
         self.tremble = np.array([nation.tremble for nation in self.nation_list])
         self._budget_growth_per_step = np.array(
@@ -207,10 +215,16 @@ class LunarModel(mesa.Model):
         self._planned = None
         obs = self.observation()
         self._evaluate_ahead(obs)
+        intended = np.empty((len(self.names), len(self.names)), dtype=bool)
+        for rule, players in self._rule_groups:  # the rules that decide for all their players
+            rows = rule.decide_all([nation.strategy for nation in players], obs)
+            for nation, row in zip(players, rows, strict=True):
+                nation.intended = row
         for nation in self.decision_order:  # any order gives the same actions (tested)
-            nation.decide(obs)
+            if not self._grouped[nation.index]:
+                nation.decide(obs)
+            intended[nation.index] = nation.intended
         self._evaluated = {}  # of this step's state only
-        intended = np.vstack([nation.intended for nation in self.nation_list])
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics
         np.fill_diagonal(actions, True)

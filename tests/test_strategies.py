@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.strategies import STRATEGIES
+from sim.strategies import STRATEGIES, Strategy
 from sim.strategies.match import PD, C, D, moves, play
 
 PATTERN = [C, C, D, C, D, D, C, C, C, D]
@@ -157,3 +157,30 @@ def test_metadata_is_complete_and_true(rule):
     assert "Names:" in (rule.__doc__ or ""), f"{rule.name} does not cite its source"
     runs = {tuple(against(rule.name, ALT, rounds=20, seed=seed)) for seed in range(6)}
     assert (len(runs) > 1) == rule.classifier["stochastic"]
+
+
+@pytest.mark.parametrize("rule", [name for name in STRATEGIES.names()
+                                  if STRATEGIES.get(name).decide_all.__func__
+                                  is not Strategy.decide_all.__func__])
+def test_a_rule_deciding_for_all_its_players_at_once_decides_as_each_would(rule):
+    """The array form a model uses at hundreds of nations gives every player's own decision,
+    whatever the last actions, the blocs, the leaders and what each has learnt."""
+    from sim.strategies.base import Observation, Roster
+
+    rng = np.random.default_rng(11)
+    n = 9
+    blocs = np.array(["a", "b", "c"] * 3, dtype=object)
+    roster = Roster(tuple(f"N{i}" for i in range(n)), blocs, rng.uniform(1, 5, n), 4)
+    cls = STRATEGIES.get(rule)
+    players = [cls(i, roster, cls.Params(), np.random.default_rng(i)) for i in (0, 2, 3, 5, 8)]
+    last = None
+    for _ in range(6):
+        obs = Observation(0, last, None, np.full((n, n), 0.5), blocs)
+        together = cls.decide_all(players, obs)
+        assert together.shape == (len(players), n) and together.dtype == bool
+        for player, row in zip(players, together, strict=True):
+            np.testing.assert_array_equal(row, player.decide(obs))
+        last = rng.random((n, n)) < 0.6
+        np.fill_diagonal(last, True)
+        for player in players:
+            player.learn(Observation(1, last, None, np.full((n, n), 0.5), blocs))

@@ -167,6 +167,7 @@ class ForwardLooking(Strategy):
         self.fade = 0.5 ** (1.0 / (p.memory_years * roster.steps_per_year))
         self.answers = np.zeros((self.n, 2, 2))  # [j, my action (D=0, C=1), j's answer]
         self._mine: np.ndarray | None = None  # what I played toward each rival last step
+        self._asked: tuple | None = None  # (observation, matrices, where) of evaluations()
 
     def reciprocity(self) -> tuple[np.ndarray, np.ndarray]:
         """(p_C, p_D) per rival: how likely j is to play C after my C, and after my D."""
@@ -193,14 +194,16 @@ class ForwardLooking(Strategy):
         return np.concatenate([base[None], matrices[differ]]), differ
 
     def evaluations(self, obs: Observation) -> np.ndarray:
-        return self._matrices(obs)[0]
+        self._asked = (obs, *self._matrices(obs))  # values() uses them at this step
+        return self._asked[1]
 
     def values(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
         """(V(C), V(D)) toward each rival (0 toward myself)."""
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         me, n = self.me, self.n
-        matrices, differ = self._matrices(obs)
+        asked, self._asked = self._asked, None
+        matrices, differ = asked[1:] if asked is not None and asked[0] is obs else self._matrices(obs)
         evaluated = obs.evaluate(me, matrices)
         utility = np.full((n, 2, 2), evaluated[0])
         utility[differ] = evaluated[1:]

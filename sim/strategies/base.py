@@ -94,6 +94,14 @@ class Strategy:
     def learn(self, obs: Observation) -> None:
         """Update internal state after the step's outcome (``obs`` is the new snapshot)."""
 
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray | None:
+        """What :meth:`decide` returns for each of ``players`` (all of this rule), as rows
+        [k, N] computed in one array operation; None where the rule decides one by one (a
+        rule with its own random draws or learning state keeps its per-nation ``decide``).
+        At hundreds of nations the per-nation calls would cost more than the step."""
+        return None
+
     def evaluations(self, obs: Observation) -> np.ndarray | None:
         """The action matrices [B, N, N] this rule will ask ``obs.evaluate`` for at this step,
         if it knows them before deciding: the model then evaluates every rule's in one batched

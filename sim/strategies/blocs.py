@@ -46,3 +46,16 @@ class BlocFollower(Strategy):
         row = obs.last_actions[self.leader, :].copy()
         row[self.leader] = obs.last_actions[self.leader, self.me]
         return row
+
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        k, last = len(players), obs.last_actions
+        if last is None:
+            return np.ones((k, players[0].n), dtype=bool)
+        me = np.array([p.me for p in players])
+        lead = np.array([p.leader for p in players])  # type: ignore[attr-defined]
+        rows = last[lead, :].copy()
+        rows[np.arange(k), lead] = last[lead, me]
+        own = lead == me  # a leader following itself plays tit for tat
+        rows[own] = last[:, me[own]].T
+        return rows

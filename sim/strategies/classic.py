@@ -22,6 +22,10 @@ class AlwaysCooperate(Strategy):
     def decide(self, obs: Observation) -> np.ndarray:
         return self.cooperate_with_all()
 
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        return np.ones((len(players), players[0].n), dtype=bool)
+
 
 @STRATEGIES.register
 class AlwaysCompete(Strategy):
@@ -35,6 +39,10 @@ class AlwaysCompete(Strategy):
 
     def decide(self, obs: Observation) -> np.ndarray:
         return self.compete_with_all()
+
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        return np.zeros((len(players), players[0].n), dtype=bool)
 
 
 @STRATEGIES.register
@@ -51,6 +59,12 @@ class TitForTat(Strategy):
     def decide(self, obs: Observation) -> np.ndarray:
         received = self.received(obs)
         return self.cooperate_with_all() if received is None else received.copy()
+
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        if obs.last_actions is None:
+            return np.ones((len(players), players[0].n), dtype=bool)
+        return obs.last_actions[:, [p.me for p in players]].T.copy()
 
 
 class _GenerosityParams(Params):
@@ -100,6 +114,10 @@ class GrimTrigger(Strategy):
     def decide(self, obs: Observation) -> np.ndarray:
         return ~self.betrayed
 
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        return ~np.vstack([p.betrayed for p in players])  # type: ignore[attr-defined]
+
     def learn(self, obs: Observation) -> None:
         self.betrayed |= ~self.received(obs)
 
@@ -121,3 +139,10 @@ class Pavlov(Strategy):
         if obs.last_actions is None:
             return self.cooperate_with_all()
         return self.played(obs) == self.received(obs)
+
+    @classmethod
+    def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
+        if obs.last_actions is None:
+            return np.ones((len(players), players[0].n), dtype=bool)
+        me = [p.me for p in players]
+        return obs.last_actions[me, :] == obs.last_actions[:, me].T

@@ -108,7 +108,7 @@ class LunarModel(mesa.Model):
         for nation in self.nation_list:
             by_rule.setdefault(type(nation.strategy), []).append(nation)
         self._rule_groups = [(rule, players) for rule, players in by_rule.items()
-                             if rule.decide_all.__func__ is not Strategy.decide_all.__func__]
+                             if _decides_all(rule)]
         self._grouped = np.zeros(n, dtype=bool)
         for _, players in self._rule_groups:
             self._grouped[[p.index for p in players]] = True
@@ -355,6 +355,15 @@ class LunarModel(mesa.Model):
             investment=self.last_investment,
             econ=self.econ,
         )
+
+
+def _decides_all(rule: type[Strategy]) -> bool:
+    """Whether a rule's array form (``decide_all``) stands for its ``decide``: it has one, from
+    the same class (a subclass that changes ``decide`` alone decides one by one)."""
+    def owner(name: str) -> type:
+        return next(k for k in rule.__mro__ if name in vars(k))
+
+    return owner("decide_all") is not Strategy and owner("decide_all") is owner("decide")
 
 
 def _scenario(scenario: Scenario | str | Path, changes: dict[str, Any]) -> Scenario:

@@ -184,3 +184,17 @@ def test_a_rule_deciding_for_all_its_players_at_once_decides_as_each_would(rule)
         np.fill_diagonal(last, True)
         for player in players:
             player.learn(Observation(1, last, None, np.full((n, n), 0.5), blocs))
+
+
+def test_a_subclass_that_changes_decide_alone_is_asked_one_by_one():
+    """A user's variant of a rule that has an array form must not inherit it: the model would
+    then play the parent's decisions for it."""
+    from sim.model import _decides_all
+    from sim.strategies.classic import TitForTat
+
+    class Contrarian(TitForTat):
+        def decide(self, obs):
+            return ~super().decide(obs)
+
+    assert _decides_all(TitForTat) and not _decides_all(Contrarian)
+    assert not _decides_all(STRATEGIES.get("reinforcement"))  # learns and draws: one by one

@@ -94,7 +94,8 @@ def run_experiment(
             size = chunk_size or _auto_chunk(len(todo), executor.workers, backend)
             # local workers write their chunks' parts themselves; Dask's may not see the folder
             out_parts = (str(store.folder), session) if backend != "dask" else None
-            chunks = _chunks(experiment, points, todo, size, series, out_parts)
+            tail = executor.workers * size if chunk_size is None else 0
+            chunks = _chunks(experiment, points, todo, size, series, out_parts, tail)
             manifest |= {"started_at": _now(), "status": "running", "backend": backend,
                          "session": session, "workers": executor.workers,
                          "chunks": store.chunk_names()}
@@ -125,13 +126,17 @@ def _check_combinations(experiment: Experiment, points: list[dict]) -> None:
 
 
 def _chunks(experiment: Experiment, points: list[dict], todo: list[RunTask], size: int,
-            series: Series, out: tuple[str, int] | None = None) -> Iterator[Chunk]:
+            series: Series, out: tuple[str, int] | None = None, tail: int = 0) -> Iterator[Chunk]:
     """The runs to do in chunks of ``size``, each carrying its validated scenarios; built as
-    the executor asks for them, so memory stays flat however large the design."""
+    the executor asks for them, so memory stays flat however large the design. The last
+    ``tail`` runs go one by one, so that no worker is left with a whole chunk when the others
+    have finished."""
     variant = functools.lru_cache(maxsize=64)(
         lambda name, p: experiment.scenario(name, points[p]))
-    for i in range(0, len(todo), size):
-        batch = todo[i:i + size]
+    body = max(len(todo) - tail, 0)
+    starts = [*range(0, body, size), *range(body, len(todo))]
+    for i, end in zip(starts, [*starts[1:], len(todo)], strict=True):
+        batch = todo[i:end]
         keys = sorted({(t.scenario, t.point) for t in batch})
         yield Chunk(batch, {k: variant(*k) for k in keys},
                     {t.point: points[t.point] for t in batch}, series, out)

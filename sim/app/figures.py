@@ -126,7 +126,6 @@ def site_map(side: Side) -> Figure:
                         va="top", fontsize=7)
         ax.set(xlim=(-span, span), ylim=(-span, span), xlabel="km (0° longitude up)",
                ylabel="km", title=f"{side.name}: who works which ice site, {model.year:g}")
-        ax.set_aspect("equal")
         handles = [matplotlib.patches.Patch(color=NATION_COLOURS[i % len(NATION_COLOURS)],
                                             label=model.names[i]) for i in sorted(used)]
         if handles:

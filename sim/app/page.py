@@ -35,7 +35,6 @@ seed = solara.reactive(0)
 values: solara.Reactive[dict[str, float]] = solara.reactive({})
 restarts = solara.reactive(0)  # Reset builds the models again
 ticks = solara.reactive(0)  # counts steps taken, so that what shows them is drawn again
-stepping = solara.reactive(False)
 
 
 def build(names: tuple[str, ...], seed_: int, moved: tuple[tuple[str, float], ...],
@@ -78,23 +77,19 @@ def Choices():
 @solara.component
 def Steps(session: Session):
     per_year = session.sides[0].model.steps_per_year
+    _ = ticks.value  # drawn again after every step: the buttons stop at the horizon
 
     def advance(count: int) -> None:
-        stepping.set(True)
-        try:
-            session.step(count)
-        finally:
-            stepping.set(False)
-            ticks.set(ticks.value + 1)
+        session.step(count)  # the page waits for it: a click cannot come in between
+        ticks.set(ticks.value + 1)
 
-    busy = stepping.value
     with solara.Row(style={"flex-wrap": "wrap", "gap": "4px"}):
-        solara.Button("Step", on_click=lambda: advance(1), disabled=busy or session.done,
+        solara.Button("Step", on_click=lambda: advance(1), disabled=session.done,
                       classes=["lunarsim-step"])
         solara.Button("+1 year", on_click=lambda: advance(per_year),
-                      disabled=busy or session.done, classes=["lunarsim-year"])
+                      disabled=session.done, classes=["lunarsim-year"])
         solara.Button("Run to end", on_click=lambda: advance(session.horizon),
-                      disabled=busy or session.done, classes=["lunarsim-run"])
+                      disabled=session.done, classes=["lunarsim-run"])
         solara.Button("Reset", on_click=lambda: (restarts.set(restarts.value + 1),
                                                  ticks.set(ticks.value + 1)),
                       classes=["lunarsim-reset"])

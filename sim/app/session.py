@@ -139,8 +139,9 @@ class Session:
         if unknown:
             raise UserError(f"{unknown[0]}: not a parameter of these scenarios")
         origins = {name: "the page's controls" for name in self.values}
-        specs = [validate(calibration.with_values(raw, self.values), source, origins)
-                 for raw, source in zip(raws, self.sources, strict=True)]
+        specs = base_specs if not self.values else [
+            validate(calibration.with_values(raw, self.values), source, origins)
+            for raw, source in zip(raws, self.sources, strict=True)]
         self.sides = [Side(source, LunarModel(spec, rng=self.seed), self.seed)
                       for source, spec in zip(self.sources, specs, strict=True)]
 

@@ -271,6 +271,22 @@ def resolve_step(
     weighs many counterfactuals. ``allocation`` may pass in ``locate``'s result for this state,
     which does not depend on the actions.
     """
+    return _resolve(world, state, actions, rules, econ, rng, allocation, detail=True)
+
+
+def expected_utility(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
+                     econ: EconParams, allocation: np.ndarray | None = None) -> np.ndarray:
+    """Every nation's utility [..., N] for one action matrix or a batch [B, N, N], with expected
+    incident losses: ``resolve_step(..., rng=None).utility``, the same numbers, without the
+    accounting that only a step that happens records (what a nation weighing counterfactuals
+    needs, and all it needs)."""
+    return _resolve(world, state, actions, rules, econ, None, allocation, detail=False)
+
+
+def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
+             econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
+             detail: bool) -> Outcome | np.ndarray:
+    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility."""
     if rng is not None and actions.ndim != 2:
         raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
     dt = world.dt
@@ -289,13 +305,6 @@ def resolve_step(
     incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
 
     # 8. Payoffs (USD bn this step).
-    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_value)
-    worth = world.grade * econ.recovery_fraction * world.uptime * per_t * KG_PER_T / USD_PER_BN
-    potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
-    crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
-    exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
-    synergy_gain = (x.worked * econ.synergy * x.partners * worth).sum(axis=-1)
-    interference_loss = (x.worked * (1.0 + econ.synergy * x.partners - x.factor) * worth).sum(axis=-1)
     propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
     ree_revenue = ree_shipped * ree_value * KG_PER_T / USD_PER_BN
     operating_cost = x.worked @ operating_cost_usd_per_t(world, econ) / USD_PER_BN
@@ -321,7 +330,17 @@ def resolve_step(
                + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost
                - m.diversification_cost)
     utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
+    if not detail:
+        return utility
 
+    # What the gross output is made of (recorded for the step that happens, not weighed).
+    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_value)
+    worth = world.grade * econ.recovery_fraction * world.uptime * per_t * KG_PER_T / USD_PER_BN
+    potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
+    crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
+    exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
+    synergy_gain = (x.worked * econ.synergy * x.partners * worth).sum(axis=-1)
+    interference_loss = (x.worked * (1.0 + econ.synergy * x.partners - x.factor) * worth).sum(axis=-1)
     return Outcome(
         allocation=allocation,
         demand_t=x.demand,

@@ -31,6 +31,7 @@ from sim.economics import (
     Outcome,
     State,
     World,
+    expected_utility,
     grow,
     learn_trust,
     locate,
@@ -170,9 +171,8 @@ class LunarModel(mesa.Model):
         actions[:, np.arange(n), np.arange(n)] = True
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
-        outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
-                               allocation=self._planned)
-        utility = outcome.utility[:, i]
+        utility = expected_utility(self.world, self.state, actions, self.rules, self.econ,
+                                   allocation=self._planned)[:, i]
         return utility if rows.ndim == 2 else float(utility[0])
 
     def evaluate(self, i: int, matrices: np.ndarray) -> np.ndarray:
@@ -184,17 +184,18 @@ class LunarModel(mesa.Model):
         if ahead is not None and ahead[0].shape == np.shape(matrices) and np.array_equal(
                 ahead[0], matrices):
             return ahead[1].copy()
-        return self._utilities(np.asarray(matrices))[:, i]
+        return self.utilities(np.asarray(matrices))[:, i]
 
-    def _utilities(self, matrices: np.ndarray) -> np.ndarray:
-        """Every nation's utility [B, N] for each action matrix, evaluated as ``evaluate``."""
+    def utilities(self, matrices: np.ndarray) -> np.ndarray:
+        """Every nation's utility [B, N] for each action matrix, evaluated as :meth:`evaluate`
+        evaluates one nation's (one call weighs a pair's game for both players)."""
         actions = np.array(matrices, dtype=bool)
         n = len(self.names)
         actions[:, np.arange(n), np.arange(n)] = True
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
-        return resolve_step(self.world, self.state, actions, self.rules, self.econ, None,
-                            allocation=self._planned).utility
+        return expected_utility(self.world, self.state, actions, self.rules, self.econ,
+                                allocation=self._planned)
 
     def _evaluate_ahead(self, obs: Observation) -> None:
         """Evaluate in one batched call the matrices every rule will ask ``evaluate`` for at
@@ -204,7 +205,7 @@ class LunarModel(mesa.Model):
         self._evaluated = {}
         if len(asks) < 2:
             return
-        utility = self._utilities(np.concatenate([m for _, m in asks]))
+        utility = self.utilities(np.concatenate([m for _, m in asks]))
         start = 0
         for i, m in asks:
             self._evaluated[i] = (m, utility[start:start + len(m), i])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from sim.analysis import Results
 from sim.analysis import figures as fig
 from sim.analysis.outcomes import Outcome
 from sim.analysis.report import _num
-from sim.analysis.stats import compare, price_of_anarchy
+from sim.analysis.stats import compare, mean_interval, price_of_anarchy
 from sim.cli import app
 from sim.experiment import run_experiment
 
@@ -333,3 +335,16 @@ def test_plot_draws_differences_against_the_reference_the_report_used(tmp_path, 
     assert runner.invoke(app, ["plot", folder, "--kind", "differences", "--reference",
                                "us_china_cooperation"]).exit_code == 0
     assert seen == ["multilateral", "us_china_cooperation"]
+
+
+@pytest.mark.parametrize("x", [[1.0] * 19 + [1.0 + 2e-16], [0.0] * 19 + [1e-300],
+                               [5.0, 5.0, 5.0 + 8.9e-16]])
+def test_a_near_constant_difference_gets_an_interval_around_its_mean_and_no_warning(x):
+    """BCa degenerates on such data (SciPy warns and gives NaN); the percentile interval
+    stands in, silently: the user sees a number, not SciPy's warning."""
+    x = np.array(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        low, high = mean_interval(x, 0.95, 999, 0)
+    assert np.isfinite([low, high]).all() and low <= x.mean() <= high
+    assert x.min() <= low and high <= x.max()

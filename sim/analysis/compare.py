@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sim.analysis.outcomes import outcomes_for
 from sim.analysis.report import Sure, render_reports
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
+from sim.background import Background
 from sim.errors import UserError
 from sim.experiment.store import analysis_files
 from sim.explore import game, robustness
@@ -43,6 +45,13 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if len(results.scenarios) < 2:
         raise UserError(f"{results.folder}: only {results.scenarios[0]!r} has finished runs; a "
                         "comparison needs two scenarios with runs")
+    scenarios, seed, _ = game.section_scenarios(results)
+    with Background(game.section_games, scenarios, seed, start=bool(scenarios)) as games:
+        return _analyse(results, ref, resamples, games.result)
+
+
+def _analyse(results: Results, ref: str, resamples: int,
+             games: Callable[[], dict[str, list[game.StageGame]]]) -> Analysis:
     outcomes = outcomes_for(results.nations)
     comparison = compare(results.runs, results.nations, outcomes, ref, resamples=resamples)
     level = levels(results.runs, results.nations, outcomes, resamples=resamples)
@@ -63,10 +72,10 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
     words, counts, drivers, headline = robustness.section(results.folder, results, ref,
                                                           comparison)
-    game_words, games, game_figure = game.report_section(results)
+    game_words, games_table, game_figure = game.report_section(results, games())
     if game_figure is not None:
         pngs["games"] = fig.png_bytes(game_figure)
-    sure = Sure(words, counts, drivers, game_words, games, headline)
+    sure = Sure(words, counts, drivers, game_words, games_table, headline)
     md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure)
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),

@@ -11,6 +11,7 @@ which the scenario is better, the paired effect size d_z = mean / sd of the diff
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,10 @@ def mean_interval(x: np.ndarray, confidence: float, resamples: int, seed: int) -
     if x.size < 2 or np.ptp(x) == 0:
         m = float(x.mean()) if x.size else float("nan")
         return m, m
-    low, high = _bootstrap(x, confidence, resamples, seed, "BCa")
+    with warnings.catch_warnings():  # it says so when it degenerates; the test below sees it
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        low, high = _bootstrap(x, confidence, resamples, seed, "BCa")
     if not (np.isfinite(low) and np.isfinite(high)):  # BCa degenerates on near-constant data
         low, high = _bootstrap(x, confidence, resamples, seed, "percentile")
     return float(low), float(high)

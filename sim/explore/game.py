@@ -393,8 +393,8 @@ def stage_game(model, a: str | int, b: str | int) -> StageGame:
 
     For each of the four action pairs (a's action toward b, b's toward a), everyone else acting
     as in the model's last step (cooperating before the first step, as
-    :meth:`LunarModel.counterfactual` assumes), ``model.evaluate`` gives each player's utility:
-    one batched call of the four matrices per player. The rare-earth holder's export policy is
+    :meth:`LunarModel.counterfactual` assumes), ``model.utilities`` gives both players' utilities:
+    one batched call of the four matrices. The rare-earth holder's export policy is
     the one the step will set (recomputed here and put back). Events due at the start of the
     next step are not applied (that would change the model): :func:`game_path` and
     :func:`games_at` take the game inside the step, where they are. The model's course is not
@@ -419,8 +419,8 @@ def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
         state.control_policy = holder_policy(model.world, state, model.econ)
     model._planned = None  # the allocation for this state (the step recomputes it too)
     try:
-        A = np.asarray(model.evaluate(i, matrices), dtype=float).reshape(2, 2)
-        B = np.asarray(model.evaluate(j, matrices), dtype=float).reshape(2, 2)
+        utility = np.asarray(model.utilities(matrices), dtype=float)
+        A, B = utility[:, i].reshape(2, 2), utility[:, j].reshape(2, 2)
     finally:
         state.control_policy = policy
         model._planned = None
@@ -769,38 +769,56 @@ def _label(key: str, frame: pd.DataFrame) -> str:
 
 # --- the report -------------------------------------------------------------------------------
 
-def report_section(results) -> tuple[list[str], pd.DataFrame, Figure | None]:
-    """The stage game of the United States and China under each scenario of a results folder,
-    on the first replicate's seed: a paragraph per scenario (at the middle year shown), a table
-    of the class at three years, and the class over the run as a figure. Empty where the
-    scenarios cannot be rebuilt exactly as they were run (a design varies them; a scenario file
-    changed since)."""
+def section_scenarios(results) -> tuple[dict, int, list[str]]:
+    """What the report's stage-game section runs: (the scenarios, rebuilt, by name; the first
+    replicate's seed; a note). No scenarios where they cannot be rebuilt exactly as they were
+    run (a design varies them; a scenario file changed since, which the note says)."""
     from sim.experiment import load_experiment
     from sim.scenario import content_hash
 
     manifest = results.manifest
     if results.parameters or not manifest.get("experiment_file"):
-        return [], pd.DataFrame(), None
+        return {}, 0, []
     try:
         experiment = load_experiment(manifest["experiment_file"])
         built = {name: experiment.scenario(name, {}) for name in results.scenarios}
     except UserError:
-        return [], pd.DataFrame(), None
+        return {}, 0, []
     recorded = manifest.get("scenarios", {})
     if any(recorded.get(n, {}).get("sha256") != content_hash(s) for n, s in built.items()):
-        return ["The stage game is not shown: a scenario file has changed since these runs."], \
-            pd.DataFrame(), None
-    seed = int(manifest["seeds"][0][1])
+        return {}, 0, ["The stage game is not shown: a scenario file has changed since these runs."]
     first = next(iter(built.values()))
     if not set(DEFAULT_PAIR) <= {n.name for n in first.nations}:
-        return [], pd.DataFrame(), None
+        return {}, 0, []
+    return built, int(manifest["seeds"][0][1]), []
+
+
+def section_games(scenarios: dict, seed: int) -> dict[str, list[StageGame]]:
+    """One run of each scenario on ``seed``: the stage game of the United States and China at
+    every step (the section's slow part: ``compare`` computes it in a second process)."""
+    return {name: list(_games(scenario, None, None, seed, None, None))
+            for name, scenario in scenarios.items()}
+
+
+def report_section(results, games: dict[str, list[StageGame]] | None = None
+                   ) -> tuple[list[str], pd.DataFrame, Figure | None]:
+    """The stage game of the United States and China under each scenario of a results folder,
+    on the first replicate's seed: a paragraph per scenario (at the middle year shown), a table
+    of the class at three years, and the class over the run as a figure. Empty where
+    :func:`section_scenarios` finds nothing to run. ``games`` may pass in
+    :func:`section_games`'s result for them."""
+    built, seed, note = section_scenarios(results)
+    if not built:
+        return note, pd.DataFrame(), None
+    if games is None:
+        games = section_games(built, seed)
+    first = next(iter(built.values()))
     start, span = first.time.start_year, first.time.horizon_years
     years = [round(start + k * span, 2) for k in (0.2, 0.6, 0.96)]  # 2031, 2041, 2050 in 25
     rows, words, paths = [], [], {}
     for name, scenario in built.items():  # one run each: every step's game
-        games = list(_games(scenario, None, None, seed, None, None))
-        paths[name] = _frame(scenario, seed, games)
-        shown = [next(g for g in reversed(games) if g.year <= year) for year in years]
+        paths[name] = _frame(scenario, seed, games[name])
+        shown = [next(g for g in reversed(games[name]) if g.year <= year) for year in years]
         rows.append({"scenario": results.label(name)} | {
             f"{year:g}": f"{g.kind}: {', '.join(str(e) for e in g.equilibria)}"
             for year, g in zip(years, shown, strict=True)})

@@ -294,6 +294,8 @@ def test_the_summary_is_computed_from_the_statistics():
     from sim.analysis.report import summary
 
     class Labels:
+        holder = "China"
+
         def label(self, scenario):
             return scenario.upper()
 
@@ -348,3 +350,42 @@ def test_a_near_constant_difference_gets_an_interval_around_its_mean_and_no_warn
         low, high = mean_interval(x, 0.95, 999, 0)
     assert np.isfinite([low, high]).all() and low <= x.mean() <= high
     assert x.min() <= low and high <= x.max()
+
+
+def test_the_report_names_the_leverage_holder_the_scenarios_name(tmp_path):
+    """Every sentence, label and heading about the rare-earth holder names the nation the
+    scenarios make holder (here the United States), or says "the leverage holder" for a folder
+    that does not record it; a scenario given as a file is labelled by its name."""
+    import json
+
+    from sim.analysis import analyse
+
+    for base in ("open_access", "us_china_cooperation"):
+        (tmp_path / f"{base}_us.toml").write_text(
+            f'extends = "{base}"\nname = "{base}_us"\n\n[market]\n'
+            'leverage_holder = "United States"\n')
+    (tmp_path / "hold.toml").write_text(
+        'name = "us_holds"\nscenarios = ["open_access_us.toml", "us_china_cooperation_us.toml"]\n'
+        "replicates = 2\nmaster_seed = 3\nhorizon_years = 1.0\n")
+    out = tmp_path / "out"
+    run_experiment(tmp_path / "hold.toml", backend="serial", out=out)
+    analysis = analyse(out, resamples=200)
+    md = (out / "report.md").read_text()
+    assert "## Rare earths and United States' leverage" in md
+    assert "United States' share of refined supply goes from" in md
+    assert "refineries outside United States run only on ore mined outside it" in md
+    assert "Myanmar" not in analysis.report_html.read_text().split("Assumptions")[0]
+    assert "China's leverage" not in md and "China's share" not in md
+    labels = set(analysis.comparison["label"]) - {"Welfare of China"}
+    assert "United States' rare-earth leverage" in labels and not any("China" in x for x in labels)
+    assert analysis.results.label("open_access_us.toml") == "Open access us"
+
+    manifest = json.loads((out / "manifest.json").read_text())  # as folders written before
+    for entry in manifest["scenarios"].values():
+        del entry["leverage_holder"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert Results(out).holder == "the leverage holder"
+    analyse(out, resamples=200)
+    md = (out / "report.md").read_text()
+    assert "## Rare earths and the leverage holder's leverage" in md
+    assert "The leverage holder's share of refined supply goes from" in md

@@ -52,7 +52,7 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
 
 def _analyse(results: Results, ref: str, resamples: int,
              games: Callable[[], dict[str, list[game.StageGame]]]) -> Analysis:
-    outcomes = outcomes_for(results.nations)
+    outcomes = outcomes_for(results.nations, results.holder)
     comparison = compare(results.runs, results.nations, outcomes, ref, resamples=resamples)
     level = levels(results.runs, results.nations, outcomes, resamples=resamples)
 

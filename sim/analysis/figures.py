@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from sim.analysis.outcomes import OUTCOMES, REE_OUTCOMES  # noqa: E402
+from sim.analysis.outcomes import OUTCOMES, REE_OUTCOMES, name_holder  # noqa: E402
 from sim.analysis.results import Results  # noqa: E402
 from sim.analysis.stats import PAIR_KEYS, paired  # noqa: E402
 from sim.columns import SUFFIX  # noqa: E402
@@ -30,7 +30,7 @@ SERIES = [
     ("incidents", "Incidents so far", "count", 1.0, "cumsum"),
     ("propellant_step_t", "Propellant made", "t per year", None, None),
     ("best_site_depletion", "Best ice sites used", "% of initial reserve", 100.0, None),
-    ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
+    ("leverage_index", "{Holder_s} rare-earth leverage", "% of refined world supply", 100.0, None),
 ]
 
 
@@ -58,6 +58,7 @@ def _steps_per_year(s: pd.DataFrame) -> float:
 
 
 def _band_panel(ax, results: Results, column: str, title: str, unit: str, scale, transform) -> None:
+    title = name_holder(title, results.holder)
     q = _bands(results, column, scale, transform)
     for scenario in results.scenarios:
         rows = q[q["scenario"] == scenario]
@@ -69,6 +70,7 @@ def _band_panel(ax, results: Results, column: str, title: str, unit: str, scale,
         ax.text(0.02, 0.93, "all scenarios coincide", transform=ax.transAxes, fontsize=8,
                 color="#444444")  # otherwise only the last colour drawn would show
     ax.set(title=title, xlabel="year", ylabel=unit)
+    ax.xaxis.set_major_locator(MaxNLocator(6, integer=True))  # calendar years, not 2026.25
     if unit == "count":
         count_axis(ax)
 
@@ -86,8 +88,8 @@ def timeseries(results: Results) -> Figure:
 
 
 REE_SERIES = [
-    ("leverage_index", "China's rare-earth leverage", "% of refined world supply", 100.0, None),
-    ("importer_dependence", "Importers' use met by China", "% of what they use", 100.0, None),
+    ("leverage_index", "{Holder_s} rare-earth leverage", "% of refined world supply", 100.0, None),
+    ("importer_dependence", "Importers' use met by {holder}", "% of what they use", 100.0, None),
     ("ree_price_usd_per_kg", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
 ]
 # The smallest spread between scenarios worth a figure (as the outcomes' negligible differences)
@@ -110,7 +112,7 @@ def rare_earths_differ(results: Results) -> bool:
 
 
 def leverage(results: Results) -> Figure:
-    """China's rare-earth leverage, the importers' dependence and the price over time."""
+    """The holder's rare-earth leverage, the importers' dependence and the price over time."""
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), constrained_layout=True)
         for ax, spec in zip(axes, REE_SERIES, strict=True):
@@ -127,7 +129,7 @@ def differences(results: Results, reference: str | None = None) -> Figure:
     if not others:
         raise UserError(f"{results.folder}: only {ref!r} has finished runs; differences need "
                         "two scenarios with runs")
-    key = [o for o in OUTCOMES if o.key]
+    key = [o.naming(results.holder) for o in OUTCOMES if o.key]
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), constrained_layout=True)
         for ax, outcome in zip(axes.flat, key, strict=False):
@@ -254,7 +256,7 @@ def heatmap(results: Results, reference: str | None = None,
                         "differences needs two scenarios with runs")
     x, y = swept[:2]
     known = next((o for o in OUTCOMES + REE_OUTCOMES if o.name == outcome), None)
-    label, unit = (known.label, known.unit) if known else (outcome, _unit(results.runs[outcome]))
+    label, unit = (known.naming(results.holder).label, known.unit) if known else (outcome, _unit(results.runs[outcome]))
     share = unit.startswith("share")  # shares as percentage points, as in the table
     scale, unit = (100.0, "percentage points") if share else (1.0, unit)
     design = results.runs.drop_duplicates("point").set_index("point")[[x, y]]

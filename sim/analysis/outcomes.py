@@ -13,9 +13,27 @@ a share of actions, half a point of a share of a stock, half an incident, 500 t 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
+
+
+def holder_names(holder: str) -> dict[str, str]:
+    """The words that name the rare-earth leverage holder in a text: ``{holder}``,
+    ``{holder_s}`` (possessive: "China's", "the United States'") and the same capitalised to
+    start a sentence (``{Holder}``, ``{Holder_s}``)."""
+    possessive = holder + ("'" if holder.endswith("s") else "'s")
+    return {"holder": holder, "holder_s": possessive,
+            "Holder": holder[:1].upper() + holder[1:],
+            "Holder_s": possessive[:1].upper() + possessive[1:]}
+
+
+def name_holder(text: str, holder: str) -> str:
+    """``text`` with its holder fields (:func:`holder_names`) filled; nothing else in it is read
+    as a field, so a nation's name with braces in it stays as it is."""
+    for field, words in holder_names(holder).items():
+        text = text.replace("{" + field + "}", words)
+    return text
 
 
 @dataclass(frozen=True)
@@ -35,6 +53,10 @@ class Outcome:
             return rows.set_index("run")["welfare_usd_bn"]
         return runs.set_index("run")[self.name]
 
+    def naming(self, holder: str) -> Outcome:
+        """This outcome with the leverage holder named in its label."""
+        return replace(self, label=name_holder(self.label, holder))
+
 
 OUTCOMES = [
     Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1),
@@ -49,20 +71,20 @@ OUTCOMES = [
     Outcome("cooperation_rate", "Cooperation rate", "share of actions", True, negligible=0.01),
     Outcome("best_site_depletion", "Best-site depletion", "share of reserve", False,
             negligible=0.005),
-    Outcome("leverage_index", "China's rare-earth leverage", "share of refining", False,
+    Outcome("leverage_index", "{Holder_s} rare-earth leverage", "share of refining", False,
             negligible=0.005),
     Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False, negligible=0.01),
 ]
 
 # The rare-earth section of the report: each compared like the rest, shown in its own table.
 REE_OUTCOMES = [
-    Outcome("leverage_index", "China's share of refined supply at the end", "share of refining",
+    Outcome("leverage_index", "{Holder_s} share of refined supply at the end", "share of refining",
             False, key=False, negligible=0.005),
-    Outcome("importer_dependence", "Importers' use met by China's refineries, at the end",
+    Outcome("importer_dependence", "Importers' use met by {holder_s} refineries, at the end",
             "share of their use", False, key=False, negligible=0.005),
     Outcome("ree_price_usd_per_kg", "Magnet rare-earth oxide price at the end", "USD/kg", False,
             key=False, negligible=0.5),
-    Outcome("refining_built_t_per_yr", "Refining built outside China (projects included)", "t/yr",
+    Outcome("refining_built_t_per_yr", "Refining built outside {holder} (projects included)", "t/yr",
             True, key=False, negligible=100.0),
     Outcome("control_episodes", "Export-control episodes (nations hit, summed)", "count", False,
             key=False, negligible=0.5),
@@ -75,10 +97,11 @@ REE_OUTCOMES = [
 ]
 
 
-def outcomes_for(nations: pd.DataFrame) -> list[Outcome]:
-    """The model-level outcomes and one welfare outcome per nation in the results."""
+def outcomes_for(nations: pd.DataFrame, holder: str) -> list[Outcome]:
+    """The model-level outcomes, with ``holder`` named, and one welfare outcome per nation in
+    the results."""
     names = list(dict.fromkeys(nations["nation"])) if not nations.empty else []
     ree = [o for o in REE_OUTCOMES if o.name not in {x.name for x in OUTCOMES}]
-    return OUTCOMES + ree + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False,
+    return [o.naming(holder) for o in OUTCOMES + ree] + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False,
                                        negligible=0.01)
                        for n in names]

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis.outcomes import holder_names, name_holder
 from sim.analysis.results import Results
 
 QUESTION = (
     "Under which rules do nations end up better off over lunar water ice and rare earths: who "
     "gains, how often do operations collide, how fast are the best sites used, what happens to "
-    "China's rare-earth leverage, and does cooperation pay? Each scenario is run on the same "
+    "{holder_s} rare-earth leverage, and does cooperation pay? Each scenario is run on the same "
     "seeds; every difference below is paired seed by seed against the reference."
 )
 CALIBRATION = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
@@ -81,12 +82,12 @@ LIMITATIONS = [
     "Nations follow fixed decision rules (forward-looking for the US and China, followers for "
     "allies, reciprocity for India); they do not learn new rules, form new blocs or negotiate.",
     "Welfare is the net product of lunar extraction plus the rare-earth costs the model "
-    "represents (shortfalls, forgone sales, the premium on refining built outside China); it "
+    "represents (shortfalls, forgone sales, the premium on refining built outside {holder}); it "
     "leaves out prestige, security, science and the terms-of-trade effect of rare-earth prices.",
     "Rare earths are one good (magnet oxides); demand counts magnets but not the oxide embedded "
-    "in imported goods; refining outside China is capped by ore mined outside it; no refinery is "
+    "in imported goods; refining outside {holder} is capped by ore mined outside it; no refinery is "
     "announced after 2030, so later paths follow the model's own mechanisms only. Nations do "
-    "not anticipate China's export controls when they choose their lunar actions.",
+    "not anticipate {holder_s} export controls when they choose their lunar actions.",
     "Each difference is an average over the seeds shown; with few seeds the intervals are wide, "
     "and a difference marked negligible is small against a stated threshold, not zero.",
 ]
@@ -96,7 +97,7 @@ def summary(comparison: pd.DataFrame, decomposition: pd.DataFrame | None, result
             reference: str) -> str:
     """The answer in words, computed from the paired statistics: which scenario does best and
     worst on total welfare (and how sure), through which channel, who gains and who loses
-    there, and what happens to incidents, cooperation and China's leverage. Differences marked
+    there, and what happens to incidents, cooperation and the holder's leverage. Differences marked
     negligible are called so."""
     ref = results.label(reference)
 
@@ -165,7 +166,7 @@ def summary(comparison: pd.DataFrame, decomposition: pd.DataFrame | None, result
     leverage = rows("leverage_index")
     if not leverage.empty:
         moved = leverage[~leverage["negligible"].astype(bool)]
-        parts.append("China's rare-earth leverage at the end " + (
+        parts.append(name_holder("{Holder_s} rare-earth leverage at the end ", results.holder) + (
             "differs between scenarios by no more than half a percentage point."
             if moved.empty else "moves most under "
             + f"{results.label(moved.loc[moved['mean_difference'].abs().idxmax(), 'scenario'])}."))
@@ -213,10 +214,10 @@ def reading_guide() -> str:
 
 
 REE_TEXT = (
-    "Magnet rare-earth oxides (NdPr, Dy, Tb). China's leverage is its share of refined world "
-    "supply; dependence is the share of what the other nations use that China's refineries "
-    "supply. China restricts exports to a nation when coercing a distrusted rival is worth more "
-    "to it than the sales it forgoes and the refining outside China it would provoke; trust "
+    "Magnet rare-earth oxides (NdPr, Dy, Tb). {Holder_s} leverage is its share of refined world "
+    "supply; dependence is the share of what the other nations use that {holder_s} refineries "
+    "supply. {Holder} restricts exports to a nation when coercing a distrusted rival is worth more "
+    "to it than the sales it forgoes and the refining outside {holder} it would provoke; trust "
     "follows play at the south pole, so the regimes act on rare earths through it. Mean over "
     "seeds{pooled}; in brackets the paired difference from {ref} with its 95% interval."
 )
@@ -283,7 +284,7 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
 
 def _leverage_path(results: Results, reference: str) -> str:
     """How the reference's leverage moves, in words: start, lowest point, end (median over
-    seeds), and the refining outside China and control spells behind it."""
+    seeds), and the refining outside the holder and control spells behind it."""
     series = results.series_model
     need = {"leverage_index", "refining_built_t_per_yr", "export_control_targets", "year", "run"}
     if series.empty or not need <= set(series.columns):
@@ -298,19 +299,22 @@ def _leverage_path(results: Results, reference: str) -> str:
     low_year = lev.idxmin()
     controlled = s[s["export_control_targets"] > 0]
     pooled = " (all design points pooled)" if results.parameters else ""
-    spells = (f"China's export controls hit someone in {controlled['year'].nunique()} of "
+    n = holder_names(results.holder)
+    h, H = n["holder"], n["Holder"]
+    spells = (f"{n['Holder_s']} export controls hit someone in {controlled['year'].nunique()} of "
               f"{s['year'].nunique() - 1} steps on some seed{pooled}, the last ending in "
               f"{controlled['year'].max():.0f}" if not controlled.empty
-              else f"China imposes no export control on any seed{pooled}")
+              else f"{H} imposes no export control on any seed{pooled}")
+    shipped = ", such as Myanmar's" if h == "China" else ""  # the calibration's example
     return (f"Why the leverage moves as it does ({results.label(reference)}, median over seeds): "
-            f"China's share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
+            f"{n['Holder_s']} share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
             f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
-            f"outside China come on stream ({_num(by_year['refining_built_t_per_yr'].loc[low_year])} t/yr "
+            f"outside {h} come on stream ({_num(by_year['refining_built_t_per_yr'].loc[low_year])} t/yr "
             f"of capacity built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
             f"in {lev.index[-1]:.0f}, with {_num(by_year['refining_built_t_per_yr'].iloc[-1])} t/yr built: "
-            "refineries outside China run only on ore mined outside it (less the ore shipped "
-            "to China, such as Myanmar's), and China refines all the rest. "
-            f"{spells}. China restricts a nation only while it distrusts it enough and the "
+            f"refineries outside {h} run only on ore mined outside it (less the ore shipped "
+            f"to {h}{shipped}), and {h} refines all the rest. "
+            f"{spells}. {H} restricts a nation only while it distrusts it enough and the "
             "refining a control would provoke costs it less than coercion is worth to it; "
             "trust rises with coordination at the south pole and lifts a control.")
 
@@ -465,7 +469,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     value = (f"Value of cooperation (total welfare over {results.label(reference)} on the same "
              f"seeds, USD bn, 95% CI): {value}.")
     title = f"{results.name}: cooperative against competitive rule sets"
-    intro = (f"{QUESTION} Reference: **{results.label(reference)}**. "
+    names = holder_names(results.holder)
+    limitations = [x.format(**names) for x in LIMITATIONS]
+    intro = (f"{QUESTION.format(**names)} Reference: **{results.label(reference)}**. "
              f"{results.runs['replicate'].nunique()} seeds per scenario.")
     calibration = calibration_tables()
     repro = reproduction(results)
@@ -501,27 +507,30 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     ree = rare_earth_section(comparison, levels, results, reference)
     ree_text = REE_TEXT.format(ref=results.label(reference), pooled=(
         " and over the design points of the swept parameters (separated in the table by swept "
-        "parameter below)" if results.parameters else ""))
-    md += ["## Rare earths and China's leverage", "", ree_text, ""]
+        "parameter below)" if results.parameters else ""), **names)
+    ree_heading = f"Rare earths and {names['holder_s']} leverage"
+    by_point_text = ("By the swept parameters (mean over seeds: shortfall costs of all nations, "
+                     f"control spells, {names['holder_s']} share of refining at the end, total "
+                     "welfare):")
+    by_nation_text = (f"Shortfall costs (USD bn over the run) and time under {names['holder_s']} "
+                      "export controls, by nation (mean over seeds):")
+    md += [f"## {ree_heading}", "", ree_text, ""]
     if not ree["table"].empty:
         md += [ree["table"].to_markdown(index=False), ""]
     md += [x + "\n" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
     if not ree["by_point"].empty:
-        md += ["By the swept parameters (mean over seeds: shortfall costs of all nations, "
-               "control spells, China's share of refining at the end, total welfare):", "",
-               ree["by_point"].to_markdown(index=False), ""]
+        md += [by_point_text, "", ree["by_point"].to_markdown(index=False), ""]
     if not ree["nations"].empty:
-        md += ["Shortfall costs (USD bn over the run) and time under China's export controls, "
-               "by nation (mean over seeds):", "", ree["nations"].to_markdown(index=False), ""]
+        md += [by_nation_text, "", ree["nations"].to_markdown(index=False), ""]
     md += ["## Figures", ""]
     pooled = {"runs": "the runs of every seed and design point", "run": "run (seed and design "
               "point)"} if results.parameters else {"runs": "the seeds", "run": "seed"}
-    captions = {name: CAPTIONS.get(name, name).format(**pooled) for name in figures}
+    captions = {name: CAPTIONS.get(name, name).format(**pooled, **names) for name in figures}
     md += [f"![{name}](figures/{name}.png)\n\n*{captions[name]}*\n" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
         md += [f"### {heading}", "", frame.to_markdown(index=False), ""]
-    md += ["## Limitations", ""] + [f"- {x}" for x in LIMITATIONS] + [""]
+    md += ["## Limitations", ""] + [f"- {x}" for x in limitations] + [""]
     md += ["## Reproduction", ""] + [f"- **{k}**: `{v}`" for k, v in repro.items()]
 
     page = [f"<h1>{html.escape(title)}</h1>",
@@ -553,17 +562,15 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                  f"<p>{html.escape(GAME_TEXT)}</p>"]
         page += [f"<p>{html.escape(x)}</p>" for x in sure.game_words]
         page += [sure.games.to_html(index=False, border=0)] if not sure.games.empty else []
-    page += ["<h2>Rare earths and China's leverage</h2>", f"<p>{html.escape(ree_text)}</p>"]
+    page += [f"<h2>{html.escape(ree_heading)}</h2>", f"<p>{html.escape(ree_text)}</p>"]
     if not ree["table"].empty:
         page.append(ree["table"].to_html(index=False, border=0))
     page += [f"<p>{html.escape(x)}</p>" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
     if not ree["by_point"].empty:
-        page += ["<p>By the swept parameters (mean over seeds: shortfall costs of all nations, "
-                 "control spells, China's share of refining at the end, total welfare):</p>",
+        page += [f"<p>{html.escape(by_point_text)}</p>",
                  ree["by_point"].to_html(index=False, border=0)]
     if not ree["nations"].empty:
-        page += ["<p>Shortfall costs (USD bn over the run) and time under China's export "
-                 "controls, by nation (mean over seeds):</p>",
+        page += [f"<p>{html.escape(by_nation_text)}</p>",
                  ree["nations"].to_html(index=False, border=0)]
     page += ["<h2>Figures</h2>"]
     for name, png in figures.items():
@@ -574,7 +581,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
              "<code>docs/calibration.md</code>.</p>"]
     for heading, frame in calibration:
         page += [f"<h3>{_code(html.escape(heading))}</h3>", _code(frame.to_html(index=False, border=0))]
-    page += ["<h2>Limitations</h2>", "<ul>"] + [f"<li>{html.escape(x)}</li>" for x in LIMITATIONS] + [
+    page += ["<h2>Limitations</h2>", "<ul>"] + [f"<li>{html.escape(x)}</li>" for x in limitations] + [
         "</ul>"]
     page += ["<h2>Reproduction</h2>", "<dl>"] + [
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
@@ -617,7 +624,7 @@ CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}:
                 "into the channels that add up to it.",
     "cooperation": "Who cooperates with whom: the share of steps each nation (row) played C "
                    "toward each other (column), mean over {runs}.",
-    "leverage": "China's share of refined rare-earth supply, the importers' dependence on it and "
+    "leverage": "{Holder_s} share of refined rare-earth supply, the importers' dependence on it and "
                 "the price over time.",
     "heatmap": "Over the two swept parameters: each scenario's mean paired difference from the "
                "reference.",

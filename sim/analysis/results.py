@@ -115,13 +115,25 @@ class Results:
         """scenario -> (label in words, colour)."""
         out, spare = {}, iter(SPARE_COLOURS)
         used = set()
+        stems = [Path(name).stem for name in self.scenarios]
         for name in self.scenarios:
-            label, colour = SCENARIO_STYLE.get(name, (name.replace("_", " ").capitalize(), None))
+            stem = Path(name).stem  # a scenario file the experiment names: its name, if no other's
+            words = stem if name.endswith(".toml") and stems.count(stem) == 1 else name
+            label, colour = SCENARIO_STYLE.get(name, (words.replace("_", " ").capitalize(), None))
             if colour is None or colour in used:
                 colour = next(c for c in spare if c not in used)
             used.add(colour)
             out[name] = (label, colour)
         return out
+
+    @cached_property
+    def holder(self) -> str:
+        """The rare-earth leverage holder as the report names it: the nation every scenario
+        names (``market.leverage_holder``), or "the leverage holder" where they differ, name
+        none, or the folder does not say (one written before lunarsim recorded it)."""
+        recorded = self.manifest.get("scenarios", {})
+        named = {recorded.get(s, {}).get("leverage_holder") for s in self.scenarios}
+        return named.pop() if len(named) == 1 and None not in named else "the leverage holder"
 
     def label(self, scenario: str) -> str:
         return self.style[scenario][0]

@@ -244,7 +244,8 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "model_sha256": model_sha256(),
         "scenarios": {name: {"file": str(experiment.scenario_files[name]),
                              "sha256": content_hash(scenarios[(name, 0)]),
-                             "description": scenarios[(name, 0)].description}
+                             "description": scenarios[(name, 0)].description,
+                             "leverage_holder": scenarios[(name, 0)].market.leverage_holder}
                       for name in spec.scenarios},
         "scenario_order": list(spec.scenarios),
         "reference": spec.reference,

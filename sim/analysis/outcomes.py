@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+UNNAMED_HOLDER = "the leverage holder"  # where the scenarios name different ones, or none
+
 
 def holder_names(holder: str) -> dict[str, str]:
     """The words that name the rare-earth leverage holder in a text: ``{holder}``,

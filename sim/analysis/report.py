@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.outcomes import holder_names, name_holder
+from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names, name_holder
 from sim.analysis.results import Results
 
 QUESTION = (
@@ -189,13 +189,13 @@ def who_gains(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
     return pd.DataFrame.from_dict(table, orient="index").rename_axis("nation").reset_index()
 
 
-def reading_guide() -> str:
+def reading_guide(holder: str) -> str:
     """What every statistic in the results table means, and the smallest differences that
-    matter, from the outcomes' own declarations."""
+    matter, from the outcomes' own declarations (``holder`` named in their labels)."""
     from sim.analysis.outcomes import OUTCOMES
 
     shown = []
-    for o in OUTCOMES:
+    for o in (o.naming(holder) for o in OUTCOMES):
         if o.key and o.negligible > 0:
             share = o.unit.startswith("share")
             unit = "" if o.unit in ("count", "index") else f" {o.unit}"
@@ -233,6 +233,8 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
     others = [sc for sc in results.scenarios if sc != reference]
     rows, same = [], []
     for o in REE_OUTCOMES:
+        words = name_holder(o.label[:2].lower() + o.label[2:], results.holder)  # mid-sentence:
+        o = o.naming(results.holder)  # "{Holder_s} share" -> "China's share", "the holder's share"
         got = comparison[comparison["outcome"] == o.name]
         level = levels[levels["outcome"] == o.name].set_index("scenario")["mean"]
         if got.empty or reference not in level.index:
@@ -242,7 +244,7 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
         scale, unit, dunit = (100.0, "%", " pp") if share else (1.0, o.unit, "")
         tiny = 1e-9 * max(1.0, float(level.abs().max()))
         if complete and (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
-            same.append(f"{o.label[0].lower()}{o.label[1:]} ({_num(level[reference] * scale)} {unit})")
+            same.append(f"{words} ({_num(level[reference] * scale)} {unit})")
             continue
         row = {"outcome": f"{o.label} ({unit})",
                results.label(reference): _num(level[reference] * scale)}
@@ -482,7 +484,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Summary", "", answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
-          "## Results", "", table.to_markdown(index=False), "", reading_guide(), "", value, "",
+          "## Results", "", table.to_markdown(index=False), "", reading_guide(results.holder), "", value, "",
           poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
           "All outcomes, per-nation welfare included: `comparison.csv` and `levels.csv`.", ""]
     gains = who_gains(comparison, results)
@@ -508,7 +510,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     ree_text = REE_TEXT.format(ref=results.label(reference), pooled=(
         " and over the design points of the swept parameters (separated in the table by swept "
         "parameter below)" if results.parameters else ""), **names)
-    ree_heading = f"Rare earths and {names['holder_s']} leverage"
+    ree_heading = ("Rare earths and the holder's leverage" if results.holder == UNNAMED_HOLDER
+                   else f"Rare earths and {names['holder_s']} leverage")
     by_point_text = ("By the swept parameters (mean over seeds: shortfall costs of all nations, "
                      f"control spells, {names['holder_s']} share of refining at the end, total "
                      "welfare):")
@@ -539,7 +542,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             "<h2>Summary</h2>", f"<p>{html.escape(answer)}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
-            f"<p>{_bold(html.escape(reading_guide()))}</p>",
+            f"<p>{_bold(html.escape(reading_guide(results.holder)))}</p>",
             f"<p>{html.escape(value)}</p>",
             f"<p>{html.escape(poa_text)}</p>",
             *([poa.to_html(index=False, border=0)] if not poa.empty else []),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.outcomes import UNNAMED_HOLDER
 from sim.columns import parameter_column
 from sim.errors import UserError
 from sim.experiment.store import ResultStore
@@ -133,7 +134,7 @@ class Results:
         none, or the folder does not say (one written before lunarsim recorded it)."""
         recorded = self.manifest.get("scenarios", {})
         named = {recorded.get(s, {}).get("leverage_holder") for s in self.scenarios}
-        return named.pop() if len(named) == 1 and None not in named else "the leverage holder"
+        return named.pop() if len(named) == 1 and None not in named else UNNAMED_HOLDER
 
     def label(self, scenario: str) -> str:
         return self.style[scenario][0]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim import calibration
+from sim.analysis.outcomes import name_holder
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
 from sim.calibration import Parameter
@@ -107,7 +108,7 @@ class Output:
 def outputs(results: Results) -> tuple[pd.DataFrame, list[Output]]:
     """Per design point (mean over replicates): each scenario's total welfare; each scenario's
     paired difference from the reference in total welfare, in the US's and China's welfare,
-    in incidents and in China's rare-earth leverage."""
+    in incidents and in the leverage holder's rare-earth leverage."""
     runs, nations = results.runs, results.nations
     reference = results.reference()
     welfare = nations.pivot_table(index="run", columns="nation", values="welfare_usd_bn")
@@ -128,7 +129,8 @@ def outputs(results: Results) -> tuple[pd.DataFrame, list[Output]]:
                 *((f"welfare: {n}", f"{n}'s welfare", "USD bn", 1.0, False) for n in PAIRS
                   if f"welfare: {n}" in values.columns),
                 ("incidents", "incidents", "count", 1.0, False),
-                ("leverage_index", "China's rare-earth leverage", "pp", 100.0, False)]
+                ("leverage_index", name_holder("{holder_s} rare-earth leverage", results.holder),
+                 "pp", 100.0, False)]
     for scenario in results.scenarios:
         if scenario == reference:
             continue

@@ -470,33 +470,41 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     shared_trust = 0.5 * (state.trust + state.trust.T)
     hazard = econ.incident_rate_per_year * world.dt * colocation * hostile * (1.0 - shared_trust)
     chance = -np.expm1(-hazard)
-    if rng is None:
-        incidents = np.zeros_like(hostile)
-        weight = chance
-    else:
-        upper = np.triu(rng.random(hazard.shape) < chance, k=1)
-        incidents = upper | upper.T | state.forced_incidents
-        weight = None  # 1 where an incident happened: only those pairs' losses are computed
-        if not incidents.any():  # nothing lost; the same zeros the formulas below give
-            kept_log = np.zeros(incidents.shape[:-1])
-            return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), np.zeros(
-                incidents.shape)
-    overlap = x.presence @ (x.demand > 0).T.astype(float)  # share of i's capacity where j works
-    if state.forced_incidents.any():  # a forced incident hits wherever both are, or everywhere
-        overlap = np.where(state.forced_incidents & (overlap <= 0), 1.0, overlap)
-    with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
-        if weight is None:
-            pair_log = np.zeros(overlap.shape)  # [i, j], <= 0
-            pair_log[incidents] = np.log1p(-econ.incident_damage
-                                           * np.minimum(overlap[incidents], 1.0))
-        else:
+    positive = (x.demand > 0).T.astype(float)  # [S, N]: where each nation works
+    if rng is None:  # every pair's loss, weighed by its chance
+        overlap = x.presence @ positive  # share of i's capacity where j works
+        with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
             pair_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
-            pair_log = np.where(weight > 0, weight * pair_log, 0.0)  # [i, j], <= 0
-        kept_log = pair_log.sum(axis=-1)
-        total = np.isinf(pair_log).sum(axis=-1, keepdims=True)  # pairs that wipe i out
-        share = np.where(total > 0, np.isinf(pair_log) / np.maximum(total, 1),
-                         _ratio(-pair_log, -kept_log[..., None]))
+            pair_log = np.where(chance > 0, chance * pair_log, 0.0)  # [i, j], <= 0
+        kept_log, share = _loss_shares(pair_log)
+        return np.zeros_like(hostile), state.capacity_t_per_yr * -np.expm1(kept_log), share
+    upper = np.triu(rng.random(hazard.shape) < chance, k=1)
+    incidents = upper | upper.T | state.forced_incidents
+    kept_log, share = np.zeros(incidents.shape[:-1]), np.zeros(incidents.shape)
+    hit = np.flatnonzero(incidents.any(axis=-1))  # only these nations lose anything
+    if hit.size:  # (with none: the same zeros as the formulas give, -0.0 included below)
+        overlap = x.presence[hit] @ positive  # [k, N]
+        forced = state.forced_incidents[hit]
+        if forced.any():  # a forced incident hits wherever both are, or everywhere
+            overlap = np.where(forced & (overlap <= 0), 1.0, overlap)
+        mine = incidents[hit]
+        pair_log = np.zeros(overlap.shape)  # [k, N], <= 0
+        with np.errstate(divide="ignore"):
+            pair_log[mine] = np.log1p(-econ.incident_damage * np.minimum(overlap[mine], 1.0))
+        kept_log[hit], share[hit] = _loss_shares(pair_log)
     return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), share
+
+
+def _loss_shares(pair_log: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the log of the capacity each nation keeps, and the share [.., i, j] of i's loss that
+    its incident with j caused) from each pair's log of what it leaves [..., i, j]."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept_log = pair_log.sum(axis=-1)
+        wiped = np.isinf(pair_log)  # pairs that wipe i out
+        total = wiped.sum(axis=-1, keepdims=True)
+        share = np.where(total > 0, wiped / np.maximum(total, 1),
+                         _ratio(-pair_log, -kept_log[..., None]))
+    return kept_log, share
 
 
 def benefit_transfers(value: np.ndarray, members: np.ndarray, share: float) -> np.ndarray:
@@ -560,6 +568,7 @@ def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, e
     an incident between them cuts it by ``trust_incident_shock``."""
     received = actions.T.astype(float)
     new = trust + econ.trust_learning_rate * (received - trust)
-    new = np.where(incidents, new * (1.0 - econ.trust_incident_shock), new)
+    if incidents.any():  # (few pairs: only theirs are cut)
+        new[incidents] = new[incidents] * (1.0 - econ.trust_incident_shock)
     np.fill_diagonal(new, 1.0)
     return np.clip(new, 0.0, 1.0)

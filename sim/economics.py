@@ -5,7 +5,8 @@ matrix of actions after the regime and trembles, the regime's rules, the economi
 random generator, and returns an :class:`Outcome`. It changes nothing it is given. Because it is
 pure, it can be tested against a slow reference (``sim/reference.py``), and a strategy can ask
 "what would I get if I played D toward j?" by calling it on counterfactual action matrices with
-expected incident losses (``rng=None``): one matrix, or a batch [B, N, N] evaluated at once.
+expected incident losses (``rng=None``): one matrix, or a batch [B, N, N] evaluated at once
+(:func:`expected_utility` computes only the utility such a question needs).
 :func:`grow` and :func:`learn_trust` are the pure forms of steps 9 and 10.
 
 Units: regolith and products in tonnes (t), money in USD bn, rates per year unless the name says
@@ -489,7 +490,7 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
             overlap = np.where(forced & (overlap <= 0), 1.0, overlap)
         mine = incidents[hit]
         pair_log = np.zeros(overlap.shape)  # [k, N], <= 0
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
             pair_log[mine] = np.log1p(-econ.incident_damage * np.minimum(overlap[mine], 1.0))
         kept_log[hit], share[hit] = _loss_shares(pair_log)
     return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), share

@@ -256,7 +256,10 @@ def heatmap(results: Results, reference: str | None = None,
                         "differences needs two scenarios with runs")
     x, y = swept[:2]
     known = next((o for o in OUTCOMES + REE_OUTCOMES if o.name == outcome), None)
-    label, unit = (known.naming(results.holder).label, known.unit) if known else (outcome, _unit(results.runs[outcome]))
+    if known is not None:
+        label, unit = known.naming(results.holder).label, known.unit
+    else:
+        label, unit = outcome, _unit(results.runs[outcome])
     share = unit.startswith("share")  # shares as percentage points, as in the table
     scale, unit = (100.0, "percentage points") if share else (1.0, unit)
     design = results.runs.drop_duplicates("point").set_index("point")[[x, y]]

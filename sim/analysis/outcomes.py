@@ -104,6 +104,6 @@ def outcomes_for(nations: pd.DataFrame, holder: str) -> list[Outcome]:
     the results."""
     names = list(dict.fromkeys(nations["nation"])) if not nations.empty else []
     ree = [o for o in REE_OUTCOMES if o.name not in {x.name for x in OUTCOMES}]
-    return [o.naming(holder) for o in OUTCOMES + ree] + [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False,
-                                       negligible=0.01)
-                       for n in names]
+    welfare = [Outcome(f"welfare: {n}", f"Welfare of {n}", "USD bn", True, key=False,
+                       negligible=0.01) for n in names]
+    return [o.naming(holder) for o in OUTCOMES + ree] + welfare

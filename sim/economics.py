@@ -484,7 +484,7 @@ def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarra
     kept_log, share = np.zeros(incidents.shape[:-1]), np.zeros(incidents.shape)
     hit = np.flatnonzero(incidents.any(axis=-1))  # only these nations lose anything
     if hit.size:  # (with none: the same zeros as the formulas give, -0.0 included below)
-        overlap = x.presence[hit] @ positive  # [k, N]
+        overlap = (x.presence @ positive)[hit]  # [k, N] (whole: BLAS's bits depend on the shape)
         forced = state.forced_incidents[hit]
         if forced.any():  # a forced incident hits wherever both are, or everywhere
             overlap = np.where(forced & (overlap <= 0), 1.0, overlap)

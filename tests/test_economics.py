@@ -218,3 +218,37 @@ def test_expected_incidents_mode_draws_nothing_and_charges_the_expected_loss(cas
     # the same step without any incident risk loses nothing
     econ.incident_rate_per_year = 0.0
     assert (resolve_step(world, state, actions, rules, econ, None).capacity_lost_t_per_yr == 0).all()
+
+
+@pytest.mark.parametrize("n, s", [(2, 1), (11, 10), (11, 20), (40, 3), (120, 20), (257, 200)])
+def test_losses_computed_for_the_nations_in_an_incident_only_are_those_of_every_pair(n, s):
+    """Only the nations in an incident have their losses computed; bit for bit (signs of zero
+    included), that gives what the formulas give over every pair: the overlap of every pair,
+    the log of what each pair leaves, its sum and each pair's share of it. (BLAS gives other
+    bits for a matrix product over fewer rows, so this can fail.)"""
+    from sim.economics import draw_incidents, extract, locate, pair_masks
+
+    for seed in range(6):
+        world, state, actions, rules, econ = random_world_state(seed, n, s)
+        econ.incident_rate_per_year *= 50.0  # many incidents, on few and on many nations
+        coop, compete, mutual, hostile = pair_masks(actions, rules.may_cooperate)
+        x = extract(world, state, locate(world, state, econ), coop, compete, mutual, hostile,
+                    rules, econ)
+        incidents, lost, share = draw_incidents(world, state, x, hostile, econ,
+                                                np.random.default_rng(seed))
+        overlap = x.presence @ (x.demand > 0).T.astype(float)
+        forced = state.forced_incidents
+        overlap = np.where(forced & (overlap <= 0), 1.0, overlap) if forced.any() else overlap
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pair_log = np.zeros((n, n))
+            pair_log[incidents] = np.log1p(-econ.incident_damage
+                                           * np.minimum(overlap[incidents], 1.0))
+            kept_log = pair_log.sum(axis=-1)
+            wiped = np.isinf(pair_log)
+            total = wiped.sum(axis=-1, keepdims=True)
+            expected_share = np.where(total > 0, wiped / np.maximum(total, 1),
+                                      np.divide(-pair_log, -kept_log[:, None],
+                                                out=np.zeros((n, n)), where=-kept_log[:, None] > 0))
+        expected_lost = state.capacity_t_per_yr * -np.expm1(kept_log)
+        for got, want in ((lost, expected_lost), (share, expected_share)):
+            assert np.array_equal(got, want) and np.array_equal(np.signbit(got), np.signbit(want))

@@ -555,6 +555,27 @@ def test_a_run_that_kills_its_worker_is_a_recorded_failure_and_the_rest_finish(t
                                   reference[reference["run"] != 1].reset_index(drop=True))
 
 
+def test_dask_blames_a_death_on_a_chunk_only_when_it_was_alone_in_flight():
+    """Dask counts a worker's death against every task assigned to that worker, queued ones
+    included, so its KilledWorker proves nothing while other chunks are in flight: the chunk is
+    then a suspect, tried again alone, and an innocent run queued beside a crashing one is not
+    recorded as failed. One chunk in flight alone is blamed."""
+    from types import SimpleNamespace
+
+    import dask
+
+    from sim.experiment.executors import DaskExecutor, Lost
+
+    chunk = SimpleNamespace(tasks=[SimpleNamespace(run=1)])
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            DaskExecutor(workers=1) as executor:
+        among_others = list(executor.map_unordered(KillOnRun(1), [chunk], window=2))
+        alone = list(executor.map_unordered(KillOnRun(1), [chunk], window=1))
+    assert [type(r) for r in among_others + alone] == [Lost, Lost]
+    assert not among_others[0].alone and alone[0].alone
+    assert "Dask workers died running it" in alone[0].reason
+
+
 @pytest.mark.parametrize("backend", ["processes", "dask"])
 def test_a_killed_batch_leaves_no_process_behind(tmp_path, backend):
     path = _long_experiment(tmp_path, 40, 10.0)

@@ -45,9 +45,10 @@ def default_workers() -> int:
 class Lost:
     """An item whose worker died while it was in flight (killed, out of memory, a crash in C).
 
-    ``alone`` says whether it alone can be blamed: it was the only item in flight, or the
-    backend itself tracked the deaths to it (Dask's ``KilledWorker``). Otherwise it may be an
-    innocent bystander of another item's crash, and deserves another try.
+    ``alone`` says whether it alone can be blamed: it was the only item in flight. Otherwise it
+    may be an innocent bystander of another item's crash, and deserves another try. (Dask's
+    ``KilledWorker`` is no proof: the scheduler counts a death against every task assigned to
+    the worker, queued ones included, so a run queued beside a crashing one can be blamed.)
     """
 
     item: Any
@@ -294,7 +295,8 @@ class DaskExecutor(Executor):
             try:
                 result = future.result()
             except KilledWorker as err:  # Dask retried it on other workers and blames it
-                result = Lost(item, f"Dask workers died running it ({str(err).split('. ')[0]})", alone=True)
+                reason = f"Dask workers died running it ({str(err).split('. ')[0]})"
+                result = Lost(item, reason, alone=window == 1)
             future.release()
             nxt = next(items, None)
             if nxt is not None:

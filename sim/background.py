@@ -71,7 +71,7 @@ class Background:
             assert self._process.stdin is not None
             self._process.stdin.write(work)
             self._process.stdin.close()
-        except (OSError, pickle.PicklingError, AttributeError, TypeError):  # done when asked
+        except (OSError, ValueError, pickle.PicklingError, AttributeError, TypeError):  # done here
             self._stop()
         return self
 

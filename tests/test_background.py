@@ -43,3 +43,13 @@ def test_leaving_the_block_early_stops_the_child():
 def test_work_that_cannot_be_sent_is_done_here():
     with Background(lambda: os.getpid()) as work:  # a lambda cannot be pickled
         assert work.result() == os.getpid()
+
+
+@pytest.mark.parametrize("interpreter", ["no-such-python", "python\0"])
+def test_when_no_second_interpreter_can_start_the_work_is_done_here(interpreter, tmp_path,
+                                                                   monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / interpreter))
+    with Background(os.getpid) as work:
+        assert work.result() == os.getpid()

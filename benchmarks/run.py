@@ -71,13 +71,14 @@ def best_of(fn, repeats: int) -> float:
 def best_of_each(fns: list, repeats: int) -> list[float]:
     """The fastest of ``repeats`` timings of each of ``fns``, taken in turn (A B A B, not A A B
     B), so that a slow spell of a shared machine falls on both sides of a ratio."""
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(repeats):
-        for fn, seen in zip(fns, times, strict=True):
+    def timed(fn):
+        def run() -> tuple[float, None]:
             start = time.perf_counter()
             fn()
-            seen.append(time.perf_counter() - start)
-    return [min(seen) for seen in times]
+            return time.perf_counter() - start, None
+        return run
+
+    return [t for t, _ in fastest_each([timed(fn) for fn in fns], repeats)]
 
 
 def mid_run_model(scenario, steps: int = 12) -> LunarModel:
@@ -167,7 +168,7 @@ master_seed = 5
 
 def fastest_each(fns: list, repeats: int) -> list:
     """For each of ``fns() -> (seconds, numbers)``, (the fastest time, its numbers) of
-    ``repeats`` calls, taken in turn as :func:`best_of_each` does."""
+    ``repeats`` calls, taken in turn (A B A B)."""
     results: list[list] = [[] for _ in fns]
     for _ in range(repeats):
         for fn, seen in zip(fns, results, strict=True):

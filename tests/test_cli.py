@@ -89,6 +89,12 @@ BAD = {
     "unknown event": (VALID + '\n[[events]]\nyear = 2030\nname = "invasion"\n', "events.0: unknown event 'invasion'"),
     "duplicate nation": (VALID + GOOD_NATION, "nations: duplicate name 'A'"),
     "missing field": (VALID.replace("illumination = 0.5\n", ""), "sites.S.illumination: required field is missing"),
+    "two problems": (VALID.replace("grade = 0.05", "grade = 1.5").replace(
+        "budget_usd_bn = 1.0", 'budget_usd_bn = "lots"', 1), "(and 1 more problem)"),
+    "a named list written as tables": (
+        'extends = "baseline"\nname = "x"\n[nations."China"]\nstrategy = "tit_for_tat"\n',
+        'nations: write each as a [[nations]] table with its name (name = "China" under '
+        '[[nations]]), not as [nations."China"]'),
 }
 
 

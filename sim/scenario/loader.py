@@ -127,6 +127,11 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise _Circular(f"{_chain[-1]}: extends: circular extends {cycle}")
     raw = read_toml(path)
     raw.setdefault("name", path.stem)
+    for key in NAMED_LISTS:  # [nations."China"] reads as --set's path does, but is not a list
+        if isinstance(raw.get(key), dict):
+            first = next(iter(raw[key]), "NAME")
+            raise UserError(f'{path}: {key}: write each as a [[{key}]] table with its name '
+                            f'(name = "{first}" under [[{key}]]), not as [{key}."{first}"]')
     parent_ref = raw.get("extends")
     if parent_ref is None:
         return raw
@@ -306,7 +311,8 @@ def describe(err: ValidationError, raw: dict[str, Any]) -> tuple[str, str]:
     """The first error as (field path written as a ``--set`` path, one-line message)."""
     errors = err.errors(include_url=False)
     where, msg = _describe_one(errors[0], raw)
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    extra = len(errors) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     return where, msg + more
 
 

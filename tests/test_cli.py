@@ -93,8 +93,8 @@ BAD = {
         "budget_usd_bn = 1.0", 'budget_usd_bn = "lots"', 1), "(and 1 more problem)"),
     "a named list written as tables": (
         'extends = "baseline"\nname = "x"\n[nations."China"]\nstrategy = "tit_for_tat"\n',
-        'nations: write each as a [[nations]] table with its name (name = "China" under '
-        '[[nations]]), not as [nations."China"]'),
+        ('nations: write each as a [[nations]] table with its name (name = "China" under '
+         '[[nations]]), not as [nations."China"]')),
 }
 
 

@@ -1,11 +1,11 @@
-"""Does every lever move something? For each parameter with a range in sim/calibration.toml
+"""Does every lever move something? For each parameter with a range in sim/scenario/calibration.toml
 (the tables of docs/calibration.md), the change in each headline outcome between the two ends of
 its range, on the same seeds.
 
     python benchmarks/levers.py                 # 4 seeds, 25-year runs, both cores
     python benchmarks/levers.py --seeds 2 --steps 40 --json levers.json
 
-Where a parameter applies is its `where` in sim/calibration.toml: `[economics]` and `[trust]`
+Where a parameter applies is its `where` in sim/scenario/calibration.toml: `[economics]` and `[trust]`
 on the baseline world (the Artemis Accords), `[market]` under China's export controls
 (`ree_export_control`), the rare-earth transport and processing costs where transport is cheap
 (`cheap_transport`), a regime's parameter on that regime's scenario; a strategy's parameter on
@@ -29,10 +29,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sim.calibration import Parameter, ranged  # noqa: E402
-from sim.runner import run_scenario  # noqa: E402
+from sim.experiment.run import run_scenario  # noqa: E402
+from sim.rules.strategies import STRATEGIES  # noqa: E402
+from sim.scenario.calibration import Parameter, ranged  # noqa: E402
 from sim.scenario.loader import find_scenario, resolve_raw, validate  # noqa: E402
-from sim.strategies import STRATEGIES  # noqa: E402
 
 OUTCOMES = {  # name: (how it is shown, scale, is a share)
     "welfare_total_usd_bn": ("welfare, USD bn", 1.0, False),
@@ -69,7 +69,7 @@ class Lever:
 
 
 def levers() -> list[Lever]:
-    """Every parameter of sim/calibration.toml with a range. A strategy's parameter acts on the
+    """Every parameter of sim/scenario/calibration.toml with a range. A strategy's parameter acts on the
     nations that play it; if none in its scenario does, the US and China are given it."""
     found = []
     for p in ranged():

@@ -31,11 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import synthetic_scenario  # noqa: E402
 
-from sim.economics import resolve_step  # noqa: E402
+from sim.economy.reference import resolve_step_reference  # noqa: E402
+from sim.economy.step import resolve_step  # noqa: E402
 from sim.experiment import ResultStore, load_experiment, run_experiment  # noqa: E402
 from sim.experiment.executors import SINGLE_THREADED  # noqa: E402
-from sim.model import LunarModel  # noqa: E402
-from sim.reference import resolve_step_reference  # noqa: E402
+from sim.model.model import LunarModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 ROWS: list[dict] = []

@@ -16,8 +16,9 @@ from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["LunarModel", "RunResult", "Scenario", "UserError", "load_scenario", "run_scenario"]
-_HOMES = {"LunarModel": "sim.model", "RunResult": "sim.runner", "run_scenario": "sim.runner",
-          "Scenario": "sim.scenario", "load_scenario": "sim.scenario", "UserError": "sim.errors"}
+_HOMES = {"LunarModel": "sim.model.model", "RunResult": "sim.experiment.run",
+          "run_scenario": "sim.experiment.run", "Scenario": "sim.scenario",
+          "load_scenario": "sim.scenario", "UserError": "sim.base.errors"}
 
 
 def __getattr__(name: str) -> Any:

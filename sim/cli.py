@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim.errors import RunFailed, UserError
+from sim.base.errors import RunFailed, UserError
 
 HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -97,7 +97,7 @@ def user_errors(fn: F) -> F:
             error("out of memory; try fewer workers, a smaller design or --series model")
             raise typer.Exit(1) from None
         except OSError as err:
-            from sim.io import is_user_path_error
+            from sim.base.io import is_user_path_error
 
             where = f"{err.filename}: " if err.filename else ""
             if is_user_path_error(err):  # a path the user chose: read-only, too long, ...
@@ -123,8 +123,8 @@ def run(
     figure: Annotated[bool, typer.Option(help="draw the run's figure")] = True,
 ) -> None:
     """Run one scenario and write its series, summary, figure and manifest."""
-    from sim.io import out_label
-    from sim.runner import fill_run_folder, run_folder, run_scenario
+    from sim.base.io import out_label
+    from sim.experiment.run import fill_run_folder, run_folder, run_scenario
     from sim.scenario import find_scenario, load_scenario
     from sim.scenario.schema import MAX_HORIZON_YEARS
 
@@ -174,7 +174,7 @@ def default_run_folder(spec: Any, seed: int, steps: int | None, changed: bool) -
 
 def _print_summary(result: Any) -> None:
     """Each nation's outcomes, then the run's, readable at 80 columns (names fold at words)."""
-    from sim.runner import NATION_ROWS, headline, nation_rows
+    from sim.experiment.run import NATION_ROWS, headline, nation_rows
 
     table = Table(title=Text(f"{result.scenario.name}: {result.steps} steps, seed {result.seed} "
                              "(welfare in USD bn, propellant in t)"),
@@ -266,12 +266,11 @@ def compare(
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""
-    from sim.analysis import analyse
-    from sim.analysis.report import key_table
+    from sim.base.lock import FolderLock
     from sim.experiment import ResultStore, load_experiment, run_experiment
     from sim.experiment.store import ANALYSIS_NAMES, analysis_files
     from sim.explore.robustness import POINTS, design, folder_for
-    from sim.lock import FolderLock
+    from sim.report.compare import analyse
 
     if reference is not None and not reference.strip():
         raise UserError("--reference: empty name")
@@ -328,7 +327,7 @@ def _print_comparison(analysis: Any) -> None:
     wrap, and a long scenario name folds instead of being cut."""
     import pandas as pd
 
-    from sim.analysis.report import _num
+    from sim.report.report import _num
 
     results = analysis.results
     reference = results.label(analysis.reference)
@@ -367,7 +366,7 @@ def _print_comparison(analysis: Any) -> None:
 def _print_channels(analysis: Any) -> None:
     """Why total welfare differs from the reference's, channel by channel."""
     from sim.analysis.decompose import channel_table
-    from sim.analysis.report import _num
+    from sim.report.report import _num
 
     table = channel_table(analysis.decomposition, analysis.results.label)
     if table.empty:
@@ -415,10 +414,10 @@ def plot(
     """Draw one figure from a results folder."""
     from sim.analysis import Results
     from sim.analysis.figures import FIGURES, png_bytes
+    from sim.base.io import atomic_write_bytes, writing_to
+    from sim.base.lock import FolderLock
     from sim.experiment import ResultStore
     from sim.experiment.store import analysis_files
-    from sim.io import atomic_write_bytes, writing_to
-    from sim.lock import FolderLock
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
@@ -495,7 +494,7 @@ def explore_sensitivity(
         help="experiment file or name whose scenarios are compared")] = "coop_vs_compete",
     method: Annotated[str, typer.Option(help="morris (screen every parameter) or sobol")] = "morris",
     parameters: Annotated[list[str] | None, typer.Option(
-        "--parameter", "-p", help="a parameter of sim/calibration.toml, or a pattern such as "
+        "--parameter", "-p", help="a parameter of sim/scenario/calibration.toml, or a pattern such as "
         "'market.*' (repeat; default: every ranged one for morris, those a morris study found "
         "to matter for sobol)")] = None,
     size: Annotated[int | None, typer.Option(
@@ -564,9 +563,9 @@ def explore_game(
     """The 2x2 game a pair of nations plays at a step, from the step's own economics: its
     payoffs, its class (prisoner's dilemma, stag hunt, chicken, harmony, deadlock, ...) and
     its Nash equilibria (nashpy), at chosen years of a run of each scenario."""
+    from sim.base.io import atomic_write_bytes, writing_to
     from sim.experiment import load_experiment
     from sim.explore.game import format_game, game_path, games_at, games_figure
-    from sim.io import atomic_write_bytes, writing_to
     from sim.scenario import load_scenario
 
     if figure is not None:
@@ -614,10 +613,10 @@ def explore_discover(
     from the EMA Workbench, with coverage and density; a CART tree as a second view)."""
     from sim.analysis import Results
     from sim.analysis.figures import png_bytes
+    from sim.base.lock import FolderLock
     from sim.experiment import ResultStore
     from sim.experiment.store import analysis_files
     from sim.explore.discover import discover, discovery_figure
-    from sim.lock import FolderLock
 
     folder = _results_target(target) or Path("results") / target
     ResultStore(folder).manifest()  # a results folder, before anything is written there
@@ -646,7 +645,7 @@ DISCOVERY_FILES = ["discovery.csv", "discovery.txt", "figures/discovery.png"]
 def _check_png_out(out: Path, option: str) -> None:
     """A PNG the user names: a .png file, outside lunarsim's folders, replacing only a figure
     lunarsim wrote; refused in one line before any work."""
-    from sim.io import check_replaceable_file, inside_lunarsim_folder, lunarsim_png
+    from sim.base.io import check_replaceable_file, inside_lunarsim_folder, lunarsim_png
 
     label = f"{option} {out}"
     if out.suffix.lower() != ".png":
@@ -776,7 +775,7 @@ def scenarios_schema(
     out: Annotated[Path | None, typer.Option(help="write to this file instead of printing")] = None,
 ) -> None:
     """The JSON Schema of scenario files (for editors: Taplo / Even Better TOML)."""
-    from sim.io import atomic_write_bytes, check_replaceable_file, writing_to
+    from sim.base.io import atomic_write_bytes, check_replaceable_file, writing_to
     from sim.scenario import Scenario
 
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema"} | Scenario.model_json_schema()

@@ -46,8 +46,7 @@ def assert_same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> No
 
 def random_world_state(seed: int, n: int, s: int):
     """A random but valid (world, state, actions, rules, econ) for property tests."""
-    from sim.economics import EconParams, State, World
-    from sim.regimes import RegimeRules
+    from sim.economy.state import EconParams, RegimeRules, State, World
     from sim.scenario.schema import EconomicsSpec, MarketSpec, TrustSpec
 
     rng = np.random.default_rng(seed)

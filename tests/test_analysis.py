@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from sim.analysis import Results
 from sim.analysis import figures as fig
 from sim.analysis.outcomes import Outcome
-from sim.analysis.report import _num
 from sim.analysis.stats import compare, mean_interval, price_of_anarchy
 from sim.cli import app
 from sim.experiment import run_experiment
+from sim.report.report import _num
 
 runner = CliRunner()
 WELFARE = Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True)
@@ -184,7 +184,7 @@ def test_compare_on_a_results_folder_writes_report_tables_and_figures(small_resu
 
 def test_the_channels_add_up_to_the_paired_welfare_difference_exactly(small_results):
     from sim.analysis.decompose import decompose
-    from sim.metrics import CHANNELS
+    from sim.model.metrics import CHANNELS
 
     table = decompose(small_results.runs, "open_access", resamples=100)
     assert set(table["scenario"]) == {"multilateral", "us_china_cooperation"}
@@ -212,8 +212,8 @@ def test_plot_command_and_its_mistakes(small_results, tmp_path):
 
 def test_every_rare_earth_outcome_is_in_the_table_or_named_as_the_same_everywhere(small_results):
     """An outcome that differs between scenarios on no seed gets one line, not an empty row."""
-    from sim.analysis.compare import analyse
     from sim.analysis.outcomes import REE_OUTCOMES
+    from sim.report.compare import analyse
 
     analysis = analyse(small_results.folder, resamples=200)
     md = analysis.report_md.read_text()
@@ -235,7 +235,7 @@ def test_every_table_of_the_report_has_a_header_and_rows(small_results):
     row, and no heading is repeated back to back (the calibration tables once split in two)."""
     from markdown_it import MarkdownIt
 
-    from sim.analysis.compare import analyse
+    from sim.report.compare import analyse
 
     md = analyse(small_results.folder, resamples=200).report_md.read_text()
     tokens = MarkdownIt("commonmark").enable("table").parse(md)
@@ -261,7 +261,7 @@ def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_t
     row = compare(runs, pd.DataFrame(), [outcome], "ref", resamples=500).iloc[0]
     assert row["negligible"] == negligible
     assert row["share_better"] == (1.0 if shift > 0 else 0.0)
-    from sim.analysis.report import key_table
+    from sim.report.report import key_table
 
     class Labels:  # what key_table needs of Results
         def label(self, scenario):
@@ -274,8 +274,8 @@ def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_t
 
 
 def test_who_gains_gives_each_nations_paired_difference(small_results):
-    from sim.analysis.compare import analyse
-    from sim.analysis.report import who_gains
+    from sim.report.compare import analyse
+    from sim.report.report import who_gains
 
     analysis = analyse(small_results.folder, resamples=200)
     table = who_gains(analysis.comparison, small_results)
@@ -294,7 +294,7 @@ def test_who_gains_gives_each_nations_paired_difference(small_results):
 def test_the_summary_is_computed_from_the_statistics():
     """Change the numbers and the sentences change: the best scenario, the losers, and
     'negligible' or 'not established' follow the intervals."""
-    from sim.analysis.report import summary
+    from sim.report.report import summary
 
     class Labels:
         holder = "China"
@@ -361,7 +361,7 @@ def test_the_report_names_the_leverage_holder_the_scenarios_name(tmp_path):
     that does not record it; a scenario given as a file is labelled by its name."""
     import json
 
-    from sim.analysis import analyse
+    from sim.report.compare import analyse
 
     for base in ("open_access", "us_china_cooperation"):
         (tmp_path / f"{base}_us.toml").write_text(

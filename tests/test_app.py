@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sim import calibration, load_scenario, run_scenario
+from sim import load_scenario, run_scenario
 from sim.app.session import KEY, Session, settable
+from sim.base.errors import UserError
 from sim.cli import app
-from sim.errors import UserError
-from sim.runner import headline, nation_rows
+from sim.experiment.run import headline, nation_rows
+from sim.scenario import calibration
 
 runner = CliRunner()
 

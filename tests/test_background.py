@@ -1,4 +1,4 @@
-"""Work in a second process (``sim.background``): the same result as here, or the work done here
+"""Work in a second process (``sim.base.background``): the same result as here, or the work done here
 when the child cannot answer; the child never outlives the block that started it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sim.background import Background
+from sim.base.background import Background
 
 
 def test_the_work_runs_in_another_process_and_its_result_comes_back():

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from sim.base.errors import UserError
 from sim.cli import app
-from sim.errors import UserError
 from sim.experiment import (
     ResultStore,
     design_points,

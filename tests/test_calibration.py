@@ -1,4 +1,4 @@
-"""The one home of every parameter's range and source (sim/calibration.toml): complete, inside
+"""The one home of every parameter's range and source (sim/scenario/calibration.toml): complete, inside
 what the schema accepts, acting on the fields it names, and the source of docs/calibration.md."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import calibration
-from sim.regimes import REGIMES
+from sim.rules.regimes import REGIMES
+from sim.rules.strategies import STRATEGIES
+from sim.scenario import calibration
 from sim.scenario.loader import find_scenario, resolve_raw, validate
 from sim.scenario.schema import EconomicsSpec, MarketSpec, TrustSpec
-from sim.strategies import STRATEGIES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "calibration.md"
 NUMBER = (float, float | None)
@@ -27,8 +27,8 @@ def test_the_calibration_page_is_written_from_the_registry():
     text = DOC.read_text()
     assert text.count("<!-- calibration: ") == 7
     assert calibration.write_tables(text) == text, (
-        "docs/calibration.md disagrees with sim/calibration.toml: run "
-        "python -m sim.calibration docs/calibration.md")
+        "docs/calibration.md disagrees with sim/scenario/calibration.toml: run "
+        "python -m sim.scenario.calibration docs/calibration.md")
 
 
 def test_every_number_a_scenario_can_set_in_its_sections_has_an_entry():

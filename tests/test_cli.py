@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from sim import load_scenario, run_scenario
 from sim.cli import app
-from sim.strategies import STRATEGIES
+from sim.rules.strategies import STRATEGIES
 
 runner = CliRunner()
 GOOD_NATION = """

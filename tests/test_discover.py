@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import UserError
+from sim.base.errors import UserError
 from sim.explore.discover import (
     Discovery,
     discover,
@@ -387,7 +387,7 @@ def test_figure_shows_the_box_over_the_design_points_when_two_parameters_are_res
                                               "b": "economics.race_advantage", "c": "p.c"})
     figure = discovery_figure(found)
     bars, scatter = figure.axes
-    # the dotted paths, with their units from sim/calibration.toml
+    # the dotted paths, with their units from sim/scenario/calibration.toml
     assert {scatter.get_xlabel(), scatter.get_ylabel()} == {
         "economics.synergy, share of output", "economics.race_advantage, priority weight"}
     assert len(scatter.patches) == 1  # the box

@@ -6,9 +6,9 @@ import re
 
 from helpers import REPO
 
-from sim.regimes import REGIMES
+from sim.rules.regimes import REGIMES
+from sim.rules.strategies import STRATEGIES
 from sim.scenario.schema import EconomicsSpec, MarketSpec, TimeSpec, TrustSpec
-from sim.strategies import STRATEGIES
 
 
 def readme_commands() -> list[str]:
@@ -49,12 +49,12 @@ def test_every_test_the_guarantees_page_cites_exists():
 
 
 def test_levers_measures_every_ranged_parameter_where_it_acts():
-    """benchmarks/levers.py takes its levers from sim/calibration.toml (whose ends are checked
+    """benchmarks/levers.py takes its levers from sim/scenario/calibration.toml (whose ends are checked
     in tests/test_calibration.py); a strategy nobody plays is given to the US and China first,
     so that its parameter acts."""
     import sys
 
-    from sim.calibration import ranged
+    from sim.scenario.calibration import ranged
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from levers import levers, outcomes_at

@@ -8,7 +8,7 @@ from helpers import random_world_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.economics import benefit_transfers, grow, learn_trust, resolve_step
+from sim.economy.step import benefit_transfers, grow, learn_trust, resolve_step
 
 cases = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 9))
 
@@ -226,7 +226,7 @@ def test_losses_computed_for_the_nations_in_an_incident_only_are_those_of_every_
     included), that gives what the formulas give over every pair: the overlap of every pair,
     the log of what each pair leaves, its sum and each pair's share of it. (BLAS gives other
     bits for a matrix product over fewer rows, so this can fail.)"""
-    from sim.economics import draw_incidents, extract, locate, pair_masks
+    from sim.economy.step import draw_incidents, extract, locate, pair_masks
 
     for seed in range(6):
         world, state, actions, rules, econ = random_world_state(seed, n, s)

@@ -8,9 +8,9 @@ import warnings
 
 import pytest
 
-from sim import calibration
-from sim.ema import OUTCOMES, ema_model, outcomes
-from sim.runner import run_scenario
+from sim.experiment.run import run_scenario
+from sim.explore.ema import OUTCOMES, ema_model, outcomes
+from sim.scenario import calibration
 from sim.scenario.loader import find_scenario, resolve_raw, validate
 
 with warnings.catch_warnings():

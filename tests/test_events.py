@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from helpers import raw_scenario, scenario_from
 
-from sim.errors import UserError
-from sim.model import LunarModel
+from sim.base.errors import UserError
+from sim.model.model import LunarModel
 from sim.scenario.loader import validate
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,9 +15,9 @@ from matplotlib.colors import to_rgb, to_rgba
 from sim import load_scenario, run_scenario
 from sim.analysis import Results
 from sim.analysis import figures as fig
-from sim.errors import UserError
+from sim.base.errors import UserError
 from sim.experiment import run_experiment
-from sim.plots import run_figure
+from sim.experiment.figure import run_figure
 
 SWEEP = """
 name = "tiny_sweep"
@@ -299,7 +298,7 @@ def test_heatmap_needs_a_two_parameter_sweep(plain):
 # --- one run ------------------------------------------------------------------------------
 
 def test_each_nation_has_its_own_colour_and_the_legend_covers_no_panel(run):
-    figure = run_figure(run)
+    figure = run.figure()
     welfare = panel(figure, "Cumulative welfare by nation")
     lines = welfare.get_lines()
     assert len(lines) == len(run.names) == 11
@@ -320,9 +319,8 @@ def test_each_nation_has_its_own_colour_and_the_legend_covers_no_panel(run):
 @pytest.mark.parametrize("incidents", [[0] * 17, [0] * 10 + [1] + [0] * 4 + [1, 0]])
 def test_run_incidents_are_ticked_in_whole_numbers(run, incidents):
     model = run.model_series.assign(incidents=incidents)
-    fake = SimpleNamespace(scenario=run.scenario, seed=run.seed, model_series=model,
-                           nation_series=run.nation_series)
-    ax = panel(run_figure(fake), "Incidents between operators")
+    figure = run_figure(model, run.nation_series, run.scenario.time.steps_per_year, run.title)
+    ax = panel(figure, "Incidents between operators")
     ticks = shown_ticks(ax, "y")
     assert len(ticks) >= 2 and all(t == round(t) for t in ticks)
 

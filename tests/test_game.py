@@ -21,7 +21,7 @@ from sim.explore.game import (
     stage_game,
 )
 from sim.explore.game import classify as _classify
-from sim.model import LunarModel
+from sim.model.model import LunarModel
 from sim.scenario import load_scenario
 
 
@@ -259,7 +259,7 @@ def test_before_anyone_has_plants_nothing_is_at_stake():
 
 
 def test_years_outside_the_run_are_refused():
-    from sim.errors import UserError
+    from sim.base.errors import UserError
 
     with pytest.raises(UserError, match="outside the run"):
         games_at("two_player_pd", [2029.0])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from helpers import scenario_from, with_strategies
 
-from sim.economics import resolve_step
-from sim.model import LunarModel
+from sim.economy.step import resolve_step
+from sim.model.model import LunarModel
 
 C, D = True, False
 

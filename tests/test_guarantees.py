@@ -27,12 +27,12 @@ import pytest
 from helpers import KillOnRun
 from typer.testing import CliRunner
 
+from sim.base.errors import RunFailed, UserError
+from sim.base.io import STAGE_MARK
+from sim.base.lock import LOCK_NAME, FolderLock
 from sim.cli import app
-from sim.errors import RunFailed, UserError
 from sim.experiment import ResultStore, run_experiment
-from sim.io import STAGE_MARK
-from sim.lock import LOCK_NAME, FolderLock
-from sim.runner import check_finite, run_scenario
+from sim.experiment.run import check_finite, run_scenario
 from sim.scenario import load_scenario
 
 runner = CliRunner()
@@ -730,9 +730,9 @@ def _variants() -> list[tuple[str, dict]]:
     every regime's parameters."""
     from helpers import raw_scenario
 
-    from sim.regimes import REGIMES
+    from sim.rules.regimes import REGIMES
+    from sim.rules.strategies import STRATEGIES
     from sim.scenario.schema import EconomicsSpec, MarketSpec, NationSpec, SiteSpec, TrustSpec
-    from sim.strategies import STRATEGIES
 
     base = raw_scenario("baseline")
     out = []
@@ -799,12 +799,12 @@ def test_the_longest_horizon_at_the_fastest_growth_stays_finite(baseline_raw):
 
 
 def test_a_bad_out_is_refused_before_any_simulation(ws, monkeypatch):
-    import sim.runner
+    import sim.experiment.run
 
     def no_run(*args, **kwargs):
         raise AssertionError("the run started before --out was checked")
 
-    monkeypatch.setattr(sim.runner, "run_scenario", no_run)
+    monkeypatch.setattr(sim.experiment.run, "run_scenario", no_run)
     before = tree(ws)
     refused(_invoke(["run", "tiny.toml", "--out", "notes.txt/sub"]), "cannot write there")
     refused(_invoke(["run", "tiny.toml", "--out", "/proc/1/x/y"]), "cannot write there")
@@ -963,9 +963,9 @@ def test_an_edited_record_cannot_point_outside_the_folder(ws):
 def test_an_analysis_cut_short_leaves_a_folder_the_next_one_can_write(ws, monkeypatch):
     import errno
 
-    import sim.io
+    import sim.base.io
 
-    real, calls = sim.io.atomic_write_bytes, {"n": 0}
+    real, calls = sim.base.io.atomic_write_bytes, {"n": 0}
 
     def disk_fills(path, data):
         calls["n"] += 1
@@ -975,10 +975,10 @@ def test_an_analysis_cut_short_leaves_a_folder_the_next_one_can_write(ws, monkey
 
     args = ["compare", "results/exp", "--resamples", "100"]
     assert _invoke(args).exit_code == 0
-    monkeypatch.setattr(sim.io, "atomic_write_bytes", disk_fills)
+    monkeypatch.setattr(sim.base.io, "atomic_write_bytes", disk_fills)
     result = _invoke(args[:-1] + ["101"])  # other numbers, so every file changes
     assert result.exit_code == 1 and "No space left on device" in result.stderr
-    monkeypatch.setattr(sim.io, "atomic_write_bytes", real)
+    monkeypatch.setattr(sim.base.io, "atomic_write_bytes", real)
     result = _invoke(args)
     assert result.exit_code == 0, result.stderr
 

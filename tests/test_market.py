@@ -12,8 +12,8 @@ from helpers import random_world_state, raw_scenario, scenario_from
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model import LunarModel
-from sim.rare_earths import clear_market, diversify, flows, holder_policy
+from sim.economy.rare_earths import clear_market, diversify, flows, holder_policy
+from sim.model.model import LunarModel
 
 SEEDS = range(3)
 ACCEDE = {"year": 2023.47, "name": "accede", "nation": "India"}

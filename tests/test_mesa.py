@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.errors import UserError
-from sim.model import LunarModel
-from sim.runner import run_scenario
+from sim.base.errors import UserError
+from sim.experiment.run import run_scenario
+from sim.model.model import LunarModel
 from sim.scenario import find_scenario, load_scenario
 
 

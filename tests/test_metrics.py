@@ -10,7 +10,7 @@ def test_gini_is_the_usual_one_for_gains_and_counts_unequal_losses():
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from sim.metrics import gini
+    from sim.model.metrics import gini
 
     assert gini(np.array([1.0, 1.0, 1.0])) == pytest.approx(0.0)
     assert gini(np.array([0.0, 0.0, 3.0])) == pytest.approx(2 / 3)  # one holds all: (n-1)/n

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from helpers import assert_same_arrays, scenario_from, with_strategies
 
-from sim.model import LunarModel
+from sim.model.model import LunarModel
 
 
 def series(model: LunarModel) -> dict[str, np.ndarray]:
@@ -144,7 +144,7 @@ def test_welfare_is_cash_flow_plus_the_change_in_capital_over_a_run(baseline_raw
 
 
 def test_welfare_splits_into_its_channels_exactly(baseline_raw):
-    from sim.runner import run_scenario
+    from sim.experiment.run import run_scenario
 
     for name in ("baseline", "multilateral"):
         result = run_scenario(scenario_from(baseline_raw, regime={"name": name} if name != "baseline"
@@ -179,7 +179,7 @@ def test_a_finished_run_leaves_nothing_behind(pd_raw):
     import gc
     import weakref
 
-    from sim.runner import run_scenario
+    from sim.experiment.run import run_scenario
 
     spec = scenario_from(pd_raw)
     before = LunarModel(spec, rng=0)

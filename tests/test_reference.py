@@ -9,8 +9,9 @@ from helpers import random_world_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.economics import Outcome, resolve_step
-from sim.reference import resolve_step_reference
+from sim.economy.reference import resolve_step_reference
+from sim.economy.state import Outcome
+from sim.economy.step import resolve_step
 
 
 def assert_same_outcome(fast: Outcome, slow: Outcome) -> None:
@@ -35,7 +36,7 @@ def test_vectorised_step_matches_the_reference(seed, n, s, expected_mode):
 def test_reference_agrees_on_a_real_scenario_step():
     from helpers import raw_scenario, scenario_from
 
-    from sim.model import LunarModel
+    from sim.model.model import LunarModel
 
     model = LunarModel(scenario_from(raw_scenario("multilateral")), rng=4)
     for _ in range(12):  # into the crowded years, with plants placed and trust moved

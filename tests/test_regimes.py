@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from helpers import raw_scenario, scenario_from
 
-from sim.economics import benefit_transfers
-from sim.model import LunarModel
+from sim.economy.step import benefit_transfers
+from sim.model.model import LunarModel
 
 
 def everyone(raw, strategy):

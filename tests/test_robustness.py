@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim import calibration
 from sim.analysis import Results
 from sim.cli import app
 from sim.experiment import load_experiment, run_experiment
 from sim.explore import robustness
+from sim.scenario import calibration
 
 runner = CliRunner()
 TINY = """

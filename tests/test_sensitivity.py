@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from sim.calibration import Parameter
+from sim.base.errors import UserError
 from sim.cli import app
-from sim.errors import UserError
 from sim.explore import sensitivity as sa
+from sim.scenario.calibration import Parameter
 
 runner = CliRunner()
 PI = float(np.pi)

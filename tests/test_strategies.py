@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.strategies import STRATEGIES, Strategy
-from sim.strategies.match import PD, C, D, moves, play
+from sim.rules.strategies import STRATEGIES, Strategy
+from sim.rules.strategies.match import PD, C, D, moves, play
 
 PATTERN = [C, C, D, C, D, D, C, C, C, D]
 ALLC, ALLD, ALT = [C], [D], [C, D]
@@ -165,7 +165,7 @@ def test_metadata_is_complete_and_true(rule):
 def test_a_rule_deciding_for_all_its_players_at_once_decides_as_each_would(rule):
     """The array form a model uses at hundreds of nations gives every player's own decision,
     whatever the last actions, the blocs, the leaders and what each has learnt."""
-    from sim.strategies.base import Observation, Roster
+    from sim.rules.strategies.base import Observation, Roster
 
     rng = np.random.default_rng(11)
     n = 9
@@ -189,8 +189,8 @@ def test_a_rule_deciding_for_all_its_players_at_once_decides_as_each_would(rule)
 def test_a_subclass_that_changes_decide_alone_is_asked_one_by_one():
     """A user's variant of a rule that has an array form must not inherit it: the model would
     then play the parent's decisions for it."""
-    from sim.model import _decides_all
-    from sim.strategies.classic import TitForTat
+    from sim.model.model import _decides_all
+    from sim.rules.strategies.classic import TitForTat
 
     class Contrarian(TitForTat):
         def decide(self, obs):

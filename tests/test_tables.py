@@ -1,4 +1,4 @@
-"""Every results table follows the column convention of ``sim.columns`` (and ``results/README.md``):
+"""Every results table follows the column convention of ``sim.base.columns`` (and ``results/README.md``):
 snake_case names usable unquoted in SQL, units as suffixes, counts as integers, flags as
 booleans, every part of a table with one schema, and the run's identity on every table."""
 
@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from sim.base.columns import IDENTITY, NAME, SUFFIX
 from sim.cli import app
-from sim.columns import IDENTITY, NAME, SUFFIX
 from sim.experiment import run_experiment
 from sim.experiment.store import TABLES
-from sim.metrics import MODEL_METRICS, NATION_METRICS
+from sim.model.metrics import MODEL_METRICS, NATION_METRICS
 
 EXPERIMENT = """
 name = "tables"

@@ -1,6 +1,7 @@
-"""Analysis of results folders: paired statistics, figures and the report."""
+"""Analysis of results folders: a folder read once (:mod:`.results`), the outcomes compared
+(:mod:`.outcomes`), paired statistics (:mod:`.stats`), the welfare channels (:mod:`.decompose`) and
+the comparison's figures (:mod:`.figures`)."""
 
-from sim.analysis.compare import Analysis, analyse
 from sim.analysis.results import Results
 
-__all__ = ["Analysis", "Results", "analyse"]
+__all__ = ["Results"]

@@ -1,5 +1,5 @@
 """Why a regime's welfare differs from the reference's: the paired difference of total welfare
-split into the channels of ``sim.metrics.CHANNELS`` (output, crowding and racing, synergy,
+split into the channels of ``sim.model.metrics.CHANNELS`` (output, crowding and racing, synergy,
 interference, costs, capital, incidents, transfers and sanctions, entry cost, rare earths).
 
 Each run records its welfare by channel, summed over nations and steps; the channels add up to
@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from sim.analysis.stats import mean_interval, paired
-from sim.metrics import CHANNELS
+from sim.model.metrics import CHANNELS
 
 TOTAL = "welfare_total_usd_bn"
 

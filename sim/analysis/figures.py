@@ -19,9 +19,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 from sim.analysis.outcomes import OUTCOMES, REE_OUTCOMES, name_holder  # noqa: E402
 from sim.analysis.results import Results  # noqa: E402
 from sim.analysis.stats import PAIR_KEYS, paired  # noqa: E402
-from sim.columns import SUFFIX  # noqa: E402
-from sim.errors import UserError  # noqa: E402
-from sim.plots import PNG_METADATA, STYLE, count_axis  # noqa: E402
+from sim.base.columns import SUFFIX  # noqa: E402
+from sim.base.errors import UserError  # noqa: E402
+from sim.base.style import PNG_METADATA, STYLE, count_axis  # noqa: E402
 
 # (column of series_model, title, unit, scale, transform) for the time-series panels
 SERIES = [
@@ -308,7 +308,7 @@ def heatmap(results: Results, reference: str | None = None,
 
 
 def _unit(column: pd.Series) -> str:
-    """A run-table column's unit from its name's suffix (sim/columns.py); counts are integers."""
+    """A run-table column's unit from its name's suffix (sim/base/columns.py); counts are integers."""
     for unit, suffix in sorted(SUFFIX.items(), key=lambda item: -len(item[1])):
         if column.name.endswith(suffix):
             return unit
@@ -323,7 +323,7 @@ def _ink(background) -> str:
 
 def parameter_label(path: str) -> str:
     """A design parameter in words, with its path (as the experiment file names it)."""
-    from sim.calibration import find
+    from sim.scenario.calibration import find
 
     found = find(path)
     return f"{found.label} ({path})" if found else path
@@ -388,7 +388,7 @@ def channels(results: Results, reference: str | None = None) -> Figure:
     """Why welfare differs: each scenario's mean paired difference from the reference, split
     into channels (stacked: gains to the right of 0, losses to the left), the total marked."""
     from sim.analysis.decompose import decompose
-    from sim.metrics import CHANNELS
+    from sim.model.metrics import CHANNELS
 
     ref = results.reference(reference)
     table = decompose(results.runs, ref, resamples=200)

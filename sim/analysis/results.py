@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.outcomes import UNNAMED_HOLDER
-from sim.columns import parameter_column
-from sim.errors import UserError
+from sim.base.columns import parameter_column
+from sim.base.errors import UserError
 from sim.experiment.store import ResultStore
 
 # Okabe & Ito (2008) colour-blind-safe palette; each regime keeps its colour in every figure.

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.app.session import Session, Side
-from sim.plots import NATION_COLOURS, STYLE, count_axis
+from sim.base.style import NATION_COLOURS, STYLE, count_axis
 
 SIDE_STYLES = ("-", "--")  # the first scenario solid, the one compared with it dashed
 MOON_RADIUS_KM = 1737.4

@@ -1,7 +1,7 @@
 """The interactive page, served by ``lunarsim app`` (Solara).
 
 Choose a scenario and, to compare, a second one run on the same seed; move the parameters
-(sliders over the ranges of sim/calibration.toml); step, run to the horizon or reset; watch
+(sliders over the ranges of sim/scenario/calibration.toml); step, run to the horizon or reset; watch
 welfare, cooperation, incidents, the rare-earth price and leverage over time, who cooperates
 with whom, and who works which ice site. Every number is the model's own at the step shown:
 the command under each scenario gives the same numbers from ``lunarsim run``.
@@ -21,8 +21,8 @@ import solara
 
 from sim.app import figures
 from sim.app.session import KEY, SLIDER_STEPS, Control, Session, choices
-from sim.errors import UserError
-from sim.runner import NATION_ROWS, headline, nation_rows
+from sim.base.errors import UserError
+from sim.experiment.run import NATION_ROWS, headline, nation_rows
 
 NONE = "(none)"
 # Files named on `lunarsim app`'s command line, checked there, passed on by the environment

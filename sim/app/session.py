@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from sim import calibration
-from sim.calibration import Parameter
-from sim.errors import UserError
-from sim.model import LunarModel
-from sim.runner import RunResult, check_finite, result_of
-from sim.scenario import Scenario
+from sim.base.errors import UserError
+from sim.experiment.run import RunResult, check_finite, result_of
+from sim.model.model import LunarModel
+from sim.scenario import Scenario, calibration
+from sim.scenario.calibration import Parameter
 from sim.scenario.loader import find_scenario, library, resolve_raw, validate
 
 # The parameters shown first, the rest being one click away: the ones the mechanisms of
@@ -39,7 +38,7 @@ def choices(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Control:
-    """One slider: a ranged parameter from sim/calibration.toml and the value the scenario
+    """One slider: a ranged parameter from sim/scenario/calibration.toml and the value the scenario
     gives it (a multiplier of 1 for relative ones, which scale each scenario's own values)."""
 
     parameter: Parameter

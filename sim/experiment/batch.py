@@ -13,16 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.base.errors import UserError
+from sim.base.io import out_label, sha256_file
+from sim.base.lock import LOCK_NAME, FolderLock
 from sim.experiment.design import RunTask, design_points, plan
 from sim.experiment.executors import Backend, Executor, Lost, make_executor
+from sim.experiment.run import versions
 from sim.experiment.spec import Experiment, load_experiment
 from sim.experiment.store import ResultStore
 from sim.experiment.worker import Chunk, ChunkResult, Series, lost_chunk, run_chunk
-from sim.io import out_label, sha256_file
-from sim.lock import LOCK_NAME, FolderLock
-from sim.metrics import series_units
-from sim.runner import versions
+from sim.model.metrics import series_units
 from sim.scenario import content_hash
 
 Progress = Callable[[int, int], None]  # (runs finished, runs to do in this session)
@@ -265,9 +265,10 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
 
 # The code that decides what a run computes: a results folder made by other code is never
 # finished with this code's runs (its numbers would mix two models).
-MODEL_CODE = ("agents.py", "columns.py", "economics.py", "events.py", "metrics.py", "model.py",
-              "rare_earths.py", "regimes.py", "registry.py", "runner.py", "units.py",
-              "scenario/*.py", "strategies/*.py", "experiment/design.py", "experiment/worker.py")
+MODEL_CODE = ("base/columns.py", "base/registry.py", "base/units.py", "economy/rare_earths.py",
+              "economy/state.py", "economy/step.py", "rules/*.py", "rules/strategies/*.py",
+              "scenario/*.py", "model/*.py", "experiment/run.py", "experiment/design.py",
+              "experiment/worker.py")
 
 
 @functools.cache

@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sim.errors import UserError
+from sim.base.errors import UserError
 
 Backend = Literal["serial", "processes", "dask"]
 IN_FLIGHT_PER_WORKER = 3
@@ -161,7 +161,7 @@ class ProcessExecutor(Executor):
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
             self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload(["sim._ignore_interrupts", "sim.experiment.worker"])
+            self._context.set_forkserver_preload(["sim.base.ignore_interrupts", "sim.experiment.worker"])
         else:
             self._context = multiprocessing.get_context("spawn")
         self._start()

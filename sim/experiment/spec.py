@@ -20,7 +20,7 @@ ranges = { "economics.interference" = [0.0, 0.4] }
 With both a sweep and a sample, every sweep point is crossed with every sampled point. Instead
 of both, ``[[design]]`` may list the design points themselves (``lunarsim explore`` writes
 experiments so). A parameter is a dotted path to a scenario field, or the name of a parameter of
-``sim/calibration.toml`` (``strategy.forward_looking.discount_per_year``,
+``sim/scenario/calibration.toml`` (``strategy.forward_looking.discount_per_year``,
 ``nations.*.budget_usd_bn``), which sets every field it stands for.
 """
 
@@ -36,9 +36,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim import calibration
-from sim.columns import parameter_column
-from sim.errors import UserError
+from sim.base.columns import parameter_column
+from sim.base.errors import UserError
+from sim.scenario import calibration
 from sim.scenario.loader import (
     describe,
     find_scenario,

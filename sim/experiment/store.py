@@ -11,8 +11,8 @@ results/<experiment>/
   series_nations/        one row per run, step and nation
   failures/              one row per failed run, with its reason and traceback
   chunks/                commit markers: which runs each chunk finished, and its parts' SHA-256
-  .lunarsim.lock         while a command works here (see sim.lock.FolderLock)
-  analysis.json, ...     what `compare` wrote (see sim.io.RecordedFiles)
+  .lunarsim.lock         while a command works here (see sim.base.lock.FolderLock)
+  analysis.json, ...     what `compare` wrote (see sim.base.io.RecordedFiles)
 ```
 
 Each finished chunk writes one part file per table (atomically), then its marker, which names
@@ -34,16 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
-from sim.experiment.worker import ChunkResult, part_name, write_parts
-from sim.io import (
+from sim.base.errors import UserError
+from sim.base.io import (
     TEMP_FILE,
     RecordedFiles,
     atomic_write_json,
     clear_temporary_files,
     sha256_file,
 )
-from sim.lock import LOCK_NAME
+from sim.base.lock import LOCK_NAME
+from sim.experiment.worker import ChunkResult, part_name, write_parts
 
 TABLES = ("runs", "nations", "pairs", "series_model", "series_nations", "failures")
 SORT_KEYS = {
@@ -55,7 +55,7 @@ SORT_KEYS = {
     "failures": ["run"],
 }
 # 1: markers without checksums (lunarsim 0.1 before the reliability work); 2: columns before the
-# convention of sim.columns
+# convention of sim.base.columns
 RESULTS_FORMAT = 3
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")

@@ -11,10 +11,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.columns import parameter_column, parameter_value
+from sim.base.columns import parameter_column, parameter_value
+from sim.base.io import atomic_write_parquet
 from sim.experiment.design import RunTask
-from sim.io import atomic_write_parquet
-from sim.runner import run_scenario
+from sim.experiment.run import run_scenario
 from sim.scenario import Scenario
 
 Series = Literal["none", "model", "all"]
@@ -68,7 +68,7 @@ class ChunkResult:
         return self.succeeded + self.failed
 
     def add(self, table: str, task: RunTask, columns: dict[str, np.ndarray]) -> None:
-        """A run's rows of a table, led by the run's identity (see :mod:`sim.columns`)."""
+        """A run's rows of a table, led by the run's identity (see :mod:`sim.base.columns`)."""
         rows = len(next(iter(columns.values())))
         ident = {"run": np.full(rows, task.run), "scenario": np.full(rows, task.scenario, object),
                  "point": np.full(rows, task.point), "seed": np.full(rows, task.seed)}
@@ -109,7 +109,7 @@ def write_parts(result: ChunkResult, folder: Path, session: int) -> ChunkResult:
 
 def identity(task: RunTask, point: dict[str, Any]) -> dict[str, Any]:
     """A run's row in the runs and failures tables begins with who it is and where in the
-    design (a parameter's column named and typed as :mod:`sim.columns` says)."""
+    design (a parameter's column named and typed as :mod:`sim.base.columns` says)."""
     return {"run": task.run, "scenario": task.scenario, "point": task.point, "seed": task.seed,
             "replicate": task.replicate} | {parameter_column(path): parameter_value(value)
                                             for path, value in point.items()}

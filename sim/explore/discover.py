@@ -98,7 +98,7 @@ out with a note.
 
 Every mistake (a syntax error, an unknown outcome, scenario or nation, a folder without a
 sampled design or with fewer than :data:`MIN_POINTS` design points, a condition that holds at
-every design point or at none) raises :class:`sim.errors.UserError` with one line that names
+every design point or at none) raises :class:`sim.base.errors.UserError` with one line that names
 it and, for the condition, the word and its column.
 """
 
@@ -116,7 +116,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.errors import UserError
+from sim.base.errors import UserError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -1090,12 +1090,12 @@ _UNIT_WORDS = [  # suffix of a field's name -> its unit in words (longest first)
 
 
 def parameter_words(path: str) -> tuple[str, str]:
-    """(what the parameter is, its unit in words): from ``sim/calibration.toml`` where it lists
+    """(what the parameter is, its unit in words): from ``sim/scenario/calibration.toml`` where it lists
     the parameter, else from the scenario schema's description and the field name's unit
     suffix; ("", "") where neither describes it. A number without a unit has unit "none"."""
     from pydantic import BaseModel
 
-    from sim.calibration import find
+    from sim.scenario.calibration import find
     from sim.scenario.loader import split_path
     from sim.scenario.schema import Scenario
 
@@ -1151,7 +1151,7 @@ def discovery_figure(discovery: Discovery) -> Figure:
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from sim.plots import STYLE
+    from sim.base.style import STYLE
 
     rows = discovery.boxes[discovery.boxes["restricted"]] if not discovery.boxes.empty else \
         discovery.boxes

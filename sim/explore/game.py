@@ -34,8 +34,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from sim.errors import UserError
-from sim.plots import STYLE
+from sim.base.errors import UserError
+from sim.base.style import STYLE
 
 ACTIONS = ("C", "D")
 DEFAULT_PAIR = ("United States", "China")
@@ -404,7 +404,7 @@ def stage_game(model, a: str | int, b: str | int) -> StageGame:
 
 
 def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
-    from sim.rare_earths import holder_policy
+    from sim.economy.rare_earths import holder_policy
 
     if i == j:
         raise UserError("a stage game needs two different nations")
@@ -476,7 +476,7 @@ def _scenario(scenario):
 def _games(scenario, a, b, seed: int, wanted: set[int] | None, steps: int | None):
     """Step a model and yield the stage game of each wanted step (all if None), taken inside
     the step when the nations decide: after the step's events and the holder's policy."""
-    from sim.model import LunarModel
+    from sim.model.model import LunarModel
 
     scenario = _scenario(scenario)
     model = LunarModel(scenario, rng=seed, steps=steps)

@@ -1,5 +1,5 @@
 """Does the comparison's answer survive other assumptions? A cheap design that runs with the main
-job: a Latin hypercube of a few points over every ranged parameter of ``sim/calibration.toml``
+job: a Latin hypercube of a few points over every ranged parameter of ``sim/scenario/calibration.toml``
 at once, each point run for every scenario on one seed shared by all (so the differences are
 paired). For each scenario it counts the points at which it beats the reference (in total
 welfare, and in the US's and China's) and at which it is the best of all; the report puts these
@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import calibration
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
-from sim.errors import UserError
+from sim.base.errors import UserError
 from sim.experiment.spec import Experiment
+from sim.scenario import calibration
 
 POINTS = 16  # about 15 s of runs for the default comparison on 2 cores
 FOLLOWED = ("United States", "China")

@@ -1,6 +1,6 @@
 """Global sensitivity of the comparison's outcomes to every ranged parameter (SALib).
 
-Which assumptions do the conclusions rest on? Each parameter of ``sim/calibration.toml`` with
+Which assumptions do the conclusions rest on? Each parameter of ``sim/scenario/calibration.toml`` with
 a range is varied over it (on a log scale where the range spans decades), all at once:
 
 - **Morris elementary effects** screen every parameter: ``trajectories`` random one-at-a-time
@@ -29,13 +29,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim import calibration
 from sim.analysis.outcomes import name_holder
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
-from sim.calibration import Parameter
-from sim.errors import UserError
+from sim.base.errors import UserError
 from sim.experiment.spec import Experiment
+from sim.scenario import calibration
+from sim.scenario.calibration import Parameter
 
 Method = Literal["morris", "sobol"]
 PAIRS = ("United States", "China")  # whose welfare the outputs follow under each regime
@@ -52,7 +52,7 @@ def select(patterns: list[str] | None) -> list[Parameter]:
         found = [p for p in ranged if fnmatch.fnmatchcase(p.name, pattern)]
         if not found:
             raise UserError(f"--parameter: {pattern!r} names no parameter with a range in "
-                            "sim/calibration.toml (see docs/calibration.md)")
+                            "sim/scenario/calibration.toml (see docs/calibration.md)")
         chosen += [p for p in found if p not in chosen]
     if len(chosen) < 2:
         raise UserError("--parameter: sensitivity analysis needs at least two parameters")
@@ -205,7 +205,7 @@ def figure(table: pd.DataFrame, method: Method, top: int = 12):  # -> matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim.plots import STYLE
+    from sim.base.style import STYLE
 
     heads = list(dict.fromkeys(table.loc[table["headline"], "output"]))
     cols = min(len(heads), 3)
@@ -284,9 +284,9 @@ def run_study(experiment: Any, *, method: Method = "morris", parameters: list[st
     from pathlib import Path
 
     from sim.analysis.figures import png_bytes
+    from sim.base.lock import FolderLock
     from sim.experiment import load_experiment, run_experiment
     from sim.experiment.store import analysis_files
-    from sim.lock import FolderLock
 
     base = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     if method == "sobol" and not parameters:

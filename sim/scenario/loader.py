@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.errors import UserError
+from sim.base.errors import UserError
 from sim.scenario.schema import Scenario, quote_key
 
 NAMED_LISTS = ("nations", "sites", "laws")  # lists of tables merged by their `name`
@@ -360,6 +360,29 @@ def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) 
     raw = resolve_raw(path)
     origins = {apply_override(raw, assignment): set_origin(assignment) for assignment in overrides}
     return validate(raw, path, origins)
+
+
+def with_changes(scenario: Scenario | str | Path, changes: dict[str, Any],
+                 caller: str) -> Scenario:
+    """The scenario as given, or read by name or path, with ``changes`` applied as keyword
+    arguments of ``caller`` give them (``regime``: a regime's name; ``a__b``: the field at the
+    dotted path ``a.b``). Raises :class:`UserError` naming ``caller(key=...)``."""
+    if isinstance(scenario, Scenario) and not changes:
+        return scenario
+    if isinstance(scenario, Scenario):
+        raw, source = scenario.model_dump(mode="json"), scenario.name
+    else:
+        source = find_scenario(scenario)
+        raw = resolve_raw(source)
+    origins = {}
+    for key, value in changes.items():
+        origin = f"{caller}({key}=...)"
+        if key == "regime":
+            raw["regime"] = {"name": value}
+        else:
+            set_path(raw, key.replace("__", "."), value, origin)
+        origins[key.replace("__", ".")] = origin
+    return validate(raw, source, origins)
 
 
 def content_hash(scenario: Scenario) -> str:

@@ -12,10 +12,10 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.events import EVENTS
-from sim.regimes import REGIMES
-from sim.registry import Params
-from sim.strategies import STRATEGIES
+from sim.base.registry import Params
+from sim.rules.events import EVENTS
+from sim.rules.regimes import REGIMES
+from sim.rules.strategies import STRATEGIES
 
 MAX_HORIZON_YEARS = 200
 MAX_NAME_LENGTH = 100  # names become file names (run-NAME-seedS); file systems allow 255 bytes

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.base.errors import UserError
 
 TEMP_PREFIX = ".lunarsim-"  # every temporary name lunarsim makes starts so (and is short)
 TEMP_FILE = re.compile(r"\.lunarsim-[a-z0-9_]{8}\.tmp")

@@ -2,7 +2,7 @@
 
 Plain Python loops, one nation, one site and one pair at a time, written from the equations in
 docs/ODD.md section 7, not from the vectorised code. ``tests/test_reference.py`` checks that
-:func:`sim.economics.resolve_step` gives the same outcome on random states and action matrices,
+:func:`sim.economy.step.resolve_step` gives the same outcome on random states and action matrices,
 and ``benchmarks/`` measures how much faster the vectorised function is. Never used in a run.
 """
 
@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from sim.economics import KG_PER_T, USD_PER_BN, EconParams, Outcome, State, World
-from sim.regimes import RegimeRules
+from sim.base.units import KG_PER_T, USD_PER_BN
+from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
 
 
 def _div(a: float, b: float) -> float:

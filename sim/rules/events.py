@@ -1,21 +1,39 @@
 """Scheduled events: what changes at a given decimal year of a scenario.
 
-Each event kind is a class with ``Params`` (validated in the scenario file) and ``apply(model)``,
-which changes the model's rules or state through its small public surface
-(:meth:`~sim.model.LunarModel.nation_index`, ``set_member``, ``set_law``, ``state``, ``econ``).
+Each event kind is a class with ``Params`` (validated in the scenario file) and
+``apply(target)``, which changes the model only through :class:`EventTarget`: what an event may
+do (set a membership, a bloc or a law; change the economy's state and parameters). The model
+provides that surface; events never import it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from sim.registry import Params, Registry
+from sim.base.registry import Params, Registry
+from sim.economy.state import EconParams, State, World
+from sim.rules.regimes import Regime
 
-if TYPE_CHECKING:
-    from sim.model import LunarModel
+
+class EventTarget(Protocol):
+    """What an event may read and change (:class:`sim.target.target.LunarModel` provides it)."""
+
+    names: tuple[str, ...]
+    regime: Regime
+    world: World
+    state: State  # budgets, refining built, export controls, forced incidents
+    econ: EconParams  # transport costs
+
+    def nation_index(self, name: str) -> int: ...
+
+    def set_member(self, index: int, member: bool) -> None: ...
+
+    def set_bloc(self, index: int, bloc: str) -> None: ...
+
+    def set_law(self, name: str, in_force: bool) -> None: ...
 
 
 class Event:
@@ -29,7 +47,7 @@ class Event:
         self.params = params
         self.year = year
 
-    def apply(self, model: LunarModel) -> str:
+    def apply(self, target: EventTarget) -> str:
         """Apply the event; return one line saying what happened (for the run's event log)."""
         raise NotImplementedError
 
@@ -60,12 +78,12 @@ class Accede(Event):
     description = "a nation joins the regime (and, if given, a bloc)"
     Params = _AccedeParams
 
-    def apply(self, model: LunarModel) -> str:
-        i = model.nation_index(self.params.nation)
+    def apply(self, target: EventTarget) -> str:
+        i = target.nation_index(self.params.nation)
         if self.params.bloc is not None:
-            model.set_bloc(i, self.params.bloc)
-        model.set_member(i, True)
-        return f"{self.params.nation} joins {model.regime.name}"
+            target.set_bloc(i, self.params.bloc)
+        target.set_member(i, True)
+        return f"{self.params.nation} joins {target.regime.name}"
 
 
 @EVENTS.register
@@ -76,9 +94,9 @@ class Withdraw(Event):
     description = "a nation leaves the regime"
     Params = _NationParams
 
-    def apply(self, model: LunarModel) -> str:
-        model.set_member(model.nation_index(self.params.nation), False)
-        return f"{self.params.nation} leaves {model.regime.name}"
+    def apply(self, target: EventTarget) -> str:
+        target.set_member(target.nation_index(self.params.nation), False)
+        return f"{self.params.nation} leaves {target.regime.name}"
 
 
 @EVENTS.register
@@ -89,8 +107,8 @@ class EnactLaw(Event):
     description = "a law comes into force"
     Params = _LawParams
 
-    def apply(self, model: LunarModel) -> str:
-        model.set_law(self.params.law, True)
+    def apply(self, target: EventTarget) -> str:
+        target.set_law(self.params.law, True)
         return f"law {self.params.law} in force"
 
 
@@ -102,8 +120,8 @@ class LiftLaw(Event):
     description = "a law is lifted"
     Params = _LawParams
 
-    def apply(self, model: LunarModel) -> str:
-        model.set_law(self.params.law, False)
+    def apply(self, target: EventTarget) -> str:
+        target.set_law(self.params.law, False)
         return f"law {self.params.law} lifted"
 
 
@@ -120,9 +138,9 @@ class BudgetShock(Event):
     description = "a nation's budget is multiplied by a factor"
     Params = _BudgetShockParams
 
-    def apply(self, model: LunarModel) -> str:
-        i = model.nation_index(self.params.nation)
-        model.state.budget_usd_bn[i] *= self.params.factor
+    def apply(self, target: EventTarget) -> str:
+        i = target.nation_index(self.params.nation)
+        target.state.budget_usd_bn[i] *= self.params.factor
         return f"{self.params.nation} budget x{self.params.factor:g}"
 
 
@@ -143,11 +161,11 @@ class TransportCost(Event):
     description = "launch and return costs change"
     Params = _TransportParams
 
-    def apply(self, model: LunarModel) -> str:
+    def apply(self, target: EventTarget) -> str:
         p = self.params
-        model.econ.capacity_cost_usd_per_t_yr *= p.capacity_cost_factor
+        target.econ.capacity_cost_usd_per_t_yr *= p.capacity_cost_factor
         if p.ree_return_cost_usd_per_kg is not None:
-            model.econ.ree_return_cost_usd_per_kg = p.ree_return_cost_usd_per_kg
+            target.econ.ree_return_cost_usd_per_kg = p.ree_return_cost_usd_per_kg
         return "transport costs change"
 
 
@@ -170,12 +188,12 @@ class RefiningProject(Event):
     description = "a rare-earth refinery outside the holder comes on stream"
     Params = _ProjectParams
 
-    def apply(self, model: LunarModel) -> str:
+    def apply(self, target: EventTarget) -> str:
         p = self.params
-        k = len(model.names) if p.nation is None else model.nation_index(p.nation)
-        if k == model.world.leverage_holder:
+        k = len(target.names) if p.nation is None else target.nation_index(p.nation)
+        if k == target.world.leverage_holder:
             return f"{p.nation} is the leverage holder: the project changes nothing"
-        model.state.ree_refining_built_t_per_yr[k] += p.capacity_t_per_yr
+        target.state.ree_refining_built_t_per_yr[k] += p.capacity_t_per_yr
         return f"refinery of {p.capacity_t_per_yr:,.0f} t/yr in {p.nation or 'the rest of the world'}"
 
 
@@ -197,8 +215,8 @@ class ImposeExportControl(Event):
     description = "the leverage holder restricts rare-earth exports"
     Params = _ControlParams
 
-    def apply(self, model: LunarModel) -> str:
-        state, p = model.state, self.params
+    def apply(self, target: EventTarget) -> str:
+        state, p = target.state, self.params
         state.export_control_active = True
         if p.severity is not None:
             state.export_control_severity = p.severity
@@ -206,7 +224,7 @@ class ImposeExportControl(Event):
             state.export_control_targets = None
             whom = "nations it competes with"
         else:
-            state.export_control_targets = np.isin(np.array(model.names), p.targets)
+            state.export_control_targets = np.isin(np.array(target.names), p.targets)
             whom = ", ".join(p.targets)
         return f"export control on {whom} ({state.export_control_severity:.0%} withheld)"
 
@@ -218,8 +236,8 @@ class LiftExportControl(Event):
     name = "lift_export_control"
     description = "the leverage holder lifts its export controls"
 
-    def apply(self, model: LunarModel) -> str:
-        model.state.export_control_active = False
+    def apply(self, target: EventTarget) -> str:
+        target.state.export_control_active = False
         return "export controls lifted"
 
 
@@ -243,8 +261,8 @@ class ForcedIncident(Event):
     description = "an incident between two nations, whatever the odds"
     Params = _PairParams
 
-    def apply(self, model: LunarModel) -> str:
-        i, j = model.nation_index(self.params.a), model.nation_index(self.params.b)
-        forced = model.state.forced_incidents
+    def apply(self, target: EventTarget) -> str:
+        i, j = target.nation_index(self.params.a), target.nation_index(self.params.b)
+        forced = target.state.forced_incidents
         forced[i, j] = forced[j, i] = True
         return f"incident between {self.params.a} and {self.params.b}"

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
-from sim.io import make_dirs, remove_empty_dirs, try_lock, writing_to
+from sim.base.errors import UserError
+from sim.base.io import make_dirs, remove_empty_dirs, try_lock, writing_to
 
 LOCK_NAME = ".lunarsim.lock"
 MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM}

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from sim.errors import RunFailed
-from sim.io import (
+from sim.base.errors import RunFailed
+from sim.base.io import (
     STAGE_MARK,
     atomic_write_bytes,
     atomic_write_json,
@@ -28,9 +28,12 @@ from sim.io import (
     sha256_file,
     staged_dir,
 )
-from sim.metrics import CHANNELS, series_units
-from sim.model import LunarModel
+from sim.model.metrics import CHANNELS, series_units
+from sim.model.model import LunarModel
 from sim.scenario import Scenario, content_hash
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PACKAGES = ("lunarsim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "matplotlib")
 
@@ -67,6 +70,17 @@ class RunResult:
     def pairs(self) -> pd.DataFrame:
         """Who cooperated with whom: one row per ordered pair of distinct nations."""
         return pd.DataFrame(self.pair_columns())
+
+    @property
+    def title(self) -> str:
+        return f"Scenario {self.scenario.name}, seed {self.seed}"
+
+    def figure(self) -> Figure:
+        """The run's figure (:func:`sim.experiment.figure.run_figure`)."""
+        from sim.experiment.figure import run_figure  # matplotlib is imported only when drawing
+
+        return run_figure(self.model_series, self.nation_series,
+                          self.scenario.time.steps_per_year, self.title)
 
     @property
     def nation_summary(self) -> pd.DataFrame:
@@ -292,9 +306,10 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
                        result.nation_summary.to_csv(index=False).encode())
     atomic_write_parquet(stage / "pairs.parquet", result.pairs)
     if figure:
-        from sim.plots import plot_run  # matplotlib is imported only when drawing
+        from sim.experiment.figure import plot_run  # matplotlib is imported only when drawing
 
-        plot_run(result, stage / "run.png")
+        plot_run(result.model_series, result.nation_series, result.scenario.time.steps_per_year,
+                 result.title, stage / "run.png")
     manifest = {
         "kind": "run",
         "scenario": result.scenario.name,

@@ -2,12 +2,12 @@
 
 ```python
 from ema_workbench import perform_experiments
-from sim.ema import ema_model
+from sim.explore.ema import ema_model
 model = ema_model(steps=40)
 experiments, outcomes = perform_experiments(model, scenarios=50, policies=6)
 ```
 
-- **Uncertainties**: every parameter of ``sim/calibration.toml`` with a range, except the
+- **Uncertainties**: every parameter of ``sim/scenario/calibration.toml`` with a range, except the
   regimes' own (which are levers), named as there (``economics.synergy``,
   ``nations.*.budget_usd_bn``). The workbench samples each range linearly, also those that
   ``lunarsim explore`` samples on a log scale.
@@ -26,8 +26,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from sim import calibration
-from sim.errors import UserError
+from sim.base.errors import UserError
+from sim.scenario import calibration
 
 OUTCOMES = ("welfare_total_usd_bn", "welfare_usd_bn: United States", "welfare_usd_bn: China",
             "incidents", "cooperation_rate", "leverage_index", "best_site_depletion")
@@ -36,7 +36,7 @@ OUTCOMES = ("welfare_total_usd_bn", "welfare_usd_bn: United States", "welfare_us
 def outcomes(rule_set: str, values: dict[str, float], seed: int,
              steps: int | None = None) -> dict[str, float]:
     """One experiment: the scenario ``rule_set`` with ``values`` set, run on ``seed``."""
-    from sim.runner import run_scenario
+    from sim.experiment.run import run_scenario
     from sim.scenario.loader import find_scenario, resolve_raw, validate
 
     raw = calibration.with_values(resolve_raw(find_scenario(rule_set)),

@@ -21,15 +21,12 @@ Units: t/yr for flows, USD/kg for prices, USD bn for costs of a step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.units import KG_PER_T, USD_PER_BN
-from sim.units import ratio as _ratio
-
-if TYPE_CHECKING:
-    from sim.economics import EconParams, State, World
+from sim.base.units import KG_PER_T, USD_PER_BN
+from sim.base.units import ratio as _ratio
+from sim.economy.state import EconParams, State, World
 
 
 @dataclass(frozen=True)

@@ -1,60 +1,34 @@
-"""Figures. One style everywhere: the Okabe-Ito colour-blind-safe palette, labelled axes with
-units, a colour for each nation of a run and a line style for each bloc."""
+"""The figure of one run: six panels against the calendar year, drawn from the run's tables
+(the model's series, one row per step; the nations' series, one row per step and nation)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; no screen is needed
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-if TYPE_CHECKING:
-    from sim.runner import RunResult
-
-# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour deficiency.
-OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
-# One per nation: Okabe-Ito without its yellow (too pale for a thin line on white), then Tol's
-# (2021) wine, olive and indigo and a grey: no two of the eleven alike (CIE76 distance >= 26).
-NATION_COLOURS = [c for c in OKABE_ITO if c != "#F0E442"] + ["#882255", "#999933", "#332288",
-                                                             "#999999"]
-LINE_STYLES = ["-", "--", ":", "-."]  # one per bloc
-
-# Marks every PNG as lunarsim's (see sim.io.check_replaceable_file): the Software text chunk.
-PNG_METADATA = {"Software": f"lunarsim (matplotlib {matplotlib.__version__})"}
-STYLE = {
-    "figure.dpi": 110,
-    "savefig.dpi": 150,
-    "font.size": 9,
-    "axes.titlesize": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.frameon": False,
-    "text.parse_math": False,  # names and labels are drawn literally: "$" is not mathtext
-}
+from sim.base.style import LINE_STYLES, NATION_COLOURS, PNG_METADATA, STYLE, at_least, count_axis
 
 
-def plot_run(result: RunResult, path: Path) -> Path:
+def plot_run(model: pd.DataFrame, nations: pd.DataFrame, steps_per_year: int, title: str,
+             path: Path) -> Path:
     """Write :func:`run_figure` to ``path``."""
-    fig = run_figure(result)
+    fig = run_figure(model, nations, steps_per_year, title)
     with plt.rc_context(STYLE):
         fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
     return path
 
 
-def run_figure(result: RunResult) -> Figure:
+def run_figure(model: pd.DataFrame, nations: pd.DataFrame, steps_per_year: int,
+               title: str) -> Figure:
     """Six panels of one run: welfare by nation, cooperation, propellant, incidents,
     best-site depletion and rare-earth leverage, against the calendar year."""
-    m, nat = result.model_series, result.nation_series
+    m, nat = model, nations
     played = m[m["step"] > 0]
-    spy = result.scenario.time.steps_per_year
+    spy = steps_per_year
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(2, 3, figsize=(13, 7.8), constrained_layout=True)
         ax = axes[0, 0]
@@ -102,22 +76,7 @@ def run_figure(result: RunResult) -> Figure:
         ax.plot(m["year"], leverage, color="#E69F00", lw=1.4)
         ax.set(title="Rare-earth leverage (holder's share of refining)", xlabel="year",
                ylabel="% of refined world supply")
-        _at_least(ax, leverage, span=5.0)  # hundredths of a point should not look like a collapse
+        at_least(ax, leverage, span=5.0)  # hundredths of a point should not look like a collapse
 
-        fig.suptitle(f"Scenario {result.scenario.name}, seed {result.seed}", fontsize=11)
+        fig.suptitle(title, fontsize=11)
     return fig
-
-
-def count_axis(ax) -> None:
-    """Whole-number ticks on the y axis of a count (no 2.5 incidents), which reaches 1 at least
-    so that a run without any still shows 0 and 1."""
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(top=max(ax.get_ylim()[1], 1.0))
-
-
-def _at_least(ax, values, span: float) -> None:
-    """Give the y axis at least ``span`` units around the data, so tiny changes look tiny."""
-    lo, hi = float(values.min()), float(values.max())
-    if hi - lo < span:
-        mid = 0.5 * (lo + hi)
-        ax.set_ylim(mid - span / 2, mid + span / 2)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.strategies.base import STRATEGIES, Observation, Roster, Strategy
+from sim.rules.strategies.base import STRATEGIES, Observation, Roster, Strategy
 
 C, D = True, False
 # Axelrod's tournament payoffs: reward, temptation, sucker's payoff, punishment.

@@ -1,4 +1,5 @@
-"""The world and its step order: ``LunarModel``, a Mesa model built from a validated scenario.
+"""The step order: ``LunarModel``, a Mesa model that steps the parts :func:`sim.model.build.build`
+makes of a validated scenario.
 
 One step (a quarter by default; see docs/ODD.md for the equations):
 
@@ -6,13 +7,16 @@ One step (a quarter by default; see docs/ODD.md for the equations):
 2. every nation decides C or D toward every other from the same snapshot (two phases, so the
    order of asking is irrelevant); trembles flip actions by mistake; laws and the regime then
    turn forbidden cooperation into D;
-3-8. :func:`sim.economics.resolve_step` locates, extracts, uses, clears the market, draws
+3-8. :func:`sim.economy.step.resolve_step` locates, extracts, uses, clears the market, draws
    incidents and pays off, all at once over arrays;
 9. capacity grows from the budget; 10. trust and the strategies learn; 11. metrics are recorded.
 
-Randomness: the one ``rng`` seeds the model; independent child streams (``Generator.spawn``)
-serve incidents, trembles and each nation's own rule, so adding a draw to one part never shifts
-the numbers of another, and replicate k of two scenarios shares its random numbers.
+Randomness: the one ``rng`` seeds the model; :func:`~sim.model.build.build` spawns from it the
+independent streams of incidents, trembles and each nation's rule.
+
+Events change the model through the small surface :class:`sim.rules.events.EventTarget` names:
+``nation_index``, ``set_member``, ``set_bloc``, ``set_law``, and the economy's ``state`` and
+``econ``.
 """
 
 from __future__ import annotations
@@ -24,26 +28,17 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim.agents import Nation, Site
-from sim.economics import (
-    USD_PER_BN,
-    EconParams,
-    Outcome,
-    State,
-    World,
-    expected_utility,
-    grow,
-    learn_trust,
-    locate,
-    resolve_step,
-)
-from sim.events import EVENTS, Event, RefiningProject
-from sim.metrics import Recorder, Snapshot
-from sim.rare_earths import clear_market, diversify, holder_policy
-from sim.regimes import REGIMES, Polity, Regime, RegimeRules
+from sim.economy.rare_earths import diversify, holder_policy
+from sim.economy.state import Outcome, RegimeRules
+from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
+from sim.model.agents import Nation, Site
+from sim.model.build import bloc_masks, build, rules_in_force
+from sim.model.metrics import Recorder, Snapshot
+from sim.rules.events import Event
+from sim.rules.regimes import Regime
+from sim.rules.strategies import Observation, Strategy
 from sim.scenario import Scenario
-from sim.scenario.schema import rest_of_world_demand, rest_of_world_refining
-from sim.strategies import STRATEGIES, Observation, Roster, Strategy
+from sim.scenario.loader import with_changes
 
 
 class LunarModel(mesa.Model):
@@ -60,46 +55,28 @@ class LunarModel(mesa.Model):
     def __init__(self, scenario: Scenario | str | Path = "baseline",
                  rng: int | np.random.Generator | None = None, steps: int | None = None,
                  **changes: Any) -> None:
-        scenario = _scenario(scenario, changes)
+        scenario = with_changes(scenario, changes, "LunarModel")
         super().__init__(rng=rng)
         self.spec = scenario  # not `self.scenario`: Mesa 3.5 reserves that name
         self.horizon = scenario.steps if steps is None else int(steps)
         self.steps_per_year = scenario.time.steps_per_year
-        n = len(scenario.nations)
-        streams = self.rng.spawn(2 + n)
-        self._incident_rng, self._tremble_rng, nation_rngs = streams[0], streams[1], streams[2:]
-
-        self.names = tuple(nation.name for nation in scenario.nations)
-        self.blocs = np.array([nation.bloc for nation in scenario.nations], dtype=object)
-        self.world = _build_world(scenario)
-        self.econ = EconParams.from_specs(scenario.economics, scenario.market, scenario.trust)
-        self.state = _initial_state(scenario, self.world, self.blocs)
-        market = clear_market(self.world, self.state, np.zeros((n, n), dtype=bool), np.zeros(n),
-                              self.econ)  # where the market stands before anyone acts
-        self.state.import_dependence, self.state.leverage_index = market.dependence, market.leverage
-
-        self.regime: Regime = REGIMES.get(scenario.regime.name)(scenario.regime.params)
-        self.members = self.regime.initial_members(self.names, self.blocs)
-        self.laws = {law.name: law.in_force for law in scenario.laws}
-        self._law_bars = {law.name: law.bars for law in scenario.laws}
+        parts = build(scenario, self.rng)
+        n = len(parts.names)
+        self._incident_rng, self._tremble_rng = parts.incident_rng, parts.tremble_rng
+        self.names, self.blocs = parts.names, parts.blocs
+        self.world, self.econ, self.state = parts.world, parts.econ, parts.state
+        self.regime: Regime = parts.regime
+        self.members, self.laws, self._law_bars = parts.members, parts.laws, parts.law_bars
         self.rules = self._current_rules()
-        self.events: list[Event] = sorted(
-            [EVENTS.get(e.name)(e.params, e.year) for e in scenario.events]
-            + [RefiningProject(RefiningProject.Params(nation=p.nation,
-                                                      capacity_t_per_yr=p.capacity_t_per_yr), p.year)
-               for p in scenario.market.projects], key=lambda e: e.year
-        )
+        self.events: list[Event] = parts.events
         self.event_log: list[tuple[int, float, str]] = []
+        self.tremble = parts.tremble
+        self._budget_growth_per_step = parts.budget_growth_per_step
+        self._bloc_masks()
 
-        roster = Roster(self.names, self.blocs.copy(), self.state.budget_usd_bn.copy(),
-                        scenario.time.steps_per_year)
-        self.nation_list = [
-            Nation(self, i, spec.name, spec.bloc,
-                   STRATEGIES.get(spec.strategy.name)(i, roster, spec.strategy.params,
-                                                      nation_rngs[i]),
-                   spec.strategy.tremble)
-            for i, spec in enumerate(scenario.nations)
-        ]
+        self.nation_list = [Nation(self, i, spec.name, spec.bloc, rule, spec.strategy.tremble)
+                            for i, (spec, rule) in enumerate(zip(scenario.nations,
+                                                                 parts.strategies, strict=True))]
         self.site_list = [
             Site(self, k, s.name, s.kind, s.lat, s.lon) for k, s in enumerate(scenario.sites)
         ]
@@ -114,10 +91,6 @@ class LunarModel(mesa.Model):
         for _, players in self._rule_groups:
             self._grouped[[p.index for p in players]] = True
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
-        self.tremble = np.array([nation.tremble for nation in self.nation_list])
-        self._budget_growth_per_step = np.array(
-            [(1.0 + n.budget_growth_per_year) ** self.world.dt for n in scenario.nations])
-        self._bloc_masks()
 
         self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
         self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
@@ -277,7 +250,7 @@ class LunarModel(mesa.Model):
         """Every step so far in a Mesa ``DataCollector``: model-level metrics (with run totals
         to date) and each nation's welfare, capacity and cooperation given and received, as
         ``get_model_vars_dataframe`` / ``get_agent_vars_dataframe`` and ``mesa.batch_run``
-        read them (see :meth:`sim.metrics.Recorder.datacollector`)."""
+        read them (see :meth:`sim.model.metrics.Recorder.datacollector`)."""
         return self.recorder.datacollector([nation.unique_id for nation in self.nation_list])
 
     def pair_cooperation(self) -> np.ndarray:
@@ -316,25 +289,15 @@ class LunarModel(mesa.Model):
         self.rules = self._current_rules()
 
     def _bloc_masks(self) -> None:
-        n = len(self.blocs)
-        self.off_diagonal = ~np.eye(n, dtype=bool)
-        self.same_bloc = (self.blocs[:, None] == self.blocs[None, :]) & self.off_diagonal
-        self.across_blocs = ~self.same_bloc & self.off_diagonal
+        self.off_diagonal, self.same_bloc, self.across_blocs = bloc_masks(self.blocs)
 
     def set_law(self, name: str, in_force: bool) -> None:
         self.laws[name] = in_force
         self.rules = self._current_rules()
 
     def _current_rules(self) -> RegimeRules:
-        n = len(self.names)
-        barred = np.zeros((n, n), dtype=bool)
-        lifted = self.regime.lifted_laws()
-        for law, in_force in self.laws.items():
-            if in_force and law not in lifted:
-                for a, b in self._law_bars[law]:
-                    i, j = self.names.index(a), self.names.index(b)
-                    barred[i, j] = barred[j, i] = True
-        return self.regime.rules(Polity(self.names, self.blocs, self.members, barred))
+        return rules_in_force(self.regime, self.names, self.blocs, self.members, self.laws,
+                              self._law_bars)
 
     def _apply_events(self, until: float) -> None:
         while self.events and self.events[0].year <= until:
@@ -365,90 +328,3 @@ def _decides_all(rule: type[Strategy]) -> bool:
         return next(k for k in rule.__mro__ if name in vars(k))
 
     return owner("decide_all") is not Strategy and owner("decide_all") is owner("decide")
-
-
-def _scenario(scenario: Scenario | str | Path, changes: dict[str, Any]) -> Scenario:
-    """The scenario to build: as given, or read by name or path, with ``changes`` applied
-    (``regime``: a regime's name; ``a__b``: the field at dotted path ``a.b``)."""
-    if isinstance(scenario, Scenario) and not changes:
-        return scenario
-    from sim.scenario.loader import find_scenario, resolve_raw, set_path, validate
-
-    if isinstance(scenario, Scenario):
-        raw, source = scenario.model_dump(mode="json"), scenario.name
-    else:
-        source = find_scenario(scenario)
-        raw = resolve_raw(source)
-    origins = {}
-    for key, value in changes.items():
-        if key == "regime":
-            raw["regime"] = {"name": value}
-        else:
-            set_path(raw, key.replace("__", "."), value, f"LunarModel({key}=...)")
-        origins[key.replace("__", ".")] = f"LunarModel({key}=...)"
-    return validate(raw, source, origins)
-
-
-def _build_world(s: Scenario) -> World:
-    sites = s.sites
-    is_ice = np.array([site.kind == "ice" for site in sites])
-    grade = np.array([site.grade for site in sites])
-    uptime = np.array([site.illumination for site in sites])
-    quality = np.where(is_ice, grade * uptime, -np.inf)
-    best = np.zeros(len(sites), dtype=bool)
-    ranked = np.argsort(-quality, kind="stable")[: min(s.metrics.best_sites, int(is_ice.sum()))]
-    best[ranked] = True
-    holder = s.market.leverage_holder
-    return World(
-        steps_per_year=s.time.steps_per_year,
-        site_is_ice=is_ice,
-        grade=grade,
-        site_capacity_t_per_yr=np.array([site.capacity_t_per_yr for site in sites]),
-        uptime=uptime,
-        initial_reserve_t=np.array([site.reserve_t for site in sites]),
-        best_sites=best,
-        ree_demand_t_per_yr=np.array([n.ree_demand_t_per_yr for n in s.nations]
-                                     + [rest_of_world_demand(s)]),
-        ree_mining_t_per_yr=s.market.magnet_share * np.array(
-            [n.ree_production_t_per_yr for n in s.nations]
-            + [s.market.rest_of_world_production_t_per_yr]),
-        ree_refining_t_per_yr=np.array([n.ree_refining_t_per_yr for n in s.nations]
-                                       + [max(rest_of_world_refining(s), 0.0) if holder else 0.0]),
-        leverage_holder=None if holder is None else [n.name for n in s.nations].index(holder),
-        ree_rest_ore_to_holder=s.market.rest_of_world_ore_to_holder,
-    )
-
-
-def _initial_state(s: Scenario, world: World, blocs: np.ndarray) -> State:
-    n, k = len(s.nations), len(s.sites)
-    names = [nation.name for nation in s.nations]
-    same = blocs[:, None] == blocs[None, :]
-    trust = np.where(same, s.trust.within_bloc, s.trust.across_bloc)
-    for pair in s.trust.pairs:
-        i, j = names.index(pair.a), names.index(pair.b)
-        trust[i, j] = trust[j, i] = pair.value
-    np.fill_diagonal(trust, 1.0)
-    return State(
-        capacity_t_per_yr=np.array([nation.capacity_t_per_yr for nation in s.nations], float),
-        budget_usd_bn=np.array([nation.budget_usd_bn for nation in s.nations], float),
-        reserve_t=world.initial_reserve_t.astype(float).copy(),
-        allocation=np.zeros((n, k)),
-        site_load_t=np.zeros(k),
-        exposure=np.zeros((n, k)),
-        trust=trust.astype(float),
-        ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
-        ree_refining_built_t_per_yr=np.zeros(n + 1),  # the nations', then the rest of the world's
-        ree_threat=np.full(n, s.market.initial_threat),
-        control_policy=np.zeros(n),
-        import_dependence=np.zeros(n),
-        leverage_index=0.0,
-        export_control_active=s.market.export_controls,
-        export_control_severity=s.market.control_severity,
-        forced_incidents=np.zeros((n, n), dtype=bool),
-        propellant_t=np.zeros(n),
-        ree_mined_t=np.zeros(n),
-        welfare_usd_bn=np.zeros(n),
-        capital_usd_bn=np.array([nation.capacity_t_per_yr for nation in s.nations], float)
-        * s.economics.capacity_cost_usd_per_t_yr / USD_PER_BN,  # plants in place, at cost
-        breach_record=np.zeros(n),
-    )

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.columns import column_name, typed
-from sim.economics import EconParams, Outcome, State, World
-from sim.rare_earths import break_even_return_cost
+from sim.base.columns import column_name, typed
+from sim.economy.rare_earths import break_even_return_cost
+from sim.economy.state import EconParams, Outcome, State, World
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ NATION_METRICS: dict[str, Metric] = {}
 
 def _register(table: dict[str, Metric], unit: str, description: str):
     """A metric is registered under its column name: the function's name with its unit's
-    suffix (see :mod:`sim.columns`)."""
+    suffix (see :mod:`sim.base.columns`)."""
 
     def register(fn: Callable[[History], np.ndarray]) -> Callable[[History], np.ndarray]:
         name = column_name(fn.__name__, unit)

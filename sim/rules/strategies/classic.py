@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from sim.registry import Params
-from sim.strategies.base import STRATEGIES, Observation, Roster, Strategy
+from sim.base.registry import Params
+from sim.rules.strategies.base import STRATEGIES, Observation, Roster, Strategy
 
 
 @STRATEGIES.register

@@ -22,34 +22,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
-from sim.registry import Params, Registry
-
-
-@dataclass(frozen=True)
-class RegimeRules:
-    """The rules in force at one step, as arrays over nations (N) and pairs (N x N).
-
-    ``may_cooperate[i, j]``: i may coordinate with j (a legal bar makes it False).
-    ``recognises_claims[j, i]``: j respects i's declared safety zones (j yields to i's claims).
-    ``monitored[i, j]``: if i races j (plays D), that is a breach the regime sees and fines:
-    ``sanction_usd_bn_per_yr`` per breached pair, times ``1 + escalation · record`` (i's record
-    of recent breaches), paid to j.
-    ``liable[i, j]``: if i raced j and j did not race i, i pays j ``liability_share`` of what an
-    incident between them cost j.
-    ``benefit_share``: fraction of each sharing member's output value pooled and shared equally.
-    ``entry_cost_usd_bn_per_yr[i]``: what membership costs nation i each year.
-    """
-
-    may_cooperate: np.ndarray
-    recognises_claims: np.ndarray
-    benefit_share: float
-    sharing_members: np.ndarray
-    entry_cost_usd_bn_per_yr: np.ndarray
-    monitored: np.ndarray
-    sanction_usd_bn_per_yr: float
-    escalation: float
-    liable: np.ndarray
-    liability_share: float
+from sim.base.registry import Params, Registry
+from sim.economy.state import RegimeRules
 
 
 @dataclass(frozen=True)

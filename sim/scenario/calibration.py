@@ -1,6 +1,6 @@
-"""Every parameter's plausible range and its source, read from one home: ``sim/calibration.toml``.
+"""Every parameter's plausible range and its source, read from one home: ``sim/scenario/calibration.toml``.
 
-``docs/calibration.md``'s parameter tables are written from it (``python -m sim.calibration
+``docs/calibration.md``'s parameter tables are written from it (``python -m sim.scenario.calibration
 docs/calibration.md``; a test checks that they are current), and sensitivity analysis, scenario
 discovery and ``benchmarks/levers.py`` read it. Defaults are not repeated there: they are the
 schema's and the scenario files' own, and the tables show both.
@@ -16,7 +16,6 @@ import copy
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -136,9 +135,9 @@ class Parameter(BaseModel):
 
     def schema_default(self) -> Any:
         """The default the code gives this parameter (None for facts a scenario must state)."""
-        from sim.regimes import REGIMES
+        from sim.rules.regimes import REGIMES
+        from sim.rules.strategies import STRATEGIES
         from sim.scenario.schema import EconomicsSpec, MarketSpec, StrategySpec, TrustSpec
-        from sim.strategies import STRATEGIES
 
         parts = self.parts
         specs = {"economics": EconomicsSpec, "market": MarketSpec, "trust": TrustSpec}
@@ -279,9 +278,9 @@ def write_tables(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m sim.calibration FILE``: rewrite FILE's generated tables in place."""
+    """``python -m sim.scenario.calibration FILE``: rewrite FILE's generated tables in place."""
     if len(argv) != 1:
-        print("usage: python -m sim.calibration docs/calibration.md", file=sys.stderr)
+        print("usage: python -m sim.scenario.calibration docs/calibration.md", file=sys.stderr)
         return 2
     path = Path(argv[0])
     path.write_text(write_tables(path.read_text()))

@@ -19,7 +19,7 @@ from typing import ClassVar, TypedDict
 
 import numpy as np
 
-from sim.registry import Params, Registry
+from sim.base.registry import Params, Registry
 
 
 class Classifier(TypedDict):

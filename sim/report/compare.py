@@ -11,13 +11,13 @@ import pandas as pd
 from sim.analysis import figures as fig
 from sim.analysis.decompose import decompose
 from sim.analysis.outcomes import outcomes_for
-from sim.analysis.report import Sure, render_reports
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
-from sim.background import Background
-from sim.errors import UserError
+from sim.base.background import Background
+from sim.base.errors import UserError
 from sim.experiment.store import analysis_files
 from sim.explore import game, robustness
+from sim.report.report import Sure, render_reports
 
 
 @dataclass(frozen=True)

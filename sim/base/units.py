@@ -1,5 +1,5 @@
-"""Units and the one division guard that the step's submodels share (``sim.economics`` and
-``sim.rare_earths``)."""
+"""Units and the one division guard that the step's submodels share (``sim.economy.step`` and
+``sim.economy.rare_earths``)."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ class Background:
         try:
             work = pickle.dumps((self.fn, self.args), protocol=pickle.HIGHEST_PROTOCOL)
             self._process = subprocess.Popen(
-                [sys.executable, "-c", "from sim.background import _serve; _serve()"],
+                [sys.executable, "-c", "from sim.base.background import _serve; _serve()"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
             assert self._process.stdin is not None
             self._process.stdin.write(work)

@@ -7,24 +7,29 @@ those arrays, so an agent looks whole to a user or to Mesa's tools.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import mesa
 import numpy as np
 
-from sim.strategies import Observation, Strategy
+from sim.economy.state import State
+from sim.rules.strategies import Observation, Strategy
 
-if TYPE_CHECKING:
-    from sim.model import LunarModel
+
+class Holder(Protocol):
+    """What an agent reads of its model (:class:`sim.model.model.LunarModel` provides it)."""
+
+    state: State
+    nation_list: list[Nation]
 
 
 class Nation(mesa.Agent):
     """A space power: it chooses C or D toward every other nation each step."""
 
-    model: LunarModel
+    model: Holder  # type: ignore[assignment]
 
     def __init__(
-        self, model: LunarModel, index: int, name: str, bloc: str, strategy: Strategy, tremble: float
+        self, model: Holder, index: int, name: str, bloc: str, strategy: Strategy, tremble: float
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -70,10 +75,10 @@ class Nation(mesa.Agent):
 class Site(mesa.Agent):
     """A deposit of water ice or KREEP rare earths at a fixed place on the Moon."""
 
-    model: LunarModel
+    model: Holder  # type: ignore[assignment]
 
     def __init__(
-        self, model: LunarModel, index: int, name: str, kind: str, lat: float, lon: float
+        self, model: Holder, index: int, name: str, kind: str, lat: float, lon: float
     ) -> None:
         super().__init__(model)
         self.index = index

@@ -1,6 +1,0 @@
-"""Decision rules. Importing this package registers every rule in :data:`STRATEGIES`."""
-
-from sim.strategies import adaptive, blocs, classic  # noqa: F401  (registers the rules)
-from sim.strategies.base import STRATEGIES, Classifier, Observation, Roster, Strategy
-
-__all__ = ["STRATEGIES", "Classifier", "Observation", "Roster", "Strategy"]

@@ -16,7 +16,7 @@ from sim.analysis.outcomes import Outcome
 from sim.analysis.stats import compare, mean_interval, price_of_anarchy
 from sim.cli import app
 from sim.experiment import run_experiment
-from sim.report.report import _num
+from sim.report.text import num as _num
 
 runner = CliRunner()
 WELFARE = Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True)
@@ -261,7 +261,7 @@ def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_t
     row = compare(runs, pd.DataFrame(), [outcome], "ref", resamples=500).iloc[0]
     assert row["negligible"] == negligible
     assert row["share_better"] == (1.0 if shift > 0 else 0.0)
-    from sim.report.report import key_table
+    from sim.report.summary import key_table
 
     class Labels:  # what key_table needs of Results
         def label(self, scenario):
@@ -275,7 +275,7 @@ def test_a_difference_is_negligible_only_when_its_whole_interval_is_inside_the_t
 
 def test_who_gains_gives_each_nations_paired_difference(small_results):
     from sim.report.compare import analyse
-    from sim.report.report import who_gains
+    from sim.report.summary import who_gains
 
     analysis = analyse(small_results.folder, resamples=200)
     table = who_gains(analysis.comparison, small_results)
@@ -294,7 +294,7 @@ def test_who_gains_gives_each_nations_paired_difference(small_results):
 def test_the_summary_is_computed_from_the_statistics():
     """Change the numbers and the sentences change: the best scenario, the losers, and
     'negligible' or 'not established' follow the intervals."""
-    from sim.report.report import summary
+    from sim.report.summary import summary
 
     class Labels:
         holder = "China"

@@ -1,4 +1,4 @@
-"""Scenario discovery (sim/explore/discover.py): the condition language against hand
+"""Scenario discovery (sim/explore/discover/): the condition language against hand
 calculations on a hand-made runs table, PRIM on a planted box, and a tiny real experiment."""
 
 from __future__ import annotations

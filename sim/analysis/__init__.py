@@ -1,6 +1,6 @@
-"""Analysis of results folders: a folder read once (:mod:`.results`), the outcomes compared
-(:mod:`.outcomes`), paired statistics (:mod:`.stats`), the welfare channels (:mod:`.decompose`) and
-the comparison's figures (:mod:`.figures`)."""
+"""Layer 7, analysis: results folders read and compared. A folder read once (:mod:`.results`),
+the outcomes compared (:mod:`.outcomes`), paired statistics (:mod:`.stats`), the welfare
+channels (:mod:`.decompose`) and the comparison's figures (:mod:`.figures`)."""
 
 from sim.analysis.results import Results
 

@@ -1,2 +1,3 @@
-"""Foundations that know nothing of the Moon: user errors, units, registries, safe writing,
-the results folder's lock, work in a second process, column types and the figures' style."""
+"""Layer 1, base: foundations that know nothing of the Moon. User errors, units, registries,
+writing files atomically, the results folder's lock, work in a second process, the results
+tables' column types and the figures' style. Imports nothing else of lunarsim."""

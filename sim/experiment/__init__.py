@@ -1,5 +1,6 @@
-"""Batch experiments: seeded replicates and parameter designs over scenarios, run serially,
-on local processes or on Dask, into a resumable results folder.
+"""Layer 6, experiment: one run (:mod:`.run`) and batches of runs. Seeded replicates and parameter
+designs over scenarios, run serially, on local processes or on Dask, into a resumable results
+folder.
 
 >>> from sim.experiment import run_experiment, ResultStore
 >>> outcome = run_experiment("coop_vs_compete", workers=2)

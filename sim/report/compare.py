@@ -16,8 +16,10 @@ from sim.analysis.stats import compare, levels
 from sim.base.background import Background
 from sim.base.errors import UserError
 from sim.experiment.store import analysis_files
-from sim.explore import game, robustness
-from sim.report.report import Sure, render_reports
+from sim.explore import robustness
+from sim.explore.game import StageGame
+from sim.report import games as game_section
+from sim.report.render import Sure, render_reports
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,13 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     if len(results.scenarios) < 2:
         raise UserError(f"{results.folder}: only {results.scenarios[0]!r} has finished runs; a "
                         "comparison needs two scenarios with runs")
-    scenarios, seed, _ = game.section_scenarios(results)
-    with Background(game.section_games, scenarios, seed, start=bool(scenarios)) as games:
+    scenarios, seed, _ = game_section.section_scenarios(results)
+    with Background(game_section.section_games, scenarios, seed, start=bool(scenarios)) as games:
         return _analyse(results, ref, resamples, games.result)
 
 
 def _analyse(results: Results, ref: str, resamples: int,
-             games: Callable[[], dict[str, list[game.StageGame]]]) -> Analysis:
+             games: Callable[[], dict[str, list[StageGame]]]) -> Analysis:
     outcomes = outcomes_for(results.nations, results.holder)
     comparison = compare(results.runs, results.nations, outcomes, ref, resamples=resamples)
     level = levels(results.runs, results.nations, outcomes, resamples=resamples)
@@ -72,7 +74,7 @@ def _analyse(results: Results, ref: str, resamples: int,
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
     words, counts, drivers, headline = robustness.section(results.folder, results, ref,
                                                           comparison)
-    game_words, games_table, game_figure = game.report_section(results, games())
+    game_words, games_table, game_figure = game_section.report_section(results, games())
     if game_figure is not None:
         pngs["games"] = fig.png_bytes(game_figure)
     sure = Sure(words, counts, drivers, game_words, games_table, headline)

@@ -1,2 +1,3 @@
-"""What a scenario names: decision rules (:mod:`.strategies`), regimes (:mod:`.regimes`) and
-scheduled events (:mod:`.events`), each kind in its registry."""
+"""Layer 3, rules: what a scenario names, each kind in its registry. Decision rules
+(:mod:`.strategies`), regimes that turn membership and laws into the rules the economy reads
+(:mod:`.regimes`), and scheduled events that act through :class:`.events.EventTarget`."""

@@ -1,4 +1,5 @@
-"""Scenario files: the schema (:mod:`.schema`) and reading them (:mod:`.loader`)."""
+"""Layer 4, scenario: scenario files. The schema (:mod:`.schema`), reading them (:mod:`.loader`)
+and every parameter's range and source (:mod:`.calibration`)."""
 
 from sim.scenario.loader import content_hash, find_scenario, library, load_scenario
 from sim.scenario.schema import Scenario

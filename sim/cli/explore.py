@@ -1,0 +1,185 @@
+"""``lunarsim explore``: sensitivity analysis, the stage game and scenario discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from sim.base.errors import UserError
+from sim.cli.console import (
+    HELP,
+    check_backend,
+    check_png_out,
+    exit_if_failed,
+    out_console,
+    report_batch,
+    results_target,
+    say,
+    say_notes,
+    user_errors,
+    with_progress,
+)
+
+app = typer.Typer(no_args_is_help=True, context_settings=HELP,
+                  help="How sure are we? Sensitivity analysis, scenario discovery and the stage "
+                       "game.")
+
+
+@app.command("sensitivity", short_help="Which parameters the comparison depends on "
+                                                "(SALib: Morris, Sobol).")
+@user_errors
+def explore_sensitivity(
+    experiment: Annotated[str, typer.Argument(
+        help="experiment file or name whose scenarios are compared")] = "coop_vs_compete",
+    method: Annotated[str, typer.Option(help="morris (screen every parameter) or sobol")] = "morris",
+    parameters: Annotated[list[str] | None, typer.Option(
+        "--parameter", "-p", help="a parameter of sim/scenario/calibration.toml, or a pattern such as "
+        "'market.*' (repeat; default: every ranged one for morris, those a morris study found "
+        "to matter for sobol)")] = None,
+    size: Annotated[int | None, typer.Option(
+        min=1, help="morris trajectories (default 10) or sobol base points (default 64)")] = None,
+    levels: Annotated[int, typer.Option(min=2, max=20, help="morris grid levels")] = 4,
+    replicates: Annotated[int, typer.Option(min=1, help="seeded runs per design point")] = 1,
+    seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
+                                             "experiment's master seed)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
+    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted study")] = False,
+    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/EXPERIMENT-METHOD)")] = None,
+) -> None:
+    """Global sensitivity of each scenario's welfare, and of each paired difference from the
+    reference, to the parameters' ranges (SALib: Morris screening, Sobol indices)."""
+    from sim.explore.sensitivity import ranking, run_study
+
+    check_backend(backend)
+    if method not in ("morris", "sobol"):
+        raise UserError(f"--method: expected morris or sobol (got {method!r})")
+    study = with_progress("runs", lambda progress: run_study(
+        experiment, method=method, parameters=parameters, size=size, levels=levels,
+        replicates=replicates, seed=seed, out=out, progress=progress, workers=workers,
+        backend=backend, scheduler=scheduler, resume=resume, force=force))
+    report_batch(study.outcome)
+    if study.table is None:
+        exit_if_failed(study.outcome.failed, study.folder)
+        return
+    by, conf = ("mu_star", "mu_star_conf") if method == "morris" else ("ST", "ST_conf")
+    for output in dict.fromkeys(study.table.loc[study.table["headline"], "output"]):
+        top = ranking(study.table, output, top=5)
+        first = top.iloc[0]
+        unit = first["unit"] if method == "morris" else "share of variance"
+        table = Table(box=None, pad_edge=False)
+        table.add_column("most influential parameters", overflow="fold")
+        table.add_column("μ*" if method == "morris" else "ST", justify="right", no_wrap=True)
+        table.add_column("± 95 %", justify="right", no_wrap=True)
+        for row in top.itertuples():
+            table.add_row(Text(row.parameter_label), f"{getattr(row, by):.3g}",
+                          f"{getattr(row, conf):.2g}")
+        out_console.print()
+        out_console.print(Text(f"{first['label']} ({unit})"))  # as wide as it needs, not the table
+        out_console.print(table)
+    say(f"tables:  {study.folder / 'sensitivity.csv'}")
+    say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
+
+
+@app.command("game", short_help="The US-China stage game at chosen years: class and "
+                                         "Nash equilibria.")
+@user_errors
+def explore_game(
+    scenarios: Annotated[list[str] | None, typer.Argument(
+        help="scenario files or names (default: the six regimes of coop_vs_compete)")] = None,
+    year: Annotated[list[float] | None, typer.Option(
+        help="a year to show the game at (repeat; default: a fifth, three fifths and the end "
+             "of the run)")] = None,
+    pair: Annotated[tuple[str, str] | None, typer.Option(
+        help="the two nations (default: United States and China)")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="the run's seed")] = 0,
+    figure: Annotated[Path | None, typer.Option(
+        help="also draw the game's class over each run into this PNG file")] = None,
+) -> None:
+    """The 2x2 game a pair of nations plays at a step, from the step's own economics: its
+    payoffs, its class (prisoner's dilemma, stag hunt, chicken, harmony, deadlock, ...) and
+    its Nash equilibria (nashpy), at chosen years of a run of each scenario."""
+    from sim.base.io import atomic_write_bytes, writing_to
+    from sim.experiment import load_experiment
+    from sim.explore.game import format_game, game_path, games_at, games_figure
+    from sim.scenario import load_scenario
+
+    if figure is not None:
+        check_png_out(figure, "--figure")
+    names = scenarios or load_experiment("coop_vs_compete").spec.scenarios
+    a, b = pair if pair else (None, None)
+    paths = {}
+    shown = []  # every game first, so that a mistake in the last scenario prints nothing
+    for name in names:
+        scenario = load_scenario(name)
+        start = scenario.time.start_year
+        years = year or [round(start + k * scenario.time.horizon_years, 2) for k in (0.2, 0.6, 0.96)]
+        shown.append((scenario, games_at(scenario, years, a, b, seed)))
+        if figure is not None:
+            paths[scenario.name] = game_path(scenario, a, b, seed)
+    for scenario, games in shown:
+        out_console.print()
+        say((f"{scenario.name} ({scenario.regime.name}), seed {seed}", "bold"))
+        for game in games:
+            out_console.print(Text(format_game(game)), highlight=False)
+    if figure is not None:
+        from sim.analysis.figures import png_bytes
+
+        with writing_to(f"--figure {figure}"):
+            atomic_write_bytes(figure, png_bytes(games_figure(paths)))
+        say(f"wrote {figure}")
+
+
+@app.command("discover", short_help="Where in parameter space a conclusion holds "
+                                             "(PRIM, CART).")
+@user_errors
+def explore_discover(
+    target: Annotated[str, typer.Argument(
+        help="a results folder of an experiment with a sampled design, or the experiment's "
+             "name (its folder results/NAME)")],
+    where: Annotated[str, typer.Option(
+        help="the conclusion, e.g. \"best(welfare_total_usd_bn) == multilateral\" or "
+             "\"welfare[China][us_china_cooperation] > welfare[China][open_access]\"")],
+    threshold: Annotated[float | None, typer.Option(
+        min=0.0, max=1.0, help="the box: the most coverage with at least this density "
+                               "(default: the densest with coverage 0.5 or more)")] = None,
+    boxes: Annotated[int, typer.Option(min=1, max=5, help="boxes to find, one after another")] = 1,
+) -> None:
+    """Scenario discovery: which region of the sampled parameters makes a conclusion hold (PRIM
+    from the EMA Workbench, with coverage and density; a CART tree as a second view)."""
+    from sim.analysis import Results
+    from sim.analysis.figures import png_bytes
+    from sim.base.lock import FolderLock
+    from sim.experiment import ResultStore
+    from sim.experiment.store import analysis_files
+    from sim.explore.discover import discover, discovery_figure
+
+    folder = results_target(target) or Path("results") / target
+    ResultStore(folder).manifest()  # a results folder, before anything is written there
+    with FolderLock(folder) as lock:
+        results = Results(folder)
+        analysis_files(folder).check(DISCOVERY_FILES)
+        try:
+            found = discover(results, where, threshold=threshold, max_boxes=boxes)
+        except UserError as err:  # a mistake in the condition is the option's
+            said = str(err)
+            raise UserError(f"--where: {said}" if said.startswith("condition") else said) from None
+        text = found.summary() + "\n\nCART tree:\n" + found.cart + "\n"
+        analysis_files(folder).write({
+            "discovery.csv": found.boxes.to_csv(index=False).encode(),
+            "discovery.txt": text.encode(),
+            "figures/discovery.png": png_bytes(discovery_figure(found))})
+    say_notes(lock.stale_note())
+    out_console.print(Text(found.summary()), highlight=False)
+    say(f"tables:  {folder / 'discovery.csv'} (boxes), {folder / 'discovery.txt'} (with the tree)")
+    say(f"figure:  {folder / 'figures' / 'discovery.png'}")
+
+
+DISCOVERY_FILES = ["discovery.csv", "discovery.txt", "figures/discovery.png"]

@@ -207,3 +207,76 @@ def test_sites_name_their_operators_and_nations_their_numbers(baseline_raw):
     us = model.nation_list[model.nation_index("United States")]
     assert us.capacity_t_per_yr > 0 and us.propellant_t > 0
     assert set(us.trust) == set(model.names) - {"United States"}
+
+
+# --- the builder alone (sim.model.build): no Mesa model behind it -----------------------------
+
+def test_build_is_a_function_of_the_scenario_and_the_generator(baseline_raw):
+    from sim.model.build import build
+
+    scenario = scenario_from(baseline_raw)
+    one, two = build(scenario, np.random.default_rng(5)), build(scenario, np.random.default_rng(5))
+    for a, b in ((one.state, two.state), (one.world, two.world)):
+        assert_same_arrays(vars(a), vars(b))
+    draws = [[s.rng.random() for s in parts.strategies] for parts in (one, two)]
+    assert draws[0] == draws[1]
+    other = build(scenario, np.random.default_rng(6))
+    assert [s.rng.random() for s in other.strategies] != draws[0]
+
+
+def test_each_rule_and_the_model_draw_from_their_own_spawned_stream(baseline_raw):
+    """Spawned children of the one generator: incidents, trembles, then one per nation, so a
+    rule that draws more never shifts another's numbers."""
+    from sim.model.build import build
+
+    parts = build(scenario_from(baseline_raw), np.random.default_rng(9))
+    expected = np.random.default_rng(9).spawn(2 + len(parts.names))
+    got = [parts.incident_rng, parts.tremble_rng, *(s.rng for s in parts.strategies)]
+    assert [g.random() for g in got] == [e.random() for e in expected]
+
+
+def test_build_sets_trust_by_bloc_then_by_named_pair(baseline_raw):
+    from sim.model.build import build
+
+    raw = copy.deepcopy(baseline_raw)
+    raw["trust"] |= {"within_bloc": 0.6, "across_bloc": 0.2,
+                     "pairs": [{"a": "China", "b": "Japan", "value": 0.05}]}
+    parts = build(scenario_from(raw), np.random.default_rng(0))
+    trust, names, blocs = parts.state.trust, list(parts.names), parts.blocs
+    i, j = names.index("China"), names.index("Japan")
+    assert trust[i, j] == trust[j, i] == 0.05
+    for a in range(len(names)):
+        for b in range(len(names)):
+            if a == b:
+                assert trust[a, b] == 1.0
+            elif {a, b} != {i, j}:
+                assert trust[a, b] == (0.6 if blocs[a] == blocs[b] else 0.2)
+
+
+def test_the_best_sites_are_the_ice_sites_of_highest_grade_times_illumination(baseline_raw):
+    from sim.model.build import world_of
+
+    raw = copy.deepcopy(baseline_raw)
+    raw["metrics"] = {"best_sites": 2}
+    scenario = scenario_from(raw)
+    quality = {s.name: s.grade * s.illumination for s in scenario.sites if s.kind == "ice"}
+    top = sorted(quality, key=quality.get, reverse=True)[:2]
+    world = world_of(scenario)
+    assert [s.name for s, best in zip(scenario.sites, world.best_sites) if best] == \
+        [s.name for s in scenario.sites if s.name in top]
+
+
+def test_plants_in_place_are_booked_at_their_cost_and_events_fall_in_date_order(baseline_raw):
+    from sim.model.build import build
+
+    raw = copy.deepcopy(baseline_raw)
+    raw["nations"][0]["capacity_t_per_yr"] = 2000.0
+    raw["events"] = [{"name": "budget_shock", "year": 2035.0, "nation": "China", "factor": 0.5},
+                     {"name": "lift_law", "year": 2030.0, "law": "wolf_amendment"},
+                     {"name": "accede", "year": 2030.0, "nation": "India"}]
+    scenario = scenario_from(raw)
+    parts = build(scenario, np.random.default_rng(0))
+    cost = scenario.economics.capacity_cost_usd_per_t_yr
+    np.testing.assert_allclose(parts.state.capital_usd_bn[0], 2000.0 * cost / 1e9, rtol=1e-12)
+    mine = [(e.year, e.name) for e in parts.events if e.name != "refining_project"]
+    assert mine == [(2030.0, "lift_law"), (2030.0, "accede"), (2035.0, "budget_shock")]

@@ -3,9 +3,13 @@ driven in Chromium by tests/test_app_browser.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +183,58 @@ def test_the_page_lists_a_users_file_first(tmp_path, monkeypatch):
     finally:
         monkeypatch.delenv("LUNARSIM_APP_SCENARIOS")
         importlib.reload(page)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death "
+                    "signal is Linux's; elsewhere Ctrl-C and SIGTERM stop the server")
+def test_the_server_goes_when_lunarsim_is_killed_outright():
+    """kill -9 of ``lunarsim app``: its Solara process, which serves the page, goes with it
+    and the port is free again."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "app", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _serving(port):
+            assert proc.poll() is None and time.monotonic() < deadline, "the page never served"
+            time.sleep(0.3)
+        children = _children(proc.pid)
+        assert children, "the server runs in a process of its own"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in children) or _serving(port):
+            assert time.monotonic() < deadline, "the page is still served after lunarsim died"
+            time.sleep(0.2)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _serving(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie that its new parent has not reaped yet has stopped serving)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -111,6 +111,32 @@ def test_kill_9_then_resume_gives_exactly_the_uninterrupted_table(tmp_path):
     assert not list(cut.rglob(".*.tmp"))
 
 
+def test_a_batch_killed_outright_leaves_no_process_and_prints_nothing(tmp_path):
+    """kill -9 of lunarsim alone: its fork server, workers and multiprocessing's resource
+    tracker find out by themselves and go, without a word on the user's terminal (the tracker
+    used to warn of the semaphores it freed)."""
+    text = SMALL.replace("replicates = 3", "replicates = 12").replace("horizon_years = 1.0", "horizon_years = 6.0")
+    cut = tmp_path / "cut"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "batch", str(experiment_file(tmp_path, text)),
+                             "--out", str(cut), "--workers", "2"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list((cut / "chunks").glob("*.json")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)  # every process that shares its stderr has ended
+    assert stderr == ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("a process of the killed batch is still running")
+
+
 def test_a_failing_run_is_recorded_and_the_rest_complete(tmp_path, monkeypatch):
     real = worker_module.run_scenario
 

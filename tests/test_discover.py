@@ -422,6 +422,10 @@ def test_explore_discover_writes_the_boxes_tree_and_figure(experiment):
 @pytest.mark.parametrize("args, expected", [
     (["--where", "best(welfare_total_usd_bn) == atlantis"], "atlantis"),
     (["--where", "welfare_total_usd_bn[open_access] >"], "--where"),
+    # flat chains within the length limit: each term one more level of the tree to walk
+    (["--where", "+".join(["1"] * 990) + " > 0"], "more than 200 operations"),
+    (["--where", "*".join(["1"] * 990) + " > 0"], "more than 200 operations"),
+    (["--where", " and ".join(["1>0"] * 200)], "more than 200 operations"),
 ])
 def test_explore_discover_refuses_mistakes_in_one_line(experiment, args, expected):
     from typer.testing import CliRunner
@@ -433,6 +437,15 @@ def test_explore_discover_refuses_mistakes_in_one_line(experiment, args, expecte
     lines = result.stderr.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and expected in lines[0], result.stderr
     assert sorted(p.name for p in experiment.folder.iterdir()) == before
+
+
+def test_the_longest_condition_allowed_evaluates():
+    """200 operations, the most a condition may hold, in the deepest tree they make: a flat
+    chain, which the evaluator walks one level per term."""
+    chain = "+".join(["1"] * 200) + " > 198"  # 199 additions and a comparison
+    assert shares(chain) == [1.0, 1.0]  # 200 > 198
+    with pytest.raises(UserError, match="more than 200 operations"):
+        parse("+".join(["1"] * 201) + " > 198")  # 201 operations
 
 
 def test_explore_discover_needs_results(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -160,6 +161,17 @@ def _manifest(text: str) -> Callable[[Path], None]:
     return lambda ws: (ws / "results" / "exp" / "manifest.json").write_text(text)
 
 
+def _manifest_field(field: str, value: object) -> Callable[[Path], None]:
+    def edit(ws: Path) -> None:
+        path = ws / "results" / "exp" / "manifest.json"
+        path.write_text(json.dumps(json.loads(path.read_text()) | {field: value}))
+    return edit
+
+
+def _bytes(name: str, data: bytes) -> Callable[[Path], None]:
+    return lambda ws: (ws / name).write_bytes(data)
+
+
 def _first_part(folder: Path, table: str = "runs") -> Path:
     return sorted((folder / table).glob("*.parquet"))[0]
 
@@ -261,7 +273,8 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
     "huge capacity": (None, ["run", "tiny.toml", "--set", "nations.A.capacity_t_per_yr=1e300"],
                       "less than or equal to"),
     # 7. user text is printed literally, on one line
-    "a nation named nothing": (_nation('""'), ["run", "bad.toml"], 'nations."".name'),
+    "a nation named nothing": (_nation('""'), ["run", "bad.toml"],  # by its place, not as ""
+                               "bad.toml: nations.2.name: String should have at least 1 character"),
     "a quote in a name, and another error": (
         _nation('"a\\"b"', "colour = 1\n"), ["run", "bad.toml"], 'nations."a\\"b".colour: unknown key'),
     "Rich markup in a name": (
@@ -422,6 +435,50 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
                                     "not a readable results manifest"),
     "resume with a manifest that is a list": (_manifest("[]"), ["batch", "exp.toml", "--resume"],
                                               "not a lunarsim results manifest"),
+    # the fields the analysis reads, of another type than lunarsim writes
+    "a manifest's seeds as text": (_manifest_field("seeds", [["0", "5"]]), ["compare", "results/exp"],
+                                   "manifest.json: seeds.0.0: input should be a valid integer"),
+    "a manifest's experiment file as a number": (
+        _manifest_field("experiment_file", 5), ["compare", "results/exp"],
+        "manifest.json: experiment_file: input should be a valid string"),
+    "a manifest's scenario as text": (
+        _manifest_field("scenarios", {"open_access": "x"}), ["compare", "results/exp"],
+        "manifest.json: scenarios.open_access: input should be"),
+    "a manifest's scenario order as text": (
+        _manifest_field("scenario_order", "open_access"), ["plot", "results/exp"],
+        "manifest.json: scenario_order: input should be a valid list"),
+    "a manifest's seed pair too short": (
+        _manifest_field("seeds", [[0]]), ["explore", "discover", "results/exp", "--where",
+                                          "incidents[open_access] > 0"],
+        "manifest.json: seeds.0: list should have at least 2 items"),
+    # text files in another encoding than TOML's UTF-8
+    "a scenario in Latin-1": (_bytes("latin.toml", ("# café\n" + TINY).encode("latin-1")),
+                              ["run", "latin.toml"],
+                              "latin.toml: not UTF-8 (byte 0xe9 on line 1"),
+    "a scenario in UTF-16": (_bytes("wide.toml", TINY.encode("utf-16")), ["run", "wide.toml"],
+                             "wide.toml: encoded as UTF-16; TOML files are UTF-8"),
+    "a scenario in UTF-16 without its mark": (
+        _bytes("wide.toml", TINY.encode("utf-16-le")), ["scenarios", "validate", "wide.toml"],
+        "wide.toml: encoded as UTF-16"),
+    "an experiment in Latin-1": (_bytes("e.toml", ("# café\n" + EXPERIMENT).encode("latin-1")),
+                                 ["batch", "e.toml"], "e.toml: not UTF-8"),
+    "a binary file as a scenario": (None, ["run", "figure.png"], "figure.png: "),
+    # --set blames itself, and a name it empties is not shown as the entry's name
+    "--set a nation's name empty": (None, ["run", "tiny.toml", "--set", 'nations.A.name=""'],
+                                    'error: --set nations.A.name="": nations.0.name: String '
+                                    "should have at least 1 character"),
+    # explore game's years
+    "explore game in the year nan": (None, ["explore", "game", "tiny.toml", "--year", "nan",
+                                            "--figure", "g.png"], "--year nan: expected a finite year"),
+    "explore game in the year inf": (None, ["explore", "game", "tiny.toml", "--year", "inf"],
+                                     "--year inf: expected a finite year"),
+    "explore game in the year -inf": (None, ["explore", "game", "tiny.toml", "--year", "-inf"],
+                                      "--year -inf: expected a finite year"),
+    "explore game in the year 1e308": (None, ["explore", "game", "tiny.toml", "--year", "1e308"],
+                                       "--year 1e+308 is outside the run of tiny (2026 to 2051)"),
+    # the page's address
+    "app on an empty host": (None, ["app", "--host", ""], "--host '': name an address"),
+    "app on a blank host": (None, ["app", "--host", " "], "--host ' ': name an address"),
 }
 
 
@@ -1030,3 +1087,129 @@ def test_the_batch_of_a_finished_folder_run_again_says_so_and_changes_nothing(ws
     (ws / "exp.toml").write_text(EXPERIMENT.replace("master_seed = 5", "master_seed = 6"))
     refused(_invoke(["batch", "exp.toml"]), "made by a different experiment")
     assert files() == before
+
+
+# --- the Python API: bad arguments named, as TypeError or ValueError -----------------------------
+
+API_STEPS = [(-5, ValueError, "steps: at least 1, got -5"), (0, ValueError, "steps: at least 1"),
+             (2.7, TypeError, "steps: expected a whole number, got 2.7 (float)"),
+             ("ten", TypeError, "steps: expected a whole number, got 'ten' (str)"),
+             (True, TypeError, "got True (bool)"),
+             (10**9, ValueError, "steps: at most 800 (200 years at 4 steps a year")]
+
+
+@pytest.mark.parametrize("steps, kind, message", API_STEPS)
+def test_the_model_and_run_scenario_name_a_bad_steps(steps, kind, message):
+    from sim.model import LunarModel
+
+    with pytest.raises(kind, match=re.escape(message)) as caught:
+        LunarModel("baseline", rng=1, steps=steps)
+    assert isinstance(caught.value, UserError)  # and the command line says it in one line
+    with pytest.raises(kind, match=re.escape(message)):
+        run_scenario(load_scenario("baseline"), seed=1, steps=steps)
+
+
+@pytest.mark.parametrize("seed, kind, message", [
+    (-1, ValueError, "seed: at least 0, got -1"), (1.5, TypeError, "seed: expected a whole number"),
+    ("1", TypeError, "seed: expected a whole number, got '1' (str)")])
+def test_run_scenario_names_a_bad_seed(seed, kind, message):
+    with pytest.raises(kind, match=re.escape(message)):
+        run_scenario(load_scenario("two_player_pd"), seed=seed, steps=2)
+
+
+def test_run_scenario_names_a_scenario_given_by_name():
+    with pytest.raises(TypeError, match=r"scenario: expected a Scenario \(sim.load_scenario"):
+        run_scenario("baseline", seed=1)
+
+
+@pytest.mark.parametrize("call, kind, message", [
+    (lambda: _model(rng=-1), ValueError, "rng: at least 0, got -1"),
+    (lambda: _model(rng="x"), TypeError, "rng: expected a seed (a whole number, 0 or more)"),
+    (lambda: _model(rng=1.5), TypeError, "rng: expected a seed"),
+    (lambda: _model(scenario=5), TypeError, "scenario: expected a Scenario, a library name or a "
+                                            "file path, got int"),
+    (lambda: load_scenario(5), TypeError, "ref: expected a library name or a file path, got int"),
+    (lambda: load_scenario("two_player_pd", "economics.synergy=0.1"), TypeError,
+     "overrides: expected a list of 'key.path=value' strings"),
+    (lambda: run_scenario(load_scenario("two_player_pd"), 1, 2, progress=5), TypeError,
+     "progress: expected a function progress(done, total), got int"),
+])
+def test_the_api_names_any_other_bad_argument(call, kind, message):
+    with pytest.raises(kind, match=re.escape(message)):
+        call()
+
+
+def _model(scenario="two_player_pd", **kwargs):
+    from sim.model import LunarModel
+
+    return LunarModel(scenario, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, kind, message", [
+    ({"steps": -1}, ValueError, "steps: at least 1, got -1"),
+    ({"steps": 0}, ValueError, "steps: at least 1, got 0"),
+    ({"steps": "ten"}, TypeError, "steps: expected a whole number"),
+    ({"steps": 10**9}, ValueError, "steps: at most"),
+    ({"seed": -1}, ValueError, "seed: at least 0"),
+    ({"rule_sets": "baseline"}, TypeError, "rule_sets: expected a list of scenario names"),
+    ({"rule_sets": []}, ValueError, "rule_sets: name at least one scenario"),
+    ({"rule_sets": ["baseline", "atlantis"]}, ValueError, "rule_sets: atlantis: no scenario"),
+])
+def test_ema_model_names_a_bad_argument_before_the_workbench_runs(kwargs, kind, message):
+    pytest.importorskip("ema_workbench")
+    from sim.explore.ema import ema_model
+
+    with pytest.raises(kind, match=message):
+        ema_model(**kwargs)
+
+
+def test_ema_model_takes_one_rule_set_as_a_constant():
+    pytest.importorskip("ema_workbench")
+    from sim.explore.ema import ema_model
+
+    model = ema_model(rule_sets=["two_player_pd"], steps=2)
+    assert "rule_set" not in [lever.name for lever in model.levers]
+    assert model.function().keys() == {o.name for o in model.outcomes}  # runs two_player_pd
+
+
+# --- a metric of a run that overflowed: one line, no warning -------------------------------------
+
+def test_a_run_whose_metric_overflows_fails_in_one_line_without_a_warning(monkeypatch, capfd):
+    import warnings
+
+    from sim.model import metrics
+
+    real = metrics.MODEL_METRICS["ree_price_usd_per_kg"]
+
+    def overflowing(history):
+        values = real.fn(history)
+        return values * np.float64(1e308) * 10.0  # inf, with numpy's overflow warning
+
+    monkeypatch.setitem(metrics.MODEL_METRICS, "ree_price_usd_per_kg",
+                        metrics.Metric(**{**vars(real), "fn": overflowing}))
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(RunFailed, match="'ree_price_usd_per_kg' is inf at step 0"):
+            run_scenario(load_scenario("two_player_pd"), seed=1, steps=2)
+    assert [str(w.message) for w in seen] == []
+
+
+# --- a folder lunarsim may not write -------------------------------------------------------------
+
+@pytest.mark.parametrize("code", ["EROFS", "EACCES"])
+def test_a_results_folder_that_cannot_be_written_is_named_as_such(ws, monkeypatch, code):
+    import errno
+
+    real = os.open
+
+    def refused_here(path, *args, **kwargs):
+        if str(path).endswith(LOCK_NAME):
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refused_here)
+    before = tree(ws)
+    line = refused(_invoke(["compare", "results/exp"]), f"results/exp: cannot be written here "
+                                                         f"({os.strerror(getattr(errno, code))})")
+    assert "make it writable, or copy it somewhere writable" in line and "move it away" not in line
+    assert tree(ws) == before

@@ -132,3 +132,102 @@ def test_a_table_the_user_changed_is_refused_before_any_run(study):
     # --force would have cleared the runs: nothing was run, cleared or written
     assert sorted((study.folder / "chunks").iterdir()) == chunks
     assert table.read_text().endswith("my note\n")
+
+
+# --- designs refused before anything is sampled, and a damaged Morris table -------------------
+
+@pytest.mark.parametrize("args, expected", [
+    (["--size", "100000000"], "--size 100000000: 100,000,000 trajectories of 4 points is "
+                              "400,000,000 design points; at most 100,000"),
+    # 10 trajectories of 4 points x 2 scenarios x 1e8 replicates = 8e9 runs
+    (["--size", "10", "--replicates", "100000000"], "is 8,000,000,000 runs; at most 1,000,000"),
+    (["--levels", "5"], "--levels 5: Morris needs an even number of grid levels"),
+    (["--method", "sobol", "--size", "100"], "--size 100: Sobol needs a power of 2"),
+    (["--method", "sobol", "--size", str(2 ** 40)], "design points; at most 100,000"),
+])
+def test_a_design_too_large_or_ill_formed_is_refused_before_it_is_sampled(tmp_path, monkeypatch,
+                                                                          args, expected):
+    import SALib.sample.morris
+    import SALib.sample.sobol
+
+    def never(*a, **k):
+        raise AssertionError("sampled before the design was checked")
+
+    monkeypatch.setattr(SALib.sample.morris, "sample", never)
+    monkeypatch.setattr(SALib.sample.sobol, "sample", never)
+    monkeypatch.chdir(tmp_path)
+    Path("tiny.toml").write_text(TINY)
+    result = runner.invoke(app, ["explore", "sensitivity", "tiny.toml", "-p", "economics.synergy",
+                                 "-p", "economics.interference", "-p", "market.coercion_weight",
+                                 *args])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and expected in lines[0], result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+MORRIS_HEAD = "output,parameter,headline,mu_star\n"
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "not a readable table"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a readable table"),
+    (b"a,b\n1,2\n", "no column output, parameter, headline, mu_star"),
+    (MORRIS_HEAD.encode(), "has no rows"),
+    ((MORRIS_HEAD + "x,economics.synergy,maybe,1\n").encode(), "column headline"),
+    ((MORRIS_HEAD + "x,economics.synergy,True,inf\n").encode(), "column mu_star"),
+    ((MORRIS_HEAD + "x,economics.synergy,True,1\nx,mars.dust,True,1\n").encode(),
+     "'mars.dust' is not a parameter with a range"),
+    ((MORRIS_HEAD + "x,economics.synergy,True,1\nx,economics.interference,True,0.01\n").encode(),
+     "found 1 parameter(s) that matter; Sobol needs two"),
+])
+def test_sobol_refuses_a_damaged_morris_table_in_one_line(tmp_path, monkeypatch, content,
+                                                          expected):
+    monkeypatch.chdir(tmp_path)
+    Path("tiny.toml").write_text(TINY)
+    table = tmp_path / "results" / "tiny-morris" / "sensitivity.csv"
+    table.parent.mkdir(parents=True)
+    table.write_bytes(content)
+    result = runner.invoke(app, ["explore", "sensitivity", "tiny.toml", "--method", "sobol"])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {Path('results/tiny-morris/sensitivity.csv')}: ")
+    assert expected in lines[0], lines[0]
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["tiny-morris"]
+    assert table.read_bytes() == content
+
+
+def test_ctrl_c_stops_a_sobol_study_between_its_chunks_and_resume_finishes_it(tmp_path):
+    """Ctrl-C to the study's process group once chunks are committed: exit 130 in one line,
+    the finished runs kept; --resume runs only the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sim.experiment import ResultStore
+
+    (tmp_path / "tiny.toml").write_text(TINY.replace("horizon_years = 2.0", "horizon_years = 3.0"))
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "sim", "explore", "sensitivity", str(tmp_path / "tiny.toml"),
+            "--method", "sobol", "-p", "economics.synergy", "-p", "economics.interference",
+            "--size", "16", "--workers", "2", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,  # a terminal's Ctrl-C reaches the group
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while not list((out / "chunks").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert stderr.splitlines() == ["interrupted: finished runs are kept; --resume completes the "
+                                   "rest"]
+    kept = len(ResultStore(out).committed()[0])
+    assert 0 < kept < 128  # 16 base points x (2 + 2) x 2 scenarios
+    result = runner.invoke(app, ["explore", "sensitivity", str(tmp_path / "tiny.toml"),
+                                 "--method", "sobol", "-p", "economics.synergy", "-p",
+                                 "economics.interference", "--size", "16", "--resume",
+                                 "--backend", "serial", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert f"128 of 128 runs done ({128 - kept} this time)" in result.stdout

@@ -15,3 +15,13 @@ class UserError(Exception):
 class RunFailed(Exception):
     """A run produced something it must not (a non-finite outcome): not the user's mistake, and
     never written as a result. The command line reports it in one line, exit code 1."""
+
+
+class BadValue(UserError, ValueError):
+    """An argument with a value outside what it may be: the command line prints it in one line
+    (a :class:`UserError`), and a Python caller can catch it as the ``ValueError`` it is."""
+
+
+class BadType(UserError, TypeError):
+    """An argument of the wrong type (text for a number, a fraction for a count): one line on
+    the command line, a ``TypeError`` to a Python caller."""

@@ -18,6 +18,7 @@ from sim.base.io import make_dirs, remove_empty_dirs, try_lock, writing_to
 
 LOCK_NAME = ".lunarsim.lock"
 MACHINE_ERRNOS = {errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.ENOMEM}
+READ_ONLY_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 class FolderLock:
@@ -62,6 +63,10 @@ class FolderLock:
         except OSError as err:
             if err.errno in MACHINE_ERRNOS:
                 raise
+            if err.errno in READ_ONLY_ERRNOS:  # the folder, or the file, may not be written
+                raise UserError(f"{self.folder}: cannot be written here ({err.strerror}); "
+                                "lunarsim writes a lock file and its results into the folder: "
+                                "make it writable, or copy it somewhere writable") from None
             raise UserError(f"{self.path}: is not a lock file lunarsim can use "
                             f"({err.strerror}); move it away") from None
         st = os.fstat(fd)

@@ -121,7 +121,11 @@ def explore_game(
         scenario = load_scenario(name)
         start = scenario.time.start_year
         years = year or [round(start + k * scenario.time.horizon_years, 2) for k in (0.2, 0.6, 0.96)]
-        shown.append((scenario, games_at(scenario, years, a, b, seed)))
+        try:
+            shown.append((scenario, games_at(scenario, years, a, b, seed)))
+        except UserError as err:  # a year of the option's
+            said = str(err)
+            raise UserError(f"--{said}" if said.startswith("year ") else said) from None
         if figure is not None:
             paths[scenario.name] = game_path(scenario, a, b, seed)
     for scenario, games in shown:

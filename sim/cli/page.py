@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +28,6 @@ def app_command(
     the parameters over their calibrated ranges, step, and watch welfare, cooperation, the
     sites and the rare-earth market. Needs the app extra: pip install -e '.\\[app]'."""
     import importlib.util
-    import os
     import socket
     import subprocess
 
@@ -35,6 +36,9 @@ def app_command(
     if importlib.util.find_spec("solara") is None:
         raise UserError("the interactive page needs Solara, from the app extra: "
                         "pip install -e '.[app]'")
+    if not host.strip() or host != host.strip():
+        raise UserError(f"--host {host!r}: name an address (127.0.0.1: this machine only; "
+                        "0.0.0.0: every interface)")
     files = [find_scenario(path) for path in scenarios or []]
     for path in files:
         load_scenario(path)  # a bad file is named now, not in the page
@@ -55,8 +59,30 @@ def app_command(
                "--port", str(port), "--production", "--no-open", "--no-check-version",
                "--log-level", "warning"]
     try:
-        code = subprocess.run(command, env=env, check=False).returncode
+        code = subprocess.run(command, env=env, check=False,
+                              preexec_fn=_dies_with(os.getpid())).returncode
     except KeyboardInterrupt:
         code = 0
     if code not in (0, -signal.SIGINT, 130):
         raise RunFailed(f"the page's server stopped with exit code {code}")
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _dies_with(parent: int) -> Callable[[], None] | None:
+    """What the server's process runs before it starts (Linux): the kernel sends it SIGTERM
+    when ``parent``, this lunarsim, dies however it dies (``kill -9`` included), so no page is
+    left serving a port nobody started. None elsewhere: there Ctrl-C and SIGTERM stop it."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def set_death_signal() -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # lunarsim died before the signal was set
+            os._exit(1)
+
+    return set_death_signal

@@ -10,7 +10,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim.base.errors import UserError
 from sim.cli.console import err_console, one_line, out_console, say, say_notes, user_errors
 
 
@@ -29,17 +28,11 @@ def run(
     from sim.base.io import out_label
     from sim.experiment.run import fill_run_folder, run_folder, run_scenario
     from sim.scenario import find_scenario, load_scenario
-    from sim.scenario.schema import MAX_HORIZON_YEARS
 
     overrides = tuple(set_ or ())
     source = find_scenario(scenario)
     spec = load_scenario(source, overrides)
-    longest = spec.time.steps_per_year * MAX_HORIZON_YEARS
-    if steps is not None and steps > longest:
-        per_year = spec.time.steps_per_year
-        raise UserError(f"--steps {steps}: at most {longest} ({MAX_HORIZON_YEARS} years at "
-                        f"{per_year} step{'s' if per_year > 1 else ''} a year, the longest "
-                        "horizon)")
+    steps = None if steps is None else spec.steps_to_run(steps, "--steps")
     folder = out or Path("results") / default_run_folder(spec, seed, steps, bool(overrides))
     total = spec.steps if steps is None else steps
     with run_folder(folder, out_label(folder, out is not None)) as stage:  # a bad --out costs no run

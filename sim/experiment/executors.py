@@ -18,6 +18,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -26,11 +27,25 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sim.base.errors import UserError
+from sim.base.io import deferred_interrupts
 
 Backend = Literal["serial", "processes", "dask"]
 IN_FLIGHT_PER_WORKER = 3
 MAX_WORKERS_PER_CORE = 4  # local processes beyond this only add memory
 SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+# multiprocessing's resource tracker, a process of its own, frees the pool's semaphores when this
+# process is killed outright (kill -9) and warns that it did; the cleanup is all there is to do, so
+# the warning would only print a stray traceback-like line under the user's prompt.
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+
+
+def _quiet_resource_tracker() -> None:
+    """Start the tracker (if it is not running yet) with :data:`QUIET_TRACKER`: it takes its
+    warning options from this interpreter's (``sys.warnoptions``) when it starts."""
+    if QUIET_TRACKER not in sys.warnoptions:
+        sys.warnoptions.append(QUIET_TRACKER)
 
 
 def default_workers() -> int:
@@ -82,23 +97,6 @@ class SerialExecutor(Executor):
                       window: int | None = None) -> Iterator[Any]:
         for item in items:
             yield fn(item)
-
-
-@contextlib.contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C while workers start, and raise it when they have: a worker whose parent
-    shuts down while it reads its start-up data prints a traceback."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if caught:
-        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
@@ -158,10 +156,12 @@ class ProcessExecutor(Executor):
         # environment when the fork server starts; this process's BLAS is already loaded.
         self._saved_env = {k: os.environ.get(k) for k in SINGLE_THREADED}
         os.environ.update(SINGLE_THREADED)
+        _quiet_resource_tracker()
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
             self._context = multiprocessing.get_context("forkserver")
-            self._context.set_forkserver_preload(["sim.base.ignore_interrupts", "sim.experiment.worker"])
+            self._context.set_forkserver_preload(["sim.base.ignore_interrupts",
+                                                  "sim.experiment.worker"])
         else:
             self._context = multiprocessing.get_context("spawn")
         self._start()
@@ -170,7 +170,7 @@ class ProcessExecutor(Executor):
     def _start(self) -> None:
         """Start the pool and all its workers now, with Ctrl-C held off: a worker interrupted
         while it starts would print a traceback from its half-read start-up data."""
-        with _interrupts_deferred():
+        with deferred_interrupts():  # a worker cut off as it starts prints a traceback
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context,
                                              initializer=_init_worker)
             for future in [self._pool.submit(_ready) for _ in range(self.workers)]:

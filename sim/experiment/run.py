@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.base.errors import RunFailed
+from sim.base.arguments import whole_number
+from sim.base.errors import BadType, RunFailed
 from sim.base.io import (
     STAGE_MARK,
     atomic_write_bytes,
@@ -165,6 +166,18 @@ def run_scenario(
     steps: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
+    """Run ``scenario`` with master seed ``seed`` (a whole number, 0 or more) to its horizon or
+    ``steps``. A bad argument raises :class:`~sim.base.errors.BadType` (a TypeError) or
+    :class:`~sim.base.errors.BadValue` (a ValueError) naming it; a run whose numbers overflow
+    raises :class:`~sim.base.errors.RunFailed`."""
+    if not isinstance(scenario, Scenario):
+        raise BadType(f"scenario: expected a Scenario (sim.load_scenario(...)), got "
+                      f"{type(scenario).__name__}")
+    seed = whole_number(seed, "seed", low=0)
+    steps = scenario.steps_to_run(steps)
+    if progress is not None and not callable(progress):
+        raise BadType(f"progress: expected a function progress(done, total), got "
+                      f"{type(progress).__name__}")
     with np.errstate(all="ignore"):  # overflow in extreme corners: check_finite reports it
         model = LunarModel(scenario, rng=seed, steps=steps).run(progress)
     result = result_of(model, seed)
@@ -175,15 +188,18 @@ def run_scenario(
 
 def result_of(model: LunarModel, seed: int) -> RunResult:
     """The numbers of ``model`` as stepped so far: the whole run once it reaches its horizon
-    (what ``lunarsim run`` reports), or the run to date (what the interactive page shows)."""
-    table = model.recorder.model_table()
-    columns = {"step": table.pop("step")}
-    columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
-    history = model.recorder.history()
-    channels = {name: float(history[f"channel_{name}"].sum()) for name in CHANNELS}
-    return RunResult(model.spec, seed, model.steps, model.names, columns | table,
-                     model.recorder.nation_table(), model.pair_cooperation(),
-                     list(model.event_log), channels)
+    (what ``lunarsim run`` reports), or the run to date (what the interactive page shows).
+    A metric of a run that overflowed is computed without a warning: :func:`check_finite`
+    reports the run."""
+    with np.errstate(all="ignore"):
+        table = model.recorder.model_table()
+        columns = {"step": table.pop("step")}
+        columns["year"] = model.spec.time.start_year + columns["step"] / model.steps_per_year
+        history = model.recorder.history()
+        channels = {name: float(history[f"channel_{name}"].sum()) for name in CHANNELS}
+        return RunResult(model.spec, seed, model.steps, model.names, columns | table,
+                         model.recorder.nation_table(), model.pair_cooperation(),
+                         list(model.event_log), channels)
 
 
 def headline(result: RunResult) -> list[tuple[str, str]]:

@@ -32,7 +32,9 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.base.errors import UserError
 from sim.base.io import (
@@ -70,6 +72,44 @@ FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage
 ANALYSIS_NAMES = ["comparison.csv", "levels.csv", "decomposition.csv", "report.md", "report.html",
                   *(f"figures/{kind}.png" for kind in (*FIGURE_KINDS, "games"))]
 OWN_NAMES = {*TABLES, "chunks", "manifest.json", LOCK_NAME, *ANALYSIS}
+
+
+class _Read(BaseModel):
+    """Types are checked as written (no "1" for 1); fields not named here are kept unread."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class _ScenarioRecord(_Read):
+    file: str
+    sha256: str
+    description: str
+    leverage_holder: str | None = None
+
+
+class ManifestFields(_Read):
+    """What the analysis reads of a results manifest, with its type: a manifest edited or
+    damaged into another shape is refused in one line where it is read, not deep in a figure."""
+
+    kind: Literal["experiment"]
+    experiment: str
+    description: str
+    experiment_file: str | None
+    experiment_sha256: str
+    model_sha256: str
+    scenarios: dict[str, _ScenarioRecord]
+    scenario_order: list[str]
+    reference: str | None
+    master_seed: int
+    replicates: int
+    seeds: list[Annotated[list[int], Field(min_length=2, max_length=2)]]  # [replicate, seed]
+    parameters: list[str]
+    design_points: list[dict[str, Any]]
+    runs_total: int
+    series: Literal["all", "model", "none"]
+    versions: dict[str, str]
+    git_commit: str | None
+    command: list[str]
 
 
 def analysis_files(folder: Path) -> RecordedFiles:
@@ -135,6 +175,14 @@ class ResultStore:
             raise UserError(f"{self.folder}: made by an older lunarsim (results format "
                             f"{manifest.get('results_format', 1)}); 'lunarsim batch EXPERIMENT "
                             f"--out {self.folder} --force' runs it afresh")
+        if current:
+            try:
+                ManifestFields.model_validate(manifest)
+            except ValidationError as err:
+                first = err.errors()[0]
+                where = ".".join(str(part) for part in first["loc"])
+                raise UserError(f"{self.manifest_path}: {where}: {first['msg'].lower()} (edited "
+                                f"or damaged); {self._force_hint()}") from None
         return manifest
 
     def missing_manifest(self) -> str:

@@ -26,7 +26,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from sim.base.errors import UserError
+from sim.base.arguments import whole_number
+from sim.base.errors import BadType, BadValue, UserError
 from sim.scenario import calibration
 
 OUTCOMES = ("welfare_total_usd_bn", "welfare_usd_bn: United States", "welfare_usd_bn: China",
@@ -53,24 +54,41 @@ def outcomes(rule_set: str, values: dict[str, float], seed: int,
 
 def ema_model(rule_sets: list[str] | None = None, seed: int = 0, steps: int | None = None,
               name: str = "lunarsim"):  # -> ema_workbench.Model
-    """The workbench model (see the module's docstring); ``steps`` shortens every run."""
+    """The workbench model (see the module's docstring); ``steps`` shortens every run. One rule
+    set is a constant of every experiment; two or more are the lever ``rule_set``. A bad
+    argument raises :class:`~sim.base.errors.BadType` (a TypeError) or
+    :class:`~sim.base.errors.BadValue` (a ValueError) naming it, before the workbench runs."""
+    from sim.scenario import load_scenario
+
     ema = _workbench()
     if rule_sets is None:
         from sim.experiment import load_experiment
 
         rule_sets = list(load_experiment("coop_vs_compete").spec.scenarios)
+    if isinstance(rule_sets, str) or not isinstance(rule_sets, list | tuple) or not all(
+            isinstance(r, str) for r in rule_sets):
+        raise BadType(f"rule_sets: expected a list of scenario names, got {rule_sets!r:.60}")
     if not rule_sets:
-        raise UserError("rule_sets: name at least one scenario")
+        raise BadValue("rule_sets: name at least one scenario")
+    seed = whole_number(seed, "seed", low=0)
+    for rule_set in rule_sets:  # each scenario read once now: a bad name fails here, not in a run
+        try:
+            scenario = load_scenario(rule_set)
+        except UserError as err:
+            raise BadValue(f"rule_sets: {err}") from None
+        scenario.steps_to_run(steps)
+    rule_sets = list(dict.fromkeys(rule_sets))
 
-    def run(rule_set: str, **values: float) -> dict[str, float]:
+    def run(rule_set: str = rule_sets[0], **values: float) -> dict[str, float]:
         return outcomes(rule_set, values, seed, steps)
 
     model = ema.Model(name, function=run)
     ranged = calibration.ranged()
     model.uncertainties = [ema.RealParameter(p.name, *p.range) for p in ranged
                            if p.kind != "regime"]
-    model.levers = [ema.CategoricalParameter("rule_set", list(rule_sets))] + [
-        ema.RealParameter(p.name, *p.range) for p in ranged if p.kind == "regime"]
+    choice = [ema.CategoricalParameter("rule_set", rule_sets)] if len(rule_sets) > 1 else []
+    model.levers = choice + [ema.RealParameter(p.name, *p.range) for p in ranged
+                             if p.kind == "regime"]
     model.outcomes = [ema.ScalarOutcome(o) for o in OUTCOMES]
     return model
 

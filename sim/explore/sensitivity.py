@@ -1,7 +1,7 @@
 """Global sensitivity of the comparison's outcomes to every ranged parameter (SALib).
 
-Which assumptions do the conclusions rest on? Each parameter of ``sim/scenario/calibration.toml`` with
-a range is varied over it (on a log scale where the range spans decades), all at once:
+Which assumptions do the conclusions rest on? Each parameter of ``sim/scenario/calibration.toml``
+with a range is varied over it (on a log scale where the range spans decades), all at once:
 
 - **Morris elementary effects** screen every parameter: ``trajectories`` random one-at-a-time
   paths of D + 1 points on a ``levels``-level grid of the unit cube, so r (D + 1) design points.
@@ -33,7 +33,7 @@ from sim.analysis.outcomes import name_holder
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
 from sim.base.errors import UserError
-from sim.experiment.spec import Experiment
+from sim.experiment.spec import MAX_DESIGN_POINTS, MAX_RUNS, Experiment
 from sim.scenario import calibration
 from sim.scenario.calibration import Parameter
 
@@ -77,8 +77,35 @@ def unit_design(method: Method, params: list[Parameter], size: int, seed: int,
     from SALib.sample import sobol
 
     if size < 2 or size & (size - 1):
-        raise UserError(f"--samples: Sobol needs a power of 2 base points (got {size})")
+        raise UserError(f"--size {size}: Sobol needs a power of 2 base points (64, 128, ...)")
     return sobol.sample(problem, size, calc_second_order=False, seed=seed)
+
+
+def check_design(method: Method, params: list[Parameter], size: int, levels: int,
+                 replicates: int, scenarios: int) -> None:
+    """Refuse, before anything is sampled, a design the batch engine would refuse or that
+    SALib would sample badly: an odd number of Morris levels (its grid steps by levels / 2,
+    Morris 1991), a Sobol size that is not a power of 2, more design points or runs than an
+    experiment may hold."""
+    for option, value in (("--size", size), ("--replicates", replicates), ("--levels", levels)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise UserError(f"{option} {value!r}: expected a whole number of at least 1")
+    if method == "morris" and levels % 2:
+        raise UserError(f"--levels {levels}: Morris needs an even number of grid levels "
+                        "(its steps span half the grid; 4 is usual)")
+    if method == "sobol" and (size < 2 or size & (size - 1)):
+        raise UserError(f"--size {size}: Sobol needs a power of 2 base points (64, 128, ...)")
+    per = len(params) + (1 if method == "morris" else 2)
+    design, runs = size * per, size * per * scenarios * replicates
+    what = (f"{size:,} trajectories of {per} points" if method == "morris"
+            else f"{size:,} base points times {per}")
+    if design > MAX_DESIGN_POINTS:
+        raise UserError(f"--size {size}: {what} is {design:,} design points; at most "
+                        f"{MAX_DESIGN_POINTS:,} (fewer parameters or a smaller --size)")
+    if runs > MAX_RUNS:
+        raise UserError(f"--size {size} --replicates {replicates}: {design:,} design points x "
+                        f"{scenarios} scenarios x {replicates:,} replicates is {runs:,} runs; at "
+                        f"most {MAX_RUNS:,}")
 
 
 def points(params: list[Parameter], unit: np.ndarray) -> list[dict[str, float]]:
@@ -264,14 +291,53 @@ def screened(folder: Any, share: float = 0.1, most: int = 8) -> list[str]:
     if not path.is_file():
         raise UserError(f"--parameter: name the parameters, or run 'lunarsim explore "
                         f"sensitivity --method morris' first (no {path})")
-    table = pd.read_csv(path)
-    if "mu_star" not in table.columns:
-        raise UserError(f"{path}: not the table of a Morris study")
+    table = read_morris_table(path)
     heads = table[table["headline"]]
     top = heads.groupby("output")["mu_star"].transform("max")
     strong = heads[heads["mu_star"] >= share * top]
     order = strong.groupby("parameter")["mu_star"].max().sort_values(ascending=False)
-    return list(order.index[:most])
+    found = [str(name) for name in order.index[:most]]
+    known = {p.name for p in calibration.ranged()}
+    unknown = [name for name in found if name not in known]
+    if unknown:
+        raise UserError(f"{path}: {unknown[0]!r} is not a parameter with a range in "
+                        "sim/scenario/calibration.toml (a table of another lunarsim, or edited); "
+                        "run 'lunarsim explore sensitivity --method morris --force' again")
+    if len(found) < 2:
+        raise UserError(f"{path}: the Morris study found {len(found)} parameter(s) that matter; "
+                        "Sobol needs two at least: name them with --parameter")
+    return found
+
+
+MORRIS_COLUMNS = {"output": "object", "parameter": "object", "headline": "bool",
+                  "mu_star": "float"}
+
+
+def read_morris_table(path: Any) -> pd.DataFrame:
+    """A Morris study's ``sensitivity.csv``, checked: readable, with its columns and their types
+    and finite effects; anything else is a UserError naming the file."""
+    hint = "run 'lunarsim explore sensitivity --method morris --force' again"
+    try:
+        table = pd.read_csv(path, encoding="utf-8")
+    except (OSError, ValueError, pd.errors.ParserError) as err:  # empty, binary, not UTF-8
+        raise UserError(f"{path}: not a readable table ({type(err).__name__}); {hint}") from None
+    missing = [c for c in MORRIS_COLUMNS if c not in table.columns]
+    if missing:
+        raise UserError(f"{path}: not the table of a Morris study (no column "
+                        f"{', '.join(missing)}); {hint}")
+    if table.empty:
+        raise UserError(f"{path}: the Morris study's table has no rows; {hint}")
+    for column, kind in MORRIS_COLUMNS.items():
+        values = table[column]
+        fine = {"bool": pd.api.types.is_bool_dtype(values),
+                "float": pd.api.types.is_numeric_dtype(values) and not
+                pd.api.types.is_bool_dtype(values) and bool(np.isfinite(values).all()),
+                "object": bool(values.notna().all())}[kind]
+        if not fine:
+            raise UserError(f"{path}: column {column} does not hold "
+                            f"{'true/false' if kind == 'bool' else 'finite numbers' if kind == 'float' else 'names'}"
+                            f" throughout; {hint}")
+    return table
 
 
 def run_study(experiment: Any, *, method: Method = "morris", parameters: list[str] | None = None,
@@ -294,6 +360,7 @@ def run_study(experiment: Any, *, method: Method = "morris", parameters: list[st
     params = select(parameters)
     size = size or (10 if method == "morris" else 64)
     seed = base.spec.master_seed if seed is None else seed
+    check_design(method, params, size, levels, replicates, len(base.spec.scenarios))
     unit = unit_design(method, params, size, seed, levels)
     plan = study(base, method, params, unit, replicates)
     folder = Path(out) if out is not None else Path("results") / plan.spec.name

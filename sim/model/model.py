@@ -21,6 +21,7 @@ Events change the model through the small surface :class:`sim.rules.events.Event
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from typing import Any
 import mesa
 import numpy as np
 
+from sim.base.arguments import whole_number
+from sim.base.errors import BadType
 from sim.economy.rare_earths import diversify, holder_policy
 from sim.economy.state import Outcome, RegimeRules
 from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
@@ -56,9 +59,9 @@ class LunarModel(mesa.Model):
                  rng: int | np.random.Generator | None = None, steps: int | None = None,
                  **changes: Any) -> None:
         scenario = with_changes(scenario, changes, "LunarModel")
-        super().__init__(rng=rng)
+        super().__init__(rng=_checked_rng(rng))
         self.spec = scenario  # not `self.scenario`: Mesa 3.5 reserves that name
-        self.horizon = scenario.steps if steps is None else int(steps)
+        self.horizon = scenario.steps_to_run(steps)
         self.steps_per_year = scenario.time.steps_per_year
         parts = build(scenario, self.rng)
         n = len(parts.names)
@@ -319,6 +322,18 @@ class LunarModel(mesa.Model):
             investment=self.last_investment,
             econ=self.econ,
         )
+
+
+def _checked_rng(rng: Any) -> Any:
+    """``rng`` as Mesa takes it (None, a seed of 0 or more, a numpy ``Generator``,
+    ``SeedSequence`` or ``BitGenerator``), or an error naming it."""
+    if rng is None or isinstance(rng, np.random.Generator | np.random.SeedSequence
+                                 | np.random.BitGenerator):
+        return rng
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        raise BadType(f"rng: expected a seed (a whole number, 0 or more), a numpy Generator or "
+                      f"SeedSequence, or None; got {type(rng).__name__}")
+    return whole_number(rng, "rng", low=0)
 
 
 def _decides_all(rule: type[Strategy]) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.base.errors import UserError
+from sim.base.errors import BadType, UserError
 from sim.scenario.schema import Scenario, quote_key
 
 NAMED_LISTS = ("nations", "sites", "laws")  # lists of tables merged by their `name`
@@ -66,19 +66,43 @@ def is_file(path: Path) -> bool:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file (a scenario or an experiment), decoded as UTF-8 as TOML requires; every way
+    it can fail is a UserError naming the file."""
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read: {err.strerror or err}") from None
+    text = decode_utf8(data, path)
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: TOML syntax error: {err}") from None
     except ValueError:  # an integer of more than 4300 digits, which Python will not convert
         raise UserError(f"{path}: not a usable TOML file: a number with thousands of digits") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: cannot read: {err}") from None
     except RecursionError:
         raise UserError(f"{path}: nested too deeply to be a scenario") from None
+
+
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_utf8(data: bytes, path: Path) -> str:
+    """``data`` as UTF-8 text (a leading UTF-8 byte-order mark, which some editors write, is
+    dropped); text in another encoding is refused naming the encoding it is in, where that can
+    be told, and the place of the first byte that is not UTF-8."""
+    hint = "TOML files are UTF-8: save it as UTF-8 (in most editors: Save As, Encoding)"
+    if data.startswith(UTF16_MARKS) or (len(data) > 1 and b"\x00" in data[:2]):
+        raise UserError(f"{path}: encoded as UTF-16; {hint}")
+    if b"\x00" in data:
+        raise UserError(f"{path}: holds NUL bytes: not a text file; {hint}")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise UserError(f"{path}: not UTF-8 (byte 0x{data[err.start]:02x} on line {line}: Latin-1 or "
+                        f"Windows-1252 text, perhaps); {hint}") from None
 
 
 def merge(base: Any, override: Any) -> Any:
@@ -210,20 +234,51 @@ def apply_override(raw: dict[str, Any], assignment: str) -> str:
     if key.split(".")[0].strip() == "extends":
         raise UserError(f"{origin}: extends is resolved before --set applies; write a scenario "
                         "file that extends another")
-    set_path(raw, key, parse_value(text.strip()), origin)
-    return ".".join(quote_key(part) for part in _by_name(raw, split_path(key)))
+    value = parse_value(text.strip())
+    indexed = _indexed(raw, key)  # the entries it names, before --set renames any of them
+    set_path(raw, key, value, origin)
+    return ".".join(quote_key(part) for part in _by_name(raw, indexed))
+
+
+def _indexed(raw: dict[str, Any], key: str) -> list[str]:
+    """A dotted path with the entries of lists named by their index (as far as it resolves)."""
+    try:
+        parts = split_path(key)
+    except ValueError:
+        return []
+    out: list[str] = []
+    node: Any = raw
+    for part in parts:
+        if isinstance(node, list):
+            k = next((k for k, item in enumerate(node) if isinstance(item, dict)
+                      and item.get("name") == part), None)
+            k = int(part) if k is None and part.isdigit() and int(part) < len(node) else k
+            if k is None:
+                return out + [part]
+            out.append(str(k))
+            node = node[k]
+        else:
+            out.append(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _entry_name(item: Any) -> str | None:
+    """The name an entry of a named list is shown by: its name, if it is a non-empty string."""
+    name = item.get("name") if isinstance(item, dict) else None
+    return name if isinstance(name, str) and name else None
 
 
 def _by_name(raw: dict[str, Any], parts: list[str]) -> list[str]:
-    """A path with list indexes into named lists replaced by the entries' names."""
+    """A path with list indexes into named lists replaced by the entries' names (an entry
+    without a usable name keeps its index)."""
     out: list[str] = []
     node: Any = raw
     for part in parts:
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
-            name = node.get("name") if isinstance(node, dict) else None
-            named = out and out[-1] in NAMED_LISTS and isinstance(name, str)
-            out.append(name if named else part)
+            name = _entry_name(node)
+            out.append(name if out and out[-1] in NAMED_LISTS and name else part)
         else:
             out.append(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -344,8 +399,8 @@ def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
     for part in loc:
         if isinstance(part, int) and isinstance(node, list) and part < len(node):
             item = node[part]
-            name = item.get("name") if isinstance(item, dict) else None
-            keyed = parts and parts[-1] in NAMED_LISTS and isinstance(name, str)
+            name = _entry_name(item)
+            keyed = parts and parts[-1] in NAMED_LISTS and name is not None
             parts.append(quote_key(name) if keyed else str(part))
             node = item
         else:
@@ -356,6 +411,11 @@ def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
 
 def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Find, read, merge, override and validate a scenario. Raises :class:`UserError`."""
+    if not isinstance(ref, str | Path):
+        raise BadType(f"ref: expected a library name or a file path, got {type(ref).__name__}")
+    if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
+        raise BadType("overrides: expected a list of 'key.path=value' strings, got "
+                      f"{overrides!r:.60}")
     path = find_scenario(ref)
     raw = resolve_raw(path)
     origins = {apply_override(raw, assignment): set_origin(assignment) for assignment in overrides}
@@ -367,6 +427,9 @@ def with_changes(scenario: Scenario | str | Path, changes: dict[str, Any],
     """The scenario as given, or read by name or path, with ``changes`` applied as keyword
     arguments of ``caller`` give them (``regime``: a regime's name; ``a__b``: the field at the
     dotted path ``a.b``). Raises :class:`UserError` naming ``caller(key=...)``."""
+    if not isinstance(scenario, Scenario | str | Path):
+        raise BadType(f"scenario: expected a Scenario, a library name or a file path, got "
+                      f"{type(scenario).__name__}")
     if isinstance(scenario, Scenario) and not changes:
         return scenario
     if isinstance(scenario, Scenario):

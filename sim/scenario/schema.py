@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.base.arguments import whole_number
+from sim.base.errors import BadValue
 from sim.base.registry import Params
 from sim.rules.events import EVENTS
 from sim.rules.regimes import REGIMES
@@ -385,6 +387,21 @@ class Scenario(Strict):
     @property
     def steps(self) -> int:
         return self.time.steps
+
+    def steps_to_run(self, steps: Any = None, label: str = "steps") -> int:
+        """How many steps a run of this scenario takes: its horizon, or ``steps``, a whole
+        number from 1 to the longest horizon (:data:`MAX_HORIZON_YEARS` at its steps a year).
+        ``label`` names the argument in the error (``--steps`` on the command line)."""
+        if steps is None:
+            return self.steps
+        per_year = self.time.steps_per_year
+        longest = per_year * MAX_HORIZON_YEARS
+        count = whole_number(steps, label, low=1)
+        if count > longest:
+            raise BadValue(f"{label}: at most {longest} ({MAX_HORIZON_YEARS} years at {per_year} "
+                           f"step{'s' if per_year > 1 else ''} a year, the longest horizon), "
+                           f"got {count:,}")
+        return count
 
 
 def rest_of_world_refining(s: Scenario) -> float:

@@ -59,6 +59,10 @@ from sim.base.errors import UserError
 
 MAX_CONDITION_LENGTH = 2000
 MAX_NESTING = 50  # parentheses and signs: deeper is refused, never a RecursionError
+# Arithmetic, comparisons, and/or/not: more is refused. The tree's depth, which bounds every
+# walk over it (evaluation included), is at most the operations plus the nesting, however long a
+# flat chain of terms the length limit would let through.
+MAX_OPERATIONS = 200
 EXTREMES = ("best", "worst", "highest", "lowest")
 KEYWORDS = ("and", "or", "not")
 COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
@@ -245,6 +249,7 @@ class _Parser:
         self.tokens: list[Token] = []
         self.i = 0
         self.depth = 0
+        self.operations = 0
 
     def peek(self, ahead: int = 0) -> Token:
         while len(self.tokens) <= self.i + ahead and (
@@ -255,6 +260,12 @@ class _Parser:
     def take(self) -> Token:
         token = self.peek()
         self.i += 1
+        if (token.kind == "op" and token.text in ("+", "-", "*", "/", *COMPARISONS)) or (
+                token.kind == "name" and token.text in KEYWORDS):
+            self.operations += 1
+            if self.operations > MAX_OPERATIONS:
+                raise _error(token, f"more than {MAX_OPERATIONS} operations (+ - * /, "
+                                    "comparisons, and, or, not) in one condition")
         return token
 
     def at(self, kind: str, *texts: str, ahead: int = 0) -> bool:

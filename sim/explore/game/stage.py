@@ -210,11 +210,15 @@ def games_at(scenario, years: Iterable[float], a: str | int | None = None,
     ``seed``: what ``lunarsim explore game`` prints."""
     scenario = _scenario(scenario)
     start, spy = scenario.time.start_year, scenario.time.steps_per_year
+    end = start + scenario.steps / spy
     steps = []
     for year in years:
-        step = math.floor((float(year) - start) * spy + 1e-9) + 1
+        if isinstance(year, bool) or not isinstance(year, int | float | np.integer | np.floating):
+            raise UserError(f"year {year!r}: expected a number")
+        if not math.isfinite(year):
+            raise UserError(f"year {year}: expected a finite year")
+        step = 0 if not start <= year <= end else math.floor((year - start) * spy + 1e-9) + 1
         if not 1 <= step <= scenario.steps:
-            end = start + scenario.steps / spy
             raise UserError(f"year {year:g} is outside the run of {scenario.name} "
                             f"({start:g} to {end:g})")
         steps.append(step)

@@ -102,7 +102,7 @@ def random_world_state(seed: int, n: int, s: int):
     econ = EconParams.from_specs(
         EconomicsSpec(
             race_advantage=float(rng.uniform(0, 3)),
-            claim_exclusion=float(rng.uniform(0, 3)),
+            claim_exclusion=float(rng.uniform(0, 1)),
             interference=float(rng.uniform(0, 1)),
             synergy=float(rng.uniform(0, 1)),
             incident_rate_per_year=float(rng.uniform(0, 50)),

@@ -116,22 +116,81 @@ def test_same_generator_state_gives_the_same_incidents():
     np.testing.assert_array_equal(a.welfare, b.welfare)
 
 
-def test_recognised_claim_gives_priority_over_those_who_respect_it():
-    world, state, actions, rules, econ = random_world_state(3, 2, 1)
-    state.capacity_t_per_yr[:] = 1e5
+def _crowded_site(demand, capacity):
+    """A world of one ice site of ``capacity`` t/yr where operators bring ``demand`` t/yr."""
+    world, state, actions, rules, econ = random_world_state(3, len(demand), 1)
+    state.capacity_t_per_yr[:] = demand
     state.allocation[:] = 1.0
     state.reserve_t[:] = 1e12
-    econ.race_advantage = 0.0
-    econ.claim_exclusion = 1.0
-    world.site_capacity_t_per_yr[:] = 1e4  # crowded
-    claim = np.array([[True, False], [True, True]])  # 0 claims exclusively, 1 cooperates
-    rec = np.array([[False, False], [True, False]])  # 1 respects 0's claims
-    unrecognised = resolve_step(world, state, claim, _with(rules, recognises_claims=np.zeros((2, 2), dtype=bool)),
-                                econ, np.random.default_rng(0))
-    recognised = resolve_step(world, state, claim, _with(rules, recognises_claims=rec),
-                              econ, np.random.default_rng(0))
-    assert unrecognised.worked_t[0, 0] == pytest.approx(unrecognised.worked_t[1, 0])
-    assert recognised.worked_t[0, 0] > recognised.worked_t[1, 0]
+    world.site_capacity_t_per_yr[:] = capacity
+    econ.race_advantage, econ.claim_exclusion = 1.0, 0.0
+    no_zones = _with(rules, recognises_claims=np.zeros((len(demand),) * 2, dtype=bool))
+    return world, state, no_zones, econ
+
+
+def _worked(world, state, rules, econ, actions) -> np.ndarray:
+    return resolve_step(world, state, np.array(actions), rules, econ, None).worked_t[:, 0]
+
+
+def test_a_race_between_two_operators_leaves_a_third_partys_share_unchanged():
+    world, state, rules, econ = _crowded_site([4e4, 3e4, 2e4], 5e4)
+    calm = _worked(world, state, rules, econ, np.ones((3, 3), dtype=bool))
+    race = np.ones((3, 3), dtype=bool)
+    race[0, 1] = False  # the United States races China; the third party is raced by no one
+    raced = _worked(world, state, rules, econ, race)
+    assert raced[2] == pytest.approx(calm[2], rel=1e-12)  # untouched
+    assert raced[0] > calm[0] and raced[1] < calm[1]  # the racer takes from the rival it races
+    assert raced.sum() == pytest.approx(calm.sum(), rel=1e-12) == pytest.approx(5e4 * world.dt)
+    race[1, 0] = False  # China races back: equal weights, pro rata again
+    np.testing.assert_allclose(_worked(world, state, rules, econ, race), calm, rtol=1e-12)
+
+
+def test_two_operators_share_a_crowded_site_by_racing_weight():
+    """(1 + rho) d_i / ((1 + rho) d_i + d_j) of the site to the racer (docs/ODD.md 7.4)."""
+    world, state, rules, econ = _crowded_site([3e4, 5e4], 4e4)
+    econ.race_advantage = 0.5
+    worked = _worked(world, state, rules, econ, [[True, False], [True, True]])
+    site = 4e4 * world.dt
+    share = 1.5 * 3e4 / (1.5 * 3e4 + 5e4)
+    np.testing.assert_allclose(worked, [share * site, (1 - share) * site], rtol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(1e2, 1e5), min_size=2, max_size=7), st.floats(0.1, 0.99),
+       st.booleans())
+def test_equal_weights_share_a_crowded_site_pro_rata(demand, crowding, all_race):
+    world, state, rules, econ = _crowded_site(demand, crowding * sum(demand))
+    actions = ~np.eye(len(demand), dtype=bool) if all_race else np.ones((len(demand),) * 2, bool)
+    np.fill_diagonal(actions, True)
+    worked = _worked(world, state, rules, econ, actions)
+    np.testing.assert_allclose(worked, np.array(demand) * world.dt * crowding, rtol=1e-9)
+
+
+def test_a_zone_protects_its_holder_whatever_it_plays():
+    """A zone holder that races those who respect its zone gains nothing from the zone that it
+    would not have gained by coordinating (Artemis Accords section 11: protection, not a prize)."""
+    world, state, rules, econ = _crowded_site([4e4, 3e4, 2e4], 5e4)
+    econ.claim_exclusion = 0.6
+    zones = _with(rules, recognises_claims=np.array([[False, False, False],
+                                                     [True, False, False],
+                                                     [True, False, False]]))  # 0's respected
+    races = np.ones((3, 3), dtype=bool)
+    races[0, 1:] = False  # 0 races the two who respect its zone
+    coordinates = np.ones((3, 3), dtype=bool)
+    gain_racing = (_worked(world, state, zones, econ, races)[0]
+                   - _worked(world, state, rules, econ, races)[0])
+    gain_coordinating = (_worked(world, state, zones, econ, coordinates)[0]
+                         - _worked(world, state, rules, econ, coordinates)[0])
+    assert gain_coordinating > 0  # the zone protects a holder who does not race at all
+    assert gain_racing == pytest.approx(gain_coordinating, rel=1e-9)
+    # and blunts the racing of those who respect it
+    raced_by_1 = coordinates.copy()
+    raced_by_1[1, 0] = False
+    loss_without = (_worked(world, state, rules, econ, coordinates)[0]
+                    - _worked(world, state, rules, econ, raced_by_1)[0])
+    loss_with = (_worked(world, state, zones, econ, coordinates)[0]
+                 - _worked(world, state, zones, econ, raced_by_1)[0])
+    assert 0 < loss_with < loss_without
 
 
 def _two_at_one_site(site_capacity: float):

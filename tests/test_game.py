@@ -12,6 +12,7 @@ from helpers import raw_scenario, scenario_from, with_strategies
 from sim.explore.game import (
     DEADLOCK,
     PD,
+    STAG_HUNT,
     describe,
     equilibria,
     format_game,
@@ -220,7 +221,7 @@ def _baseline_at_year_three(baseline_raw):
     return model
 
 
-def test_the_wolf_amendment_turns_the_us_china_dilemma_into_deadlock(baseline_raw):
+def test_the_wolf_amendment_leaves_the_us_and_china_nothing_to_gain_by_coordinating(baseline_raw):
     # Same state, law in force and lifted. The bar stops coordination (mutual C: synergy,
     # deconfliction, no incident hazard) but not racing: it can change only what mutual C pays.
     model = _baseline_at_year_three(baseline_raw)
@@ -230,24 +231,25 @@ def test_the_wolf_amendment_turns_the_us_china_dilemma_into_deadlock(baseline_ra
     assert barred.barred and barred.law == "wolf_amendment" and not free.barred
     for M_bar, M_free in ((barred.A, free.A), (barred.B, free.B)):
         np.testing.assert_array_equal(M_bar.ravel()[1:], M_free.ravel()[1:])  # S, T, P alike
-        assert M_free[0, 0] > M_bar[0, 0]  # coordination pays something
-        # under the bar, mutual C pays less than mutual D (racing each other wins priority
-        # over third parties at crowded sites); lifted, more: a dilemma, not a deadlock
-        assert M_bar[0, 0] < M_bar[1, 1] < M_free[0, 0]
-    assert barred.kind == DEADLOCK and free.kind == PD
+        # under the bar, mutual C is no coordination and no racing: the pro-rata shares that
+        # mutual racing (equal weights) gives too, so R = P; lifted, coordination pays
+        np.testing.assert_allclose(M_bar[0, 0], M_bar[1, 1], rtol=1e-9)
+        assert M_free[0, 0] > M_bar[0, 0]
+    assert barred.kind == "boundary: deadlock / prisoner's dilemma"
+    assert free.kind == STAG_HUNT  # racing a cooperator takes only from it: T < R
     assert "bars their coordination" in describe(barred)
     assert "bars" not in describe(free)
 
 
-def test_us_china_cooperation_plays_a_dilemma_where_the_baseline_plays_deadlock():
+def test_lifting_the_law_makes_mutual_coordination_an_equilibrium():
     baseline, lifted = (games_at(name, [2029.0])[0] for name in
                         ("baseline", "us_china_cooperation"))
     assert baseline.barred and not lifted.barred
-    assert baseline.kind == DEADLOCK and lifted.kind == PD
-    assert [str(e) for e in baseline.equilibria] == [str(e) for e in lifted.equilibria] == \
-        ["(D, D)"]  # the same equilibrium, for different reasons
+    assert baseline.kind == "boundary: deadlock / prisoner's dilemma" and lifted.kind == STAG_HUNT
+    assert [str(e) for e in baseline.equilibria] == ["(D, D)"]
+    assert [str(e) for e in lifted.equilibria][:2] == ["(C, C)", "(D, D)"]
     text = format_game(lifted)
-    assert "United States C" in text and "class: prisoner's dilemma" in text
+    assert "United States C" in text and "class: stag hunt" in text
 
 
 def test_before_anyone_has_plants_nothing_is_at_stake():
@@ -294,8 +296,8 @@ def test_explore_game_prints_each_scenarios_game_and_draws_the_path(tmp_path):
                                       "--year", "2035", "--figure", str(out)])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert text.index("us_china_cooperation") < text.index("prisoner's dilemma") < \
-        text.index("baseline") < text.index("deadlock")
+    assert text.index("us_china_cooperation") < text.index("stag hunt") < \
+        text.index("baseline") < text.index("boundary")
     assert out.read_bytes().startswith(b"\x89PNG")
 
 

@@ -88,6 +88,8 @@ def test_a_member_that_races_members_pays_them_escalating_fines():
     raw = everyone(raw_scenario("multilateral"), "always_cooperate")
     us = next(k for k, n in enumerate(raw["nations"]) if n["name"] == "United States")
     raw["nations"][us]["strategy"] = "always_compete"
+    # a fine small enough that the cap (no more than the racer's operations produce) stays off
+    raw["regime"]["sanction_usd_bn_per_yr"] = 0.002
     model = LunarModel(scenario_from(raw), rng=0, steps=8)
     paid = []
     for _ in range(8):
@@ -195,10 +197,10 @@ def _us_china_coordination(name: str, delta: float, seeds=range(3)) -> float:
     return float(np.mean(rates))
 
 
-def test_us_china_cooperation_is_an_outcome_of_play_that_answers_to_delta_and_the_regime():
+def test_us_china_coordination_is_an_outcome_of_the_law_and_of_play():
     assert _us_china_coordination("artemis_accords", 0.95) == 0.0  # the law bars it
-    bilateral_myopic = _us_china_coordination("us_china_cooperation", 0.0)
-    bilateral_patient = _us_china_coordination("us_china_cooperation", 0.95)
-    inclusive = _us_china_coordination("multilateral_inclusive", 0.95)
-    assert 0.0 < bilateral_myopic < bilateral_patient < inclusive
-    assert inclusive > 0.5  # sanctions and liability make coordinating pay, most of the time
+    # lifted, racing a cooperator takes only from it and costs the pair's synergy: mutual
+    # coordination pays most (a stag hunt), so even a myopic rule that expects reciprocity
+    # coordinates; under the inclusive regime's sanctions and liability too
+    assert _us_china_coordination("us_china_cooperation", 0.0) > 0.9
+    assert _us_china_coordination("multilateral_inclusive", 0.95) > 0.9

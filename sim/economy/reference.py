@@ -20,22 +20,42 @@ def _div(a: float, b: float) -> float:
     return a / b if b > 0 else 0.0
 
 
-def _priority_shares(demand: list[float], weight: list[float], cap: float) -> list[float]:
-    """One site's throughput shared by priority (ODD 7.4), by trying each possible set of
-    operators served in full: the highest weights are served first. Everyone in full if the
-    site has room."""
-    if sum(demand) <= cap:
-        return list(demand)
-    order = sorted((k for k in range(len(demand)) if demand[k] > 0), key=lambda k: -weight[k])
-    for served in range(len(order) + 1):
-        full, rest = order[:served], order[served:]
-        level = _div(cap - sum(demand[k] for k in full), sum(weight[k] * demand[k] for k in rest))
-        fits_all = all(level * weight[k] >= 1.0 for k in full[-1:])
-        next_fits = bool(rest) and level * weight[rest[0]] >= 1.0
-        if fits_all and not next_fits:
-            return [demand[k] if k in full else level * weight[k] * demand[k]
-                    for k in range(len(demand))]
-    raise AssertionError("no level fills the site")
+def _pair_contest(d: list[float], cap: float, compete, respects, rho: float, zone: float
+                  ) -> list[float]:
+    """One site shared by the pairwise contest (ODD 7.4), pair by pair with plain floats:
+    pro-rata shares, each pair's pool split by racing weight, zones' returns, then the bounds
+    (no one gives more than its pro-rata share or gets more than it brought)."""
+    n, load = len(d), sum(d)
+    if load <= cap:
+        return list(d)
+    y0 = [d[i] * cap / load for i in range(n)]
+    flow = [[0.0] * n for _ in range(n)]  # flow[i][j]: net throughput from j to i
+    for i in range(n):
+        for j in range(n):
+            if i == j:
+                continue
+            a_ij = y0[i] * _div(d[j], load - d[i])
+            a_ji = y0[j] * _div(d[i], load - d[j])
+            w_i = 1.0 + (rho * (1.0 - zone * respects(i, j)) if compete(i, j) else 0.0)
+            w_j = 1.0 + (rho * (1.0 - zone * respects(j, i)) if compete(j, i) else 0.0)
+            raced = (a_ij + a_ji) * (_div(w_i * d[i], w_i * d[i] + w_j * d[j])
+                                     - _div(d[i], d[i] + d[j]))
+            kept_i = zone * respects(j, i) * (d[i] - y0[i]) * _div(d[j], load - d[i])
+            kept_j = zone * respects(i, j) * (d[j] - y0[j]) * _div(d[i], load - d[j])
+            flow[i][j] = raced + kept_i - kept_j
+    gross = [[max(flow[i][j], 0.0) for j in range(n)] for i in range(n)]
+    for j in range(n):  # what j gives, at most its pro-rata share
+        given = sum(gross[i][j] for i in range(n))
+        if given > y0[j]:
+            for i in range(n):
+                gross[i][j] *= y0[j] / given
+    for i in range(n):  # what i gets, at most what it brought
+        taken = sum(gross[i])
+        if taken > d[i] - y0[i]:
+            for j in range(n):
+                gross[i][j] *= _div(d[i] - y0[i], taken)
+    return [min(max(y0[i] + sum(gross[i]) - sum(gross[k][i] for k in range(n)), 0.0), d[i])
+            for i in range(n)]
 
 
 def resolve_step_reference(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
@@ -89,14 +109,9 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     for s in S:
         load = sum(demand[j, s] for j in N)
         cap = world.site_capacity_t_per_yr[s] * dt
-        weight = []
-        for i in N:
-            rivals = load - demand[i, s]
-            racing = _div(sum(demand[j, s] for j in N if compete(i, j)), rivals)
-            yielded = sum(demand[j, s] for j in N
-                          if compete(i, j) and coop(j, i) and rules.recognises_claims[j, i])
-            weight.append(1.0 + econ.race_advantage * racing + econ.claim_exclusion * _div(yielded, rivals))
-        shares = _priority_shares([demand[i, s] for i in N], weight, cap)
+        shares = _pair_contest([demand[i, s] for i in N], cap, compete,
+                               lambda i, j: bool(rules.recognises_claims[i, j]),
+                               econ.race_advantage, econ.claim_exclusion)
         for i in N:
             worked[i, s] = shares[i]
             exposure[i, s] = _div(sum(demand[j, s] for j in N if hostile(i, j)), load)
@@ -241,7 +256,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
                         for i in N])
     return Outcome(
         allocation=alloc, demand_t=demand, worked_t=worked, product_t=product,
-        reserve_after_t=reserve_after, exposure=exposure,
+        reserve_after_t=reserve_after, exposure=exposure, output_factor=factors,
         partner_share=np.array([sum(presence[i, s] * partners[i, s] for s in S) for i in N]),
         propellant_t=propellant, ree_mined_t=ree_mined, ree_shipped_t=shipped,
         incidents=incidents, capacity_lost_t_per_yr=lost_cap,

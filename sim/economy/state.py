@@ -27,6 +27,7 @@ class EconParams:
     capacity_cost_usd_per_t_yr: float
     isru_budget_share: float
     depreciation_per_year: float
+    discount_rate_per_year: float
     race_advantage: float
     claim_exclusion: float
     interference: float
@@ -142,6 +143,7 @@ class Outcome:
     product_t: np.ndarray  # [N, S] water or REO extracted
     reserve_after_t: np.ndarray  # [S]
     exposure: np.ndarray  # [N, S] hostile share of the site's operations
+    output_factor: np.ndarray  # [N, S] 1 + synergy - interference, what a t worked yields
     partner_share: np.ndarray  # [N] capacity-weighted share of partners at one's sites
     propellant_t: np.ndarray  # [N] water turned into propellant (O2 + H2)
     ree_mined_t: np.ndarray  # [N]

@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
+from sim.economy.invest import decide
 from sim.economy.rare_earths import clear_market
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
 
@@ -186,6 +187,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         product_t=x.product,
         reserve_after_t=x.reserve_after,
         exposure=x.exposure,
+        output_factor=x.factor,
         partner_share=x.partner_share,
         propellant_t=propellant,
         ree_mined_t=ree_mined,
@@ -239,19 +241,15 @@ class Extraction:
 def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
             compete: np.ndarray, mutual: np.ndarray, hostile: np.ndarray, rules: RegimeRules,
             econ: EconParams) -> Extraction:
-    """Step 4. At a crowded site the throughput it supports is shared by priority weight
-    (:func:`share_by_priority`): racing (D) operators push ahead, and a recognised exclusive
-    claim pushes ahead of the C operators who respect it. A pair's weights are averaged over the
-    rival operations there. Where a site has room for everyone, everyone works all they brought."""
+    """Step 4. Where a site has room for everyone, everyone works all it brought. At a crowded
+    site each operator starts from its pro-rata share, and each pair of operators settles
+    between themselves (:func:`pairwise_contest`): racing takes throughput from the rival raced
+    and from no one else, and a safety zone protects its holder against those who respect it."""
     dt = world.dt
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     load = demand.sum(axis=0)
-    rivals = load[None, :] - demand
-    racing = _ratio(compete.astype(float) @ demand, rivals)
-    yields_to = compete & _t(coop) & rules.recognises_claims.T  # [i, j]: j respects i's claim
-    claiming = _ratio(yields_to.astype(float) @ demand, rivals)
-    weight = 1.0 + econ.race_advantage * racing + econ.claim_exclusion * claiming
-    worked = share_by_priority(demand, weight, world.site_capacity_t_per_yr * dt)
+    worked = pairwise_contest(demand, world.site_capacity_t_per_yr * dt, compete,
+                              rules.recognises_claims, econ.race_advantage, econ.claim_exclusion)
     exposure = _ratio(hostile.astype(float) @ demand, load)
     partners = _ratio(mutual.astype(float) @ demand, load)
     factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
@@ -270,28 +268,62 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
                       presence @ _t(presence))
 
 
-def share_by_priority(demand: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Regolith each operator works at each site [..., N, S].
+def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarray,
+                     respects: np.ndarray, race_advantage: float, zone_share: float
+                     ) -> np.ndarray:
+    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md).
 
-    A site with room for all that is brought works it all: priority matters only where the site
-    is crowded. There its throughput (``capacity``, t this step) is shared by priority weight:
-    operator *i* gets ``min(d_i, λ w_i d_i)``, with λ the one level at which the shares fill the
-    site (water-filling: operators whose whole demand fits are served in full, the rest share
-    what is left in proportion to ``w·d``). With equal weights this is the pro-rata share.
+    A site with room works all that is brought. At a crowded site operator *i* starts from its
+    pro-rata share ``y0_i = d_i K / L``, of which ``a_ij = y0_i d_j / (L - d_i)`` faces rival *j*
+    (its share of the crowding *j* causes). Each pair then settles its pool ``a_ij + a_ji``
+    between themselves, and only between themselves:
+
+    * **racing** (D) weighs ``1 + rho`` against a rival who does not race back: the pool is
+      split in proportion to weight times demand instead of demand (two racers, or two who
+      coordinate, share it pro rata; in a two-operator site this is the priority share
+      ``(1 + rho) d_i / ((1 + rho) d_i + d_j)``);
+    * a **safety zone** (Artemis Accords, section 11) of *i*, respected by *j*
+      (``respects[j, i]``), keeps ``zone_share`` of *i*'s operations out of the contest: *j*
+      returns that share of the throughput its crowding took from *i*, and *j*'s racing weighs
+      only ``rho (1 - zone_share)`` against *i*. Neither depends on what *i* plays: a zone is
+      protection, not a reward for racing.
+
+    What a pair settles moves throughput from one of them to the other; no operator gives more
+    than its pro-rata share or gets more than it brought (where those bounds bind, its flows are
+    scaled down). ``compete`` may carry a leading batch axis.
     """
-    shape = np.broadcast_shapes(demand.shape, weight.shape)  # weights may carry a batch axis
-    saturated = np.broadcast_to((demand <= 0) | (demand.sum(axis=-2) <= capacity)[..., None, :],
-                                shape).copy()
-    level = np.zeros(shape[:-2] + shape[-1:])
-    for _ in range(demand.shape[-2] + 1):  # each round serves at least one more operator in full
-        free = capacity - np.where(saturated, demand, 0.0).sum(axis=-2)
-        pull = np.where(saturated, 0.0, weight * demand).sum(axis=-2)
-        level = _ratio(free, pull)
-        fits = ~saturated & (level[..., None, :] * weight >= 1.0)
-        if not fits.any():
-            break
-        saturated |= fits
-    return np.where(saturated, demand, level[..., None, :] * weight * demand)
+    load = demand.sum(axis=-2)
+    crowded = load > capacity
+    out = np.broadcast_to(demand, compete.shape[:-2] + demand.shape).copy()
+    if not crowded.any():
+        return out
+    d = demand[:, crowded]  # [N, C]: only crowded sites settle anything
+    cap, total = capacity[crowded], load[crowded]
+    y0 = d * (cap / total)
+    others = total - d  # [N, C]: what every other operator brought
+    facing = y0[:, None, :] * _ratio(d[None, :, :], others[:, None, :])  # [i, j, C]
+    off = ~np.eye(d.shape[0], dtype=bool)
+    facing = facing * off[:, :, None]
+    pool = facing + np.swapaxes(facing, 0, 1)  # [i, j, C], symmetric
+    # racing: each side's weight against the other
+    edge = race_advantage * (1.0 - zone_share * respects)  # [i, j]: i's racing edge over j
+    weight = 1.0 + compete * edge  # [..., i, j]
+    wd_i = weight[..., :, :, None] * d[:, None, :]
+    wd_j = np.swapaxes(weight, -1, -2)[..., :, :, None] * d[None, :, :]
+    pair = d[:, None, :] + d[None, :, :]
+    raced = pool * (_ratio(wd_i, wd_i + wd_j) - _ratio(d[:, None, :], pair))  # net, j -> i
+    # zones: j returns to i the zone's share of what j's crowding took from i
+    shortfall = (d - y0)[:, None, :] * _ratio(d[None, :, :], others[:, None, :]) * off[:, :, None]
+    kept = zone_share * _t(respects)[:, :, None] * shortfall  # [i, j, C]: i's, returned by j
+    flows = raced + kept - np.swapaxes(kept, 0, 1)  # net, j -> i
+    gross = np.maximum(flows, 0.0)  # [..., i, j, C]: what i takes from j
+    given = gross.sum(axis=-3)  # [..., j, C]
+    gross = gross * np.minimum(1.0, _ratio(y0, given))[..., None, :, :]
+    taken = gross.sum(axis=-2)  # [..., i, C]
+    gross = gross * np.minimum(1.0, _ratio(d - y0, taken))[..., :, None, :]
+    settled = y0 + gross.sum(axis=-2) - gross.sum(axis=-3)
+    out[..., crowded] = np.clip(settled, 0.0, d)  # (the bounds hold but for rounding)
+    return out
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,
@@ -370,6 +402,8 @@ class Growth:
     capacity_t_per_yr: np.ndarray  # after losses, depreciation and new plants
     capital_usd_bn: np.ndarray  # book value after the same
     investment_usd_bn: np.ndarray  # spent on new plants this step
+    allocation: np.ndarray  # [N, S] where the capacity is, new plants included
+    expected_npv_usd_bn: np.ndarray  # what the nation expects this step's new plants to be worth
 
 
 def _survival(econ: EconParams, dt: float) -> float:
@@ -377,28 +411,38 @@ def _survival(econ: EconParams, dt: float) -> float:
     return (1.0 - econ.depreciation_per_year) ** dt
 
 
-def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Growth:
-    """Step 9: capacity and its book value after losses, depreciation and investment [N].
-
-    New capacity costs less with one's own lunar propellant (fewer launches of propellant; a
-    saturating cut) and with partners' shared infrastructure at one's sites. A nation spends in
-    proportion to how much of its capacity it could work this step: it does not land plants that
-    crowded sites leave idle (a nation with no capacity yet spends in full). The capital account
-    closes exactly: book value before − incident loss − depreciation + investment = after.
-    """
-    dt = world.dt
-    brought = outcome.demand_t.sum(axis=1)
-    utilisation = np.where(brought > 0, _ratio(outcome.worked_t.sum(axis=1), brought), 1.0)
-    invest_usd = state.budget_usd_bn * econ.isru_budget_share * dt * USD_PER_BN * utilisation
+def unit_capacity_cost(outcome: Outcome, econ: EconParams, dt: float) -> np.ndarray:
+    """What a t/yr of new capacity costs each nation [N]: less with its own lunar propellant
+    (fewer launches of propellant; a saturating cut) and with partners' shared infrastructure at
+    its sites."""
     own_rate = outcome.propellant_t / dt
     own_cut = econ.propellant_discount * own_rate / (own_rate + econ.propellant_half_t_per_yr)
     shared_cut = econ.infrastructure_discount * outcome.partner_share
-    unit_cost = econ.capacity_cost_usd_per_t_yr * (1.0 - own_cut) * (1.0 - shared_cut)
-    kept = (state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr) * _survival(econ, dt)
-    investment = invest_usd / USD_PER_BN
-    capital = state.capital_usd_bn - outcome.incident_loss - outcome.depreciation + investment
-    return Growth(np.maximum(kept, 0.0) + invest_usd / unit_cost, np.maximum(capital, 0.0),
-                  investment)
+    return econ.capacity_cost_usd_per_t_yr * (1.0 - own_cut) * (1.0 - shared_cut)
+
+
+def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Growth:
+    """Step 9: capacity and its book value after losses, depreciation and investment [N].
+
+    Each nation adds capacity where it pays (:func:`sim.economy.invest.decide`): at a site whose
+    margin, over the site's remaining life at its discount rate, beats the cost of new capacity,
+    as far as its marginal share of a crowded site still does, within its budget. New plants go
+    to the sites they were bought for. The capital account closes exactly: book value before -
+    incident loss - depreciation + investment = after.
+    """
+    dt = world.dt
+    kept = np.maximum((state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr)
+                      * _survival(econ, dt), 0.0)
+    unit_cost = unit_capacity_cost(outcome, econ, dt)
+    plan = decide(world, state, outcome, econ, kept, unit_cost,
+                  operating_cost_usd_per_t(world, econ))
+    placed = kept[:, None] * outcome.allocation + plan.added_t_per_yr
+    capacity = placed.sum(axis=1)
+    allocation = np.where(capacity[:, None] > 0, _ratio(placed, capacity[:, None]),
+                          outcome.allocation)
+    capital = state.capital_usd_bn - outcome.incident_loss - outcome.depreciation + plan.spent_usd_bn
+    return Growth(capacity, np.maximum(capital, 0.0), plan.spent_usd_bn, allocation,
+                  plan.expected_npv_usd_bn)
 
 
 def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, econ: EconParams) -> np.ndarray:

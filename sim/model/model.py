@@ -6,10 +6,11 @@ One step (a quarter by default; see docs/ODD.md for the equations):
 1. events due by this step's date apply;
 2. every nation decides C or D toward every other from the same snapshot (two phases, so the
    order of asking is irrelevant); trembles flip actions by mistake; laws and the regime then
-   turn forbidden cooperation into D;
+   stop the coordination a bar forbids (a barred C does not coordinate, and is no race);
 3-8. :func:`sim.economy.step.resolve_step` locates, extracts, uses, clears the market, draws
    incidents and pays off, all at once over arrays;
-9. capacity grows from the budget; 10. trust and the strategies learn; 11. metrics are recorded.
+9. nations invest where it pays, within their budgets; 10. trust and the strategies learn;
+11. metrics are recorded.
 
 Randomness: the one ``rng`` seeds the model; :func:`~sim.model.build.build` spawns from it the
 independent streams of incidents, trembles and each nation's rule.
@@ -102,6 +103,7 @@ class LunarModel(mesa.Model):
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
         self.last_investment = np.zeros(n)  # USD bn spent on new plants in the last step
+        self.last_expected_npv = np.zeros(n)  # USD bn: what the nations expect of those plants
         self.recorder = Recorder(self.world)
         self.recorder.record(self.steps, self._snapshot())
 
@@ -213,8 +215,9 @@ class LunarModel(mesa.Model):
         growth = grow(self.world, s, outcome, econ)
         s.capacity_t_per_yr, s.capital_usd_bn = growth.capacity_t_per_yr, growth.capital_usd_bn
         self.last_investment = growth.investment_usd_bn
+        self.last_expected_npv = growth.expected_npv_usd_bn
         s.reserve_t = outcome.reserve_after_t
-        s.allocation = outcome.allocation
+        s.allocation = growth.allocation
         s.site_load_t = outcome.demand_t.sum(axis=0)
         s.exposure = outcome.exposure
         s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)

@@ -176,11 +176,17 @@ class EconomicsSpec(Strict):
         0.05, ge=0, le=1, description="share of the lunar budget spent on extraction capacity"
     )
     depreciation_per_year: float = Field(0.05, ge=0, lt=1, description="capacity lost per year")
+    discount_rate_per_year: float = Field(
+        0.10, ge=0, le=1, description="rate at which a nation discounts a plant's future margins "
+        "when it decides to invest"
+    )
     race_advantage: float = Field(
-        1.0, ge=0, le=100, description="extra priority a racing (D) operator gets at a crowded site"
+        1.0, ge=0, le=100, description="extra priority a racing (D) operator gets over the rival it "
+        "races at a crowded site"
     )
     claim_exclusion: float = Field(
-        0.5, ge=0, le=100, description="extra priority a recognised exclusive claim gives over C operators"
+        0.5, ge=0, le=1, description="share of a zone holder's operations that a respected safety "
+        "zone protects from those who respect it"
     )
     interference: float = Field(
         0.1, ge=0, le=1, description="output lost when all co-located operations are hostile"

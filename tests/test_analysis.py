@@ -121,9 +121,12 @@ def test_timeseries_draws_one_median_and_band_per_scenario_in_each_panel(small_r
 
 
 def test_differences_draw_one_box_per_compared_scenario(small_results):
+    from sim.analysis.outcomes import OUTCOMES
+
     figure = fig.differences(small_results)
     panels = [ax for ax in figure.axes if ax.get_visible()]
-    assert len(panels) == 7
+    key = [o for o in OUTCOMES if o.key]  # every key outcome has its panel, none is cut off
+    assert [ax.get_title().split("\n")[0] for ax in panels] == [o.naming("China").label for o in key]
     for ax in panels:
         assert len(ax.patches) == 2  # multilateral and US-China against open access
         assert [t.get_text() for t in ax.get_yticklabels()] == ["Multilateral", "US-China cooperation"]

@@ -49,8 +49,8 @@ def test_the_counts_are_those_of_the_paired_runs(study):
     runs = study.runs.set_index(["point", "scenario"])["welfare_total_usd_bn"].unstack()
     beats = (runs["us_china_cooperation"] > runs["open_access"]).sum()
     assert counts.loc["us_china_cooperation", "beats_reference: welfare_total_usd_bn"] == beats
-    assert counts["best"].sum() == 6 and (runs.idxmax(axis=1).value_counts()
-                                           == counts["best"][counts["best"] > 0]).all()
+    assert counts["best"].sum() == 6 and (runs.idxmax(axis=1).value_counts().sort_index()
+                                           == counts["best"][counts["best"] > 0].sort_index()).all()
     us = study.nations[study.nations["nation"] == "United States"].pivot(
         index="point", columns="scenario", values="welfare_usd_bn")
     assert counts.loc["multilateral", "beats_reference: United States"] == (

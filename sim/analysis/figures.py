@@ -131,13 +131,19 @@ def differences(results: Results, reference: str | None = None) -> Figure:
                         "two scenarios with runs")
     key = [o.naming(results.holder) for o in OUTCOMES if o.key]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(2, 4, figsize=(14, 6.5), constrained_layout=True)
+        rows = int(np.ceil(len(key) / 4))
+        fig, axes = plt.subplots(rows, 4, figsize=(14, 3.25 * rows), constrained_layout=True,
+                                 squeeze=False)
         for ax, outcome in zip(axes.flat, key, strict=False):
             values = outcome.values(results.runs, results.nations)
             share = outcome.unit.startswith("share")  # shares as percentage points, as in the table
             unit = "percentage points" if share else outcome.unit
             data = [paired(results.runs, values, s, ref)["difference"].to_numpy() * (100 if share else 1)
                     for s in others]
+            data = [d[np.isfinite(d)] for d in data]  # undefined where nothing was brought
+            if not any(d.size for d in data):
+                ax.text(0.5, 0.5, "not defined in these runs", transform=ax.transAxes,
+                        ha="center", va="center", color="#666666")
             positions = np.arange(len(others))
             parts = ax.boxplot(data, positions=positions, orientation="horizontal", widths=0.55,
                                patch_artist=True, showfliers=False,

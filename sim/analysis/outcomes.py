@@ -7,8 +7,10 @@ and the rare-earth holder's leverage (seen from the importers' side) are better 
 Each outcome declares the smallest difference that matters (``negligible``, in its unit): a
 paired difference whose whole 95 % interval lies inside ± that is reported as negligible,
 however many seeds agree on its sign. The thresholds are judgements, stated here to be read and
-changed: 0.1 USD bn of total welfare over the run (0.01 for one nation), one percentage point of
-a share of actions, half a point of a share of a stock, half an incident, 500 t of propellant.
+changed: 0.1 USD bn of total welfare over the run (0.01 for one nation; the same for its lunar
+part, its rare-earth costs and its discounted sum), one percentage point of a share of actions,
+half a point of a share of a stock or of the regolith brought, half an incident, 500 t of
+propellant.
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ class Outcome:
 
 OUTCOMES = [
     Outcome("welfare_total_usd_bn", "Total welfare", "USD bn", True, negligible=0.1),
+    Outcome("welfare_lunar_total_usd_bn", "Lunar welfare", "USD bn",
+            True, negligible=0.1),
+    Outcome("ree_costs_total_usd_bn", "Terrestrial rare-earth costs", "USD bn", False,
+            negligible=0.1),
+    Outcome("welfare_discounted_total_usd_bn", "Total welfare, discounted",
+            "USD bn", True, negligible=0.1),
+    Outcome("unworked_share", "Regolith brought, not worked", "share of regolith",
+            False, negligible=0.005),
     Outcome("gross_output_usd_bn", "Gross output (before costs and capital)", "USD bn", True,
             key=False, negligible=0.1),
     Outcome("capital_usd_bn", "Capital installed at the end (book value)", "USD bn", True,

@@ -28,6 +28,7 @@ class EconParams:
     isru_budget_share: float
     depreciation_per_year: float
     discount_rate_per_year: float
+    social_discount_rate_per_year: float
     race_advantage: float
     claim_exclusion: float
     interference: float

@@ -107,6 +107,9 @@ class RunResult:
             "nation": np.array(self.names, dtype=object),
             "bloc": c["bloc"][-1],
             "welfare_usd_bn": c["welfare_usd_bn"][-1],
+            "welfare_lunar_usd_bn": c["welfare_lunar_usd_bn"][-1],
+            "ree_costs_usd_bn": c["ree_cost_usd_bn"][played].sum(axis=0),
+            "welfare_discounted_usd_bn": c["welfare_discounted_usd_bn"][-1],
             "gross_output_usd_bn": c["gross_output_usd_bn"][played].sum(axis=0),
             "investment_usd_bn": c["investment_usd_bn"][played].sum(axis=0),
             "capital_usd_bn": c["capital_usd_bn"][-1],
@@ -127,8 +130,14 @@ class RunResult:
         played = slice(1, None)
         return {
             "welfare_total_usd_bn": float(m["welfare_total_usd_bn"][-1]),
+            "welfare_lunar_total_usd_bn": float(m["welfare_lunar_total_usd_bn"][-1]),
+            "ree_costs_total_usd_bn": float(m["ree_costs_total_usd_bn"][-1]),
+            "welfare_discounted_total_usd_bn": float(m["welfare_discounted_total_usd_bn"][-1]),
             "gross_output_usd_bn": float(m["gross_output_step_usd_bn"][played].sum()),
             "investment_usd_bn": float(m["investment_step_usd_bn"][played].sum()),
+            "investment_expected_npv_usd_bn": float(
+                m["investment_expected_npv_step_usd_bn"][played].sum()),
+            "unworked_share": _unworked(m),
             "capital_usd_bn": float(m["capital_total_usd_bn"][-1]),
             "propellant_t": float(m["propellant_step_t"][played].sum()),
             "ree_delivered_t": float(m["ree_delivered_step_t"][played].sum()),
@@ -151,6 +160,16 @@ def control_episodes(flags: np.ndarray) -> np.ndarray:
     the start, when nobody is yet under control)."""
     on = np.asarray(flags, dtype=bool)
     return (on[1:] & ~on[:-1]).sum(axis=0).astype(np.int64)
+
+
+def _unworked(m: Columns) -> float:
+    """Share of all the regolith brought over the run that crowding left unworked (NaN if none
+    was brought)."""
+    brought = float(m["regolith_brought_step_t"][1:].sum())
+    if brought <= 0:
+        return float("nan")
+    unworked = m["unworked_share"][1:] * m["regolith_brought_step_t"][1:]
+    return float(np.nansum(unworked) / brought)
 
 
 def _nanmax(values: np.ndarray) -> float:
@@ -236,7 +255,7 @@ def _shown(fmt: str, value: float) -> str:
 UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs"}
 UNDEFINED_AT_START = {"cooperation_rate", "cooperation", "cooperation_received"}
 # The rare-earth break-even is undefined until plants exist, and without a KREEP site to work.
-UNDEFINED_WITHOUT_PLANTS = {"ree_break_even_usd_per_kg"}
+UNDEFINED_WITHOUT_PLANTS = {"ree_break_even_usd_per_kg", "unworked_share"}
 
 
 def check_finite(result: RunResult) -> None:

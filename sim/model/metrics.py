@@ -36,6 +36,8 @@ class Snapshot:
     blocs: np.ndarray  # str [N]
     investment: np.ndarray  # USD bn [N] spent on new plants in the step (zeros at step 0)
     econ: EconParams
+    expected_npv: np.ndarray  # USD bn [N] what the nations expect of those plants, net of cost
+    elapsed_years: float  # since the start of the run
 
 
 # A step's welfare split into the channels through which rules and play change it; they sum to
@@ -71,6 +73,12 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "capital": st.capital_usd_bn.copy(),
         "investment": s.investment.copy(),
         "gross_output": zeros if out is None else out.gross_output.copy(),
+        "ree_cost": zeros if out is None else _ree_costs(out),
+        "lunar_payoff": zeros if out is None else out.welfare + _ree_costs(out),
+        "discount": (1.0 + s.econ.social_discount_rate_per_year) ** -s.elapsed_years,
+        "brought": zeros if out is None else out.demand_t.sum(axis=-1),
+        "worked": zeros if out is None else out.worked_t.sum(axis=-1),
+        "expected_npv": s.expected_npv.copy(),
         "capital_consumed": zeros if out is None else out.depreciation + out.incident_loss,
         "propellant": st.propellant_t.copy(),
         "ree_mined": st.ree_mined_t.copy(),
@@ -105,6 +113,12 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
     } | {f"channel_{name}": zeros if out is None else fn(out).copy()
          for name, (_, fn) in CHANNELS.items()}
+
+
+def _ree_costs(out: Outcome) -> np.ndarray:
+    """The terrestrial rare-earth costs of a step [N]: shortfalls under controls, the holder's
+    forgone sales, the premium on refining built (the welfare channel ``rare_earths``)."""
+    return out.shortfall_cost + out.export_revenue_lost + out.diversification_cost
 
 
 def _share(actions: np.ndarray, mask: np.ndarray) -> float:
@@ -175,6 +189,42 @@ def gini(values: np.ndarray) -> np.ndarray:
 @model_metric("USD bn", "cumulative welfare of all nations")
 def welfare_total(h: History) -> np.ndarray:
     return h["welfare"].sum(axis=1)
+
+
+@model_metric("USD bn", "cumulative lunar welfare of all nations: welfare less the terrestrial "
+                        "rare-earth costs")
+def welfare_lunar_total(h: History) -> np.ndarray:
+    return np.cumsum(h["lunar_payoff"].sum(axis=1))
+
+
+@model_metric("USD bn", "cumulative terrestrial rare-earth costs of all nations (shortfalls, "
+                        "forgone sales, the premium on refining built)")
+def ree_costs_total(h: History) -> np.ndarray:
+    return np.cumsum(h["ree_cost"].sum(axis=1))
+
+
+@model_metric("USD bn", "cumulative welfare of all nations discounted to the start at the social "
+                        "discount rate")
+def welfare_discounted_total(h: History) -> np.ndarray:
+    return np.cumsum(h["payoff"].sum(axis=1) * h["discount"])
+
+
+@model_metric("t", "regolith all nations brought to the sites in this step")
+def regolith_brought_step(h: History) -> np.ndarray:
+    return h["brought"].sum(axis=1)
+
+
+@model_metric("share", "share of the regolith brought in this step that crowding left unworked "
+                       "(NaN when none is brought)")
+def unworked_share(h: History) -> np.ndarray:
+    brought = h["brought"].sum(axis=1)
+    return np.where(brought > 0, 1.0 - _ratio_or_zero(h["worked"].sum(axis=1), brought), np.nan)
+
+
+@model_metric("USD bn", "what all nations expect this step's new plants to be worth, net of "
+                        "their cost")
+def investment_expected_npv_step(h: History) -> np.ndarray:
+    return h["expected_npv"].sum(axis=1)
 
 
 @model_metric("USD bn", "welfare of all nations in this step")
@@ -309,6 +359,10 @@ NATION_UNITS = {
     "capital": ("USD bn", "book value of the installed capacity"),
     "investment": ("USD bn", "spent on new capacity in this step"),
     "gross_output": ("USD bn", "value of propellant and rare earths produced in this step"),
+    "lunar_payoff": ("USD bn", "lunar welfare in this step: welfare less its rare-earth costs"),
+    "ree_cost": ("USD bn", "terrestrial rare-earth costs in this step"),
+    "expected_npv": ("USD bn", "what the nation expects this step's new plants to be worth, net "
+                               "of their cost"),
     "capital_consumed": ("USD bn", "capacity worn out or destroyed in this step, at book value"),
     "propellant": ("t", "cumulative propellant made"),
     "ree_mined": ("t", "cumulative rare-earth oxide mined on the Moon"),
@@ -329,6 +383,19 @@ NATION_UNITS = {
 for _key, (_unit, _description) in NATION_UNITS.items():
     _name = column_name(_key, _unit)
     NATION_METRICS[_name] = Metric(_name, _unit, _description, lambda h, key=_key: h[key])
+
+
+NATION_METRICS["welfare_lunar_usd_bn"] = Metric(
+    "welfare_lunar_usd_bn", "USD bn", "cumulative lunar welfare: welfare less its rare-earth costs",
+    lambda h: np.cumsum(h["lunar_payoff"], axis=0))
+NATION_METRICS["welfare_discounted_usd_bn"] = Metric(
+    "welfare_discounted_usd_bn", "USD bn",
+    "cumulative welfare discounted to the start at the social discount rate",
+    lambda h: np.cumsum(h["payoff"] * h["discount"][:, None], axis=0))
+
+
+def _ratio_or_zero(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
 
 
 def series_units() -> dict[str, dict[str, str]]:

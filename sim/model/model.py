@@ -324,6 +324,8 @@ class LunarModel(mesa.Model):
             blocs=self.blocs,
             investment=self.last_investment,
             econ=self.econ,
+            expected_npv=self.last_expected_npv,
+            elapsed_years=self.steps / self.steps_per_year,
         )
 
 

@@ -176,6 +176,10 @@ class EconomicsSpec(Strict):
         0.05, ge=0, le=1, description="share of the lunar budget spent on extraction capacity"
     )
     depreciation_per_year: float = Field(0.05, ge=0, lt=1, description="capacity lost per year")
+    social_discount_rate_per_year: float = Field(
+        0.02, ge=0, le=1, description="rate at which the reported discounted welfare weighs the "
+        "future (it changes no decision)"
+    )
     discount_rate_per_year: float = Field(
         0.10, ge=0, le=1, description="rate at which a nation discounts a plant's future margins "
         "when it decides to invest"

@@ -168,6 +168,18 @@ def _manifest_field(field: str, value: object) -> Callable[[Path], None]:
     return edit
 
 
+def _special(name: str, kind: str) -> Callable[[Path], None]:
+    """Replace a file of the results folder by a FIFO or a link to /dev/zero."""
+    def setup(ws: Path) -> None:
+        path = ws / "results" / "exp" / name
+        path.unlink()
+        if kind == "fifo":
+            os.mkfifo(path)
+        else:
+            path.symlink_to("/dev/zero")
+    return setup
+
+
 def _bytes(name: str, data: bytes) -> Callable[[Path], None]:
     return lambda ws: (ws / name).write_bytes(data)
 
@@ -475,7 +487,32 @@ CASES: dict[str, tuple[Callable[[Path], None] | None, list[str], str]] = {
     "explore game in the year -inf": (None, ["explore", "game", "tiny.toml", "--year", "-inf"],
                                       "--year -inf: expected a finite year"),
     "explore game in the year 1e308": (None, ["explore", "game", "tiny.toml", "--year", "1e308"],
-                                       "--year 1e+308 is outside the run of tiny (2026 to 2051)"),
+                                       "--year 1e+308 is outside the run of tiny (its steps begin "
+                                       "from 2026 to 2050.75)"),
+    "explore game in the year the run ends": (
+        None, ["explore", "game", "tiny.toml", "--year", "2051"], "--year 2051 is outside"),
+    "explore game with a figure under a file": (
+        None, ["explore", "game", "tiny.toml", "--figure", "notes.txt/g.png"],
+        "--figure notes.txt/g.png: cannot write there (notes.txt is not a folder)"),
+    # what a results folder holds, of a kind a reader must not open (it would hang or fill memory)
+    "a manifest that is a FIFO": (_special("manifest.json", "fifo"), ["compare", "results/exp"],
+                                  "manifest.json: not a readable results manifest (not a regular"),
+    "a manifest linked to /dev/zero": (_special("manifest.json", "zero"),
+                                       ["compare", "results/exp"],
+                                       "manifest.json: not a readable results manifest"),
+    "a chunk marker that is a FIFO": (_special("chunks/s000-c0000000.json", "fifo"),
+                                      ["compare", "results/exp"], "is not a regular file"),
+    "a part linked to /dev/zero": (_special("runs/s000-c0000000.parquet", "zero"),
+                                   ["compare", "results/exp"], "is not a regular file"),
+    "a manifest's parameter named as an identity column": (
+        _manifest_field("parameters", ["point"]), ["compare", "results/exp"],
+        "manifest.json: parameters.0: string should match pattern"),
+    "a sensitivity study of one scenario": (
+        _write("one.toml", EXPERIMENT.replace('["open_access", "artemis_accords"]',
+                                              '["open_access"]')),
+        ["explore", "sensitivity", "one.toml", "-p", "economics.synergy", "-p",
+         "economics.interference", "--size", "2"],
+        "one.toml: a sensitivity study follows the differences between scenarios"),
     # the page's address
     "app on an empty host": (None, ["app", "--host", ""], "--host '': name an address"),
     "app on a blank host": (None, ["app", "--host", " "], "--host ' ': name an address"),
@@ -1133,10 +1170,61 @@ def test_run_scenario_names_a_scenario_given_by_name():
      "overrides: expected a list of 'key.path=value' strings"),
     (lambda: run_scenario(load_scenario("two_player_pd"), 1, 2, progress=5), TypeError,
      "progress: expected a function progress(done, total), got int"),
+    (lambda: _model().run(progress="x"), TypeError, "progress: expected a function"),
+    (lambda: _build("baseline", np.random.default_rng(0)), TypeError,
+     "scenario: expected a Scenario, got str"),
+    (lambda: _build(load_scenario("two_player_pd"), 5), TypeError,
+     "rng: expected a numpy Generator"),
+    (lambda: _holds("results", "1 > 0"), TypeError, "results: expected the Results of a folder"),
+    (lambda: _holds(None, 5), TypeError, "condition: expected text, got int"),
+    (lambda: _game("games_at", "two_player_pd", 2031), TypeError, "years: expected a list of years"),
+    (lambda: _game("games_at", "two_player_pd", [2031], seed=-1), ValueError,
+     "seed: at least 0, got -1"),
+    (lambda: _game("games_at", 5, [2031]), TypeError, "scenario: expected a Scenario or a library"),
+    (lambda: _game("game_path", "two_player_pd", every=1.5), TypeError,
+     "every: expected a whole number"),
+    (lambda: _game("game_path", "two_player_pd", steps="x"), TypeError,
+     "steps: expected a whole number"),
+    (lambda: run_experiment("exp.toml", workers="2"), TypeError, "workers: expected a whole number"),
+    (lambda: run_experiment("exp.toml", workers=-1), ValueError, "workers: at least 1, got -1"),
+    (lambda: run_experiment("exp.toml", chunk_size=0), ValueError, "chunk_size: at least 1"),
+    (lambda: run_experiment("exp.toml", series="bogus"), ValueError,
+     "series: expected 'all', 'model' or 'none'"),
+    (lambda: run_experiment("exp.toml", force="no"), TypeError, "force: expected True or False"),
+    (lambda: run_experiment("exp.toml", progress="x"), TypeError, "progress: expected a function"),
+    (lambda: _analyse(123), TypeError, "folder: expected a results folder's path, got int"),
+    (lambda: _analyse("results/exp", resamples=0), ValueError, "resamples: at least 100, got 0"),
+    (lambda: _analyse("results/exp", resamples=True), TypeError, "resamples: expected a whole"),
 ])
-def test_the_api_names_any_other_bad_argument(call, kind, message):
+def test_the_api_names_any_other_bad_argument(ws, call, kind, message):
+    before = tree(ws)
     with pytest.raises(kind, match=re.escape(message)):
         call()
+    assert tree(ws) == before
+
+
+def _build(*args):
+    from sim.model.build import build
+
+    return build(*args)
+
+
+def _holds(*args):
+    from sim.explore.discover import holds
+
+    return holds(*args)
+
+
+def _game(name, *args, **kwargs):
+    from sim.explore import game
+
+    return getattr(game, name)(*args, **kwargs)
+
+
+def _analyse(*args, **kwargs):
+    from sim.report.compare import analyse
+
+    return analyse(*args, **kwargs)
 
 
 def _model(scenario="two_player_pd", **kwargs):

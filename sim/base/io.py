@@ -22,11 +22,12 @@ import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sim.base.errors import UserError
 
@@ -92,9 +93,34 @@ def atomic_write_parquet(path: Path, frame: Any) -> str:
     return digest
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file, not through a symbolic link: a
+    FIFO, a device or a link (to ``/dev/zero``, say) in a folder lunarsim reads would hang it or
+    fill its memory, so it raises ``OSError`` (``EINVAL``) instead."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO opens at once
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular_text(path: Path, limit: int = 1 << 28) -> str:
+    """A regular file's text (UTF-8), at most ``limit`` bytes (256 MB) of it: a larger one
+    raises ``OSError`` (``EFBIG``) rather than filling memory."""
+    with open_regular(Path(path)) as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, "larger than any file lunarsim writes there", str(path))
+    return data.decode("utf-8")
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(Path(path)) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -5,6 +5,7 @@ commands make of their options."""
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,6 +126,11 @@ def check_png_out(out: Path, option: str) -> None:
     if holder is not None:
         raise UserError(f"{label}: inside lunarsim's folder {holder}; choose a file outside it")
     check_replaceable_file(out, lunarsim_png, label)
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise UserError(f"{label}: cannot write there ({parent} is not a folder)")
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"{label}: cannot write there ({parent} is not writable)")
 
 
 interrupt_reported = False

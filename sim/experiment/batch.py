@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim.base.errors import UserError
+from sim.base.arguments import whole_number
+from sim.base.errors import BadType, BadValue, UserError
 from sim.base.io import out_label, sha256_file
 from sim.base.lock import LOCK_NAME, FolderLock
 from sim.experiment.design import RunTask, design_points, plan
@@ -65,6 +66,8 @@ def run_experiment(
     for the whole session. ``run`` computes a chunk in a worker (replaceable for testing a
     worker that dies).
     """
+    _check_arguments(workers=workers, chunk_size=chunk_size, series=series, resume=resume,
+                     force=force, out=out, scheduler=scheduler, progress=progress, run=run)
     if resume and force:
         raise UserError("--resume and --force: choose one (finish the results, or discard them)")
     if not isinstance(experiment, Experiment):
@@ -114,6 +117,27 @@ def run_experiment(
                 store.write_manifest(manifest)
         store.clear_temporary()  # the workers are gone: nothing of theirs is half-written now
     return BatchOutcome(store.folder, len(tasks), len(done), len(failed), len(todo), tuple(notes))
+
+
+def _check_arguments(*, workers, chunk_size, series, resume, force, out, scheduler, progress,
+                     run) -> None:
+    """The Python API's arguments, checked as the command line checks its options."""
+    for name, value in (("workers", workers), ("chunk_size", chunk_size)):
+        if value is not None:
+            whole_number(value, name, low=1)
+    if series not in ("all", "model", "none"):
+        raise BadValue(f"series: expected 'all', 'model' or 'none', got {series!r}")
+    for name, value in (("resume", resume), ("force", force)):
+        if not isinstance(value, bool):
+            raise BadType(f"{name}: expected True or False, got {value!r}")
+    if out is not None and not isinstance(out, str | Path):
+        raise BadType(f"out: expected a folder's path, got {type(out).__name__}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise BadType(f"scheduler: expected an address such as 'tcp://HOST:PORT', got "
+                      f"{type(scheduler).__name__}")
+    for name, value in (("progress", progress), ("run", run)):
+        if value is not None and not callable(value):
+            raise BadType(f"{name}: expected a function, got {type(value).__name__}")
 
 
 def _check_combinations(experiment: Experiment, points: list[dict]) -> None:

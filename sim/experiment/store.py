@@ -42,6 +42,7 @@ from sim.base.io import (
     RecordedFiles,
     atomic_write_json,
     clear_temporary_files,
+    read_regular_text,
     sha256_file,
 )
 from sim.base.lock import LOCK_NAME
@@ -57,8 +58,9 @@ SORT_KEYS = {
     "failures": ["run"],
 }
 # 1: markers without checksums (lunarsim 0.1 before the reliability work); 2: columns before the
-# convention of sim.base.columns
-RESULTS_FORMAT = 3
+# convention of sim.base.columns; 3: before lunar welfare, rare-earth costs and discounted welfare
+# were reported apart
+RESULTS_FORMAT = 4
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
@@ -103,7 +105,7 @@ class ManifestFields(_Read):
     master_seed: int
     replicates: int
     seeds: list[Annotated[list[int], Field(min_length=2, max_length=2)]]  # [replicate, seed]
-    parameters: list[str]
+    parameters: list[Annotated[str, Field(pattern=r"^[^\n]*\.[^\n]*$")]]  # dotted paths
     design_points: list[dict[str, Any]]
     runs_total: int
     series: Literal["all", "model", "none"]
@@ -163,10 +165,11 @@ class ResultStore:
         if not (self.manifest_path.exists() or self.manifest_path.is_symlink()):
             raise UserError(self.missing_manifest())
         try:
-            manifest = json.loads(self.manifest_path.read_text())
+            manifest = json.loads(read_regular_text(self.manifest_path))
         except (OSError, ValueError, RecursionError) as err:
-            raise UserError(f"{self.manifest_path}: not a readable results manifest "
-                            f"({type(err).__name__}); {self._force_hint()}") from None
+            why = err.strerror if isinstance(err, OSError) and err.strerror else type(err).__name__
+            raise UserError(f"{self.manifest_path}: not a readable results manifest ({why}); "
+                            f"{self._force_hint()}") from None
         if not isinstance(manifest, dict) or manifest.get("kind") != "experiment" \
                 or not isinstance(manifest.get("experiment_sha256"), str):
             raise UserError(f"{self.manifest_path}: not a lunarsim results manifest; "
@@ -209,7 +212,7 @@ class ResultStore:
             return False
         for path in sorted((self.folder / "chunks").glob("s*-c*.json")):
             try:
-                if _parse_marker(path.stem, json.loads(path.read_text())) is not None:
+                if _parse_marker(path.stem, json.loads(read_regular_text(path))) is not None:
                     return True
             except (OSError, ValueError, RecursionError):
                 continue
@@ -249,7 +252,7 @@ class ResultStore:
         """From the manifest: which series each chunk keeps, the chunks committed by the end of
         the last session (each must still be there), and how many runs the experiment has."""
         try:
-            manifest = json.loads(self.manifest_path.read_text())
+            manifest = json.loads(read_regular_text(self.manifest_path))
         except (OSError, ValueError, RecursionError):
             manifest = {}
         manifest = manifest if isinstance(manifest, dict) else {}
@@ -295,7 +298,7 @@ class ResultStore:
 
     def _check(self, path: Path, series: str, total: int | None) -> tuple[Marker | None, str]:
         try:
-            raw = json.loads(path.read_text())
+            raw = json.loads(read_regular_text(path))
         except (OSError, ValueError, RecursionError) as err:
             return None, f"its marker is unreadable ({type(err).__name__})"
         marker = _parse_marker(path.stem, raw)

@@ -355,6 +355,10 @@ def run_study(experiment: Any, *, method: Method = "morris", parameters: list[st
     from sim.experiment.store import analysis_files
 
     base = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    if len(base.spec.scenarios) < 2:
+        raise UserError(f"{base.label}: a sensitivity study follows the differences between "
+                        f"scenarios and their reference; this experiment has one "
+                        f"({base.spec.scenarios[0]}): name two or more")
     if method == "sobol" and not parameters:
         parameters = screened(Path("results") / f"{base.spec.name}-morris")
     params = select(parameters)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.base.errors import BadType
 from sim.base.units import USD_PER_BN
 from sim.economy.rare_earths import clear_market
 from sim.economy.state import EconParams, RegimeRules, State, World
@@ -53,6 +54,11 @@ def build(scenario: Scenario, rng: np.random.Generator) -> Parts:
     (``Generator.spawn``) serve incidents, trembles and each nation's rule, so adding a draw to
     one never shifts the numbers of another, and replicate k of two scenarios shares its random
     numbers."""
+    if not isinstance(scenario, Scenario):
+        raise BadType(f"scenario: expected a Scenario, got {type(scenario).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise BadType(f"rng: expected a numpy Generator (np.random.default_rng(seed)), got "
+                      f"{type(rng).__name__}")
     n = len(scenario.nations)
     incident_rng, tremble_rng, *nation_rngs = rng.spawn(2 + n)
     names = tuple(nation.name for nation in scenario.nations)

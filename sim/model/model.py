@@ -245,6 +245,9 @@ class LunarModel(mesa.Model):
 
     def run(self, progress: Callable[[int, int], None] | None = None) -> LunarModel:
         """Step to the horizon; ``progress(done, total)`` is called after each step."""
+        if progress is not None and not callable(progress):
+            raise BadType(f"progress: expected a function progress(done, total), got "
+                          f"{type(progress).__name__}")
         while self.running and self.steps < self.horizon:
             self.step()
             if progress is not None:

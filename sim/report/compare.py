@@ -13,8 +13,9 @@ from sim.analysis.decompose import decompose
 from sim.analysis.outcomes import outcomes_for
 from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
+from sim.base.arguments import whole_number
 from sim.base.background import Background
-from sim.base.errors import UserError
+from sim.base.errors import BadType, UserError
 from sim.experiment.store import analysis_files
 from sim.explore import robustness
 from sim.explore.game import StageGame
@@ -42,6 +43,11 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
     lunarsim last wrote it (``analysis.json`` records them), so a file the user has edited or
     put there is never replaced, and a refusal leaves every file as it was.
     """
+    if not isinstance(folder, str | Path):
+        raise BadType(f"folder: expected a results folder's path, got {type(folder).__name__}")
+    if reference is not None and not isinstance(reference, str):
+        raise BadType(f"reference: expected a scenario's name, got {type(reference).__name__}")
+    resamples = whole_number(resamples, "resamples", low=100, high=100_000)
     results = Results(folder)
     ref = results.reference(reference)
     if len(results.scenarios) < 2:

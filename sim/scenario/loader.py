@@ -409,10 +409,11 @@ def field_path(loc: tuple[Any, ...], raw: dict[str, Any]) -> str:
     return ".".join(parts)
 
 
-def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+def load_scenario(ref: str | Path, overrides: list[str] | tuple[str, ...] | None = ()) -> Scenario:
     """Find, read, merge, override and validate a scenario. Raises :class:`UserError`."""
     if not isinstance(ref, str | Path):
         raise BadType(f"ref: expected a library name or a file path, got {type(ref).__name__}")
+    overrides = () if overrides is None else overrides
     if isinstance(overrides, str) or not all(isinstance(o, str) for o in overrides):
         raise BadType("overrides: expected a list of 'key.path=value' strings, got "
                       f"{overrides!r:.60}")

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.base.errors import UserError
+from sim.base.arguments import finite_number, whole_number
+from sim.base.errors import BadValue, UserError
 from sim.explore.discover.conditions import Condition, parse
 from sim.explore.discover.paired import _folder, _numeric, holds
 
@@ -106,6 +107,10 @@ def discover(results: Results, condition: str | Condition, *, threshold: float |
         notes.append(f"{int(undefined.sum())} design point(s) left out: the condition is "
                      "undefined on every replicate there (a NaN outcome or a failed run)")
         points = points[~undefined].reset_index(drop=True)
+    if undefined.all():
+        raise UserError(f"condition '{parsed.text}': no defined answer at any design point of "
+                        f"{_folder(results)} (a division by zero, a number too large, or an "
+                        "outcome undefined in every run)")
     if len(points) < MIN_POINTS:
         defined = " with a defined answer" if undefined.any() else ""
         raise UserError(f"{_folder(results)}: {len(points)} design point(s){defined}; scenario "
@@ -174,11 +179,10 @@ def discover_points(x: pd.DataFrame, y: Sequence[bool] | np.ndarray, *,
 def _check_options(threshold, min_coverage, max_boxes, peel_alpha, paste_alpha, mass_min,
                    tree_depth) -> None:
     def share(name: str, value: Any, low_open: bool) -> None:
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and \
-            math.isfinite(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
-        if not ok:
-            raise UserError(f"{name}: {value!r} is not a share "
-                            f"({'above 0' if low_open else 'from 0'} up to 1)")
+        value = finite_number(value, name)
+        if not (0 < value <= 1 if low_open else 0 <= value <= 1):
+            raise BadValue(f"{name}: {value!r} is not a share "
+                           f"({'above 0' if low_open else 'from 0'} up to 1)")
 
     if threshold is not None:
         share("threshold", threshold, True)
@@ -187,10 +191,9 @@ def _check_options(threshold, min_coverage, max_boxes, peel_alpha, paste_alpha, 
     for name, value in (("peel_alpha", peel_alpha), ("paste_alpha", paste_alpha)):
         share(name, value, True)
         if value >= 0.5:
-            raise UserError(f"{name}: {value!r}; PRIM peels less than half a box at a time")
+            raise BadValue(f"{name}: {value!r}; PRIM peels less than half a box at a time")
     for name, value in (("max_boxes", max_boxes), ("tree_depth", tree_depth)):
-        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 20:
-            raise UserError(f"{name}: {value!r} is not a whole number from 1 to 20")
+        whole_number(value, name, low=1, high=20)
 
 
 def _import(module: str):

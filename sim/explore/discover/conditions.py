@@ -55,7 +55,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sim.base.errors import UserError
+from sim.base.errors import BadType, UserError
 
 MAX_CONDITION_LENGTH = 2000
 MAX_NESTING = 50  # parentheses and signs: deeper is refused, never a RecursionError
@@ -233,7 +233,7 @@ def parse(condition: str) -> Condition:
     """Parse a condition (grammar in the module's docstring); a syntax error is a UserError
     naming the word and its column."""
     if not isinstance(condition, str):
-        raise UserError(f"condition: expected text, got {type(condition).__name__}")
+        raise BadType(f"condition: expected text, got {type(condition).__name__}")
     text = re.sub(r"\s", " ", condition)  # one line, whatever was pasted; columns unchanged
     if not text.strip():
         raise UserError("condition: empty; write e.g. "

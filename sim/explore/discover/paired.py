@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.base.errors import UserError
+from sim.base.errors import BadType, UserError
 from sim.explore.discover.conditions import (
     Arith,
     Compare,
@@ -257,6 +257,9 @@ def holds(results: Results, condition: str | Condition) -> pd.DataFrame:
     ``parameters`` and ``scenarios``.
     """
     parsed = condition if isinstance(condition, Condition) else parse(condition)
+    if not all(hasattr(results, a) for a in ("runs", "parameters", "scenarios")):
+        raise BadType(f"results: expected the Results of a folder (sim.analysis.Results(folder)),"
+                      f" got {type(results).__name__}")
     data = _Paired(results)
     value = data.evaluate(parsed.root)
     per = pd.DataFrame({"value": value}, index=data.index)

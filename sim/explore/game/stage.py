@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.base.errors import UserError
+from sim.base.arguments import whole_number
+from sim.base.errors import BadType, BadValue, UserError
 from sim.explore.game.classes import (
     ACTIONS,
     ALIKE,
@@ -63,6 +64,8 @@ class StageGame:
 
 
 def _index(model, nation: str | int) -> int:
+    if isinstance(nation, bool) or not isinstance(nation, str | int | np.integer):
+        raise BadType(f"nation: expected a name or a number, got {nation!r}")
     if isinstance(nation, (int, np.integer)):
         if not 0 <= nation < len(model.names):
             raise UserError(f"no nation number {nation}: the scenario has {len(model.names)}")
@@ -96,6 +99,8 @@ def stage_game(model, a: str | int, b: str | int) -> StageGame:
     :func:`games_at` take the game inside the step, where they are. The model's course is not
     changed: the evaluation draws no random number.
     """
+    if not all(hasattr(model, a) for a in ("names", "state", "utilities")):
+        raise BadType(f"model: expected a LunarModel, got {type(model).__name__}")
     return _stage_game(model, _index(model, a), _index(model, b), inside_step=False)
 
 
@@ -162,10 +167,13 @@ def _note(model, i: int, j: int, types: tuple[str, str], barred: bool) -> str | 
 
 
 def _scenario(scenario):
-    if isinstance(scenario, str):
-        from sim.scenario import load_scenario
+    from sim.scenario import Scenario, load_scenario
 
+    if isinstance(scenario, str):
         return load_scenario(scenario)
+    if not isinstance(scenario, Scenario):
+        raise BadType(f"scenario: expected a Scenario or a library name, got "
+                      f"{type(scenario).__name__}")
     return scenario
 
 
@@ -209,18 +217,22 @@ def games_at(scenario, years: Iterable[float], a: str | int | None = None,
     at the given calendar years, in one run of ``scenario`` (a Scenario or a library name) with
     ``seed``: what ``lunarsim explore game`` prints."""
     scenario = _scenario(scenario)
+    seed = whole_number(seed, "seed", low=0)
+    if isinstance(years, str) or not isinstance(years, Iterable):
+        raise BadType(f"years: expected a list of years, got {type(years).__name__}")
     start, spy = scenario.time.start_year, scenario.time.steps_per_year
     end = start + scenario.steps / spy
+    last = start + (scenario.steps - 1) / spy  # when the last step begins
     steps = []
     for year in years:
         if isinstance(year, bool) or not isinstance(year, int | float | np.integer | np.floating):
-            raise UserError(f"year {year!r}: expected a number")
+            raise BadType(f"year {year!r}: expected a number")
         if not math.isfinite(year):
-            raise UserError(f"year {year}: expected a finite year")
-        step = 0 if not start <= year <= end else math.floor((year - start) * spy + 1e-9) + 1
+            raise BadValue(f"year {year}: expected a finite year")
+        step = 0 if not start <= year < end else math.floor((year - start) * spy + 1e-9) + 1
         if not 1 <= step <= scenario.steps:
-            raise UserError(f"year {year:g} is outside the run of {scenario.name} "
-                            f"({start:g} to {end:g})")
+            raise BadValue(f"year {year:g} is outside the run of {scenario.name} (its steps begin "
+                           f"from {start:g} to {last:g})")
         steps.append(step)
     if not steps:
         return []
@@ -237,10 +249,10 @@ def game_path(scenario, a: str | int | None = None, b: str | int | None = None, 
     the class, each player's type and order of payoffs, the equilibria as text, and whether a
     law bars the pair's coordination. The run itself is the one ``lunarsim run`` makes.
     """
-    if every < 1:
-        raise UserError(f"every must be at least 1, not {every}")
+    every = whole_number(every, "every", low=1)
+    seed = whole_number(seed, "seed", low=0)
     scenario = _scenario(scenario)
-    horizon = scenario.steps if steps is None else int(steps)
+    horizon = scenario.steps_to_run(steps)
     wanted = set(range(1, horizon + 1, every)) | {horizon}
     return _frame(scenario, seed, _games(scenario, a, b, seed, wanted, steps))
 

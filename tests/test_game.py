@@ -12,7 +12,6 @@ from helpers import raw_scenario, scenario_from, with_strategies
 from sim.explore.game import (
     DEADLOCK,
     PD,
-    STAG_HUNT,
     describe,
     equilibria,
     format_game,
@@ -236,20 +235,20 @@ def test_the_wolf_amendment_leaves_the_us_and_china_nothing_to_gain_by_coordinat
         np.testing.assert_allclose(M_bar[0, 0], M_bar[1, 1], rtol=1e-9)
         assert M_free[0, 0] > M_bar[0, 0]
     assert barred.kind == "boundary: deadlock / prisoner's dilemma"
-    assert free.kind == STAG_HUNT  # racing a cooperator takes only from it: T < R
+    assert free.kind == PD  # at the defaults racing a cooperator still pays: T > R > P > S
     assert "bars their coordination" in describe(barred)
     assert "bars" not in describe(free)
 
 
-def test_lifting_the_law_makes_mutual_coordination_an_equilibrium():
+def test_lifting_the_law_turns_a_game_with_nothing_to_gain_into_a_dilemma():
     baseline, lifted = (games_at(name, [2029.0])[0] for name in
                         ("baseline", "us_china_cooperation"))
     assert baseline.barred and not lifted.barred
-    assert baseline.kind == "boundary: deadlock / prisoner's dilemma" and lifted.kind == STAG_HUNT
-    assert [str(e) for e in baseline.equilibria] == ["(D, D)"]
-    assert [str(e) for e in lifted.equilibria][:2] == ["(C, C)", "(D, D)"]
+    assert baseline.kind == "boundary: deadlock / prisoner's dilemma" and lifted.kind == PD
+    assert [str(e) for e in baseline.equilibria] == [str(e) for e in lifted.equilibria] == \
+        ["(D, D)"]  # the same equilibrium, for different reasons
     text = format_game(lifted)
-    assert "United States C" in text and "class: stag hunt" in text
+    assert "United States C" in text and "class: prisoner's dilemma" in text
 
 
 def test_before_anyone_has_plants_nothing_is_at_stake():
@@ -296,7 +295,7 @@ def test_explore_game_prints_each_scenarios_game_and_draws_the_path(tmp_path):
                                       "--year", "2035", "--figure", str(out)])
     assert result.exit_code == 0, result.output
     text = result.stdout
-    assert text.index("us_china_cooperation") < text.index("stag hunt") < \
+    assert text.index("us_china_cooperation") < text.index("prisoner's dilemma") < \
         text.index("baseline") < text.index("boundary")
     assert out.read_bytes().startswith(b"\x89PNG")
 

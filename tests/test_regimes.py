@@ -197,10 +197,11 @@ def _us_china_coordination(name: str, delta: float, seeds=range(3)) -> float:
     return float(np.mean(rates))
 
 
-def test_us_china_coordination_is_an_outcome_of_the_law_and_of_play():
+def test_us_china_coordination_is_an_outcome_of_play_that_answers_to_delta_and_the_regime():
     assert _us_china_coordination("artemis_accords", 0.95) == 0.0  # the law bars it
-    # lifted, racing a cooperator takes only from it and costs the pair's synergy: mutual
-    # coordination pays most (a stag hunt), so even a myopic rule that expects reciprocity
-    # coordinates; under the inclusive regime's sanctions and liability too
-    assert _us_china_coordination("us_china_cooperation", 0.0) > 0.9
-    assert _us_china_coordination("multilateral_inclusive", 0.95) > 0.9
+    # lifted, the stage game is a dilemma: a myopic rule races, a patient one coordinates
+    bilateral_myopic = _us_china_coordination("us_china_cooperation", 0.0)
+    bilateral_patient = _us_china_coordination("us_china_cooperation", 0.95)
+    assert 0.0 < bilateral_myopic < 0.5 < bilateral_patient
+    # the inclusive regime's sanctions and liability make coordinating pay at once
+    assert _us_china_coordination("multilateral_inclusive", 0.0) > 0.9

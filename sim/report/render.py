@@ -23,6 +23,7 @@ from sim.report.summary import (
     key_table,
     reading_guide,
     summary,
+    welfare_split,
     who_gains,
 )
 from sim.report.text import bold, code, num
@@ -65,6 +66,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     repro = reproduction(results)
 
     answer = summary(comparison, decomposition, results, reference)
+    split = welfare_split(levels, results, reference)
+    if split:
+        answer += " " + split
     if sure is not None and sure.headline:
         answer += f" How far that carries: {sure.headline.rstrip('.')} (see How sure are we?)."
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",

@@ -184,3 +184,26 @@ def channels_table(decomposition: pd.DataFrame | None, results: Results, referen
     for column in table.columns[1:]:
         table[column] = [num(v, sign=True) for v in table[column]]
     return table
+
+
+def welfare_split(levels: pd.DataFrame, results: Results, reference: str) -> str:
+    """Total welfare in its two parts, lunar welfare and terrestrial rare-earth costs, and
+    discounted, for the reference (means over seeds); and whether the rare-earth costs differ
+    between scenarios at all (a number the same everywhere is said to be so, with why)."""
+    mean = levels.set_index(["outcome", "scenario"])["mean"]
+    need = ("welfare_total_usd_bn", "welfare_lunar_total_usd_bn", "ree_costs_total_usd_bn",
+            "welfare_discounted_total_usd_bn")
+    if not all((o, reference) in mean.index for o in need):
+        return ""
+    total, lunar, ree, discounted = (mean[(o, reference)] for o in need)
+    text = (f"Total welfare is lunar welfare less terrestrial rare-earth costs: under "
+            f"{results.label(reference)} {num(total)} bn = {num(lunar)} bn on the Moon less "
+            f"{num(ree)} bn of rare-earth costs (shortfalls under export controls, the holder's "
+            f"forgone sales, the premium on refining built outside it; mean over seeds). "
+            f"Discounted to the start at the social rate (2 % a year by default, OMB Circular "
+            f"A-4, 2023), {num(discounted)} bn.")
+    costs = levels[levels["outcome"] == "ree_costs_total_usd_bn"]["mean"]
+    if len(costs) > 1 and float(costs.max() - costs.min()) <= 1e-9 * max(1.0, abs(float(ree))):
+        text += (" The rare-earth costs are the same in every scenario: no lunar regime here "
+                 "changes what the holder does, so the comparison below is decided on the Moon.")
+    return text

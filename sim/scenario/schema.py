@@ -164,7 +164,7 @@ class EconomicsSpec(Strict):
         0.5, gt=0, le=1, description="share of the product in processed regolith recovered"
     )
     operating_cost_usd_per_t: float = Field(
-        2000.0, ge=0, le=1e7, description="cost of processing one t of regolith at an ice site"
+        660.0, ge=0, le=1e7, description="cost of processing one t of regolith at an ice site"
     )
     ree_operating_cost_usd_per_t: float = Field(
         2000.0, ge=0, le=1e7, description="cost of processing one t of regolith at a KREEP site"

@@ -1195,6 +1195,7 @@ def test_run_scenario_names_a_scenario_given_by_name():
     (lambda: _analyse(123), TypeError, "folder: expected a results folder's path, got int"),
     (lambda: _analyse("results/exp", resamples=0), ValueError, "resamples: at least 100, got 0"),
     (lambda: _analyse("results/exp", resamples=True), TypeError, "resamples: expected a whole"),
+    (lambda: _analyse("results/exp", reference=""), ValueError, "reference: empty name"),
 ])
 def test_the_api_names_any_other_bad_argument(ws, call, kind, message):
     before = tree(ws)

@@ -15,7 +15,7 @@ from sim.analysis.results import Results
 from sim.analysis.stats import compare, levels
 from sim.base.arguments import whole_number
 from sim.base.background import Background
-from sim.base.errors import BadType, UserError
+from sim.base.errors import BadType, BadValue, UserError
 from sim.experiment.store import analysis_files
 from sim.explore import robustness
 from sim.explore.game import StageGame
@@ -47,6 +47,8 @@ def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -
         raise BadType(f"folder: expected a results folder's path, got {type(folder).__name__}")
     if reference is not None and not isinstance(reference, str):
         raise BadType(f"reference: expected a scenario's name, got {type(reference).__name__}")
+    if reference is not None and not reference.strip():
+        raise BadValue("reference: empty name")
     resamples = whole_number(resamples, "resamples", low=100, high=100_000)
     results = Results(folder)
     ref = results.reference(reference)

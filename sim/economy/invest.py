@@ -67,25 +67,41 @@ class Investment:
     expected_npv_usd_bn: np.ndarray  # [N]: what the nation expects the added plants to be worth
 
 
+def ree_value_usd_per_kg(econ: EconParams, ree_price: float) -> float:
+    """What a kg of lunar rare-earth oxide earns once on Earth: its magnet oxides at the price,
+    less the return cost of the whole kg (0 when that does not pay: it is not shipped)."""
+    return max(econ.magnet_share * ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
+
+
 def unit_value_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
     """What a t of regolith's product earns at each site [S] (before the output factor)."""
-    ree_net = max(econ.magnet_share * ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
-    per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_net)
+    per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg,
+                      ree_value_usd_per_kg(econ, ree_price))
     return world.grade * econ.recovery_fraction * world.uptime * per_kg * KG_PER_T
 
 
+def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
+    """Cost of working one t of regolith at each site [S]: ice and KREEP plants differ."""
+    return np.where(world.site_is_ice, econ.operating_cost_usd_per_t,
+                    econ.ree_operating_cost_usd_per_t)
+
+
+def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
+    """Value of working one t of regolith at each site, less its operating cost [S]."""
+    return unit_value_usd_per_t(world, econ, ree_price) - operating_cost_usd_per_t(world, econ)
+
+
 def decide(world: World, state: State, outcome: Outcome, econ: EconParams,
-           capacity_t_per_yr: np.ndarray, unit_cost_usd_per_t_yr: np.ndarray,
-           op_cost_usd_per_t: np.ndarray) -> Investment:
+           capacity_t_per_yr: np.ndarray, unit_cost_usd_per_t_yr: np.ndarray) -> Investment:
     """Capacity each nation adds at each site this step (see the module doc), from the state
     after the step: ``capacity_t_per_yr`` [N] is what survived it, ``unit_cost_usd_per_t_yr``
-    [N] each nation's price of new capacity, ``op_cost_usd_per_t`` [S]."""
+    [N] each nation's price of new capacity."""
     dt = world.dt
     own = capacity_t_per_yr[:, None] * outcome.allocation  # [N, S] t/yr where each works now
     others = own.sum(axis=0)[None, :] - own
     site = world.site_capacity_t_per_yr[None, :]
     margin = (unit_value_usd_per_t(world, econ, outcome.ree_price_usd_per_kg)[None, :]
-              * outcome.output_factor - op_cost_usd_per_t[None, :])  # USD a year per t/yr worked
+              * outcome.output_factor - operating_cost_usd_per_t(world, econ)[None, :])
     yield_t = world.grade * econ.recovery_fraction * world.uptime
     life = _ratio(outcome.reserve_after_t, yield_t * world.site_capacity_t_per_yr)  # years
     life = np.where(yield_t > 0, life, 0.0)

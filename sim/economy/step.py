@@ -21,7 +21,13 @@ import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
-from sim.economy.invest import decide
+from sim.economy.invest import (
+    decide,
+    operating_cost_usd_per_t,
+    ree_value_usd_per_kg,
+    unit_margin_usd_per_t,
+    unit_value_usd_per_t,
+)
 from sim.economy.rare_earths import clear_market
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
 
@@ -48,26 +54,6 @@ def pair_masks(actions: np.ndarray, may_cooperate: np.ndarray
 def _t(a: np.ndarray) -> np.ndarray:
     """Transpose the last two axes (the pair axes), whatever leads them."""
     return np.swapaxes(a, -1, -2)
-
-
-def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
-    """Value of working one t of regolith at each site, less its operating cost [S]."""
-    ree_net = ree_value_usd_per_kg(econ, ree_price)
-    value_per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_net)
-    yield_t = world.grade * econ.recovery_fraction * world.uptime
-    return yield_t * value_per_kg * KG_PER_T - operating_cost_usd_per_t(world, econ)
-
-
-def ree_value_usd_per_kg(econ: EconParams, ree_price: float) -> float:
-    """What a kg of lunar rare-earth oxide earns once on Earth: its magnet oxides at the price,
-    less the return cost of the whole kg (0 when that does not pay: it is not shipped)."""
-    return max(econ.magnet_share * ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
-
-
-def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
-    """Cost of working one t of regolith at each site [S]: ice and KREEP plants differ."""
-    return np.where(world.site_is_ice, econ.operating_cost_usd_per_t,
-                    econ.ree_operating_cost_usd_per_t)
 
 
 def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
@@ -173,8 +159,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         return utility
 
     # What the gross output is made of (recorded for the step that happens, not weighed).
-    per_t = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg, ree_value)
-    worth = world.grade * econ.recovery_fraction * world.uptime * per_t * KG_PER_T / USD_PER_BN
+    worth = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN
     potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
     crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
     exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
@@ -434,8 +419,7 @@ def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Grow
     kept = np.maximum((state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr)
                       * _survival(econ, dt), 0.0)
     unit_cost = unit_capacity_cost(outcome, econ, dt)
-    plan = decide(world, state, outcome, econ, kept, unit_cost,
-                  operating_cost_usd_per_t(world, econ))
+    plan = decide(world, state, outcome, econ, kept, unit_cost)
     placed = kept[:, None] * outcome.allocation + plan.added_t_per_yr
     capacity = placed.sum(axis=1)
     allocation = np.where(capacity[:, None] > 0, _ratio(placed, capacity[:, None]),

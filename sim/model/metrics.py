@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.base.columns import column_name, typed
+from sim.base.units import ratio
 from sim.economy.rare_earths import break_even_return_cost
 from sim.economy.state import EconParams, Outcome, State, World
 
@@ -67,14 +68,15 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
     nan = float("nan")
     off = s.off_diagonal
     trust_in = (st.trust.sum(axis=0) - np.diag(st.trust)) / max(n - 1, 1)
+    ree_cost = zeros if out is None else _ree_costs(out)
     return {
         "welfare": st.welfare_usd_bn.copy(),
         "capacity": st.capacity_t_per_yr.copy(),
         "capital": st.capital_usd_bn.copy(),
         "investment": s.investment.copy(),
         "gross_output": zeros if out is None else out.gross_output.copy(),
-        "ree_cost": zeros if out is None else _ree_costs(out),
-        "lunar_payoff": zeros if out is None else out.welfare + _ree_costs(out),
+        "ree_cost": ree_cost,
+        "lunar_payoff": zeros if out is None else out.welfare + ree_cost,
         "discount": (1.0 + s.econ.social_discount_rate_per_year) ** -s.elapsed_years,
         "brought": zeros if out is None else out.demand_t.sum(axis=-1),
         "worked": zeros if out is None else out.worked_t.sum(axis=-1),
@@ -218,7 +220,7 @@ def regolith_brought_step(h: History) -> np.ndarray:
                        "(NaN when none is brought)")
 def unworked_share(h: History) -> np.ndarray:
     brought = h["brought"].sum(axis=1)
-    return np.where(brought > 0, 1.0 - _ratio_or_zero(h["worked"].sum(axis=1), brought), np.nan)
+    return np.where(brought > 0, 1.0 - ratio(h["worked"].sum(axis=1), brought), np.nan)
 
 
 @model_metric("USD bn", "what all nations expect this step's new plants to be worth, net of "
@@ -392,10 +394,6 @@ NATION_METRICS["welfare_discounted_usd_bn"] = Metric(
     "welfare_discounted_usd_bn", "USD bn",
     "cumulative welfare discounted to the start at the social discount rate",
     lambda h: np.cumsum(h["payoff"] * h["discount"][:, None], axis=0))
-
-
-def _ratio_or_zero(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
 
 
 def series_units() -> dict[str, dict[str, str]]:

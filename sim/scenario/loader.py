@@ -250,10 +250,9 @@ def _indexed(raw: dict[str, Any], key: str) -> list[str]:
     node: Any = raw
     for part in parts:
         if isinstance(node, list):
-            k = next((k for k, item in enumerate(node) if isinstance(item, dict)
-                      and item.get("name") == part), None)
-            k = int(part) if k is None and part.isdigit() and int(part) < len(node) else k
-            if k is None:
+            try:  # as --set resolves it; an entry it cannot find, --set itself reports
+                k = _list_index(node, part, parts, "")
+            except UserError:
                 return out + [part]
             out.append(str(k))
             node = node[k]

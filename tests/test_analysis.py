@@ -398,3 +398,21 @@ def test_the_report_names_the_leverage_holder_the_scenarios_name(tmp_path):
     assert "## Rare earths and the holder's leverage" in md
     assert "The leverage holder's share of refined supply goes from" in md
     assert not re.search(r"\{(holder|Holder)", md)
+
+
+def test_a_channel_zero_everywhere_is_named_with_its_reason():
+    from sim.report.summary import unchanged_channels
+
+    rows = []
+    for scenario, moved in (("multilateral", 0.4), ("us_china_cooperation", -0.2)):
+        for channel, label, value in (("exhausted_sites", "Sites run out", 0.0),
+                                      ("synergy", "Synergy with partners", moved),
+                                      ("total", "Total welfare", moved)):
+            rows.append({"scenario": scenario, "channel": channel, "label": label,
+                         "mean_difference": value, "ci_low": min(value, 0.0),
+                         "ci_high": max(value, 0.0)})
+    text = unchanged_channels(pd.DataFrame(rows))
+    assert text.startswith("Zero in every scenario, on every seed: sites run out (no site's")
+    assert "ynergy" not in text and "otal" not in text
+    rows[3] |= {"ci_low": -0.1, "ci_high": 0.1}  # zero on average only, not on every seed
+    assert unchanged_channels(pd.DataFrame(rows)) == ""

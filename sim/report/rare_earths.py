@@ -56,7 +56,9 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                 f"{dunit} [{num(r['ci_low'] * scale, sign=True)}, {num(r['ci_high'] * scale, sign=True)}]"
                 + (", negligible)" if r.get("negligible", False) else ")"))
         rows.append(row)
-    same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + "."
+    same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + ". The "
+                 "lunar regimes reach the rare-earth market only through the holder's trust in "
+                 "its rivals, and here it takes the same decisions in every scenario."
                  if same else "")
     n = results.nations
     by_nation = pd.DataFrame()

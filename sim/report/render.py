@@ -23,6 +23,7 @@ from sim.report.summary import (
     key_table,
     reading_guide,
     summary,
+    unchanged_channels,
     welfare_split,
     who_gains,
 )
@@ -84,9 +85,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not gains.empty:
         md += ["## Who gains", "", gains_text, "", gains.to_markdown(index=False), ""]
     channels = channels_table(decomposition, results, reference)
+    zeros = unchanged_channels(decomposition)
     if not channels.empty:
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
+        md += [zeros, ""] if zeros else []
     sure = sure or Sure([], pd.DataFrame(), [], [], pd.DataFrame())
     if sure.words:
         md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words]
@@ -145,6 +148,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         page += ["<h2>Why welfare differs</h2>",
                  f"<p>{code(html.escape(CHANNELS_TEXT.format(ref=results.label(reference))))}</p>",
                  channels.to_html(index=False, border=0)]
+        page += [f"<p>{html.escape(zeros)}</p>"] if zeros else []
     if sure.words:
         page += ["<h2>How sure are we?</h2>"]
         page += [f"<p>{code(html.escape(x))}</p>" for x in sure.words]

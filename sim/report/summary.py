@@ -207,3 +207,30 @@ def welfare_split(levels: pd.DataFrame, results: Results, reference: str) -> str
         text += (" The rare-earth costs are the same in every scenario: no lunar regime here "
                  "changes what the holder does, so the comparison below is decided on the Moon.")
     return text
+
+
+# Why a channel can be zero in every scenario, where that is the reason
+WHY_ZERO = {
+    "exhausted_sites": "no site's reserve runs out within the run, in any scenario",
+    "rare_earths": "the rare-earth costs are the same in every scenario (see the rare-earth "
+                   "section)",
+    "transfers": "what changes hands between nations nets out over all of them",
+    "entry_cost": "no scenario here charges for membership",
+}
+
+
+def unchanged_channels(decomposition: pd.DataFrame | None) -> str:
+    """One sentence naming the channels whose difference is zero for every scenario on every
+    seed (each with its reason where it is known), so that a row of zeros is read, not guessed."""
+    if decomposition is None or decomposition.empty:
+        return ""
+    rows = decomposition[decomposition["channel"] != "total"]
+    spread = rows[["mean_difference", "ci_low", "ci_high"]].abs().max(axis=1)
+    zero = spread.groupby(rows["channel"], sort=False).max()
+    zero = [c for c in zero.index if zero[c] <= 1e-12]
+    if not zero:
+        return ""
+    labels = dict(zip(rows["channel"], rows["label"], strict=False))
+    parts = [f"{labels[c][0].lower()}{labels[c][1:]}"
+             + (f" ({WHY_ZERO[c]})" if c in WHY_ZERO else "") for c in zero]
+    return "Zero in every scenario, on every seed: " + "; ".join(parts) + "."

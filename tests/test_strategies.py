@@ -111,35 +111,6 @@ def test_logit_best_response_chooses_by_the_counterfactual_gain():
     assert moves(history, 0, 1) == [C] * 10
 
 
-SURE = {"prior_reciprocity": 1.0, "prior_weight": 1e6}  # believes its rival plays tit for tat
-
-
-def test_forward_looking_cooperates_exactly_above_the_folk_theorem_threshold():
-    """Believing its rival plays tit for tat, it cooperates when δ ≥ (T − R)/(T − P) = 1/2 (and,
-    after a D from the rival, when δ ≥ (P − S)/(R − S) = 1/3): the shadow of the future."""
-    assert (PD["T"] - PD["R"]) / (PD["T"] - PD["P"]) == 0.5
-    assert against(("forward_looking", {"discount_per_year": 0.55} | SURE), "tit_for_tat",
-                   rounds=6) == [C] * 6
-    assert against(("forward_looking", {"discount_per_year": 0.3} | SURE), "tit_for_tat",
-                   rounds=6) == [D] * 6
-
-
-def test_forward_looking_learns_who_answers_in_kind():
-    steady = {"discount_per_year": 0.9, "memory_years": 1e3}
-    # A reciprocator's answers confirm the prior: cooperation throughout.
-    assert against(("forward_looking", steady), "tit_for_tat") == [C] * 10
-    # A rival whose answer to C is D: after three rounds of evidence it competes for good.
-    # (p_C falls to 3.2/7 < the level at which V(C) < V(D) = 1 + 9 (0.2 T + 0.8 P) = 17.2.)
-    assert against(("forward_looking", steady), ALLD) == [C, C, C] + [D] * 7
-    # Two of them sustain cooperation, as experiments find when δ is high (Dal Bó & Fréchette).
-    history = play([("forward_looking", steady), ("forward_looking", steady)], 10)
-    assert moves(history, 0, 1) == moves(history, 1, 0) == [C] * 10
-    # Old evidence fades: with a short memory a long-ago defector is tested again.
-    probing = against(("forward_looking", {"discount_per_year": 0.9, "memory_years": 1.0}), ALLD,
-                      rounds=20)
-    assert D in probing[3:] and C in probing[5:]
-
-
 def test_bloc_follower_copies_its_leaders_posture():
     # leader (bloc a, largest budget) plays tit for tat; the outsider (bloc b) always competes
     history = play(["tit_for_tat", "bloc_follower", ALLD], 5, blocs=["a", "a", "b"],

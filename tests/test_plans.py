@@ -1,0 +1,142 @@
+"""Forward-looking play over repeated-game plans: the closed forms against the plans played out,
+the folk-theorem threshold and the basin of attraction of always-defect worked by hand, Bayes'
+rule with trembles, and the laboratory's regularities on the model's two-player scenario."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.explore.game.patience import patience_sweep
+from sim.rules.strategies import Observation, Roster
+from sim.rules.strategies.match import PD, C, D, moves, play
+from sim.rules.strategies.plans import (
+    ForwardLooking,
+    StageGame,
+    basin_of_defection,
+    cooperation_threshold,
+    plan_values,
+)
+
+GAME = StageGame(R=PD["R"], S=PD["S"], T=PD["T"], P=PD["P"])
+
+
+def _played_out(plan: str, rival: str, d: float, m0: bool, steps: int = 2000) -> float:
+    """The discounted sum of my payoffs, the plan and the rival's type written as automata."""
+    mine_before, theirs_before = m0, None
+    total = 0.0
+    for t in range(steps):
+        mine = {"always_d": D, "always_c": C,
+                "tit_for_tat": C if t == 0 else theirs_before}[plan]
+        theirs = {"always_d": D, "always_c": C, "tit_for_tat": mine_before}[rival]
+        pay = PD["R"] if mine and theirs else PD["S"] if mine else PD["T"] if theirs else PD["P"]
+        total += d ** t * pay
+        mine_before, theirs_before = mine, theirs
+    return total
+
+
+@pytest.mark.parametrize("m0", [C, D])
+@pytest.mark.parametrize("d", [0.3, 0.8, 0.95])
+def test_plan_values_are_the_plans_played_out(d, m0):
+    values = plan_values(GAME, d, m0)
+    for p, plan in enumerate(("always_d", "tit_for_tat", "always_c")):
+        for t, rival in enumerate(("always_d", "tit_for_tat", "always_c")):
+            assert values[p, t] == pytest.approx(_played_out(plan, rival, d, m0), rel=1e-9)
+
+
+def test_threshold_and_basin_worked_by_hand():
+    # Axelrod's payoffs: δ* = (5 − 3)/(5 − 1) = 1/2.
+    assert cooperation_threshold(GAME) == 0.5
+    # At d = 0.6: (P − S)(1 − d) = 0.4 and R − T + d(T − P) = −2 + 2.4 = 0.4: q* = 1/2.
+    assert basin_of_defection(GAME, 0.6) == pytest.approx(0.5)
+    # At d = 0.9: 0.1 / (−2 + 3.6 + 0.1) = 1/17.
+    assert basin_of_defection(GAME, 0.9) == pytest.approx(1 / 17)
+    # No belief makes cooperation pay where it is no equilibrium.
+    assert basin_of_defection(GAME, 0.5) == basin_of_defection(GAME, 0.2) == 1.0
+    # Harmony (R ≥ T): no patience needed; a deadlock (R ≤ P < T): none suffices.
+    assert cooperation_threshold(StageGame(R=4, S=2, T=3, P=1)) == 0.0
+    assert cooperation_threshold(StageGame(R=1, S=0, T=3, P=2)) == float("inf")
+
+
+def _rule(**params) -> tuple[str, dict]:
+    return ("forward_looking", params)
+
+
+SURE = {"prior_conditional": 1.0}  # certain that its rival plays tit for tat
+
+
+def test_sure_of_tit_for_tat_it_cooperates_exactly_above_the_folk_threshold():
+    # d = 0.55 ≥ 1/2: R/(1 − d) = 6.67 beats T + dP/(1 − d) = 6.22.
+    assert play_against(_rule(discount_per_year=0.55, **SURE), "tit_for_tat") == [C] * 6
+    # d = 0.45: 5.45 < 5.82, so it defects; then, its D to be answered, tit for tat's C now
+    # (the pair echoes: (S + dT)/(1 − d²) = 2.82) beats always-C's S + dR/(1 − d) = 2.45 and
+    # always-D's P/(1 − d) = 1.82. It exploits tit for tat by alternating, as d < 2/3 allows
+    # (Axelrod 1984: tit for tat is stable only for d ≥ (T − R)/(R − S)).
+    assert play_against(_rule(discount_per_year=0.45, **SURE), "tit_for_tat") == [D, C] * 3
+    # d = 0.2 < (P − S)/(T − P) = 1/4: even alternating does not beat mutual D.
+    assert play_against(_rule(discount_per_year=0.2, **SURE), "tit_for_tat") == [D] * 6
+
+
+def test_an_equilibrium_is_necessary_but_not_sufficient():
+    """At d = 0.6 cooperation is an equilibrium (δ* = 1/2) and the basin of always-D is 1/2:
+    a player who believes tit for tat less likely than that defects at once."""
+    assert play_against(_rule(discount_per_year=0.6, prior_conditional=0.45), "tit_for_tat")[0] == D
+    assert play_against(_rule(discount_per_year=0.6, prior_conditional=0.55),
+                        "tit_for_tat") == [C] * 6
+
+
+def play_against(rule, opponent, rounds: int = 6) -> list[bool]:
+    return moves(play([rule, opponent], rounds), 0, 1)
+
+
+def test_against_always_d_it_defects():
+    # Long memory: one observed D after its C convinces it; mutual D cannot tell always-D from
+    # tit for tat, so nothing brings it back.
+    assert play_against(_rule(memory_years=1e3), [D], rounds=10) == [C] + [D] * 9
+    # Old evidence fades, so it probes now and then (at δ = 0.9 the basin of always-D is 1/17:
+    # a little doubt makes a probe worth its sucker's payoff), the less the longer it remembers.
+    competing = [play_against(_rule(memory_years=years), [D], rounds=200).count(D) / 200
+                 for years in (1.0, 5.0, 20.0)]
+    assert competing[0] < competing[1] < competing[2] and competing[2] > 0.9
+
+
+def test_beliefs_follow_bayes_rule_with_trembles_and_fading_evidence():
+    """log posterior = log prior + Σ_s fade^(age of s) · log likelihood_s (exponential
+    forgetting, half-life ``memory_years``), normalised; likelihood 1 − ε where a type predicts
+    the rival's move, ε where not."""
+    eps, years = 0.1, 2.0
+    fade = 0.5 ** (1 / years)  # one step a year
+    rule = ForwardLooking(0, Roster(names=("a", "b"), blocs=np.array(["x", "y"]),
+                                    budgets_usd_bn=np.ones(2)),
+                          ForwardLooking.Params(noise=eps, prior_conditional=0.3,
+                                                prior_always_cooperate=2 / 7, memory_years=years),
+                          np.random.default_rng(0))
+    evidence = np.zeros(3)  # always-D, tit for tat, always-C
+    mine_before = C  # before the first step
+    history = [(C, D), (D, D), (D, C), (C, C)]  # (what I played, what the rival answered)
+    for mine, theirs in history:
+        predicted = np.array([D, mine_before, C])
+        evidence = fade * evidence + np.log(np.where(predicted == theirs, 1 - eps, eps))
+        posterior = np.array([0.5, 0.3, 0.2]) * np.exp(evidence)
+        rule.learn(Observation(step=1, last_actions=np.array([[True, mine], [theirs, True]]),
+                               last_utility=None, trust=np.eye(2), blocs=np.array(["x", "y"])))
+        mine_before = mine
+        assert rule.beliefs()[1] == pytest.approx(posterior / posterior.sum(), rel=1e-12)
+
+
+def test_two_forward_looking_nations_cooperate_by_patience_and_belief():
+    """The two-player scenario, both forward-looking, trembling 2 % (Dal Bó & Fréchette 2018):
+    cooperation is rare below δ*, rare above it while the basin of always-D exceeds the belief
+    in tit for tat, and the rule where the basin is small."""
+    sweep = patience_sweep("two_player_pd", deltas=(0.4, 0.6, 0.75, 0.8, 0.95), seeds=range(3))
+    by_delta = sweep.groupby("delta").agg(mutual=("mutual", "mean"), basin=("basin", "first"),
+                                          threshold=("threshold", "first"))
+    threshold = by_delta["threshold"].iloc[0]
+    prior = ForwardLooking.Params().prior_conditional
+    below = by_delta[by_delta.index < threshold]
+    unsure = by_delta[(by_delta.index > threshold) & (by_delta["basin"] > prior + 0.05)]
+    sure = by_delta[by_delta["basin"] < prior - 0.05]
+    assert len(below) and len(unsure) and len(sure)  # the chosen δ cover all three cases
+    assert (below["mutual"] < 0.3).all() and (unsure["mutual"] < 0.3).all()
+    assert (sure["mutual"] > 0.7).all()
+    assert by_delta["mutual"].is_monotonic_increasing

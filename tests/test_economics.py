@@ -8,6 +8,8 @@ from helpers import random_world_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.base.units import USD_PER_BN
+from sim.economy.invest import unit_value_usd_per_t
 from sim.economy.step import benefit_transfers, grow, learn_trust, resolve_step
 
 cases = st.tuples(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 9))
@@ -246,16 +248,29 @@ def test_full_liability_makes_good_the_cooperators_loss_and_fines_go_to_the_vict
     state.allocation[:] = 1.0
     state.breach_record[:] = [0.0, 2.0]
     state.forced_incidents[:] = ~np.eye(2, dtype=bool)  # they collide this step
+    world.site_capacity_t_per_yr[:] = 1e5  # crowded: room for half of what is brought
+    state.reserve_t[:] = 1e12  # no site runs out
     everyone = np.ones((2, 2), dtype=bool)
     regime = _with(rules, may_cooperate=everyone, monitored=everyone, liable=everyone,
-                   liability_share=1.0, sanction_usd_bn_per_yr=0.4, escalation=1.0)
+                   recognises_claims=np.zeros((2, 2), dtype=bool), liability_share=1.0,
+                   fine_multiple=0.4, detection=0.5, escalation=1.0)
     one_races = np.array([[True, True], [False, True]])  # 1 races 0; 0 cooperates
     out = resolve_step(world, state, one_races, regime, econ, np.random.default_rng(0))
     assert out.incidents[0, 1] and out.incident_loss[0] > 0
     assert out.liability[0] == pytest.approx(out.incident_loss[0])  # made good in full
     assert out.liability[1] == pytest.approx(-out.incident_loss[0])
-    fine = 0.4 * world.dt * (1.0 + 2.0)  # graduated: 1's record of two recent breaches
+    # Two operators each bring d = 1e5 dt to a site with room K = 1e5 dt: pro rata K/2 each;
+    # racing moves K (ρ / (2 (2 + ρ))) from 0 to 1, within the bounds (ODD 7.4).
+    K, rho = 1e5 * world.dt, econ.race_advantage
+    took = min(K * rho / (2 * (2 + rho)), K / 2)
+    worth = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg)[0] / USD_PER_BN
+    # expected fine: detection × multiple × (1 + escalation × 1's record of 2) × value taken
+    fine = min(0.5 * 0.4 * (1.0 + 2.0) * took * worth, out.gross_output[1])
     assert out.sanctions[1] == pytest.approx(-fine) and out.sanctions[0] == pytest.approx(fine)
+    assert fine > 0 and out.breaches.tolist() == [0.0, 1.0]
+    # the cooperator that takes nothing pays nothing; with no detection, nobody pays
+    unseen = resolve_step(world, state, one_races, _with(regime, detection=0.0), econ, None)
+    assert (unseen.sanctions == 0).all()
 
 
 def _with(rules, **changes):

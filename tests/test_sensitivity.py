@@ -91,7 +91,7 @@ def study(tmp_path_factory) -> sa.Study:
     tmp = tmp_path_factory.mktemp("sensitivity")
     (tmp / "tiny.toml").write_text(TINY)
     return sa.run_study(tmp / "tiny.toml", parameters=[
-        "economics.interference", "regime.multilateral.sanction_usd_bn_per_yr",
+        "economics.interference", "regime.multilateral.fine_multiple",
         "strategy.reinforcement.forgetting"], size=3, out=tmp / "out", backend="serial")
 
 
@@ -100,7 +100,7 @@ def test_a_study_of_the_model_finds_a_planted_null_effect_and_a_real_one(study):
     open_access = "welfare_total_usd_bn[open_access]"
     # a multilateral sanction cannot touch a world without the regime; nobody plays the
     # reinforcement rule; interference costs output wherever neighbours are hostile
-    assert t[(open_access, "regime.multilateral.sanction_usd_bn_per_yr")] == 0
+    assert t[(open_access, "regime.multilateral.fine_multiple")] == 0
     assert t[(open_access, "strategy.reinforcement.forgetting")] == 0
     assert t[(open_access, "economics.interference")] > 0
     written = pd.read_csv(study.folder / "sensitivity.csv")
@@ -126,7 +126,7 @@ def test_a_table_the_user_changed_is_refused_before_any_run(study):
     chunks = sorted((study.folder / "chunks").iterdir())
     with pytest.raises(UserError, match="sensitivity.csv: changed since lunarsim wrote it"):
         sa.run_study(study.folder.parent / "tiny.toml", parameters=[
-            "economics.interference", "regime.multilateral.sanction_usd_bn_per_yr",
+            "economics.interference", "regime.multilateral.fine_multiple",
             "strategy.reinforcement.forgetting"], size=3, out=study.folder, backend="serial",
             force=True)
     # --force would have cleared the runs: nothing was run, cleared or written

@@ -21,13 +21,14 @@ def _div(a: float, b: float) -> float:
 
 
 def _pair_contest(d: list[float], cap: float, compete, respects, rho: float, zone: float
-                  ) -> list[float]:
+                  ) -> tuple[list[float], list[list[float]]]:
     """One site shared by the pairwise contest (ODD 7.4), pair by pair with plain floats:
     pro-rata shares, each pair's pool split by racing weight, zones' returns, then the bounds
-    (no one gives more than its pro-rata share or gets more than it brought)."""
+    (no one gives more than its pro-rata share or gets more than it brought). Returns what each
+    works and what the settlement moved from j to i (t)."""
     n, load = len(d), sum(d)
     if load <= cap:
-        return list(d)
+        return list(d), [[0.0] * n for _ in range(n)]
     y0 = [d[i] * cap / load for i in range(n)]
     flow = [[0.0] * n for _ in range(n)]  # flow[i][j]: net throughput from j to i
     for i in range(n):
@@ -55,7 +56,7 @@ def _pair_contest(d: list[float], cap: float, compete, respects, rho: float, zon
             for j in range(n):
                 gross[i][j] *= _div(d[i] - y0[i], taken)
     return [min(max(y0[i] + sum(gross[i]) - sum(gross[k][i] for k in range(n)), 0.0), d[i])
-            for i in range(n)]
+            for i in range(n)], gross
 
 
 def resolve_step_reference(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
@@ -106,12 +107,13 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     worked, product = np.zeros((n, m)), np.zeros((n, m))
     exposure, partners = np.zeros((n, m)), np.zeros((n, m))
     unscaled, factors = np.zeros((n, m)), np.zeros((n, m))
+    moved_t = np.zeros((n, n, m))  # t of site s's throughput the contest moved from j to i
     for s in S:
         load = sum(demand[j, s] for j in N)
         cap = world.site_capacity_t_per_yr[s] * dt
-        shares = _pair_contest([demand[i, s] for i in N], cap, compete,
-                               lambda i, j: bool(rules.recognises_claims[i, j]),
-                               econ.race_advantage, econ.claim_exclusion)
+        shares, moved_t[:, :, s] = _pair_contest([demand[i, s] for i in N], cap, compete,
+                                                 lambda i, j: bool(rules.recognises_claims[i, j]),
+                                                 econ.race_advantage, econ.claim_exclusion)
         for i in N:
             worked[i, s] = shares[i]
             exposure[i, s] = _div(sum(demand[j, s] for j in N if hostile(i, j)), load)
@@ -231,11 +233,13 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
             transfers[i] = pool / len(members) - rules.benefit_share * value[i]
     entry = np.array([rules.entry_cost_usd_bn_per_yr[i] * dt if rules.sharing_members[i] else 0.0 for i in N])
     sanctions, liability, breaches = np.zeros(n), np.zeros(n), np.zeros(n)
-    for i in N:  # i raced j where they meet: i pays j a fine, at most its output in all
-        fine = {j: rules.sanction_usd_bn_per_yr * dt * (1.0 + rules.escalation * state.breach_record[i])
-                * sum(presence[i, s] * presence[j, s] for s in S) for j in N
-                if compete(i, j) and rules.monitored[i, j]
-                and sum(presence[i, s] * presence[j, s] for s in S) > 0}
+    for i in N:  # i raced j and took from it: the expected fine, at most its output in all
+        fine = {}
+        for j in N:
+            took = sum(moved_t[i, j, s] * worth[s] for s in S)
+            if compete(i, j) and rules.monitored[i, j] and took > 0:
+                fine[j] = (rules.detection * rules.fine_multiple
+                           * (1.0 + rules.escalation * state.breach_record[i]) * took)
         due = sum(fine.values())
         scale = min(1.0, value[i] / due) if due > 0 else 1.0
         for j, f in fine.items():

@@ -187,13 +187,15 @@ class RegimeRules:
 
     ``may_cooperate[i, j]``: i may coordinate with j (a legal bar makes it False).
     ``recognises_claims[j, i]``: j respects i's declared safety zones (j yields to i's claims).
-    ``monitored[i, j]``: if i races j (plays D), that is a breach the regime sees and fines:
-    ``sanction_usd_bn_per_yr`` per breached pair, times ``1 + escalation · record`` (i's record
-    of recent breaches), paid to j.
+    ``monitored[i, j]``: if i races j (plays D) and takes throughput from it, that is a breach;
+    the regime detects it with probability ``detection`` (what the pooled fees buy) and fines
+    it ``fine_multiple`` times the value taken, times ``1 + escalation · record`` (i's record of
+    recent detected breaches), paid to j; the step charges the expected fine.
     ``liable[i, j]``: if i raced j and j did not race i, i pays j ``liability_share`` of what an
     incident between them cost j.
     ``benefit_share``: fraction of each sharing member's output value pooled and shared equally.
-    ``entry_cost_usd_bn_per_yr[i]``: what membership costs nation i each year.
+    ``entry_cost_usd_bn_per_yr[i]``: what membership costs nation i each year (the fees fund
+    the monitoring that sets ``detection``).
     """
 
     may_cooperate: np.ndarray
@@ -202,7 +204,8 @@ class RegimeRules:
     sharing_members: np.ndarray
     entry_cost_usd_bn_per_yr: np.ndarray
     monitored: np.ndarray
-    sanction_usd_bn_per_yr: float
+    fine_multiple: float
+    detection: float
     escalation: float
     liable: np.ndarray
     liability_share: float

@@ -138,12 +138,13 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     incident_loss = state.capital_usd_bn * destroyed
     depreciation = state.capital_usd_bn * (1.0 - destroyed) * (1.0 - _survival(econ, dt))
     transfers = benefit_transfers(gross_output, rules.sharing_members, rules.benefit_share)
-    # A breach is racing a member where the two meet (how much of their work shares sites, as
-    # the incident hazard weighs it); the fine is in proportion, and no regime can take more
-    # from a nation in a step than its operations there produce.
-    breached = compete & rules.monitored & (x.colocation > 0)  # i raced j; the regime sees it
-    fines = breached * x.colocation * (rules.sanction_usd_bn_per_yr * dt
-                                       * (1.0 + rules.escalation * state.breach_record))[..., :, None]
+    # A breach is racing a member and taking throughput from it. The regime detects it with a
+    # probability its pooled fees buy; the expected fine is that probability times a multiple of
+    # what the breach took (Becker 1968), escalating with the breaker's record; no regime can
+    # take more from a nation in a step than its operations produce.
+    breached = compete & rules.monitored & (x.moved > 0)  # i raced j and took from it
+    fines = breached * x.moved * (rules.detection * rules.fine_multiple
+                                  * (1.0 + rules.escalation * state.breach_record))[..., :, None]
     due = fines.sum(axis=-1)
     fines = fines * np.minimum(1.0, _ratio(gross_output, due))[..., :, None]
     sanctions = fines.sum(axis=-2) - fines.sum(axis=-1)  # received less paid
@@ -221,6 +222,7 @@ class Extraction:
     presence: np.ndarray  # [N, S] share of each nation's demand at each site
     partner_share: np.ndarray  # [N]
     colocation: np.ndarray  # [N, N] how much i's and j's work shares sites: Σ_s p_is p_js
+    moved: np.ndarray  # [..., N, N] USD bn: the throughput the contest moved from j to i, valued
 
 
 def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
@@ -233,8 +235,10 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     dt = world.dt
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     load = demand.sum(axis=0)
-    worked = pairwise_contest(demand, world.site_capacity_t_per_yr * dt, compete,
-                              rules.recognises_claims, econ.race_advantage, econ.claim_exclusion)
+    worth = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN
+    worked, moved = pairwise_contest(demand, world.site_capacity_t_per_yr * dt, compete,
+                                     rules.recognises_claims, econ.race_advantage,
+                                     econ.claim_exclusion, worth)
     exposure = _ratio(hostile.astype(float) @ demand, load)
     partners = _ratio(mutual.astype(float) @ demand, load)
     factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
@@ -250,13 +254,15 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     presence = _ratio(demand, demand.sum(axis=-1, keepdims=True))
     return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
                       exposure, presence, (presence * partners).sum(axis=-1),
-                      presence @ _t(presence))
+                      presence @ _t(presence), moved)
 
 
 def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarray,
-                     respects: np.ndarray, race_advantage: float, zone_share: float
-                     ) -> np.ndarray:
-    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md).
+                     respects: np.ndarray, race_advantage: float, zone_share: float,
+                     worth: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md); with
+    ``worth`` (each site's value of a tonne worked [S]) also ``moved`` [..., N, N], the value
+    of the throughput the settlement moved from j to i, summed over sites.
 
     A site with room works all that is brought. At a crowded site operator *i* starts from its
     pro-rata share ``y0_i = d_i K / L``, of which ``a_ij = y0_i d_j / (L - d_i)`` faces rival *j*
@@ -281,7 +287,7 @@ def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarr
     crowded = load > capacity
     out = np.broadcast_to(demand, compete.shape[:-2] + demand.shape).copy()
     if not crowded.any():
-        return out
+        return out if worth is None else (out, np.zeros(compete.shape))
     d = demand[:, crowded]  # [N, C]: only crowded sites settle anything
     cap, total = capacity[crowded], load[crowded]
     y0 = d * (cap / total)
@@ -308,7 +314,7 @@ def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarr
     gross = gross * np.minimum(1.0, _ratio(d - y0, taken))[..., :, None, :]
     settled = y0 + gross.sum(axis=-2) - gross.sum(axis=-3)
     out[..., crowded] = np.clip(settled, 0.0, d)  # (the bounds hold but for rounding)
-    return out
+    return out if worth is None else (out, gross @ worth[crowded])
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,

@@ -234,7 +234,8 @@ class LunarModel(mesa.Model):
         s.propellant_t = s.propellant_t + outcome.propellant_t
         s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
-        s.breach_record = s.breach_record * 0.5 ** dt + (outcome.breaches > 0)
+        # the record counts detected breaches (in expectation, as the fines are charged)
+        s.breach_record = s.breach_record * 0.5 ** dt + self.rules.detection * (outcome.breaches > 0)
         self.last_actions, self.last_outcome = actions, outcome
         self.last_coordination = actions & self.rules.may_cooperate
         self.cooperation_sum += self.last_coordination

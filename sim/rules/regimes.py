@@ -5,8 +5,9 @@ that the step's economics reads. Each acts through what nations can do, see or p
 
 * who may cooperate with whom (a law bars a pair; an agreement may lift it);
 * whose safety zones (claims) are recognised by whom: priority at crowded sites;
-* monitoring with graduated sanctions: a member that races a member pays it a fine that grows
-  with its record of breaches (Ostrom 1990, design principles 4-5);
+* monitoring funded by the members' fees, with graduated sanctions: a member that races a
+  member and is caught pays it a multiple of what it took, growing with its record of breaches
+  (Ostrom 1990, design principles 4-5; Becker 1968);
 * liability through a dispute mechanism: after an incident, the side that raced compensates the
   side that did not (the Liability Convention, 1972, Art. III, made enforceable);
 * benefit sharing with its entry cost (the Moon Agreement, 1979, Art. 11).
@@ -92,7 +93,8 @@ def _no_rules(polity: Polity) -> RegimeRules:
         sharing_members=np.zeros(n, dtype=bool),
         entry_cost_usd_bn_per_yr=np.zeros(n),
         monitored=none,
-        sanction_usd_bn_per_yr=0.0,
+        fine_multiple=0.0,
+        detection=0.0,
         escalation=0.0,
         liable=none,
         liability_share=0.0,
@@ -177,9 +179,14 @@ class _MultilateralParams(Params):
     benefit_share: float = Field(
         0.1, ge=0.0, le=1.0, description="share of members' output value pooled and shared equally"
     )
-    sanction_usd_bn_per_yr: float = Field(
-        0.05, ge=0.0, le=100, description="fine for racing a member, per breached pair and year, "
-        "paid to it (before escalation)"
+    fine_multiple: float = Field(
+        3.0, ge=0.0, le=100, description="a detected breach (racing a member and taking from "
+        "it) is fined this multiple of the value taken, paid to the member raced (before "
+        "escalation)"
+    )
+    monitoring_cost_usd_bn_per_yr: float = Field(
+        0.15, gt=0.0, le=100, description="pooled fees a year at which a breach is detected "
+        "with probability 1 - 1/e (63 %): detection = 1 - exp(-fees / this)"
     )
     escalation: float = Field(
         1.0, ge=0.0, le=100, description="graduated sanctions: the fine is multiplied by 1 + "
@@ -190,7 +197,8 @@ class _MultilateralParams(Params):
         "the side that did not"
     )
     entry_cost_usd_bn_per_yr: float = Field(
-        0.01, ge=0.0, le=1000, description="what membership costs each member per year"
+        0.01, ge=0.0, le=1000, description="what membership costs each member per year; the "
+        "pooled fees fund the regime's monitoring"
     )
     lifts: list[str] = Field(
         [], description="laws the regime sets aside (members change their law to join)"
@@ -199,14 +207,17 @@ class _MultilateralParams(Params):
 
 @REGIMES.register
 class Multilateral(Regime):
-    """One inclusive regime: recognised priority rights among all members; monitoring with
-    graduated sanctions (a member that races a member pays it a fine that grows with its record);
+    """One inclusive regime: recognised priority rights among all members; monitoring that the
+    members' fees pay for, which detects a breach with probability 1 − exp(−fees / cost); graduated
+    sanctions (a member caught racing a member pays it a multiple of what it took, growing with
+    its record);
     a dispute mechanism that makes the side that raced liable for an incident's cost; a share of
     output value pooled and shared equally; and an entry cost.
 
     The Hague International Space Resources Governance Working Group's building blocks (2019):
     priority rights, safety zones, benefit sharing, dispute settlement; Ostrom (1990), design
-    principles 4-6 (monitoring, graduated sanctions, conflict-resolution mechanisms); the
+    principles 4-6 (monitoring, graduated sanctions, conflict-resolution mechanisms); expected
+    fines as detection times fine (Becker 1968, J. Polit. Econ. 76: 169-217); the
     Liability Convention (1972, Arts. III, XII: fault-based, full compensation); the Moon
     Agreement's "common heritage of mankind" (1979, Art. 11). ``lifts`` sets laws aside (an
     inclusive regime the US and China both join would need the Wolf Amendment lifted).
@@ -227,12 +238,14 @@ class Multilateral(Regime):
     def rules(self, polity: Polity) -> RegimeRules:
         p = self.params
         club = _pairs(polity.members)
+        fees = p.entry_cost_usd_bn_per_yr * polity.members.sum()
         return replace(
             _club_rules(polity, club),
             benefit_share=p.benefit_share,
             sharing_members=polity.members.copy(),
             entry_cost_usd_bn_per_yr=np.where(polity.members, p.entry_cost_usd_bn_per_yr, 0.0),
-            monitored=club, sanction_usd_bn_per_yr=p.sanction_usd_bn_per_yr,
+            monitored=club, fine_multiple=p.fine_multiple,
+            detection=float(-np.expm1(-fees / p.monitoring_cost_usd_bn_per_yr)),
             escalation=p.escalation, liable=club, liability_share=p.liability_share,
         )
 

@@ -12,13 +12,13 @@ from sim.rules.strategies import Observation, Roster
 from sim.rules.strategies.match import PD, C, D, moves, play
 from sim.rules.strategies.plans import (
     ForwardLooking,
-    StageGame,
+    Payoffs,
     basin_of_defection,
     cooperation_threshold,
     plan_values,
 )
 
-GAME = StageGame(R=PD["R"], S=PD["S"], T=PD["T"], P=PD["P"])
+GAME = Payoffs(R=PD["R"], S=PD["S"], T=PD["T"], P=PD["P"])
 
 
 def _played_out(plan: str, rival: str, d: float, m0: bool, steps: int = 2000) -> float:
@@ -54,8 +54,8 @@ def test_threshold_and_basin_worked_by_hand():
     # No belief makes cooperation pay where it is no equilibrium.
     assert basin_of_defection(GAME, 0.5) == basin_of_defection(GAME, 0.2) == 1.0
     # Harmony (R ≥ T): no patience needed; a deadlock (R ≤ P < T): none suffices.
-    assert cooperation_threshold(StageGame(R=4, S=2, T=3, P=1)) == 0.0
-    assert cooperation_threshold(StageGame(R=1, S=0, T=3, P=2)) == float("inf")
+    assert cooperation_threshold(Payoffs(R=4, S=2, T=3, P=1)) == 0.0
+    assert cooperation_threshold(Payoffs(R=1, S=0, T=3, P=2)) == float("inf")
 
 
 def _rule(**params) -> tuple[str, dict]:

@@ -160,7 +160,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         return utility
 
     # What the gross output is made of (recorded for the step that happens, not weighed).
-    worth = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN
+    worth = x.worth
     potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
     crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
     exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
@@ -223,6 +223,7 @@ class Extraction:
     partner_share: np.ndarray  # [N]
     colocation: np.ndarray  # [N, N] how much i's and j's work shares sites: Σ_s p_is p_js
     moved: np.ndarray  # [..., N, N] USD bn: the throughput the contest moved from j to i, valued
+    worth: np.ndarray  # [S] USD bn a tonne of regolith worked at each site yields
 
 
 def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
@@ -254,15 +255,15 @@ def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray
     presence = _ratio(demand, demand.sum(axis=-1, keepdims=True))
     return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
                       exposure, presence, (presence * partners).sum(axis=-1),
-                      presence @ _t(presence), moved)
+                      presence @ _t(presence), moved, worth)
 
 
 def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarray,
                      respects: np.ndarray, race_advantage: float, zone_share: float,
-                     worth: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md); with
-    ``worth`` (each site's value of a tonne worked [S]) also ``moved`` [..., N, N], the value
-    of the throughput the settlement moved from j to i, summed over sites.
+                     worth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md), and
+    ``moved`` [..., N, N]: the value of the throughput the settlement moved from j to i, summed
+    over sites at ``worth`` (each site's value of a tonne worked [S]).
 
     A site with room works all that is brought. At a crowded site operator *i* starts from its
     pro-rata share ``y0_i = d_i K / L``, of which ``a_ij = y0_i d_j / (L - d_i)`` faces rival *j*
@@ -287,7 +288,7 @@ def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarr
     crowded = load > capacity
     out = np.broadcast_to(demand, compete.shape[:-2] + demand.shape).copy()
     if not crowded.any():
-        return out if worth is None else (out, np.zeros(compete.shape))
+        return out, np.zeros(compete.shape)
     d = demand[:, crowded]  # [N, C]: only crowded sites settle anything
     cap, total = capacity[crowded], load[crowded]
     y0 = d * (cap / total)
@@ -314,7 +315,7 @@ def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarr
     gross = gross * np.minimum(1.0, _ratio(d - y0, taken))[..., :, None, :]
     settled = y0 + gross.sum(axis=-2) - gross.sum(axis=-3)
     out[..., crowded] = np.clip(settled, 0.0, d)  # (the bounds hold but for rounding)
-    return out if worth is None else (out, gross @ worth[crowded])
+    return out, gross @ worth[crowded]
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,

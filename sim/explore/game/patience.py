@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.rules.strategies.plans import StageGame, basin_of_defection, cooperation_threshold
+from sim.explore.game.classes import _rst_p
+from sim.rules.strategies.plans import Payoffs, basin_of_defection, cooperation_threshold
 
 
 def patience_sweep(scenario: str = "two_player_pd", deltas: Iterable[float] = (0.5, 0.9),
@@ -41,8 +42,7 @@ def patience_sweep(scenario: str = "two_player_pd", deltas: Iterable[float] = (0
         for seed in seeds:
             model = LunarModel(spec, rng=seed)
             spy = model.steps_per_year
-            A = stage_game(model, 0, 1).A
-            game = StageGame(R=A[0, 0], S=A[0, 1], T=A[1, 0], P=A[1, 1])
+            game = Payoffs(*_rst_p(stage_game(model, 0, 1).A, row=True))
             mutual = 0
             while model.running and model.steps < model.horizon:
                 model.step()

@@ -24,8 +24,9 @@ TYPES = ("always_d", "tit_for_tat", "always_c")  # the rival's reaction types, i
 PLANS = ("always_d", "tit_for_tat", "always_c")  # my plans, in this order
 
 
-class StageGame(NamedTuple):
-    """One player's four payoffs: R (C, C), S (C, D), T (D, C), P (D, D); mine first."""
+class Payoffs(NamedTuple):
+    """One player's four stage-game payoffs toward a rival: R (C, C), S (C, D), T (D, C),
+    P (D, D), its own action first (numbers, or arrays over rivals)."""
 
     R: np.ndarray | float
     S: np.ndarray | float
@@ -33,7 +34,7 @@ class StageGame(NamedTuple):
     P: np.ndarray | float
 
 
-def plan_values(game: StageGame, d: float, m0: np.ndarray | bool) -> np.ndarray:
+def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool) -> np.ndarray:
     """V[..., plan, type]: the discounted value, from this step on, of each of my plans against
     each reaction type of the rival, when the stage game stays as it is.
 
@@ -65,7 +66,7 @@ def plan_values(game: StageGame, d: float, m0: np.ndarray | bool) -> np.ndarray:
     return values
 
 
-def cooperation_threshold(game: StageGame) -> float:
+def cooperation_threshold(game: Payoffs) -> float:
     """δ* = (T − R)/(T − P): the least discount factor per step at which tit for tat against
     a rival sure to play tit for tat beats always-D (the folk-theorem threshold of grim and
     tit-for-tat equilibria, Fudenberg & Maskin 1986); 0 where R ≥ T, and inf where T > R ≤ P
@@ -78,7 +79,7 @@ def cooperation_threshold(game: StageGame) -> float:
     return (T - R) / (T - P)
 
 
-def basin_of_defection(game: StageGame, d: float) -> float:
+def basin_of_defection(game: Payoffs, d: float) -> float:
     """The size of the basin of attraction of always-D (Dal Bó & Fréchette 2011, 2018): the
     least belief that the rival plays a conditional strategy (rather than always-D) at which
     conditional cooperation is a best response,
@@ -133,11 +134,12 @@ class ForwardLooking(Strategy):
 
     Beliefs. Over the rival's reaction types (always-D, tit for tat, always-C) it holds a
     posterior that starts at the prior (``prior_conditional`` on tit for tat; of the rest,
-    the share ``prior_always_cooperate`` on always-C and the remainder on always-D) and is updated by Bayes' rule after each step from what j played toward it:
-    a type that predicts j's move has likelihood 1 − ``noise``, one that does not ``noise`` (a
-    tremble). Tit for tat predicts what I played toward j the step before (C before the first
-    step). Old evidence fades: the log-likelihoods are discounted with half-life
-    ``memory_years`` (exponential forgetting), so a changed rival can be recognised.
+    the share ``prior_always_cooperate`` on always-C and the remainder on always-D) and is
+    updated by Bayes' rule after each step from what j played toward it: a type that predicts
+    j's move has likelihood 1 − ``noise``, one that does not ``noise`` (a tremble). Tit for
+    tat predicts what I played toward j the step before (C before the first step). Old
+    evidence fades: the log-likelihoods are discounted with half-life ``memory_years``
+    (exponential forgetting), so a changed rival can be recognised.
 
     Plans. With U(a, b) its utility this step if it plays a toward j and j plays b toward it
     (the step's economics, everyone else as last step, expected incident losses), the stage
@@ -201,28 +203,29 @@ class ForwardLooking(Strategy):
         return np.concatenate([base[None], matrices[differ]]), differ
 
     def evaluations(self, obs: Observation) -> np.ndarray:
-        self._asked = (obs, *self._matrices(obs))  # games() uses them at this step
+        self._asked = (obs, *self._matrices(obs))  # payoffs() uses them at this step
         return self._asked[1]
 
-    def games(self, obs: Observation) -> StageGame:
+    def payoffs(self, obs: Observation) -> Payoffs:
         """The stage game toward each rival [N] (0 toward myself), from the step's economics."""
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         asked, self._asked = self._asked, None
-        matrices, differ = asked[1:] if asked is not None and asked[0] is obs else self._matrices(obs)
+        fresh = asked is not None and asked[0] is obs
+        matrices, differ = asked[1:] if fresh else self._matrices(obs)
         evaluated = obs.evaluate(self.me, matrices)
         utility = np.full((self.n, 2, 2), evaluated[0])  # [j, my action (D=0, C=1), j's]
         utility[differ] = evaluated[1:]
         utility[self.me] = 0.0
-        return StageGame(R=utility[:, 1, 1], S=utility[:, 1, 0], T=utility[:, 0, 1],
-                         P=utility[:, 0, 0])
+        return Payoffs(R=utility[:, 1, 1], S=utility[:, 1, 0], T=utility[:, 0, 1],
+                       P=utility[:, 0, 0])
 
     def expected_values(self, obs: Observation) -> np.ndarray:
         """[N, 3]: each plan's value (always-D, tit for tat, always-C) toward each rival,
         weighed by the beliefs over its type."""
         mine = self.played(obs)
         m0 = self.cooperate_with_all() if mine is None else mine
-        values = plan_values(self.games(obs), self.discount, m0)  # [N, plan, type]
+        values = plan_values(self.payoffs(obs), self.discount, m0)  # [N, plan, type]
         return np.einsum("npt,nt->np", values, self.beliefs())
 
     def decide(self, obs: Observation) -> np.ndarray:

@@ -39,7 +39,7 @@ def test_reference_agrees_on_a_real_scenario_step():
 
     from sim.model.model import LunarModel
 
-    model = LunarModel(scenario_from(raw_scenario("multilateral")), rng=4)
+    model = LunarModel(scenario_from(raw_scenario("multilateral"), regime__membership="fixed"), rng=4)
     for _ in range(12):  # into the crowded years, with plants placed and trust moved
         model.step()
     actions = model.decide()

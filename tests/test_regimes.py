@@ -19,6 +19,14 @@ def everyone(raw, strategy):
     return raw
 
 
+def imposed(raw):
+    """The scenario with its regime's membership fixed: every founding member stays in, so a
+    test sees the regime's rules act (tests/test_membership.py sees members choose)."""
+    raw = copy.deepcopy(raw)
+    raw["regime"]["membership"] = "fixed"
+    return raw
+
+
 def played(name: str, strategy="always_cooperate", steps=3, seed=0, **changes) -> LunarModel:
     raw = everyone(raw_scenario(name), strategy)
     return LunarModel(scenario_from(raw, **changes), rng=seed, steps=steps).run()
@@ -63,7 +71,7 @@ def test_rival_blocs_recognise_claims_inside_each_bloc_only():
 
 
 def test_multilateral_transfers_sum_to_zero_and_move_value():
-    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    raw = imposed(everyone(raw_scenario("multilateral"), "always_cooperate"))
     model = LunarModel(scenario_from(raw), rng=2, steps=40)
     moved = 0.0
     for _ in range(40):
@@ -88,7 +96,7 @@ def test_a_member_that_races_members_pays_them_escalating_fines():
     """One member races members who coordinate; the same run without escalation takes the same
     course (fines change no plan), so the ratio of the fines is 1 + escalation × the record of
     detected breaches (detection times the steps it breached, halving yearly)."""
-    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    raw = imposed(everyone(raw_scenario("multilateral"), "always_cooperate"))
     us = next(k for k, n in enumerate(raw["nations"]) if n["name"] == "United States")
     raw["nations"][us]["strategy"] = "always_compete"
     # a fine small enough that the cap (no more than the racer's operations produce) stays off
@@ -116,7 +124,7 @@ def test_a_member_that_races_members_pays_them_escalating_fines():
 
 
 def test_the_side_that_raced_compensates_the_other_for_an_incident():
-    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    raw = imposed(everyone(raw_scenario("multilateral"), "always_cooperate"))
     us = next(k for k, n in enumerate(raw["nations"]) if n["name"] == "United States")
     raw["nations"][us]["strategy"] = "always_compete"
     liability = np.zeros(len(raw["nations"]))
@@ -145,7 +153,9 @@ def test_regimes_differ_through_play_alone():
     def outcome(name: str) -> tuple[float, float]:
         coop, welfare = 0.0, 0.0
         for seed in range(3):
-            model = LunarModel(scenario_from(raw_scenario(name)), rng=seed, steps=40).run()
+            raw = raw_scenario(name)
+            model = LunarModel(scenario_from(imposed(raw) if name == "multilateral" else raw),
+                               rng=seed, steps=40).run()
             coop += model.recorder.model_column("cooperation_rate")[1:].mean()
             welfare += model.state.welfare_usd_bn.sum()
         return coop, welfare
@@ -166,7 +176,7 @@ def test_a_sanction_takes_at_most_the_breachers_output_and_only_where_they_meet(
     """One member races everyone; the others coordinate. With a fine far above anything at
     stake, it pays in a step in which it took from members at most its output (exactly that,
     at least once), nothing in a step in which it took nothing, and only to members it meets."""
-    raw = everyone(raw_scenario("multilateral"), "always_cooperate")
+    raw = imposed(everyone(raw_scenario("multilateral"), "always_cooperate"))
     us = next(n for n in raw["nations"] if n["name"] == "United States")
     us["strategy"] = {"name": "always_compete"}
     model = LunarModel(scenario_from(raw, regime__fine_multiple=100.0),
@@ -199,6 +209,8 @@ def _us_china_coordination(name: str, delta: float, seeds=range(3)) -> float:
     rates = []
     for seed in seeds:
         raw = raw_scenario(name)
+        if name.startswith("multilateral"):
+            raw = imposed(raw)
         for nation in raw["nations"]:
             if nation["name"] in ("United States", "China"):
                 nation["strategy"] = {"name": "forward_looking", "discount_per_year": delta}

@@ -4,8 +4,8 @@
 - A name is snake_case ASCII, ``[a-z][a-z0-9_]*``, so SQL engines, pandas and Polars take it
   unquoted.
 - A quantity with a physical or money unit ends with the unit (:data:`SUFFIX`): ``_usd_bn``,
-  ``_t``, ``_t_per_yr``, ``_usd_per_kg``, ``_years``. Shares (0 to 1), indices and counts have
-  no unit and no suffix.
+  ``_usd_bn_per_yr``, ``_t``, ``_t_per_yr``, ``_usd_per_kg``, ``_years``. Shares (0 to 1),
+  indices and counts have no unit and no suffix.
 - Counts are integers, flags booleans, names strings; every other number is a float (NaN where
   it is undefined, as a share of actions before anyone has played).
 - A design parameter's column is its dotted path with each dot written ``__``, lower case,
@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-SUFFIX = {"USD bn": "_usd_bn", "t": "_t", "t/yr": "_t_per_yr", "USD/kg": "_usd_per_kg",
-          "years": "_years"}
+SUFFIX = {"USD bn": "_usd_bn", "USD bn/yr": "_usd_bn_per_yr", "t": "_t", "t/yr": "_t_per_yr",
+          "USD/kg": "_usd_per_kg", "years": "_years"}
 IDENTITY = ("run", "scenario", "point", "seed")
 
 

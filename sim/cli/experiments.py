@@ -68,13 +68,15 @@ def compare(
     resamples: Annotated[int, typer.Option(min=100, max=100_000, help="bootstrap resamples")] = 4999,
     robustness: Annotated[int | None, typer.Option(
         min=0, max=1024, help="also run every scenario at this many points over all parameters' "
-        "ranges, for the report's 'How sure are we?' (default 16; 0: none)")] = None,
+        "ranges, and under three other strategy sets, for the report's 'How sure are we?' "
+        "(default 16; 0: neither)")] = None,
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""
     from sim.base.lock import FolderLock
     from sim.experiment import ResultStore, load_experiment, run_experiment
     from sim.experiment.store import ANALYSIS_NAMES, analysis_files
+    from sim.explore import strategy_sets
     from sim.explore.robustness import POINTS, design, folder_for
     from sim.report.compare import analyse
 
@@ -115,6 +117,13 @@ def compare(
                 design(experiment, points), workers=workers, backend=backend, resume=again,
                 force=force, out=study, series="none", progress=progress))
             failed, notes = failed + extra.failed, (*notes, *extra.notes)
+            for name, (words, _) in strategy_sets.SETS.items():  # other rules: how sure, too
+                study = strategy_sets.folder(folder, name)
+                again = ResultStore(study).exists() and not force
+                extra = with_progress(f"runs, {words}", lambda progress: run_experiment(
+                    strategy_sets.design(experiment, name), workers=workers, backend=backend,
+                    resume=again, force=force, out=study, series="none", progress=progress))
+                failed, notes = failed + extra.failed, (*notes, *extra.notes)
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()
     with FolderLock(folder) as lock, status:

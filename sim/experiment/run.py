@@ -122,6 +122,7 @@ class RunResult:
             "import_dependence": c["import_dependence"][-1],
             "controlled_years": c["export_control"][played].sum(axis=0) / self.scenario.time.steps_per_year,
             "control_episodes": control_episodes(c["export_control"]),
+            "member_years": c["member"][played].sum(axis=0) / self.scenario.time.steps_per_year,
         }
 
     @property
@@ -256,6 +257,11 @@ UNDEFINED_WITHOUT_PAIRS = {"cooperation_within_blocs", "cooperation_across_blocs
 UNDEFINED_AT_START = {"cooperation_rate", "cooperation", "cooperation_received"}
 # The rare-earth break-even is undefined until plants exist, and without a KREEP site to work.
 UNDEFINED_WITHOUT_PLANTS = {"ree_break_even_usd_per_kg", "unworked_share"}
+# What membership is worth is undefined for a nation that does not choose it.
+UNDEFINED_UNLESS_CHOSEN = {"membership_gain_usd_bn_per_yr", "membership_gain_sharing_usd_bn_per_yr",
+                           "membership_gain_sanctions_usd_bn_per_yr",
+                           "membership_gain_fee_usd_bn_per_yr",
+                           "membership_gain_standing_usd_bn_per_yr"}
 
 
 def check_finite(result: RunResult) -> None:
@@ -265,7 +271,8 @@ def check_finite(result: RunResult) -> None:
     for table, columns in tables:
         for name, values in columns.items():
             values = np.asarray(values)
-            if values.dtype.kind != "f" or name in UNDEFINED_WITHOUT_PAIRS | UNDEFINED_WITHOUT_PLANTS:
+            if values.dtype.kind != "f" or name in (UNDEFINED_WITHOUT_PAIRS | UNDEFINED_WITHOUT_PLANTS
+                                                     | UNDEFINED_UNLESS_CHOSEN):
                 bad = np.isinf(values) if values.dtype.kind == "f" else None
             else:
                 bad = ~np.isfinite(values)

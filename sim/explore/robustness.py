@@ -125,7 +125,7 @@ def section(folder: Path, results: Results, reference: str,
     table = pd.DataFrame()
     headline = ""
     model = results.manifest.get("model_sha256")
-    robust = _finished(folder_for(folder, "robustness"), model)
+    robust = finished(folder_for(folder, "robustness"), model)
     welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
     at_defaults = {r.scenario: (r.ci_low, r.ci_high) for r in welfare.itertuples()}
     if robust is not None and set(robust.scenarios) >= set(results.scenarios):
@@ -154,7 +154,7 @@ def section(folder: Path, results: Results, reference: str,
     return paragraphs, table, _drivers(folder, results, reference), headline
 
 
-def _finished(folder: Path, model: str | None) -> Results | None:
+def finished(folder: Path, model: str | None) -> Results | None:
     """The results of a companion study, if it is there, finished, and made by the same model
     code as the comparison's (``model``: its ``model_sha256``)."""
     try:
@@ -184,7 +184,7 @@ def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
     path = folder_for(folder, "morris") / "sensitivity.csv"
     try:
         table = pd.read_csv(path)
-        if _finished(path.parent, results.manifest.get("model_sha256")) is None:
+        if finished(path.parent, results.manifest.get("model_sha256")) is None:
             return [f"The Morris screening in `{path.parent}` was made by other model code (or "
                     "is unfinished); `lunarsim explore sensitivity --force` runs it again, and "
                     "this section then names the parameters that matter most."]

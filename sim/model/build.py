@@ -103,17 +103,18 @@ def scheduled_events(scenario: Scenario) -> list[Event]:
 def rules_in_force(regime: Regime, names: tuple[str, ...], blocs: np.ndarray,
                    members: np.ndarray, laws: dict[str, bool],
                    law_bars: dict[str, list[tuple[str, str]]]) -> RegimeRules:
-    """The regime's rules for this membership, these blocs and the laws in force (less those
-    the regime lifts)."""
+    """The regime's rules for this membership, these blocs and the laws in force; the regime
+    says between whom the laws it lifts are lifted."""
     n = len(names)
-    barred = np.zeros((n, n), dtype=bool)
-    lifted = regime.lifted_laws()
+    barred, lifted = np.zeros((n, n), dtype=bool), np.zeros((n, n), dtype=bool)
+    lifts = regime.lifted_laws()
     for law, in_force in laws.items():
-        if in_force and law not in lifted:
+        if in_force:
+            bars = lifted if law in lifts else barred
             for a, b in law_bars[law]:
                 i, j = names.index(a), names.index(b)
-                barred[i, j] = barred[j, i] = True
-    return regime.rules(Polity(names, blocs, members, barred))
+                bars[i, j] = bars[j, i] = True
+    return regime.rules(Polity(names, blocs, members, barred, lifted & ~barred))
 
 
 def bloc_masks(blocs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

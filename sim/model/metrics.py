@@ -34,6 +34,8 @@ class Snapshot:
     across_blocs: np.ndarray  # bool [N, N], False on the diagonal
     off_diagonal: np.ndarray  # bool [N, N]
     members: np.ndarray  # bool [N]
+    membership_gain: np.ndarray  # [N] USD bn/yr, what being in was worth at the last review
+    membership_parts: dict[str, np.ndarray]  # its parts (sim.model.membership.GAIN_PARTS)
     blocs: np.ndarray  # str [N]
     investment: np.ndarray  # USD bn [N] spent on new plants in the step (zeros at step 0)
     econ: EconParams
@@ -90,6 +92,7 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "mean_trust": float(np.sum(st.trust, where=off) / max(np.count_nonzero(off), 1)),
         "ree_price": float(st.ree_price_usd_per_kg),
         "member": s.members.astype(float),
+        "membership_gain": s.membership_gain.copy(),
         "bloc": s.blocs.copy(),
         "payoff": zeros if out is None else out.welfare.copy(),
         "propellant_step": zeros if out is None else out.propellant_t.copy(),
@@ -114,7 +117,8 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
     } | {f"channel_{name}": zeros if out is None else fn(out).copy()
-         for name, (_, fn) in CHANNELS.items()}
+         for name, (_, fn) in CHANNELS.items()
+         } | {f"membership_gain_{name}": part.copy() for name, part in s.membership_parts.items()}
 
 
 def _ree_costs(out: Outcome) -> np.ndarray:
@@ -381,6 +385,12 @@ NATION_UNITS = {
     "diversification_cost": ("USD bn", "premium paid on rare earths from refining built, this step"),
     "bloc": ("label", "bloc at this step"),
     "member": ("flag", "1 if a member of the regime"),
+    "membership_gain": ("USD bn/yr", "what being in the regime was worth to the nation at the "
+                                     "last yearly review, in less out (NaN: it does not choose)"),
+    "membership_gain_sharing": ("USD bn/yr", "the part of it from benefit sharing"),
+    "membership_gain_sanctions": ("USD bn/yr", "the part of it from fines and compensation"),
+    "membership_gain_fee": ("USD bn/yr", "the part of it from the fee"),
+    "membership_gain_standing": ("USD bn/yr", "the part of it from standing beside rivals"),
 }
 for _key, (_unit, _description) in NATION_UNITS.items():
     _name = column_name(_key, _unit)

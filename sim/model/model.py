@@ -3,7 +3,8 @@ makes of a validated scenario.
 
 One step (a quarter by default; see docs/ODD.md for the equations):
 
-1. events due by this step's date apply;
+1. events due by this step's date apply; in a regime whose members choose, the first step of
+   each year reviews membership (:mod:`sim.model.membership`);
 2. every nation decides C or D toward every other from the same snapshot (two phases, so the
    order of asking is irrelevant); trembles flip actions by mistake; laws and the regime then
    stop the coordination a bar forbids (a barred C does not coordinate, and is no race);
@@ -37,6 +38,7 @@ from sim.economy.state import Outcome, RegimeRules
 from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
 from sim.model.agents import Nation, Site
 from sim.model.build import bloc_masks, build, rules_in_force
+from sim.model.membership import Membership, worth_of_membership
 from sim.model.metrics import Recorder, Snapshot
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
@@ -72,6 +74,8 @@ class LunarModel(mesa.Model):
         self.regime: Regime = parts.regime
         self.members, self.laws, self._law_bars = parts.members, parts.laws, parts.law_bars
         self.rules = self._current_rules()
+        self.membership = Membership.of(self.regime.membership_chosen, n,
+                                        self.steps_per_year, self.regime.notice_years)
         self.events: list[Event] = parts.events
         self.event_log: list[tuple[int, float, str]] = []
         self.tremble = parts.tremble
@@ -97,6 +101,7 @@ class LunarModel(mesa.Model):
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
 
         self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
+        self.recent_intended: list[np.ndarray] = []  # meant (before trembles), the last year
         self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
         self._evaluated: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _evaluate_ahead
@@ -116,6 +121,7 @@ class LunarModel(mesa.Model):
     def step(self) -> None:
         year = self.year  # Mesa has already counted this step: its end is `year`
         self._apply_events(until=year)
+        self._review_membership()
         self.state.control_policy = holder_policy(self.world, self.state, self.econ)
         actions = self.decide()
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
@@ -204,6 +210,7 @@ class LunarModel(mesa.Model):
                 nation.decide(obs)
             intended[nation.index] = nation.intended
         self._evaluated = {}  # of this step's state only
+        self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics
         np.fill_diagonal(actions, True)
@@ -287,9 +294,39 @@ class LunarModel(mesa.Model):
         return self.names.index(name)
 
     def set_member(self, index: int, member: bool) -> None:
-        self.members = self.members.copy()
-        self.members[index] = member
-        self.rules = self._current_rules()
+        """An event's what-if: nation ``index`` is in (or out) from now on, by the scenario's
+        choice, not its own."""
+        self.membership.bind(index)
+        self._set_members(np.where(np.arange(len(self.names)) == index, member, self.members))
+
+    def _set_members(self, members: np.ndarray) -> None:
+        if not np.array_equal(members, self.members):
+            self.members = members.copy()
+            self.rules = self._current_rules()
+
+    def _review_membership(self) -> None:
+        """In a regime whose members choose: the year's review, or a notice taking effect."""
+        ship = self.membership
+        if not ship.chosen:
+            return
+        if not ship.due(self.steps):
+            self._set_members(ship.leave(self.steps, self.members))
+            return
+        actions = np.array(self.recent_intended)
+        allocation = locate(self.world, self.state, self.econ)
+
+        def rules_for(members: np.ndarray) -> RegimeRules:
+            return rules_in_force(self.regime, self.names, self.blocs, members, self.laws,
+                                  self._law_bars)
+
+        members, said = ship.review(self.steps, self.members, lambda expected: worth_of_membership(
+            self.world, self.state, actions, self.econ, expected, ship.free, rules_for,
+            allocation))
+        for i, words in enumerate(said):
+            if words:
+                self.event_log.append((self.steps, self.year, f"{self.names[i]} {words} "
+                                       f"({self.regime.name}: worth {ship.gain[i]:+.3f} bn/yr)"))
+        self._set_members(members)
 
     def set_bloc(self, index: int, bloc: str) -> None:
         self.blocs = self.blocs.copy()
@@ -325,6 +362,8 @@ class LunarModel(mesa.Model):
             across_blocs=self.across_blocs,
             off_diagonal=self.off_diagonal,
             members=self.members,
+            membership_gain=self.membership.gain,
+            membership_parts=self.membership.parts,
             blocs=self.blocs,
             investment=self.last_investment,
             econ=self.econ,

@@ -20,6 +20,7 @@ from sim.experiment.store import analysis_files
 from sim.explore import robustness
 from sim.explore.game import StageGame
 from sim.report import games as game_section
+from sim.report import membership, rule_sets
 from sim.report.render import Sure, render_reports
 
 
@@ -77,6 +78,8 @@ def _analyse(results: Results, ref: str, resamples: int,
             drawn["leverage"] = lambda: fig.leverage(results)
     if not results.pairs.empty:
         drawn["cooperation"] = lambda: fig.cooperation(results)
+    if membership.chosen(results):
+        drawn["membership"] = lambda: membership.figure(results)
     if len(fig.swept_numbers(results)) >= 2:
         drawn["heatmap"] = lambda: fig.heatmap(results, ref)
     pngs = {name: fig.png_bytes(draw()) for name, draw in drawn.items()}
@@ -85,8 +88,10 @@ def _analyse(results: Results, ref: str, resamples: int,
     game_words, games_table, game_figure = game_section.report_section(results, games())
     if game_figure is not None:
         pngs["games"] = fig.png_bytes(game_figure)
-    sure = Sure(words, counts, drivers, game_words, games_table, headline)
-    md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure)
+    rule_words, rules = rule_sets.section(results.folder, results, ref)
+    sure = Sure(words, counts, drivers, game_words, games_table, headline, rule_words, rules)
+    md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure,
+                              membership.section(results))
     files = {"comparison.csv": comparison.to_csv(index=False).encode(),
              "levels.csv": level.to_csv(index=False).encode(),
              "decomposition.csv": decomposition.to_csv(index=False).encode(),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names
 from sim.analysis.results import Results
 from sim.report.appendix import LIMITATIONS, calibration_tables, reproduction
+from sim.report.membership import TEXT as MEMBERSHIP_TEXT
 from sim.report.rare_earths import REE_TEXT, rare_earth_section
 from sim.report.summary import (
     CHANNELS_TEXT,
@@ -33,9 +34,11 @@ from sim.report.text import bold, code, num
 def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFrame,
                    figures: dict[str, bytes], reference: str,
                    decomposition: pd.DataFrame | None = None,
-                   sure: Sure | None = None) -> tuple[str, str]:
+                   sure: Sure | None = None,
+                   members: tuple[list[str], pd.DataFrame] | None = None) -> tuple[str, str]:
     """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
-    page (figures embedded)."""
+    page (figures embedded); ``members`` is :func:`sim.report.membership.section`'s words and
+    table."""
     table = key_table(comparison, results)
     scenarios = pd.DataFrame({
         "scenario": [results.label(s) for s in results.scenarios],
@@ -65,6 +68,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
              f"{results.runs['replicate'].nunique()} seeds per scenario.")
     calibration = calibration_tables()
     repro = reproduction(results)
+    pooled = {"runs": "the runs of every seed and design point", "run": "run (seed and design "
+              "point)"} if results.parameters else {"runs": "the seeds", "run": "seed"}
 
     answer = summary(comparison, decomposition, results, reference)
     split = welfare_split(levels, results, reference)
@@ -90,11 +95,19 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         md += ["## Why welfare differs", "", CHANNELS_TEXT.format(ref=results.label(reference)),
                "", channels.to_markdown(index=False), ""]
         md += [zeros, ""] if zeros else []
+    member_words, member_table = members or ([], pd.DataFrame())
+    member_text = MEMBERSHIP_TEXT.format(**pooled)
+    if member_words:
+        md += ["## Who is in, and why", "", member_text, ""] + [x + "\n" for x in member_words]
+        md += [member_table.to_markdown(index=False), ""] if not member_table.empty else []
     sure = sure or Sure([], pd.DataFrame(), [], [], pd.DataFrame())
     if sure.words:
         md += ["## How sure are we?", ""] + [x + "\n" for x in sure.words]
         md += [sure.counts.to_markdown(index=False), ""] if not sure.counts.empty else []
         md += [x + "\n" for x in sure.drivers]
+    if sure.rule_words:
+        md += ["### If nations follow other rules", ""] + [x + "\n" for x in sure.rule_words]
+        md += [sure.rules.to_markdown(index=False), ""]
     if sure.game_words:
         md += ["### Why cooperation does or does not emerge: the stage game", "", GAME_TEXT, ""]
         md += [x + "\n" for x in sure.game_words]
@@ -119,8 +132,6 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     if not ree["nations"].empty:
         md += [by_nation_text, "", ree["nations"].to_markdown(index=False), ""]
     md += ["## Figures", ""]
-    pooled = {"runs": "the runs of every seed and design point", "run": "run (seed and design "
-              "point)"} if results.parameters else {"runs": "the seeds", "run": "seed"}
     captions = {name: CAPTIONS.get(name, name).format(**pooled, **names) for name in figures}
     md += [f"![{name}](figures/{name}.png)\n\n*{captions[name]}*\n" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
@@ -149,11 +160,19 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                  f"<p>{code(html.escape(CHANNELS_TEXT.format(ref=results.label(reference))))}</p>",
                  channels.to_html(index=False, border=0)]
         page += [f"<p>{html.escape(zeros)}</p>"] if zeros else []
+    if member_words:
+        page += ["<h2>Who is in, and why</h2>", f"<p>{html.escape(member_text)}</p>"]
+        page += [f"<p>{html.escape(x)}</p>" for x in member_words]
+        page += [member_table.to_html(index=False, border=0)] if not member_table.empty else []
     if sure.words:
         page += ["<h2>How sure are we?</h2>"]
         page += [f"<p>{code(html.escape(x))}</p>" for x in sure.words]
         page += [sure.counts.to_html(index=False, border=0)] if not sure.counts.empty else []
         page += [f"<p>{code(html.escape(x))}</p>" for x in sure.drivers]
+    if sure.rule_words:
+        page += ["<h3>If nations follow other rules</h3>"]
+        page += [f"<p>{html.escape(x)}</p>" for x in sure.rule_words]
+        page += [sure.rules.to_html(index=False, border=0)]
     if sure.game_words:
         page += ["<h3>Why cooperation does or does not emerge: the stage game</h3>",
                  f"<p>{html.escape(GAME_TEXT)}</p>"]
@@ -198,6 +217,8 @@ class Sure:
     game_words: list[str]
     games: pd.DataFrame
     headline: str = ""  # how far the best gain at the defaults carries, for the summary
+    rule_words: list[str] = field(default_factory=list)  # the ranking under other rules
+    rules: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 GAME_TEXT = (
@@ -225,6 +246,8 @@ CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}:
                 "the price over time.",
     "heatmap": "Over the two swept parameters: each scenario's mean paired difference from the "
                "reference.",
+    "membership": "Who is in each regime whose members choose: the share of {runs} in which each "
+                  "nation was a member, year by year.",
     "games": "The stage game of the United States and China over a run of each scenario (first "
              "seed): the upper half of a band is the game the United States sees, the lower "
              "half China's.",

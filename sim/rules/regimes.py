@@ -18,7 +18,7 @@ No regime scales an outcome directly: whether cooperation pays must emerge from 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -35,6 +35,7 @@ class Polity:
     blocs: np.ndarray  # str [N]
     members: np.ndarray  # bool [N], regime membership now
     barred: np.ndarray  # bool [N, N], pairs that a law in force forbids to cooperate
+    lifted: np.ndarray  # bool [N, N], pairs barred only by laws this regime lifts
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -61,8 +62,19 @@ class Regime:
         return np.zeros(len(names), dtype=bool)
 
     def lifted_laws(self) -> frozenset[str]:
-        """Laws this regime sets aside (an agreement can lift a legal bar)."""
+        """Laws this regime sets aside (an agreement can lift a legal bar); see :meth:`rules`
+        for between whom."""
         return frozenset()
+
+    @property
+    def membership_chosen(self) -> bool:
+        """Whether nations choose their membership each year (``membership = "chosen"``)."""
+        return getattr(self.params, "membership", "fixed") == "chosen"
+
+    @property
+    def notice_years(self) -> float:
+        """How long after notice a withdrawal takes effect."""
+        return float(getattr(self.params, "notice_years", 1.0))
 
     def rules(self, polity: Polity) -> RegimeRules:
         raise NotImplementedError
@@ -87,7 +99,8 @@ def _no_rules(polity: Polity) -> RegimeRules:
     n = polity.n
     none = np.zeros((n, n), dtype=bool)
     return RegimeRules(
-        may_cooperate=~polity.barred,
+        may_cooperate=~polity.barred,  # a lifted law is lifted for everyone
+
         recognises_claims=none,
         benefit_share=0.0,
         sharing_members=np.zeros(n, dtype=bool),
@@ -115,10 +128,21 @@ class OpenAccess(Regime):
         return _no_rules(polity)
 
 
+Membership = Literal["fixed", "chosen"]
+NOTICE = Field(1.0, ge=0.0, le=10.0, description="years from notice of withdrawal to its effect "
+               "(Outer Space Treaty, 1967, Art. XVI; Moon Agreement, 1979, Art. 20: one year)")
+
+
 class _ClubParams(Params):
     members: list[str] | None = Field(
         None, description="signatories at the start; default: every nation of bloc 'artemis'"
     )
+    membership: Membership = Field(
+        "fixed", description="'fixed': the members and the accession events decide who is in "
+        "(signing follows alliance politics, as it has); 'chosen': once a year each nation "
+        "joins or leaves as membership is worth more or less to it than staying out"
+    )
+    notice_years: float = NOTICE
 
 
 @REGIMES.register
@@ -175,9 +199,17 @@ class RivalBlocs(Regime):
 
 
 class _MultilateralParams(Params):
-    members: list[str] | None = Field(None, description="members at the start; default: everyone")
+    members: list[str] | None = Field(
+        None, description="the founding members invited; each ratifies only if membership is "
+        "worth it (default: everyone)")
+    membership: Membership = Field(
+        "chosen", description="'chosen': each nation ratifies, joins or leaves once a year as "
+        "membership is worth more or less to it than staying out; 'fixed': the members and "
+        "the accession events decide"
+    )
+    notice_years: float = NOTICE
     benefit_share: float = Field(
-        0.1, ge=0.0, le=1.0, description="share of members' output value pooled and shared equally"
+        0.07, ge=0.0, le=1.0, description="share of members' output value pooled and shared equally"
     )
     fine_multiple: float = Field(
         3.0, ge=0.0, le=100, description="a detected breach (racing a member and taking from "
@@ -219,8 +251,12 @@ class Multilateral(Regime):
     principles 4-6 (monitoring, graduated sanctions, conflict-resolution mechanisms); expected
     fines as detection times fine (Becker 1968, J. Polit. Econ. 76: 169-217); the
     Liability Convention (1972, Arts. III, XII: fault-based, full compensation); the Moon
-    Agreement's "common heritage of mankind" (1979, Art. 11). ``lifts`` sets laws aside (an
-    inclusive regime the US and China both join would need the Wolf Amendment lifted).
+    Agreement's "common heritage of mankind" (1979, Art. 11). ``lifts`` sets laws aside between
+    members (an inclusive regime the US and China both join would need the Wolf Amendment
+    lifted; a member that leaves is barred again). Membership is chosen by default: founding
+    members ratify, and every nation joins or leaves once a year, as being in is worth more or
+    less to it than staying out (a coalition stable in the sense of d'Aspremont et al. 1983 and
+    Barrett 1994); a withdrawal takes effect ``notice_years`` after notice.
     """
 
     name = "multilateral"
@@ -241,6 +277,8 @@ class Multilateral(Regime):
         fees = p.entry_cost_usd_bn_per_yr * polity.members.sum()
         return replace(
             _club_rules(polity, club),
+            may_cooperate=~polity.barred & ~(polity.lifted & ~club),  # lifted between members
+
             benefit_share=p.benefit_share,
             sharing_members=polity.members.copy(),
             entry_cost_usd_bn_per_yr=np.where(polity.members, p.entry_cost_usd_bn_per_yr, 0.0),

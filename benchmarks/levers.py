@@ -4,13 +4,16 @@ its range, on the same seeds.
 
     python benchmarks/levers.py                 # 4 seeds, 25-year runs, both cores
     python benchmarks/levers.py --seeds 2 --steps 40 --json levers.json
+    python benchmarks/levers.py --only regime.       # one family of levers
 
 Where a parameter applies is its `where` in sim/scenario/calibration.toml: `[economics]` and `[trust]`
 on the baseline world (the Artemis Accords), `[market]` under China's export controls
 (`ree_export_control`), the rare-earth transport and processing costs where transport is cheap
-(`cheap_transport`), a regime's parameter on that regime's scenario; a strategy's parameter on
+(`cheap_transport`), a regime's parameter on that regime's scenario (the multilateral regime's on
+the inclusive one, whose members stay some years at the defaults); a strategy's parameter on
 the nations that use that strategy (if no nation of the baseline uses it, the US and China are
-given it). A lever is called inert when no outcome moves by at least 1 % of its value at the low
+given it). "years in the regime" is the mean over nations of the years each was a member. A lever is
+called inert when no outcome moves by at least 1 % of its value at the low
 end (or by 0.5 percentage points, for shares); docs/calibration.md says why for each.
 """
 
@@ -43,6 +46,7 @@ OUTCOMES = {  # name: (how it is shown, scale, is a share)
     "importer_dependence": ("importers' dependence, pp", 100.0, True),
     "ree_price_usd_per_kg": ("rare-earth price, USD/kg", 1.0, False),
     "us_china": ("US-China coordination, pp", 100.0, True),
+    "member_years": ("years in the regime", 1.0, False),
 }
 
 
@@ -92,6 +96,7 @@ def outcomes_at(lever: Lever, value: float, seed: int, steps: int) -> dict[str, 
     us, cn = names.index("United States"), names.index("China")
     out = {k: result.overall[k] for k in OUTCOMES if k in result.overall}
     out["us_china"] = float((result.pair_share[us, cn] + result.pair_share[cn, us]) / 2)
+    out["member_years"] = float(result.nation_summary_columns()["member_years"].mean())
     return out
 
 
@@ -99,8 +104,8 @@ def _one(job: tuple[Lever, float, int, int]) -> dict[str, float]:
     return outcomes_at(*job)
 
 
-def measure(seeds: int, steps: int, workers: int) -> list[dict]:
-    found = levers()
+def measure(seeds: int, steps: int, workers: int, only: str = "") -> list[dict]:
+    found = [lever for lever in levers() if lever.name.startswith(only)]
     jobs = [(lever, end, seed, steps) for lever in found for end in (lever.low, lever.high)
             for seed in range(seeds)]
     with ProcessPoolExecutor(workers) as pool:
@@ -142,8 +147,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help="default: each scenario's horizon")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    parser.add_argument("--only", default="", help="the levers whose name starts with this")
     args = parser.parse_args()
-    rows = measure(args.seeds, args.steps, args.workers)
+    rows = measure(args.seeds, args.steps, args.workers, args.only)
     show(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")

@@ -46,6 +46,20 @@ def test_a_known_difference_is_recovered_inside_a_tight_paired_interval():
     assert row["share_better"] == 1.0 and row["effect_size_dz"] > 5 and row["p_value"] < 1e-6
 
 
+def test_a_difference_the_same_on_every_seed_but_for_rounding_has_no_effect_size():
+    """A regime that changes only a fixed fee: every paired difference is -0.11 up to rounding
+    (sd about 1e-17), and d_z = mean / sd would be some -1e16; it is undefined instead."""
+    runs = synthetic_runs(shift=0.0, noise=0.0)
+    alt = runs["scenario"] == "alt"
+    runs.loc[alt, "welfare_total_usd_bn"] = runs.loc[~alt, "welfare_total_usd_bn"].to_numpy() - 0.11
+    d = (runs.loc[alt, "welfare_total_usd_bn"].to_numpy()
+         - runs.loc[~alt, "welfare_total_usd_bn"].to_numpy())
+    assert d.std() > 0  # rounding: the differences are not exactly equal
+    row = compare(runs, pd.DataFrame(), [WELFARE], "ref").iloc[0]
+    assert np.isnan(row["effect_size_dz"])
+    assert row["mean_difference"] == pytest.approx(-0.11) and row["share_better"] == 0.0
+
+
 def test_pairing_is_by_seed_not_by_row_order():
     runs = synthetic_runs(shift=2.0)
     shuffled = runs.sample(frac=1.0, random_state=3)

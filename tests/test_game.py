@@ -251,6 +251,32 @@ def test_lifting_the_law_turns_a_game_with_nothing_to_gain_into_a_dilemma():
     assert "United States C" in text and "class: prisoner's dilemma" in text
 
 
+def test_the_cooperation_condition_is_stated_for_a_player_that_weighs_plans():
+    """Axelrod's PD (R, S, T, P = 3, 0, 5, 1) played once a year: δ* = (5 − 3)/(5 − 1) = 0.5,
+    and at δ = 0.9 the basin of always-D is 1 × 0.1 / (−2 + 0.9 × 4 + 0.1) = 1/17 ≈ 0.059. The
+    words say met or not as patience and belief clear both, and only for a player whose rule
+    weighs plans (an outlook); for the other they say nothing."""
+    from dataclasses import replace
+
+    from sim.explore.game import StageGame
+    from sim.explore.game.words import conditions
+
+    A, B = symmetric(*TEXTBOOK[PD])
+    game = StageGame(year=2030.0, step=5, players=("Blue", "Red"), A=A, B=B, kind=PD,
+                     types=(PD, PD), orders=("T>R>P>S", "T>R>P>S"), equilibria=(),
+                     steps_per_year=1, outlook=((0.9, 0.5), None))
+    (said,) = conditions(game)
+    assert said.startswith("Blue's cooperation condition: patience δ* = 0.5 a year")
+    assert "q* = 0.059" in said and said.endswith(": met")
+    assert conditions(replace(game, outlook=((0.45, 0.5), None)))[0].endswith("not met")
+    assert conditions(replace(game, outlook=((0.9, 0.05), None)))[0].endswith("not met")
+    both = conditions(replace(game, outlook=((0.9, 0.5), (0.6, 0.2))))
+    # at δ = 0.6: 1 × 0.4 / (−2 + 0.6 × 4 + 0.4) = 0.5, above Red's belief 0.2
+    assert len(both) == 2 and "q* = 0.5 " in both[1] and both[1].endswith("not met")
+    assert "cooperation condition" in describe(game)
+    assert conditions(replace(game, outlook=(None, None))) == []
+
+
 def test_before_anyone_has_plants_nothing_is_at_stake():
     game = stage_game(LunarModel(load_scenario("us_china_cooperation"), rng=0), "United States",
                       "China")

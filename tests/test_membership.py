@@ -180,3 +180,42 @@ def test_an_accession_event_binds_the_nation_it_names():
     lux = model.nation_index("Luxembourg")
     assert model.members.tolist() == [i == lux for i in range(len(model.names))]
     assert np.isnan(model.membership.gain[lux])
+
+
+TINY = """
+name = "tiny_members"
+scenarios = ["open_access", "multilateral_inclusive"]
+reference = "open_access"
+replicates = 2
+master_seed = 11
+horizon_years = 4.0
+"""
+
+
+def test_the_report_says_who_is_in_and_why_from_the_runs(tmp_path):
+    """The section's words and table follow the recorded series: the nations it says found
+    membership worth less at the first review are those whose recorded worth was negative
+    there, with the part that weighed most against, and the years in are the runs' own."""
+    from sim.analysis import Results
+    from sim.experiment import load_experiment, run_experiment
+    from sim.report import membership
+
+    (tmp_path / "tiny.toml").write_text(TINY)
+    run_experiment(load_experiment(tmp_path / "tiny.toml"), backend="serial",
+                   out=tmp_path / "out")
+    results = Results(tmp_path / "out")
+    assert membership.chosen(results) == ["multilateral_inclusive"]
+    words, table = membership.section(results)
+    s = results.series_nations
+    s = s[(s["scenario"] == "multilateral_inclusive") & (s["step"] == 5)]
+    first = s.groupby("nation")["membership_gain_usd_bn_per_yr"].mean()
+    (said,) = words
+    worse = said.split("worth less than staying out to ")[1].split(". It was worth more")[0]
+    for nation, gain in first.items():
+        assert (f"{nation} (" in worse) == (gain <= 0), nation
+    years = results.nations[results.nations["scenario"] == "multilateral_inclusive"].groupby(
+        "nation")["member_years"].mean()
+    row = table.set_index("nation")["Multilateral, US and China in"]
+    for nation, value in years.items():
+        assert row[nation].startswith(f"{value:.1f} yr; first "), nation
+    assert membership.figure(results) is not None

@@ -83,6 +83,8 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     assert "### Why cooperation does or does not emerge: the stage game" in report
     assert "US-China cooperation: " in report and "![games](figures/games.png)" in report
     assert Results(Path("results/tiny-robustness")).runs["point"].nunique() == 4
+    assert "### If nations follow other rules" in report and "all tit for tat" in report
+    assert Results(Path("results/tiny-strategies-myopic")).runs["replicate"].nunique() == 2
     manifest = Path("results/tiny-robustness/manifest.json")  # as if made by other model code
     manifest.write_text(manifest.read_text().replace('"model_sha256": "', '"model_sha256": "0'))
     again = runner.invoke(app, ["compare", "results/tiny", "--resamples", "200"])
@@ -93,4 +95,53 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     none = runner.invoke(app, ["compare", "tiny.toml", "--out", "other", "--backend", "serial",
                                "--resamples", "200", "--robustness", "0"])
     assert none.exit_code == 0 and not Path("other-robustness").exists()
+    assert not Path("other-strategies-myopic").exists()
     assert "has not been measured" in Path("other/report.md").read_text()
+
+
+def test_a_strategy_set_gives_every_nation_its_rule_keeps_trembles_and_the_first_seeds():
+    from sim.explore import strategy_sets
+
+    base = load_experiment("coop_vs_compete")
+    plan = strategy_sets.design(base, "myopic")
+    assert plan.spec.replicates == strategy_sets.SEEDS
+    assert plan.spec.master_seed == base.spec.master_seed  # replicate k: the main job's seed k
+    for name in base.spec.scenarios:
+        before, after = base.scenario(name, {}), plan.scenario(name, {})
+        for old, new in zip(before.nations, after.nations, strict=True):
+            assert new.strategy.name == "forward_looking"
+            assert new.strategy.params.discount_per_year == 0.0
+            assert new.strategy.tremble == old.strategy.tremble
+    assert base.content_hash() != plan.content_hash()
+
+
+def test_the_rankings_under_other_rules_follow_the_numbers(monkeypatch):
+    """Three scenarios on four seeds; under one set the order of the two regimes flips and one
+    of them falls clearly below the reference: the words say where the first place and the
+    sign turn on the rules."""
+    from types import SimpleNamespace
+
+    from sim.report import rule_sets
+
+    def results(gain_a, gain_b):
+        rows = [{"run": 3 * k + m, "scenario": s, "point": 0, "replicate": k,
+                 "welfare_total_usd_bn": 10.0 + k + g + 0.01 * m * k}
+                for k in range(4) for m, (s, g) in enumerate(
+                    (("ref", 0.0), ("a", gain_a), ("b", gain_b)))]
+        return SimpleNamespace(runs=pd.DataFrame(rows), scenarios=["ref", "a", "b"],
+                               manifest={"model_sha256": "x"}, label=str.upper)
+
+    own, flipped = results(2.0, 1.0), results(-1.0, 1.0)
+    table = rule_sets.ranking(own, "ref").set_index("scenario")
+    assert table.loc["a", "rank"] == 1 and table.loc["b", "rank"] == 2
+    assert table.loc["ref", "rank"] == 3 and table.loc["a", "mean"] == pytest.approx(2.015)
+    studies = {"tit_for_tat": flipped}
+    monkeypatch.setattr(rule_sets, "finished",
+                        lambda folder, model: studies.get(folder.name.split("strategies-")[1]))
+    words, shown = rule_sets.section(Path("results/x"), own, "ref")
+    assert "Under the scenarios' own rules A ranks first" in words[1]
+    assert "under all tit for tat, B does" in words[1]
+    assert "A is clearly better than REF under the scenarios' own rules and clearly worse " \
+           "under all tit for tat" in words[2]
+    assert list(shown.columns) == ["scenario", "the scenarios' own rules", "all tit for tat"]
+    assert shown.set_index("scenario").loc["A", "all tit for tat"].endswith("(3rd)")

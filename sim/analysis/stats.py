@@ -78,10 +78,19 @@ def compare(runs: pd.DataFrame, nations: pd.DataFrame, outcomes: list[Outcome], 
                 # the whole interval inside the smallest difference that matters
                 "negligible": bool(-outcome.negligible < low and high < outcome.negligible),
                 "share_better": better.mean(),
-                "effect_size_dz": d.mean() / sd if sd and sd > 0 else float("nan"),
+                "effect_size_dz": _effect_size(d.mean(), sd),
                 "p_value": _wilcoxon(d),
             })
     return pd.DataFrame(rows)
+
+
+def _effect_size(mean: float, sd: float) -> float:
+    """d_z = mean / sd of the paired differences; undefined (NaN) where the differences are the
+    same on every seed but for rounding (sd within 1e-9 of the mean's size): a difference that
+    does not vary has no scale to measure it by."""
+    if not np.isfinite(sd) or sd <= 1e-9 * abs(mean) or sd == 0:
+        return float("nan")
+    return float(mean / sd)
 
 
 def _wilcoxon(d: np.ndarray) -> float:

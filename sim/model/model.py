@@ -309,23 +309,25 @@ class LunarModel(mesa.Model):
         ship = self.membership
         if not ship.chosen:
             return
-        if not ship.due(self.steps):
-            self._set_members(ship.leave(self.steps, self.members))
-            return
-        actions = np.array(self.recent_intended)
-        allocation = locate(self.world, self.state, self.econ)
+        if ship.due(self.steps):
+            actions = np.array(self.recent_intended)
+            allocation = locate(self.world, self.state, self.econ)
 
-        def rules_for(members: np.ndarray) -> RegimeRules:
-            return rules_in_force(self.regime, self.names, self.blocs, members, self.laws,
-                                  self._law_bars)
+            def rules_for(members: np.ndarray) -> RegimeRules:
+                return rules_in_force(self.regime, self.names, self.blocs, members, self.laws,
+                                      self._law_bars)
 
-        members, said = ship.review(self.steps, self.members, lambda expected: worth_of_membership(
-            self.world, self.state, actions, self.econ, expected, ship.free, rules_for,
-            allocation))
+            members, said = ship.review(self.steps, self.members, lambda expected: (
+                worth_of_membership(self.world, self.state, actions, self.econ, expected,
+                                    ship.free, rules_for, allocation)))
+        else:
+            said = [""] * len(self.names)
+            members = ship.leave(self.steps, self.members, said)
         for i, words in enumerate(said):
             if words:
                 self.event_log.append((self.steps, self.year, f"{self.names[i]} {words} "
-                                       f"({self.regime.name}: worth {ship.gain[i]:+.3f} bn/yr)"))
+                                       f"({self.regime.name}: worth {ship.gain[i]:+.3f} bn/yr "
+                                       "at its last review)"))
         self._set_members(members)
 
     def set_bloc(self, index: int, bloc: str) -> None:

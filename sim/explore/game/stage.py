@@ -53,6 +53,10 @@ class StageGame:
     barred: bool = False
     law: str | None = None
     note: str | None = None
+    steps_per_year: int = 4
+    # each player's (discount factor a year, belief now that the other plays tit for tat), for a
+    # player whose rule weighs plans against beliefs (forward_looking); None for the others
+    outlook: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
 
     def payoffs(self) -> dict[str, float]:
         """The eight payoffs by name: ``a_CD`` is a's when a plays C and b plays D."""
@@ -139,17 +143,27 @@ def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
         orders=(ordering(*_rst_p(A, True)), ordering(*_rst_p(B, False))),
         equilibria=tuple(equilibria(A, B)), barred=barred,
         law=_barring_law(model, names) if barred else None,
-        note=_note(model, i, j, types, barred),
+        note=_note(model, i, j, types, barred), steps_per_year=spy,
+        outlook=(_outlook(model, i, j), _outlook(model, j, i)),
     )
 
 
+def _outlook(model, i: int, j: int) -> tuple[float, float] | None:
+    """Nation i's discount factor a year and its belief now that j plays tit for tat, if its
+    rule weighs plans against beliefs over types."""
+    rule = model.nation_list[i].strategy
+    if not hasattr(rule, "beliefs") or not hasattr(rule.params, "discount_per_year"):
+        return None
+    return float(rule.params.discount_per_year), float(rule.beliefs()[j, 1])
+
+
 def _barring_law(model, names: tuple[str, str]) -> str | None:
+    """The law in force that bars the pair (one the regime does not lift first; a law the
+    multilateral regime lifts still bars a pair that is not two members)."""
     lifted = model.regime.lifted_laws()
-    for law in model.spec.laws:
-        if model.laws.get(law.name) and law.name not in lifted and (
-                any(set(pair) == set(names) for pair in law.bars)):
-            return law.name
-    return None
+    barring = [law.name for law in model.spec.laws if model.laws.get(law.name)
+               and any(set(pair) == set(names) for pair in law.bars)]
+    return next((law for law in barring if law not in lifted), barring[0] if barring else None)
 
 
 def _note(model, i: int, j: int, types: tuple[str, str], barred: bool) -> str | None:

@@ -3,6 +3,8 @@ text (:func:`format_game`), as ``lunarsim explore game`` prints them and the rep
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.explore.game.classes import (
     ACTIONS,
     ALIKE,
@@ -16,8 +18,10 @@ from sim.explore.game.classes import (
     PD,
     REVERSED,
     STAG_HUNT,
+    _rst_p,
 )
 from sim.explore.game.stage import StageGame
+from sim.rules.strategies.plans import Payoffs, basin_of_defection, cooperation_threshold
 
 # --- words --------------------------------------------------------------------------------------
 
@@ -117,7 +121,35 @@ def describe(game: StageGame) -> str:
         law = f"the law ({game.law})" if game.law else "a law"
         text += f". {law[0].upper()}{law[1:]} bars their coordination: a C between them only " \
                 "forgoes racing"
-    return text + "."
+    return text + "." + "".join(f" {x}." for x in conditions(game))
+
+
+def conditions(game: StageGame) -> list[str]:
+    """For each player whose rule weighs plans (forward_looking) and for whom the game is a
+    prisoner's dilemma: the patience reciprocity needs (δ* = (T − R)/(T − P), a year) against
+    its own, and the belief that the other reciprocates it needs at its patience (the basin of
+    attraction of always-D, Dal Bó & Fréchette 2011) against its belief now (docs/ODD.md 7.1)."""
+    out = []
+    for k, (me, other) in enumerate((game.players, game.players[::-1])):
+        if game.outlook[k] is None or game.types[k] != PD:
+            continue
+        delta, belief = game.outlook[k]
+        payoffs = Payoffs(*_rst_p(game.A if k == 0 else game.B, row=k == 0))
+        spy = game.steps_per_year
+        star = cooperation_threshold(payoffs) ** spy
+        basin = basin_of_defection(payoffs, delta ** (1.0 / spy))
+        pays = delta >= star and belief >= basin
+        whose = _possessive(_the(me))
+        out.append(f"{whose[0].upper()}{whose[1:]} cooperation condition: patience δ* "
+                   f"{_round(star)} a year (it has {delta:g}), and a belief that {_the(other)} "
+                   f"reciprocates above the basin of always-D at that patience, q* "
+                   f"{_round(basin)} (it believes {belief:.2g}): {'met' if pays else 'not met'}")
+    return out
+
+
+def _round(x: float) -> str:
+    """``= x`` in two significant figures, ``< 0.001`` below that, ``= ∞`` for no bound."""
+    return "< 0.001" if 0 < x < 0.001 else f"= {x:.2g}" if np.isfinite(x) else "= ∞"
 
 
 def format_game(game: StageGame) -> str:

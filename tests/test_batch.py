@@ -269,3 +269,28 @@ def test_results_of_other_model_code_are_never_finished_with_this_codes_runs(tmp
     monkeypatch.setattr(batch, "model_sha256", lambda: "0" * 64)
     with pytest.raises(UserError, match="made by another version of the model's code; --force"):
         run_experiment(path, backend="serial", out=tmp_path / "out", resume=True)
+
+
+def test_the_model_hash_covers_every_module_that_computes_a_run():
+    """A results folder is finished only by the same model code (its SHA-256 over MODEL_CODE).
+    Every module of the economy, the rules, the scenario reader and the model that a run of
+    each regime imports must be in it, or a change there (the investment rule was once left
+    out) would mix two models' numbers in one folder."""
+    import sim
+    from sim.experiment.batch import MODEL_CODE
+
+    code = ("import sys; from pathlib import Path; from sim import run_scenario, load_scenario\n"
+            "for name in ('multilateral', 'us_china_cooperation', 'ree_export_control'):\n"
+            "    run_scenario(load_scenario(name), 0, steps=6)\n"
+            "root = Path(sys.modules['sim'].__file__).resolve().parent\n"
+            "print('\\n'.join(str(Path(m.__file__).resolve().relative_to(root))\n"
+            "                 for n, m in sys.modules.items()\n"
+            "                 if n.startswith('sim.') and getattr(m, '__file__', None)))")
+    used = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.split()
+    computing = [m for m in used if m.split("/")[0] in ("economy", "rules", "scenario", "model")]
+    assert "economy/invest.py" in computing and "model/membership.py" in computing
+    package = Path(sim.__file__).resolve().parent  # the files the hash reads, as it reads them
+    hashed = {path.relative_to(package).as_posix() for pattern in MODEL_CODE
+              for path in package.glob(pattern)}
+    assert [m for m in computing if m not in hashed] == []

@@ -1,11 +1,8 @@
-"""The rare-earth market (step 6), the holder's export-control policy (step 1b) and the
-importers' diversification (step 9b): pure functions over numpy arrays.
+"""The rare-earth market (step 6): who refines what, who buys from whom, the price, the
+holder's controls as they fall on each importer, and what they cost. Pure functions over numpy
+arrays.
 
-**One good: magnet rare-earth oxides** (NdPr, with Dy and Tb), in t of oxide per year. They are
-where the leverage is (the IEA's 92 % refining share, the 2025 controls on seven heavy rare
-earths and magnets, the NdPr price all concern them); the rest of the basket (La, Ce, ...) is
-abundant and cheap, and is left out. Mine output is counted by its magnet-oxide content
-(``magnet_share`` of the oxide mined).
+One good, magnet rare-earth oxides (see the package's docstring).
 
 **Refining, not mining, decides who depends on whom.** Economies are the N nations and the rest
 of the world (index N of every market array). Each refiner outside the holder runs its capacity
@@ -186,88 +183,3 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
         dependence=dependence,
         flows=f,
     )
-
-
-def holder_policy(world: World, state: State, econ: EconParams) -> np.ndarray:
-    """Step 1b: the holder's export controls for this step, severity per nation [N].
-
-    The holder restricts its sales ``S_j`` to nation *j* (at severity ``s``) when what it gains
-    in coercion exceeds what it loses:
-
-        s·S_j·(c·(1 − t_hj)·k − 1)  >  g·(1 − θ_j)·phi·D_j·H
-
-    Left: the pain it inflicts (the target's shortfall cost, ``k`` times its value), weighed by
-    ``c`` (``coercion_weight``) and by how far it distrusts *j* (``1 − t_hj``, trust read from
-    lunar play and incidents), less the sales it forgoes. Right: the sales it expects to lose
-    for ``H`` years (``holder_foresight_years``) to the refining *j* would build if threatened:
-    *j* aims to refine a share ``g`` (``self_reliance_goal``) of its demand ``D_j`` itself, and
-    a nation already threatened (``θ_j`` = 1) is building anyway. The rule is re-applied every
-    step, so a control lasts while distrust does: trust that recovers lifts it.
-    """
-    n = state.trust.shape[0]
-    h = world.leverage_holder
-    if h is None or econ.coercion_weight <= 0 or econ.control_severity <= 0:
-        return np.zeros(n)
-    f = flows(world, state, np.zeros(n), np.zeros(n))
-    sales = f.from_holder[:-1]
-    s = econ.control_severity
-    gain = s * sales * (econ.coercion_weight * (1.0 - state.trust[h]) * econ.shortfall_cost_multiple - 1.0)
-    provoked = (econ.self_reliance_goal * (1.0 - state.ree_threat) * f.phi
-                * f.demand[:-1] * econ.holder_foresight_years)
-    impose = (sales > 0) & (gain > provoked)
-    impose[h] = False
-    return np.where(impose, s, 0.0)
-
-
-def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.ndarray,
-              econ: EconParams) -> tuple[np.ndarray, np.ndarray]:
-    """Step 9b: threat felt and refining built, after this step's controls.
-
-    A nation under control feels the full threat (1); one whose ally (same bloc) is under control
-    feels ``ally_threat``; threat otherwise halves every ``threat_half_life_years``. A bloc wants
-    refining outside the holder for ``self_reliance_goal`` of its members' demand, each member's
-    weighed by the threat it feels (the EU's Critical Raw Materials Act, Japan after 2010); the
-    members build it in proportion to their mine output (refineries go where the ore is:
-    Australia and the US for their allies), or to their demand in a bloc without mines. Each
-    builds toward its part with a lag: a share ``1 − e^(−dt/L)`` of the gap each step, L the
-    ``refining_lead_time_years``. Plants built are not torn down. Returns (built [N+1] t/yr,
-    the rest of the world's as it was, and threat [N]). ``same_bloc`` [N, N] is True on the diagonal.
-    """
-    dt = world.dt
-    h = world.leverage_holder
-    if h is None:  # nobody to diversify away from
-        return state.ree_refining_built_t_per_yr.copy(), np.zeros_like(state.ree_threat)
-    bloc = same_bloc.copy()
-    if h is not None:
-        bloc[h, :] = bloc[:, h] = False
-    allies = bloc & ~np.eye(bloc.shape[0], dtype=bool)  # the holder is nobody's ally here
-    decay = 0.5 ** (dt / econ.threat_half_life_years)
-    allied_hit = (allies & targets[None, :]).any(axis=1) * econ.ally_threat
-    threat = np.maximum.reduce([state.ree_threat * decay, targets.astype(float), allied_hit])
-    threat[h] = 0.0
-    demand = world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor
-    mines = world.ree_mining_t_per_yr[:-1] * state.ree_supply_factor
-    bloc_mines = bloc.astype(float) @ mines
-    weight = np.where(bloc_mines > 0, _ratio(mines, bloc_mines),
-                      _ratio(demand, bloc.astype(float) @ demand))
-    wanted = (bloc.astype(float) @ (econ.self_reliance_goal * threat * demand)) * weight
-    gap = np.maximum(wanted - capacity(world, state)[:-1], 0.0)
-    built = state.ree_refining_built_t_per_yr.copy()
-    built[:-1] += gap * -np.expm1(-dt / econ.refining_lead_time_years)
-    built[h] = 0.0
-    return built, threat
-
-
-def break_even_return_cost(world: World, state: State, econ: EconParams) -> float:
-    """The Earth-return cost (USD per kg of lunar oxide shipped) below which working the best
-    KREEP site pays at this step's price: ``f·p − c_op / (grade · recovery · uptime · 1000)``
-    (section 7.5). NaN where the scenario has no rare-earth site that yields anything."""
-    ree = ~world.site_is_ice
-    if not ree.any():
-        return float("nan")
-    yield_kg = world.grade[ree] * econ.recovery_fraction * world.uptime[ree] * KG_PER_T
-    with np.errstate(divide="ignore"):
-        threshold = econ.magnet_share * state.ree_price_usd_per_kg - np.where(
-            yield_kg > 0, econ.ree_operating_cost_usd_per_t / yield_kg, np.inf)
-    best = float(threshold.max())
-    return best if np.isfinite(best) else float("nan")  # no site yields anything

@@ -121,6 +121,32 @@ def test_circular_extends(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_file_that_changes_inherited_events_must_say_whether_it_keeps_them(tmp_path):
+    """Events have no name to merge by. A file extending the baseline (India's 2023 accession)
+    with events of its own is refused in one line until it says inherit_events; true adds its
+    events after the inherited ones, false replaces them, false alone drops them."""
+    event = '[[events]]\nyear = 2030.0\nname = "lift_law"\nlaw = "wolf_amendment"\n'
+    head = 'extends = "baseline"\nname = "child"\n'
+    write(tmp_path, "silent.toml", head + event)
+    refused = runner.invoke(app, ["scenarios", "validate", str(tmp_path / "silent.toml")])
+    assert refused.exit_code == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "events: the scenario it extends (baseline) has 1 event; add inherit_events = true" \
+        in refused.stderr
+    kinds = {}
+    for choice, body in (("true", event), ("false", event), ("false", "")):
+        path = write(tmp_path, f"{choice}{len(body)}.toml",
+                     head + f"inherit_events = {choice}\n" + body)
+        kinds[(choice, bool(body))] = [(e.name, e.year) for e in load_scenario(path).events]
+    assert kinds[("true", True)] == [("accede", 2023.47), ("lift_law", 2030.0)]
+    assert kinds[("false", True)] == [("lift_law", 2030.0)]
+    assert kinds[("false", False)] == []
+    write(tmp_path, "root.toml", 'inherit_events = true\n' + VALID)
+    alone = runner.invoke(app, ["scenarios", "validate", str(tmp_path / "root.toml")])
+    assert alone.exit_code == 2 and "inherit_events: only a file that extends another" in alone.stderr
+    assert [e.name for e in load_scenario("ree_export_control").events] == [
+        "accede", "impose_export_control", "lift_export_control"]  # the library says so too
+
+
 def test_missing_file_and_unknown_name(tmp_path):
     result = runner.invoke(app, ["run", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2 and "nope.toml: no such scenario file" in result.stderr

@@ -84,6 +84,11 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     assert "US-China cooperation: " in report and "![games](figures/games.png)" in report
     assert Results(Path("results/tiny-robustness")).runs["point"].nunique() == 4
     assert "### If nations follow other rules" in report and "all tit for tat" in report
+    repo = Path(__file__).resolve().parents[1]
+    for text in (report, Path("results/tiny/report.html").read_text()):  # no one's folders
+        assert str(tmp_path) not in text and str(repo) not in text
+    assert "`lunarsim batch tiny.toml --force, then lunarsim compare results/tiny`" in report
+    assert "| scenarios/open_access.toml" in report.replace("  ", " ")
     assert Results(Path("results/tiny-strategies-myopic")).runs["replicate"].nunique() == 2
     manifest = Path("results/tiny-robustness/manifest.json")  # as if made by other model code
     manifest.write_text(manifest.read_text().replace('"model_sha256": "', '"model_sha256": "0'))

@@ -21,6 +21,7 @@ import pandas as pd
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
 from sim.base.errors import UserError
+from sim.base.shown import shown_path
 from sim.experiment.spec import Experiment
 from sim.scenario import calibration
 
@@ -136,7 +137,8 @@ def section(folder: Path, results: Results, reference: str,
             f"carries, every scenario was also run at {n} points drawn at once from the ranges of "
             f"all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
             "Latin hypercube; one seed shared by all scenarios at a point, so the differences "
-            f"are paired; `{robust.folder}`). With one seed a point, a count mixes what the "
+            f"are paired; `{shown_path(robust.folder)}`). With one seed a point, a count mixes "
+            "what the "
             "parameters do with chance: a difference that is not clear at the defaults is won "
             "or lost at a point by chance as much as by the parameters.")
         said = sentences(counts, results, reference, at_defaults)
@@ -185,13 +187,14 @@ def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
     try:
         table = pd.read_csv(path)
         if finished(path.parent, results.manifest.get("model_sha256")) is None:
-            return [f"The Morris screening in `{path.parent}` was made by other model code (or "
+            return [f"The Morris screening in `{shown_path(path.parent)}` was made by other "
+                    "model code (or "
                     "is unfinished); `lunarsim explore sensitivity --force` runs it again, and "
                     "this section then names the parameters that matter most."]
     except (OSError, ValueError):
         return ["Which parameters the differences depend on most is what a Morris screening "
                 "measures: `lunarsim explore sensitivity` (about 10 minutes on 2 cores) writes it "
-                f"to `{path.parent}`, and this section then names them."]
+                f"to `{shown_path(path.parent)}`, and this section then names them."]
     heads = table[table["headline"].astype(bool)]
     parts = []
     for output, rows in heads.groupby("output", sort=False):
@@ -200,7 +203,7 @@ def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
                           for r in top.itertuples())
         parts.append(f"{rows['label'].iloc[0]}: {names}")
     return ["Which parameters matter most, by a Morris screening of every ranged parameter (`"
-            + str(path.parent) + "`; μ*: the mean absolute change in the difference when a "
+            + shown_path(path.parent) + "`; μ*: the mean absolute change in the difference when a "
             "parameter moves across its range, with its 95 % bootstrap interval; where the "
             "intervals overlap the order is not established, and a spread σ above μ* means the "
             "effect depends on the other parameters):", *(f"{part}." for part in parts)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.results import Results
+from sim.base.shown import shown_command, shown_path
 
 CALIBRATION = Path(__file__).resolve().parents[2] / "docs" / "calibration.md"
 
@@ -59,7 +60,7 @@ def reproduction(results: Results) -> dict[str, str]:
     m = results.manifest
     v = m.get("versions", {})
     return {
-        "experiment": f"{m.get('experiment')} ({m.get('experiment_file')})",
+        "experiment": f"{m.get('experiment')} ({shown_path(m.get('experiment_file'))})",
         "experiment sha256": str(m.get("experiment_sha256")),
         "master seed": str(m.get("master_seed")),
         "replicates": str(m.get("replicates")),
@@ -67,7 +68,7 @@ def reproduction(results: Results) -> dict[str, str]:
                 f"({'complete' if len(results.runs) == m.get('runs_total') else 'incomplete'})",
         "git commit": str(m.get("git_commit")),
         "versions": ", ".join(f"{k} {val}" for k, val in v.items()),
-        "command": " ".join(m.get("command", [])),
-        "to reproduce": f"lunarsim batch {m.get('experiment_file')} --force, then "
-                        f"lunarsim compare {results.folder}",
+        "command": shown_command(list(m.get("command", []))),
+        "to reproduce": f"lunarsim batch {shown_path(m.get('experiment_file'))} --force, then "
+                        f"lunarsim compare {shown_path(results.folder)}",
     }

@@ -14,6 +14,7 @@ import pandas as pd
 
 from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names
 from sim.analysis.results import Results
+from sim.base.shown import shown_path
 from sim.report.appendix import LIMITATIONS, calibration_tables, reproduction
 from sim.report.membership import TEXT as MEMBERSHIP_TEXT
 from sim.report.rare_earths import REE_TEXT, rare_earth_section
@@ -42,7 +43,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     table = key_table(comparison, results)
     scenarios = pd.DataFrame({
         "scenario": [results.label(s) for s in results.scenarios],
-        "file": [results.manifest.get("scenarios", {}).get(s, {}).get("file", "") for s in results.scenarios],
+        "file": [shown_path(results.manifest.get("scenarios", {}).get(s, {}).get("file"))
+                 for s in results.scenarios],
         "description": [results.manifest.get("scenarios", {}).get(s, {}).get("description", "")
                         for s in results.scenarios],
     })

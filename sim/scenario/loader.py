@@ -2,7 +2,10 @@
 
 Inheritance merges tables key by key. Lists of named tables (``nations``, ``sites``, ``laws``)
 merge by ``name``: an entry naming an inherited item overrides only the keys it gives, a new name
-is appended. Other lists (``events``, ``members``) are replaced whole. A table whose ``name``
+is appended. Events have no name to merge by: a file whose parent has events and that gives its
+own (``[[events]]``, or ``events = []``) must say ``inherit_events = true`` (its events are added
+after the inherited ones) or ``false`` (they replace them); ``inherit_events = false`` alone
+drops the inherited events. Other lists (``members``) are replaced whole. A table whose ``name``
 differs from the inherited one (``strategy = "always_compete"`` over a ``tit_for_tat`` table)
 replaces it, so parameters of the old kind do not leak into the new one.
 """
@@ -158,6 +161,9 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
                             f'(name = "{first}" under [[{key}]]), not as [{key}."{first}"]')
     parent_ref = raw.get("extends")
     if parent_ref is None:
+        if "inherit_events" in raw:
+            raise UserError(f"{path}: inherit_events: only a file that extends another "
+                            "inherits events")
         return raw
     if not isinstance(parent_ref, str):
         raise UserError(f"{path}: extends: must be a scenario name or path")
@@ -172,7 +178,29 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     except UserError as err:  # say which scenario reached the broken file
         raise UserError(f"{path}: extends: {err}") from None
     parent.pop("description", None)
-    return merge(parent, raw)
+    return merge(parent, _with_events(path, raw, parent))
+
+
+def _with_events(path: Path, raw: dict[str, Any], parent: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with its ``events`` resolved against the parent's (see the module doc)."""
+    inherit = raw.get("inherit_events")
+    if inherit is not None and not isinstance(inherit, bool):
+        raise UserError(f"{path}: inherit_events: expected true or false, got {inherit!r}")
+    inherited = parent.get("events")
+    if not isinstance(inherited, list) or not inherited or inherit is True and "events" not in raw:
+        return raw
+    if "events" in raw and inherit is None:
+        count = f"{len(inherited)} event{'s' if len(inherited) != 1 else ''}"
+        raise UserError(f"{path}: events: the scenario it extends ({raw['extends']}) has {count};"
+                        " add inherit_events = true to keep them and add these, or false to "
+                        "replace them")
+    raw = dict(raw)
+    own = raw.get("events", [])
+    if inherit and isinstance(own, list):
+        raw["events"] = copy.deepcopy(inherited) + own
+    elif inherit is False:
+        raw["events"] = own
+    return raw
 
 
 # --- overrides -------------------------------------------------------------------------------

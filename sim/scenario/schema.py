@@ -342,6 +342,10 @@ class Scenario(Strict):
     name: str = Field(..., pattern=SAFE_NAME, max_length=MAX_NAME_LENGTH)
     description: str = ""
     extends: str | None = None
+    inherit_events: bool | None = Field(
+        None, description="in a file that extends another whose events it would change: true "
+        "adds its [[events]] to the inherited ones, false replaces them (events = [] then drops "
+        "them all); required there, so that no inherited event is lost by accident")
     time: TimeSpec = TimeSpec()
     regime: RegimeSpec = RegimeSpec(name="open_access")
     economics: EconomicsSpec = EconomicsSpec()

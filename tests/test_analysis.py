@@ -15,7 +15,7 @@ from sim.analysis import figures as fig
 from sim.analysis.outcomes import Outcome
 from sim.analysis.stats import compare, mean_interval, price_of_anarchy
 from sim.cli import app
-from sim.experiment import run_experiment
+from sim.experiment import ResultStore, run_experiment
 from sim.report.text import num as _num
 
 runner = CliRunner()
@@ -340,23 +340,52 @@ def test_the_summary_is_computed_from_the_statistics():
     assert "Not established either way (the interval spans zero and differences that matter): B." in text
 
 
-def test_plot_draws_differences_against_the_reference_the_report_used(tmp_path, monkeypatch):
+def test_analyses_against_other_references_never_replace_the_main_one(tmp_path, monkeypatch):
+    """compare --reference X writes its report, tables and figures under names of their own
+    (-vs-X), beside the main analysis and leaving it as it was; X may be the label the report
+    shows. plot writes into plots/, never over the report's figures, against the main report's
+    reference unless told otherwise."""
     import sim.analysis.figures as figures
 
     path = tmp_path / "tiny.toml"
     path.write_text(SMALL)
     run_experiment(path, backend="serial", out=tmp_path / "out")
+    out = tmp_path / "out"
     seen = []
     real = figures.FIGURES["differences"]
     monkeypatch.setitem(figures.FIGURES, "differences",
                         lambda data, reference=None: seen.append(reference) or real(data, reference))
-    folder = str(tmp_path / "out")
-    assert runner.invoke(app, ["compare", folder, "--reference", "multilateral",
-                               "--resamples", "100"]).exit_code == 0
-    assert runner.invoke(app, ["plot", folder, "--kind", "differences"]).exit_code == 0
-    assert runner.invoke(app, ["plot", folder, "--kind", "differences", "--reference",
-                               "us_china_cooperation"]).exit_code == 0
-    assert seen == ["multilateral", "us_china_cooperation"]
+
+    def compare_(*args):
+        done = runner.invoke(app, ["compare", str(out), *args, "--resamples", "100"])
+        assert done.exit_code == 0, done.output
+
+    def contents():
+        return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+                if p.is_file() and p.suffix in (".md", ".html", ".csv", ".png")}
+
+    compare_()
+    main = contents()
+    assert {"report.md", "comparison.csv", "figures/differences.png"} <= set(main)
+    compare_("--reference", "Multilateral")  # the label, as the report shows it
+    after = contents()
+    assert {k: after[k] for k in main} == main  # the main analysis untouched
+    vs = {k for k in after if "-vs-multilateral" in k}
+    assert {"report-vs-multilateral.md", "report-vs-multilateral.html",
+            "comparison-vs-multilateral.csv", "figures/differences-vs-multilateral.png"} <= vs
+    report = (out / "report-vs-multilateral.md").read_text()
+    assert "](figures/differences-vs-multilateral.png)" in report
+    assert "Reference: **Multilateral**" in report
+    for args in ([], ["--reference", "us_china_cooperation"]):
+        assert runner.invoke(app, ["plot", str(out), "--kind", "differences", *args]).exit_code == 0
+    assert seen[-2:] == ["open_access", "us_china_cooperation"]
+    assert (out / "plots" / "differences.png").is_file()
+    assert (out / "plots" / "differences-vs-us_china_cooperation.png").is_file()
+    assert {k: contents()[k] for k in main} == main
+    assert ResultStore(out).looks_like_ours()  # still a folder lunarsim may clear with --force
+    outcome = run_experiment(path, backend="serial", out=out, force=True)
+    assert outcome.complete and not (out / "report-vs-multilateral.md").exists()
+    assert not (out / "plots" / "differences.png").exists()
 
 
 @pytest.mark.parametrize("x", [[1.0] * 19 + [1.0 + 2e-16], [0.0] * 19 + [1e-300],

@@ -78,6 +78,11 @@ class Results:
         return [s for s in listed if s in present] or sorted(present)
 
     def reference(self, override: str | None = None) -> str:
+        """The scenario to compare against: ``override`` (a scenario's name, or its label as the
+        report shows it, in any case), else the experiment's own reference."""
+        if override is not None and override not in self.scenarios:
+            by_label = [s for s in self.scenarios if self.label(s).casefold() == override.casefold()]
+            override = by_label[0] if len(by_label) == 1 else override
         ref = override or self.manifest.get("reference") or self.scenarios[0]
         if ref not in self.scenarios and override is None:
             raise UserError(f"{self.folder}: the reference scenario {ref!r} has no finished runs "
@@ -86,6 +91,13 @@ class Results:
             raise UserError(f"--reference: {ref!r} is not a scenario of {self.folder} with "
                             f"finished runs ({', '.join(self.scenarios)})")
         return ref
+
+    def suffix(self, reference: str) -> str:
+        """What an analysis against ``reference`` adds to its file names: nothing for the
+        experiment's own reference, ``-vs-REFERENCE`` for another, so that they never replace
+        each other."""
+        own = self.manifest.get("reference") or self.scenarios[0]
+        return "" if reference == own else f"-vs-{reference}"
 
     def completeness(self) -> str | None:
         """A note when the folder holds fewer finished runs than the experiment has."""

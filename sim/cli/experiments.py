@@ -211,7 +211,9 @@ def plot(
     reference: Annotated[str | None, typer.Option(
         help="for differences, channels and heatmap (default: the one the last compare used)")] = None,
     outcome: Annotated[str, typer.Option(help="for heatmap: a column of the run table")] = "welfare_total_usd_bn",
-    out: Annotated[Path | None, typer.Option(help="PNG file (default RESULTS/figures/KIND.png)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="PNG file (default RESULTS/plots/KIND.png; the report's figures stay as compare "
+             "drew them)")] = None,
 ) -> None:
     """Draw one figure from a results folder."""
     from sim.analysis import Results
@@ -223,17 +225,20 @@ def plot(
 
     if kind not in FIGURES:
         raise UserError(f"--kind: unknown figure {kind!r} (known: {', '.join(FIGURES)})")
-    name = f"figures/{kind}.png"
     if out is not None:
         check_png_out(out, "--out")
     ResultStore(results).manifest()  # a results folder, before anything is written there
     with FolderLock(results) as lock:  # no batch may change what is being read
         data = Results(results)
-        if out is None:
-            analysis_files(data.folder).check([name])
         if reference is None and kind in ("differences", "channels", "heatmap"):
             chosen = analysis_files(data.folder).recorded("reference")  # the report's
             reference = chosen if chosen in data.scenarios else None
+        elif reference is not None:
+            reference = data.reference(reference)  # a name or a label
+        vs = data.suffix(reference) if reference is not None else ""
+        name = f"plots/{kind}{vs}.png"
+        if out is None:
+            analysis_files(data.folder).check([name])
         options = {"differences": {"reference": reference}, "channels": {"reference": reference},
                    "heatmap": {"outcome": outcome, "reference": reference}}.get(kind, {})
         if kind == "cooperation" and data.pairs.empty:

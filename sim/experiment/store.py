@@ -64,10 +64,14 @@ RESULTS_FORMAT = 4
 PART = re.compile(r"^s(\d+)-c(\d+)\.(parquet|json)$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ANALYSIS = ("analysis.json", "comparison.csv", "levels.csv", "decomposition.csv", "report.md",
-            "report.html", "figures", "sensitivity.csv", "discovery.csv", "discovery.txt")
+            "report.html", "figures", "plots", "sensitivity.csv", "discovery.csv", "discovery.txt")
 ANALYSIS_RECORD = "analysis.json"
-ANALYSIS_FILES = re.compile(r"(comparison|levels|decomposition|sensitivity|discovery)\.csv|"
-                            r"discovery\.txt|report\.(md|html)|figures/[a-z_]+\.png")
+# an analysis against another reference than the experiment's own has its names suffixed
+# "-vs-REFERENCE", so that it never replaces the main one; `plot` writes into plots/
+VS = r"(-vs-[a-z0-9_]+)?"
+ANALYSIS_FILES = re.compile(rf"(comparison|levels|decomposition){VS}\.csv|"
+                            r"(sensitivity|discovery)\.csv|discovery\.txt|"
+                            rf"report{VS}\.(md|html)|(figures|plots)/[a-z_]+{VS}\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")
 # all compare may write (the stage game's figure is drawn by compare only)
@@ -208,7 +212,8 @@ class ResultStore:
             names = [p.name for p in self.folder.iterdir()]
         except OSError:
             return False
-        if not all(n in OWN_NAMES or TEMP_FILE.fullmatch(n) for n in names):
+        if not all(n in OWN_NAMES or ANALYSIS_FILES.fullmatch(n) or TEMP_FILE.fullmatch(n)
+                   for n in names):
             return False
         for path in sorted((self.folder / "chunks").glob("s*-c*.json")):
             try:

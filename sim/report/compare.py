@@ -38,7 +38,9 @@ class Analysis:
 
 def analyse(folder: Path, reference: str | None = None, resamples: int = 4999) -> Analysis:
     """Compare every scenario of a results folder with the reference; write ``comparison.csv``,
-    ``levels.csv``, ``figures/*.png`` and ``report.html`` / ``report.md`` into the folder.
+    ``levels.csv``, ``figures/*.png`` and ``report.html`` / ``report.md`` into the folder (each
+    name suffixed ``-vs-REFERENCE`` for another reference than the experiment's own, so that
+    the main analysis is never replaced).
 
     Everything is computed first; then the files are written only if each is absent or as
     lunarsim last wrote it (``analysis.json`` records them), so a file the user has edited or
@@ -90,14 +92,15 @@ def _analyse(results: Results, ref: str, resamples: int,
         pngs["games"] = fig.png_bytes(game_figure)
     rule_words, rules = rule_sets.section(results.folder, results, ref)
     sure = Sure(words, counts, drivers, game_words, games_table, headline, rule_words, rules)
+    vs = results.suffix(ref)  # another reference than the experiment's: names of its own
     md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure,
-                              membership.section(results))
-    files = {"comparison.csv": comparison.to_csv(index=False).encode(),
-             "levels.csv": level.to_csv(index=False).encode(),
-             "decomposition.csv": decomposition.to_csv(index=False).encode(),
-             **{f"figures/{name}.png": data for name, data in pngs.items()},
-             "report.md": md.encode(), "report.html": page.encode()}
-    analysis_files(results.folder).write(files, {"reference": ref})
-    paths = {name: results.folder / "figures" / f"{name}.png" for name in pngs}
+                              membership.section(results), suffix=vs)
+    files = {f"comparison{vs}.csv": comparison.to_csv(index=False).encode(),
+             f"levels{vs}.csv": level.to_csv(index=False).encode(),
+             f"decomposition{vs}.csv": decomposition.to_csv(index=False).encode(),
+             **{f"figures/{name}{vs}.png": data for name, data in pngs.items()},
+             f"report{vs}.md": md.encode(), f"report{vs}.html": page.encode()}
+    analysis_files(results.folder).write(files, {} if vs else {"reference": ref})
+    paths = {name: results.folder / "figures" / f"{name}{vs}.png" for name in pngs}
     return Analysis(results, ref, comparison, level, decomposition, paths,
-                    results.folder / "report.html", results.folder / "report.md")
+                    results.folder / f"report{vs}.html", results.folder / f"report{vs}.md")

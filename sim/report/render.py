@@ -36,10 +36,12 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                    figures: dict[str, bytes], reference: str,
                    decomposition: pd.DataFrame | None = None,
                    sure: Sure | None = None,
-                   members: tuple[list[str], pd.DataFrame] | None = None) -> tuple[str, str]:
+                   members: tuple[list[str], pd.DataFrame] | None = None,
+                   suffix: str = "") -> tuple[str, str]:
     """The report as Markdown (figures linked from ``figures/``) and as a self-contained HTML
     page (figures embedded); ``members`` is :func:`sim.report.membership.section`'s words and
-    table."""
+    table; ``suffix`` what the figures' file names carry (an analysis against another
+    reference)."""
     table = key_table(comparison, results)
     scenarios = pd.DataFrame({
         "scenario": [results.label(s) for s in results.scenarios],
@@ -135,7 +137,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         md += [by_nation_text, "", ree["nations"].to_markdown(index=False), ""]
     md += ["## Figures", ""]
     captions = {name: CAPTIONS.get(name, name).format(**pooled, **names) for name in figures}
-    md += [f"![{name}](figures/{name}.png)\n\n*{captions[name]}*\n" for name in figures]
+    md += [f"![{name}](figures/{name}{suffix}.png)\n\n*{captions[name]}*\n" for name in figures]
     md += ["", "## Assumptions", "", "Every default and its source, from `docs/calibration.md`.", ""]
     for heading, frame in calibration:
         md += [f"### {heading}", "", frame.to_markdown(index=False), ""]

@@ -457,3 +457,16 @@ def test_explore_discover_needs_results(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["explore", "discover", "regimes_lhs", "--where",
                                       "best(incidents) == multilateral"])
     assert result.exit_code == 2 and "results/regimes_lhs: not a results folder" in result.stderr
+
+
+def test_the_help_shows_its_example_condition_as_typed():
+    """Rich reads [..] as markup: the example's brackets once vanished from the help, leaving
+    "welfare[China] > welfare[China]", a value compared with itself."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    shown = CliRunner().invoke(app, ["explore", "discover", "--help"],
+                               env={"COLUMNS": "200"}).output  # no line cut short
+    flat = "".join(ch for ch in shown if ch not in " \n│╭╮╰╯─")
+    assert "welfare[China][us_china_cooperation]>welfare[China][open_access]" in flat

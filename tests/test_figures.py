@@ -334,3 +334,31 @@ def test_timeseries_incidents_are_ticked_in_whole_numbers(sweep):
     ax = panel(fig.timeseries(sweep), "Incidents so far")
     ax.set_ylim(0, 2.5)
     assert shown_ticks(ax, "y") == [0, 1, 2]
+
+
+def test_the_main_comparisons_scenarios_are_told_apart_by_colour_and_named_on_the_axis(plain):
+    """Every pair of the default comparison's colours differs by more than 40 in CIELAB (the
+    vermillion and orange once given to open access and rival blocs differed by 33), and the
+    nations figure names the scenarios on the axis of each row's first panel."""
+    from sim.analysis.results import SCENARIO_STYLE
+    from sim.experiment import load_experiment
+
+    main = load_experiment("coop_vs_compete").spec.scenarios
+    for a, b in itertools.combinations(main, 2):
+        assert np.linalg.norm(lab(SCENARIO_STYLE[a][1]) - lab(SCENARIO_STYLE[b][1])) > 40, (a, b)
+    figure = fig.nations(plain)
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    first = [ax for ax in shown if ax.get_subplotspec().is_first_col()]
+    assert first and all([t.get_text() for t in ax.get_yticklabels()]
+                         == [plain.label(s) for s in plain.scenarios] for ax in first)
+    assert all(not [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+               for ax in shown if ax not in first)
+    assert layout_faults(figure) == []
+
+
+def test_a_change_whose_worth_depends_on_the_side_is_not_called_better(sweep):
+    figure = fig.differences(sweep)
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
+    welfare = next(t for t in titles if t.startswith("Total welfare"))
+    leverage = next(t for t in titles if "leverage" in t)
+    assert "(higher is better)" in welfare and "better" not in leverage

@@ -159,8 +159,9 @@ def differences(results: Results, reference: str | None = None) -> Figure:
             _at_least(ax, 1.0 if count else outcome.negligible * (100 if share else 1) / 10)
             _plain_ticks(ax.xaxis, integer=count)
             ax.set_yticks(positions, [results.label(s) for s in others], fontsize=7.5)
-            better = "higher is better" if outcome.higher_is_better else "lower is better"
-            ax.set(title=f"{outcome.label}\n({better})", xlabel=f"difference, {unit}")
+            better = ("" if not outcome.judged else "\n(higher is better)"
+                      if outcome.higher_is_better else "\n(lower is better)")
+            ax.set(title=f"{outcome.label}{better}", xlabel=f"difference, {unit}")
         for ax in list(axes.flat)[len(key):]:
             ax.set_visible(False)
         per = "run (seed and design point)" if results.parameters else "seed"
@@ -191,7 +192,9 @@ def nations(results: Results) -> Figure:
                             fmt="o", ms=4, lw=1.2, color=results.colour(scenario),
                             label=results.label(scenario))
             ax.axvline(0, color="#444444", lw=0.6)
-            ax.set_yticks([])
+            first = ax.get_subplotspec().is_first_col()  # the scenarios named once per row
+            ax.set_yticks(y, [results.label(s) for s in results.scenarios] if first else [],
+                          fontsize=8)
             ax.set_ylim(-0.7, len(y) - 0.3)
             ax.invert_yaxis()
             ax.xaxis.set_major_locator(MaxNLocator(4))
@@ -283,9 +286,10 @@ def heatmap(results: Results, reference: str | None = None,
     # symmetric about 0, and no narrower than a difference that matters
     lim = max(max(np.nanmax(np.abs(g.to_numpy())) for g in grids.values()),
               known.negligible * scale if known else 0.0) or 1.0
-    better = "" if known is None else (" (higher is better)" if known.higher_is_better
-                                        else " (lower is better)")
-    cmap = plt.get_cmap("PuOr" if known is None else "RdBu" if known.higher_is_better
+    judged = known is not None and known.judged  # else the change is not called better
+    better = "" if not judged else (" (higher is better)" if known.higher_is_better
+                                    else " (lower is better)")
+    cmap = plt.get_cmap("PuOr" if not judged else "RdBu" if known.higher_is_better
                         else "RdBu_r")  # blue: better
     decimals = max(0, 2 - int(np.floor(np.log10(lim))))  # three figures of the largest
     n = len(others)

@@ -48,6 +48,10 @@ class Outcome:
     higher_is_better: bool
     key: bool = True  # shown in the terminal table and the figures
     negligible: float = 0.0  # the smallest difference that matters, in the outcome's unit
+    # False where "better" depends on whose side one takes (the holder's leverage, the price,
+    # how fast the best sites are used): figures then show the change without calling it
+    # better or worse; ``higher_is_better`` still orients the counts of the tables
+    judged: bool = True
 
     def values(self, runs: pd.DataFrame, nations: pd.DataFrame) -> pd.Series:
         """This outcome per run (indexed by run id)."""
@@ -82,20 +86,20 @@ OUTCOMES = [
     Outcome("incidents", "Incidents", "count", False, negligible=0.5),
     Outcome("cooperation_rate", "Cooperation rate", "share of actions", True, negligible=0.01),
     Outcome("best_site_depletion", "Best-site depletion", "share of reserve", False,
-            negligible=0.005),
+            negligible=0.005, judged=False),
     Outcome("leverage_index", "{Holder_s} rare-earth leverage", "share of refining", False,
-            negligible=0.005),
+            negligible=0.005, judged=False),
     Outcome("gini_welfare", "Inequality of welfare (Gini)", "index", False, negligible=0.01),
 ]
 
 # The rare-earth section of the report: each compared like the rest, shown in its own table.
 REE_OUTCOMES = [
     Outcome("leverage_index", "{Holder_s} share of refined supply at the end", "share of refining",
-            False, key=False, negligible=0.005),
+            False, key=False, negligible=0.005, judged=False),
     Outcome("importer_dependence", "Importers' use met by {holder_s} refineries, at the end",
-            "share of their use", False, key=False, negligible=0.005),
+            "share of their use", False, key=False, negligible=0.005, judged=False),
     Outcome("ree_price_usd_per_kg", "Magnet rare-earth oxide price at the end", "USD/kg", False,
-            key=False, negligible=0.5),
+            key=False, negligible=0.5, judged=False),
     Outcome("refining_built_t_per_yr", "Refining built outside {holder} (projects included)", "t/yr",
             True, key=False, negligible=100.0),
     Outcome("control_episodes", "Export-control episodes (nations hit, summed)", "count", False,

@@ -16,17 +16,18 @@ from sim.experiment.store import ResultStore
 
 # Okabe & Ito (2008) colour-blind-safe palette; each regime keeps its colour in every figure.
 SCENARIO_STYLE = {
-    "open_access": ("Open access", "#D55E00"),
+    "open_access": ("Open access", "#000000"),  # the usual reference: black
     "artemis_accords": ("Artemis Accords", "#0072B2"),
     "baseline": ("Artemis Accords (baseline)", "#0072B2"),
     "rival_blocs": ("Rival blocs", "#E69F00"),
     "multilateral": ("Multilateral", "#009E73"),
-    "multilateral_inclusive": ("Multilateral, US and China in", "#882255"),
+    "multilateral_inclusive": ("Multilateral, US and China in", "#661100"),
     "us_china_cooperation": ("US-China cooperation", "#CC79A7"),
     "ree_export_control": ("Export controls", "#56B4E9"),
-    "cheap_transport": ("Cheap transport", "#000000"),
+    "cheap_transport": ("Cheap transport", "#44AA99"),
 }
-SPARE_COLOURS = ["#56B4E9", "#F0E442", "#000000", "#999999", "#882255", "#44AA99"]
+# vermillion last: beside the orange of rival blocs it is hard to tell apart
+SPARE_COLOURS = ["#56B4E9", "#999999", "#882255", "#44AA99", "#F0E442", "#000000", "#D55E00"]
 
 
 @dataclass

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -149,8 +150,8 @@ def explore_discover(
         help="a results folder of an experiment with a sampled design, or the experiment's "
              "name (its folder results/NAME)")],
     where: Annotated[str, typer.Option(
-        help="the conclusion, e.g. \"best(welfare_total_usd_bn) == multilateral\" or "
-             "\"welfare[China][us_china_cooperation] > welfare[China][open_access]\"")],
+        help=escape("the conclusion, e.g. \"best(welfare_total_usd_bn) == multilateral\" or "
+                    "\"welfare[China][us_china_cooperation] > welfare[China][open_access]\""))],
     threshold: Annotated[float | None, typer.Option(
         min=0.0, max=1.0, help="the box: the most coverage with at least this density "
                                "(default: the densest with coverage 0.5 or more)")] = None,

@@ -99,5 +99,6 @@ def _workbench() -> Any:
             warnings.simplefilter("ignore")
             import ema_workbench
     except ImportError:
-        raise UserError("the EMA Workbench is not installed: pip install -e \".[explore]\"") from None
+        raise UserError("the EMA Workbench is not installed: pip install -e \".[explore]\" in "
+                        "the lunarsim folder") from None
     return ema_workbench

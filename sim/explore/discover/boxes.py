@@ -207,7 +207,7 @@ def _import(module: str):
             return importlib.import_module(module)
     except ImportError as err:
         raise UserError(f"scenario discovery needs {module.split('.')[0]}: "
-                        "pip install 'lunarsim[explore]'") from err
+                        "pip install -e \".[explore]\" in the lunarsim folder") from err
 
 
 def _choose(trajectory: pd.DataFrame, scale: float, threshold: float | None,

@@ -368,7 +368,7 @@ def test_end_to_end_on_a_tiny_experiment(experiment):
     assert (restricted["low"] >= restricted["range_low"]).all()
     assert (restricted["high"] <= restricted["range_high"]).all()
     assert 0 <= found.cart_accuracy <= 1 and "economics." in found.cart
-    assert "economics." in found.summary()
+    assert "economics." in found.summary() and "qp: the quasi-p-value" in found.summary()
 
     figure = discovery_figure(found)
     labels = " ".join(t.get_text() for ax in figure.axes

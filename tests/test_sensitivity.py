@@ -231,3 +231,15 @@ def test_ctrl_c_stops_a_sobol_study_between_its_chunks_and_resume_finishes_it(tm
                                  "--backend", "serial", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     assert f"128 of 128 runs done ({128 - kept} this time)" in result.stdout
+
+
+@pytest.mark.parametrize("value, half, share, expected", [
+    (37.0, 44.0, False, (0.0, 81.0)),  # μ* cannot be negative: cut at 0, not "37 ± 44"
+    (5.0, 1.0, False, (4.0, 6.0)),
+    (1.11, 2.0, True, (0.0, 1.0)),  # a share of variance: 0 to 1
+    (0.3, 0.1, True, (0.2, 0.4)),
+])
+def test_intervals_are_shown_within_what_the_quantity_can_take(value, half, share, expected):
+    from sim.explore.sensitivity import interval
+
+    assert interval(value, half, share) == pytest.approx(expected)

@@ -57,7 +57,7 @@ def explore_sensitivity(
 ) -> None:
     """Global sensitivity of each scenario's welfare, and of each paired difference from the
     reference, to the parameters' ranges (SALib: Morris screening, Sobol indices)."""
-    from sim.explore.sensitivity import ranking, run_study
+    from sim.explore.sensitivity import INTERVAL_NOTE, interval, ranking, run_study
 
     check_backend(backend)
     if method not in ("morris", "sobol"):
@@ -78,13 +78,15 @@ def explore_sensitivity(
         table = Table(box=None, pad_edge=False)
         table.add_column("most influential parameters", overflow="fold")
         table.add_column("μ*" if method == "morris" else "ST", justify="right", no_wrap=True)
-        table.add_column("± 95 %", justify="right", no_wrap=True)
+        table.add_column("95 % interval", justify="right", no_wrap=True)
         for row in top.itertuples():
+            low, high = interval(getattr(row, by), getattr(row, conf), share=method == "sobol")
             table.add_row(Text(row.parameter_label), f"{getattr(row, by):.3g}",
-                          f"{getattr(row, conf):.2g}")
+                          f"[{low:.2g}, {high:.2g}]")
         out_console.print()
         out_console.print(Text(f"{first['label']} ({unit})"))  # as wide as it needs, not the table
         out_console.print(table)
+    out_console.print(Text(INTERVAL_NOTE[method]))
     say(f"tables:  {study.folder / 'sensitivity.csv'}")
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
 

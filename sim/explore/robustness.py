@@ -199,8 +199,10 @@ def _drivers(folder: Path, results: Results, reference: str) -> list[str]:
     parts = []
     for output, rows in heads.groupby("output", sort=False):
         top = rows.sort_values("mu_star", ascending=False).head(3)
-        names = ", ".join(f"{r.parameter_label} ({r.mu_star:.2g} ± {r.mu_star_conf:.2g} {r.unit})"
-                          for r in top.itertuples())
+        names = ", ".join(
+            f"{r.parameter_label} ({r.mu_star:.2g} {r.unit}, 95 % interval "
+            f"{max(0.0, r.mu_star - r.mu_star_conf):.2g} to {r.mu_star + r.mu_star_conf:.2g})"
+            for r in top.itertuples())
         parts.append(f"{rows['label'].iloc[0]}: {names}")
     return ["Which parameters matter most, by a Morris screening of every ranged parameter (`"
             + shown_path(path.parent) + "`; μ*: the mean absolute change in the difference when a "

@@ -41,6 +41,22 @@ Method = Literal["morris", "sobol"]
 PAIRS = ("United States", "China")  # whose welfare the outputs follow under each regime
 
 
+INTERVAL_NOTE = {  # said under the table: what the interval is, and why it is cut
+    "morris": "μ*: the mean absolute elementary effect, never below 0; its 95 % bootstrap "
+              "interval is cut at 0.",
+    "sobol": "ST: the share of the output's variance a parameter accounts for, with all its "
+             "interactions; estimates outside 0 to 1 are sampling noise (more samples, --size, "
+             "narrow them), so the 95 % interval is cut to that range.",
+}
+
+
+def interval(value: float, half_width: float, share: bool) -> tuple[float, float]:
+    """A 95 % interval of a Morris μ* (never below 0) or a Sobol index (a share of variance,
+    0 to 1), from SALib's estimate and half-width, cut to the range the quantity can take."""
+    low, high = max(0.0, value - half_width), value + half_width
+    return (min(low, 1.0), min(high, 1.0)) if share else (low, high)
+
+
 def select(patterns: list[str] | None) -> list[Parameter]:
     """The ranged parameters named by ``patterns`` (names or shell patterns such as
     ``market.*``); all of them if None."""

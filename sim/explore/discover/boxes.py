@@ -26,6 +26,12 @@ SIGNIFICANT = 0.05  # a restriction with a quasi-p-value below this is significa
 # --- discovery ---------------------------------------------------------------------------------
 
 
+
+PRIM_WORDS = ("coverage: the share of the points where the condition holds that fall in the "
+              "box; density: the share of the box's points where it holds; mass: the share of "
+              "all points in the box; qp: the quasi-p-value of a restriction (the chance of a "
+              "box that good without it, Bryant & Lempert 2010; below 0.05: significant).")
+
 @dataclass(frozen=True)
 class Discovery:
     """Where a condition holds: PRIM's boxes and a CART tree over the design points.
@@ -72,6 +78,8 @@ class Discovery:
               else f", cross-validated {self.cart_cv_accuracy:.2f}")
         lines.append(f"CART: accuracy {self.cart_accuracy:.2f}{cv} (always guessing the commoner "
                      f"answer: {max(self.base_rate, 1 - self.base_rate):.2f})")
+        if not self.boxes.empty:
+            lines.append(PRIM_WORDS)
         lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
 

@@ -310,3 +310,13 @@ def test_a_rule_across_fields_broken_by_set_names_the_set_that_broke_it():
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --set market.refining_share=0.5: "
                                     "market.refining_share: 0.5 is below"), result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["compare", "--help"], ["run", "--help"]])
+def test_the_help_shows_no_type_beside_a_flag(args):
+    """A flag takes no value: Typer 0.29 with Click 8.5 showed <bool> beside each (--version,
+    --force, --help); options that take a value keep their type."""
+    shown = runner.invoke(app, args, env={"COLUMNS": "200"}).output
+    assert "<bool>" not in shown and "--help" in shown
+    if args[0] == "compare":
+        assert "<int range>" in shown  # --robustness takes a number

@@ -19,6 +19,26 @@ from rich.text import Text
 from sim.base.errors import RunFailed, UserError
 
 HELP = {"help_option_names": ["-h", "--help"]}  # every command and group
+
+
+def _flags_without_a_type() -> None:
+    """Typer 0.29 with Click 8.5 shows ``<bool>`` beside every flag in the help (``--version``,
+    ``--force``, ``--help`` itself), as if it took a value; a flag takes none, so its type
+    column is left empty. Other options keep theirs."""
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "lunarsim", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> Any:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich.lunarsim = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich
+
+
+_flags_without_a_type()
 out_console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -459,3 +459,25 @@ def test_a_channel_zero_everywhere_is_named_with_its_reason():
     assert "ynergy" not in text and "otal" not in text
     rows[3] |= {"ci_low": -0.1, "ci_high": 0.1}  # zero on average only, not on every seed
     assert unchanged_channels(pd.DataFrame(rows)) == ""
+
+
+def test_the_leverage_path_says_when_most_of_the_fall_came():
+    """The share falls from 0.9 to 0.6, half of it (to 0.75) by 2027 and the lowest point in
+    2030: the words name both years, from the numbers; a fall complete at once names one."""
+    from types import SimpleNamespace
+
+    from sim.report.rare_earths import _leverage_path
+
+    def results(path):
+        rows = [{"run": 0, "year": y, "leverage_index": v, "refining_built_t_per_yr": 100.0 * k,
+                 "export_control_targets": 0} for k, (y, v) in enumerate(path)]
+        return SimpleNamespace(series_model=pd.DataFrame(rows), parameters={},
+                               runs=pd.DataFrame({"run": [0], "scenario": ["ref"]}),
+                               holder="China", label=str.upper)
+
+    slow = [(2026.0, 0.9), (2026.5, 0.85), (2027.25, 0.74), (2029.0, 0.7), (2030.0, 0.6),
+            (2031.0, 0.62)]
+    text = _leverage_path(results(slow), "ref")
+    assert "goes from 90% in 2026 to 60% in 2030 (half of the fall by 2027)" in text
+    sudden = [(2026.0, 0.9), (2030.0, 0.6), (2031.0, 0.62)]
+    assert "to 60% in 2030 as refineries" in _leverage_path(results(sudden), "ref")

@@ -99,6 +99,10 @@ def _leverage_path(results: Results, reference: str) -> str:
         return ""
     lev = by_year["leverage_index"]
     low_year = lev.idxmin()
+    fall = lev.iloc[0] - lev.min()
+    half = lev.index[lev <= lev.iloc[0] - fall / 2][0] if fall > 0 else lev.index[0]
+    most = (f" (half of the fall by {int(np.floor(half))})"
+            if fall > 0 and int(np.floor(half)) < int(np.floor(low_year)) else "")
     controlled = s[s["export_control_targets"] > 0]
     pooled = " (all design points pooled)" if results.parameters else ""
     n = holder_names(results.holder)
@@ -110,7 +114,7 @@ def _leverage_path(results: Results, reference: str) -> str:
     shipped = ", such as Myanmar's" if h == "China" else ""  # the calibration's example
     return (f"Why the leverage moves as it does ({results.label(reference)}, median over seeds): "
             f"{n['Holder_s']} share of refined supply goes from {100 * lev.iloc[0]:.0f}% in "
-            f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f} as refineries "
+            f"{lev.index[0]:.0f} to {100 * lev.min():.0f}% in {low_year:.0f}{most} as refineries "
             f"outside {h} come on stream ({num(by_year['refining_built_t_per_yr'].loc[low_year])} t/yr "
             f"of capacity built by then, announced projects included), and ends at {100 * lev.iloc[-1]:.0f}% "
             f"in {lev.index[-1]:.0f}, with {num(by_year['refining_built_t_per_yr'].iloc[-1])} t/yr built: "

@@ -101,6 +101,11 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
                                "--resamples", "200", "--robustness", "0"])
     assert none.exit_code == 0 and not Path("other-robustness").exists()
     assert not Path("other-strategies-myopic").exists()
+    labelled = runner.invoke(app, ["compare", "tiny.toml", "--out", "other", "--backend",
+                                   "serial", "--resamples", "200", "--robustness", "0",
+                                   "--reference", "us-china cooperation"])  # a label, any case
+    assert labelled.exit_code == 0, labelled.output
+    assert Path("other/report-vs-us_china_cooperation.md").is_file()
     assert "has not been measured" in Path("other/report.md").read_text()
 
 

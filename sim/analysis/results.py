@@ -30,6 +30,34 @@ SCENARIO_STYLE = {
 SPARE_COLOURS = ["#56B4E9", "#999999", "#882255", "#44AA99", "#F0E442", "#000000", "#D55E00"]
 
 
+def scenario_styles(scenarios: list[str]) -> dict[str, tuple[str, str]]:
+    """Each scenario's (label in words, colour), the same in every table and figure: the
+    library's own, else the name in words; a colour another scenario has taken gives way to a
+    spare one."""
+    out, spare = {}, iter(SPARE_COLOURS)
+    used = set()
+    stems = [Path(name).stem for name in scenarios]
+    for name in scenarios:
+        stem = Path(name).stem  # a scenario file the experiment names: its name, if no other's
+        words = stem if name.endswith(".toml") and stems.count(stem) == 1 else name
+        label, colour = SCENARIO_STYLE.get(name, (words.replace("_", " ").capitalize(), None))
+        if colour is None or colour in used:
+            colour = next(c for c in spare if c not in used)
+        used.add(colour)
+        out[name] = (label, colour)
+    return out
+
+
+def by_label(name: str, scenarios: list[str]) -> str:
+    """``name`` as one of ``scenarios``: itself if it is one, else the one whose label (as the
+    report shows it) it is, in any case; unchanged if none or several are."""
+    if name in scenarios:
+        return name
+    styles = scenario_styles(scenarios)
+    found = [s for s in scenarios if styles[s][0].casefold() == name.casefold()]
+    return found[0] if len(found) == 1 else name
+
+
 @dataclass
 class Results:
     folder: Path
@@ -81,9 +109,8 @@ class Results:
     def reference(self, override: str | None = None) -> str:
         """The scenario to compare against: ``override`` (a scenario's name, or its label as the
         report shows it, in any case), else the experiment's own reference."""
-        if override is not None and override not in self.scenarios:
-            by_label = [s for s in self.scenarios if self.label(s).casefold() == override.casefold()]
-            override = by_label[0] if len(by_label) == 1 else override
+        if override is not None:
+            override = by_label(override, self.scenarios)
         ref = override or self.manifest.get("reference") or self.scenarios[0]
         if ref not in self.scenarios and override is None:
             raise UserError(f"{self.folder}: the reference scenario {ref!r} has no finished runs "
@@ -127,18 +154,7 @@ class Results:
     @cached_property
     def style(self) -> dict[str, tuple[str, str]]:
         """scenario -> (label in words, colour)."""
-        out, spare = {}, iter(SPARE_COLOURS)
-        used = set()
-        stems = [Path(name).stem for name in self.scenarios]
-        for name in self.scenarios:
-            stem = Path(name).stem  # a scenario file the experiment names: its name, if no other's
-            words = stem if name.endswith(".toml") and stems.count(stem) == 1 else name
-            label, colour = SCENARIO_STYLE.get(name, (words.replace("_", " ").capitalize(), None))
-            if colour is None or colour in used:
-                colour = next(c for c in spare if c not in used)
-            used.add(colour)
-            out[name] = (label, colour)
-        return out
+        return scenario_styles(self.scenarios)
 
     @cached_property
     def holder(self) -> str:

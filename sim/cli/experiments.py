@@ -96,6 +96,10 @@ def compare(
         backend = backend or "processes"
         check_backend(backend)
         experiment = load_experiment(target or "coop_vs_compete", replicates)
+        if reference is not None:  # a name, or the label the report shows
+            from sim.analysis.results import by_label
+
+            reference = by_label(reference, list(experiment.spec.scenarios))
         if reference is not None and reference not in experiment.spec.scenarios:
             raise UserError(f"--reference: {reference!r} is not a scenario of {experiment.label} "
                             f"(scenarios: {', '.join(experiment.spec.scenarios)})")

@@ -176,7 +176,9 @@ def test_the_page_lists_a_users_file_first(tmp_path, monkeypatch):
     monkeypatch.setenv("LUNARSIM_APP_SCENARIOS", json.dumps([str(mine)]))
     page = importlib.reload(importlib.import_module("sim.app.page"))
     try:
-        assert page.OFFERED[-1] == str(mine) and page.first.value == str(mine)
+        assert page.OFFERED[-1] == str(mine) and page.first.value == "mine.toml"  # not its path
+        assert page.CHOSEN["mine.toml"] == str(mine)
+        assert page.SHOWN["us_china_cooperation"] == "US-China cooperation"
         session = page.build((str(mine),), 0, (), 0)
         assert isinstance(session, Session) and session.sides[0].name == "mine"
         assert isinstance(page.build((str(Path(tmp_path / "gone.toml")),), 0, (), 0), str)

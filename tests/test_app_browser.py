@@ -149,8 +149,11 @@ def test_the_page_steps_two_scenarios_and_shows_the_numbers_of_lunarsim_run(page
     assert status(page).startswith("Step 0 of 100")
     assert shown(page, 0)["cooperation"] == "—"  # nobody has played yet
     # change controls: the comparison, the seed and one parameter (its slider to the top)
-    choose(page, "Compare with", "us_china_cooperation")
-    page.wait_for_selector(".lunarsim-summary[data-side='1'] h3:text('us_china_cooperation')")
+    # scenarios by the report's labels, not their names
+    assert page.inner_text(".lunarsim-summary[data-side='0'] h3") == "Artemis Accords (baseline)"
+    choose(page, "Compare with", "US-China cooperation")
+    page.wait_for_selector(".lunarsim-summary[data-side='1'] h3:text('US-China cooperation')")
+    assert "Runs on Solara" not in page.inner_text("body")  # the banner covered a chart
     seed = page.get_by_label("Seed", exact=True)
     seed.fill("5")
     seed.press("Enter")

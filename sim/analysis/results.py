@@ -25,6 +25,7 @@ SCENARIO_STYLE = {
     "us_china_cooperation": ("US-China cooperation", "#CC79A7"),
     "ree_export_control": ("Export controls", "#56B4E9"),
     "cheap_transport": ("Cheap transport", "#44AA99"),
+    "two_player_pd": ("Two players, a prisoner's dilemma", "#999933"),
 }
 # vermillion last: beside the orange of rival blocs it is hard to tell apart
 SPARE_COLOURS = ["#56B4E9", "#999999", "#882255", "#44AA99", "#F0E442", "#000000", "#D55E00"]

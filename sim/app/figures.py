@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.analysis.results import scenario_styles
 from sim.app.session import Session, Side
 from sim.base.style import NATION_COLOURS, STYLE, count_axis
 
@@ -39,7 +40,7 @@ def over_time(session: Session) -> Figure:
                 if column == "incidents":
                     values = np.cumsum(values)
                 ax.plot(m["year"][first:], values, SIDE_STYLES[k], color="#000000" if k == 0
-                        else "#D55E00", lw=1.5, label=side.name)
+                        else "#D55E00", lw=1.5, label=_label(side.name))
             ax.set(title=title, ylabel=unit)
             if column == "incidents":
                 count_axis(ax)
@@ -76,7 +77,7 @@ def cooperation_matrix(side: Side) -> Figure:
         ax.set_yticks(range(n), names, fontsize=8)
         ax.grid(False)
         ax.set_xlabel("toward")
-        ax.set_title(f"{side.name}: who cooperates with whom\n(share of steps with C)")
+        ax.set_title(f"{_label(side.name)}: who cooperates with whom\n(share of steps with C)")
         fig.colorbar(image, ax=ax, shrink=0.8, label="share of steps")
     return fig
 
@@ -125,7 +126,8 @@ def site_map(side: Side) -> Figure:
             ax.annotate(f"{site.name}\n{left[j]:.0%} left", (x, y - radius * 1.1), ha="center",
                         va="top", fontsize=7)
         ax.set(xlim=(-span, span), ylim=(-span, span), xlabel="km (0° longitude up)",
-               ylabel="km", title=f"{side.name}: who works which ice site, {model.year:g}")
+               ylabel="km", title=f"{_label(side.name)}: who works which ice site, "
+                                 f"{model.year:g}")
         handles = [matplotlib.patches.Patch(color=NATION_COLOURS[i % len(NATION_COLOURS)],
                                             label=model.names[i]) for i in sorted(used)]
         if handles:
@@ -140,3 +142,8 @@ def _stereographic(lat: float, lon: float) -> tuple[float, float]:
     """Polar stereographic coordinates in km about the south pole (0° longitude up)."""
     r = 2 * MOON_RADIUS_KM * np.tan(np.radians(90.0 + lat) / 2)
     return float(r * np.sin(np.radians(lon))), float(r * np.cos(np.radians(lon)))
+
+
+def _label(scenario: str) -> str:
+    """A scenario as the report names it ("US-China cooperation", not its file's name)."""
+    return scenario_styles([scenario])[scenario][0]

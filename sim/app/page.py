@@ -19,8 +19,9 @@ from pathlib import Path
 
 import solara
 
+from sim.analysis.results import scenario_styles
 from sim.app import figures
-from sim.app.session import KEY, SLIDER_STEPS, Control, Session, choices
+from sim.app.session import KEY, SLIDER_STEPS, Control, Session, choices, shown_choices
 from sim.base.errors import UserError
 from sim.experiment.run import NATION_ROWS, headline, nation_rows
 
@@ -28,9 +29,12 @@ NONE = "(none)"
 # Files named on `lunarsim app`'s command line, checked there, passed on by the environment
 EXTRA = tuple(Path(p) for p in json.loads(os.environ.get("LUNARSIM_APP_SCENARIOS", "[]")))
 OFFERED = list(choices(EXTRA))
+SHOWN = shown_choices(OFFERED)  # each choice in words: the report's label, a file's name
+CHOSEN = {words: choice for choice, words in SHOWN.items()}
 
-first = solara.reactive(str(EXTRA[0]) if EXTRA else "baseline")
-second = solara.reactive("open_access" if not EXTRA and "open_access" in OFFERED else NONE)
+first = solara.reactive(SHOWN[str(EXTRA[0]) if EXTRA else "baseline"])
+second = solara.reactive(SHOWN["open_access"] if not EXTRA and "open_access" in OFFERED
+                         else NONE)
 seed = solara.reactive(0)
 values: solara.Reactive[dict[str, float]] = solara.reactive({})
 restarts = solara.reactive(0)  # Reset builds the models again
@@ -49,7 +53,8 @@ def build(names: tuple[str, ...], seed_: int, moved: tuple[tuple[str, float], ..
 @solara.component
 def Page():
     solara.Title("lunarsim")
-    names = (first.value,) + (() if second.value in (NONE, first.value) else (second.value,))
+    names = (CHOSEN[first.value],) + (() if second.value in (NONE, first.value)
+                                      else (CHOSEN[second.value],))
     moved = tuple(sorted(values.value.items()))
     session = solara.use_memo(lambda: build(names, seed.value, moved, restarts.value),
                               dependencies=[names, seed.value, moved, restarts.value])
@@ -69,8 +74,8 @@ def Page():
 
 @solara.component
 def Choices():
-    solara.Select("Scenario", values=OFFERED, value=first)
-    solara.Select("Compare with (same seed)", values=[NONE] + OFFERED, value=second)
+    solara.Select("Scenario", values=list(SHOWN.values()), value=first)
+    solara.Select("Compare with (same seed)", values=[NONE, *SHOWN.values()], value=second)
     solara.InputInt("Seed", value=seed, on_value=lambda v: seed.set(max(int(v or 0), 0)))
 
 
@@ -189,7 +194,7 @@ def Summary(session: Session, k: int, tick: int):
         same = "<p>Step to start the run.</p>"
     solara.HTML(
         tag="div", classes=["lunarsim-summary"], attributes={"data-side": str(k)},
-        unsafe_innerHTML=f"<h3>{html.escape(side.name)}</h3>"
+        unsafe_innerHTML=f"<h3>{html.escape(scenario_styles([side.name])[side.name][0])}</h3>"
         f"<ul class='lunarsim-headline'>{items}</ul>"
         f"<table class='lunarsim-nations'><tr>{head}</tr>{rows}</table>{same}",
         style="font-size: 0.85rem")

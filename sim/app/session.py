@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.base.errors import UserError
+from sim.base.shown import shown_path
 from sim.experiment.run import RunResult, check_finite, result_of
 from sim.model.model import LunarModel
 from sim.scenario import Scenario, calibration
@@ -34,6 +35,22 @@ SLIDER_STEPS = 200  # positions on each slider, spread over the range (on a log 
 def choices(extra: list[Path] | tuple[Path, ...] = ()) -> dict[str, Path]:
     """The scenarios the page offers: the library's, then the user's files by their path."""
     return dict(library()) | {str(path): path for path in extra}
+
+
+def shown_choices(offered: list[str]) -> dict[str, str]:
+    """Each choice as the page shows it: a library scenario by the label the report gives it,
+    a user's file by its file name (its path as given where two files share a name)."""
+    from sim.analysis.results import scenario_styles
+
+    files = [c for c in offered if c.endswith(".toml")]
+    names = [Path(c).name for c in files]
+    styles = scenario_styles([c for c in offered if c not in files])
+    shown = {c: styles[c][0] for c in offered if c not in files}
+    for choice, name in zip(files, names, strict=True):
+        clash = names.count(name) > 1 or name in shown.values()
+        relative = shown_path(choice)  # the path as given if nothing shorter tells them apart
+        shown[choice] = name if not clash else relative if relative != name else choice
+    return shown
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def app_command(
     env = os.environ | {"LUNARSIM_APP_SCENARIOS": json.dumps([str(p.resolve()) for p in files]),
                         # no reports to Solara's makers, no id file in the user's home
                         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-                        "SOLARA_TELEMETRY_SERVER_USER_ID": "lunarsim"}
+                        "SOLARA_TELEMETRY_SERVER_USER_ID": "lunarsim",
+                        # Solara's "runs on Solara" banner covered the incidents chart
+                        "SOLARA_THEME_SHOW_BANNER": "False"}
     shown = f"[{host}]" if ":" in host else host
     say("the page: ", (f"http://{shown}:{port}", "bold"), " (Ctrl-C stops it)")
     command = [sys.executable, "-m", "solara", "run", "sim.app.page", "--host", host,

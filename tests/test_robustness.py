@@ -155,3 +155,7 @@ def test_the_rankings_under_other_rules_follow_the_numbers(monkeypatch):
            "under all tit for tat" in words[2]
     assert list(shown.columns) == ["scenario", "the scenarios' own rules", "all tit for tat"]
     assert shown.set_index("scenario").loc["A", "all tit for tat"].endswith("(3rd)")
+    # a flip of sign within the smallest difference that matters (0.1 bn) is not "clear"
+    studies["tit_for_tat"] = results(-0.04, 1.0)
+    words, _ = rule_sets.section(Path("results/x"), results(0.02, 1.0), "ref")
+    assert not any("sign itself" in w for w in words)

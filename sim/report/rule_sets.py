@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.outcomes import OUTCOMES
 from sim.analysis.results import Results
 from sim.explore.robustness import finished
 from sim.explore.strategy_sets import SETS, folder, ranking
@@ -52,7 +53,10 @@ def section(results_folder: Path, results: Results, reference: str
         sentence += "; " + "; ".join(f"under {w}, {' and '.join(results.label(s) for s in top)} "
                                       "does" for w, top in other.items())
     text.append(sentence + ".")
-    clear = {w: t[(t["low"] > 0) | (t["high"] < 0)] for w, t in tables.items()}
+    # clear: the interval excludes 0 and is not all within the smallest difference that matters
+    small = next(o.negligible for o in OUTCOMES if o.name == "welfare_total_usd_bn")
+    clear = {w: t[((t["low"] > 0) | (t["high"] < 0)) & ~((t["low"] > -small) & (t["high"] < small))]
+             for w, t in tables.items()}
     signs = []
     for scenario in results.scenarios:
         if scenario == reference:
@@ -65,7 +69,8 @@ def section(results_folder: Path, results: Results, reference: str
                          + " and clearly worse under "
                          + ", ".join(w for w, s in sides.items() if s == "worse"))
     if signs:
-        text.append("The sign itself turns on the rules: " + "; ".join(signs) + ".")
+        text.append(f"The sign itself turns on the rules (clearly: the interval excludes 0 and "
+                    f"is not all within ±{num(small)} bn): " + "; ".join(signs) + ".")
     return text, shown
 
 

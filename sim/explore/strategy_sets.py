@@ -22,8 +22,9 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.outcomes import OUTCOMES
 from sim.analysis.results import Results
-from sim.analysis.stats import mean_interval, paired
+from sim.analysis.stats import compare
 from sim.experiment.spec import Experiment
 from sim.explore.robustness import folder_for
 
@@ -58,17 +59,14 @@ def design(base: Experiment, name: str, seeds: int = SEEDS) -> Experiment:
 
 def ranking(results: Results, reference: str, resamples: int = 999) -> pd.DataFrame:
     """Per scenario: its mean paired difference from ``reference`` in total welfare with a 95 %
-    interval, and its rank (1: highest total welfare, the reference included at 0)."""
-    runs = results.runs
-    values = runs.set_index("run")["welfare_total_usd_bn"]
-    rows = [{"scenario": reference, "mean": 0.0, "low": 0.0, "high": 0.0, "seeds": 0}]
-    for scenario in results.scenarios:
-        if scenario == reference:
-            continue
-        d = paired(runs, values, scenario, reference)["difference"].to_numpy()
-        low, high = mean_interval(d, 0.95, resamples, 0)
-        rows.append({"scenario": scenario, "mean": d.mean(), "low": low, "high": high,
-                     "seeds": d.size})
-    table = pd.DataFrame(rows)
+    interval (:func:`sim.analysis.stats.compare`), and its rank (1: highest total welfare, the
+    reference included at 0)."""
+    total = next(o for o in OUTCOMES if o.name == "welfare_total_usd_bn")
+    paired = compare(results.runs, pd.DataFrame(), [total], reference, resamples=resamples)
+    table = pd.concat([
+        pd.DataFrame([{"scenario": reference, "mean": 0.0, "low": 0.0, "high": 0.0, "seeds": 0}]),
+        pd.DataFrame({"scenario": paired["scenario"], "mean": paired["mean_difference"],
+                      "low": paired["ci_low"], "high": paired["ci_high"],
+                      "seeds": paired["pairs"]})], ignore_index=True)
     table["rank"] = table["mean"].rank(ascending=False, method="min").astype(int)
     return table

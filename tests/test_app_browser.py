@@ -194,6 +194,8 @@ def test_the_page_steps_two_scenarios_and_shows_the_numbers_of_lunarsim_run(page
 
     page.click(".lunarsim-reset")
     wait_for_step(page, 0)
+    # the summaries are drawn after the status line: under load they may lag it a moment
+    page.wait_for_selector(".lunarsim-summary[data-side='0'] p:text('Step to start the run.')")
     assert shown(page, 0)["cooperation"] == "—"
     assert page.inner_text(".lunarsim-summary[data-side='0'] p") == "Step to start the run."
     assert page.locator(".lunarsim-parameter[data-name='economics.synergy'] p").inner_text(

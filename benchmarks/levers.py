@@ -6,9 +6,9 @@ its range, on the same seeds.
     python benchmarks/levers.py --seeds 2 --steps 40 --json levers.json
     python benchmarks/levers.py --only regime.       # one family of levers
 
-Where a parameter applies is its `where` in sim/scenario/calibration.toml: `[economics]` and `[trust]`
-on the baseline world (the Artemis Accords), `[market]` under China's export controls
-(`ree_export_control`), the rare-earth transport and processing costs where transport is cheap
+Where a parameter applies is its `where` in sim/scenario/calibration.toml: `[economics]`, `[trust]`
+and `[market]` on the baseline world (the Artemis Accords, where China's export controls come
+from play), the rare-earth transport and processing costs where transport is cheap
 (`cheap_transport`), a regime's parameter on that regime's scenario (the multilateral regime's on
 the inclusive one, whose members stay some years at the defaults); a strategy's parameter on
 the nations that use that strategy (if no nation of the baseline uses it, the US and China are
@@ -47,6 +47,8 @@ OUTCOMES = {  # name: (how it is shown, scale, is a share)
     "ree_price_usd_per_kg": ("rare-earth price, USD/kg", 1.0, False),
     "us_china": ("US-China coordination, pp", 100.0, True),
     "member_years": ("years in the regime", 1.0, False),
+    "ree_costs_total_usd_bn": ("rare-earth costs, USD bn", 1.0, False),
+    "control_episodes": ("control episodes", 1.0, False),
 }
 
 
@@ -96,7 +98,9 @@ def outcomes_at(lever: Lever, value: float, seed: int, steps: int) -> dict[str, 
     us, cn = names.index("United States"), names.index("China")
     out = {k: result.overall[k] for k in OUTCOMES if k in result.overall}
     out["us_china"] = float((result.pair_share[us, cn] + result.pair_share[cn, us]) / 2)
-    out["member_years"] = float(result.nation_summary_columns()["member_years"].mean())
+    summary = result.nation_summary_columns()
+    out["member_years"] = float(summary["member_years"].mean())
+    out["control_episodes"] = float(summary["control_episodes"].sum())
     return out
 
 

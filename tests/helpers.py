@@ -44,12 +44,25 @@ def assert_same_arrays(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> No
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
+def _skip(*_draws: object) -> dict:
+    return {}
+
+
+def random_trade(seed: int, n: int, batch: int | None = None) -> np.ndarray:
+    """Random rare-earth actions [N, N] (or [batch, N, N]): about a third of them restrictions."""
+    rng = np.random.default_rng([seed, 7])
+    trade = rng.random((n, n) if batch is None else (batch, n, n)) < 0.65
+    trade[..., np.arange(n), np.arange(n)] = True
+    return trade
+
+
 def random_world_state(seed: int, n: int, s: int):
     """A random but valid (world, state, actions, rules, econ) for property tests."""
     from sim.economy.state import EconParams, RegimeRules, State, World
     from sim.scenario.schema import EconomicsSpec, MarketSpec, TrustSpec
 
     rng = np.random.default_rng(seed)
+    arena = np.random.default_rng([seed, 11])
     is_ice = rng.random(s) < 0.7
     reserve0 = rng.uniform(1.0, 1e4, s)
     world = World(
@@ -89,7 +102,8 @@ def random_world_state(seed: int, n: int, s: int):
         leverage_index=float(rng.uniform(0, 1)),
         ree_refining_built_t_per_yr=rng.uniform(0, 1e4, n + 1) * (rng.random(n + 1) < 0.5),
         ree_threat=rng.uniform(0, 1, n),
-        control_policy=np.where(rng.random(n) < 0.3, rng.uniform(0, 1, n), 0.0),
+        **_skip(rng.random(n), rng.uniform(0, 1, n)),  # draws of a retired field, kept so that
+        # every later draw (and each property test's state) stays what it was
         ree_demand_factor=float(rng.uniform(0.5, 3)),
         ree_supply_factor=float(rng.uniform(0.5, 3)),
         forced_incidents=np.zeros((n, n), dtype=bool),
@@ -115,6 +129,10 @@ def random_world_state(seed: int, n: int, s: int):
             shortfall_cost_multiple=float(rng.uniform(0, 10)),
             magnet_share=float(rng.uniform(0.05, 1)),
             refining_cost_premium_usd_per_kg=float(rng.uniform(0, 100)),
+            # the rare-earth arena's, from their own stream (the others' draws stay as they were)
+            control_severity=float(arena.uniform(0, 1)),
+            coercion_weight=float(arena.uniform(0, 2)) * (arena.random() < 0.7),
+            retaliation_cost_multiple=float(arena.uniform(0, 5)),
         ),
         TrustSpec(),
     )

@@ -153,7 +153,7 @@ def test_nations_cooperation_leverage_and_heatmap(small_results):
     coop = fig.cooperation(small_results)
     assert len([ax for ax in coop.axes if ax.get_visible() and ax.images]) == 3
     lev = fig.leverage(small_results)
-    assert [lines(ax) for ax in lev.axes] == [3, 3, 3]
+    assert [lines(ax) for ax in lev.axes] == [3, 3, 3, 3]  # leverage, dependence, price, controls
     heat = fig.heatmap(small_results)
     images = [ax for ax in heat.axes if ax.images]
     assert len(images) == 2 and images[0].images[0].get_array().shape == (2, 2)  # vs the reference

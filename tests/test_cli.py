@@ -175,7 +175,7 @@ def test_override_changes_the_run(tmp_path):
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
     assert shown["nations"][1]["strategy"]["name"] == "always_compete"
-    assert shown["nations"][0]["strategy"] == {"name": "tit_for_tat", "tremble": 0.1}
+    assert shown["nations"][0]["strategy"] == {"name": "tit_for_tat", "tremble": 0.1, "linked": False}
 
 
 LIBRARY = {"baseline", "two_player_pd", "open_access", "artemis_accords", "rival_blocs",

@@ -66,7 +66,8 @@ def test_levers_measures_every_ranged_parameter_where_it_acts():
     assert found["strategy.forward_looking.discount_per_year"].switch == ()
     assert set(outcomes_at(switched, switched.high, seed=0, steps=2)) == {
         "welfare_total_usd_bn", "cooperation_rate", "incidents", "best_site_depletion",
-        "leverage_index", "importer_dependence", "ree_price_usd_per_kg", "us_china", "member_years"}
+        "leverage_index", "importer_dependence", "ree_price_usd_per_kg", "us_china", "member_years",
+        "ree_costs_total_usd_bn", "control_episodes"}
 
 
 def readme_python() -> list[str]:

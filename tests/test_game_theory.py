@@ -71,12 +71,13 @@ def test_one_mistake_sets_off_alternating_retaliation_between_tit_for_tats(pd_ra
     model = LunarModel(scenario_from(pd_raw), rng=0, steps=6)
     model.step()  # both C
     slip = np.array([[True, False], [True, True]])  # Blue plays D once by mistake
+    trade = np.ones((2, 2), dtype=bool)
     model._apply(resolve_step(model.world, model.state, slip, model.rules, model.econ,
-                              np.random.default_rng(0)), slip)
+                              np.random.default_rng(0)), slip, trade)
     played = []
     for _ in range(4):
-        actions = model.decide()
+        actions, trade = model.decide()
         played.append((bool(actions[0, 1]), bool(actions[1, 0])))
         model._apply(resolve_step(model.world, model.state, actions, model.rules, model.econ,
-                                  np.random.default_rng(0)), actions)
+                                  np.random.default_rng(0), trade=trade), actions, trade)
     assert played == [(C, D), (D, C), (C, D), (D, C)]

@@ -135,7 +135,7 @@ def test_welfare_is_cash_flow_plus_the_change_in_capital_over_a_run(baseline_raw
         o = model.last_outcome
         cash += (o.gross_output - o.operating_cost + o.transfers - o.entry_cost
                  - o.shortfall_cost - o.export_revenue_lost - o.diversification_cost
-                 - model.last_investment)
+                 - o.retaliation_cost - model.last_investment)
         invested += model.last_investment
     end_capital = model.state.capital_usd_bn
     assert invested.sum() > 1.0  # plants were bought: the identity is not trivially 0 = 0

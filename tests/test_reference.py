@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import numpy as np
-from helpers import random_world_state
+from helpers import random_trade, random_world_state
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,8 +30,9 @@ def test_vectorised_step_matches_the_reference(seed, n, s, expected_mode):
         state.forced_incidents[:] = False
     rng_a = None if expected_mode else np.random.default_rng(seed)
     rng_b = None if expected_mode else np.random.default_rng(seed)
-    assert_same_outcome(resolve_step(world, state, actions, rules, econ, rng_a),
-                        resolve_step_reference(world, state, actions, rules, econ, rng_b))
+    trade = random_trade(seed, n)
+    assert_same_outcome(resolve_step(world, state, actions, rules, econ, rng_a, trade=trade),
+                        resolve_step_reference(world, state, actions, rules, econ, rng_b, trade))
 
 
 def test_reference_agrees_on_a_real_scenario_step():
@@ -42,12 +43,16 @@ def test_reference_agrees_on_a_real_scenario_step():
     model = LunarModel(scenario_from(raw_scenario("multilateral"), regime__membership="fixed"), rng=4)
     for _ in range(12):  # into the crowded years, with plants placed and trust moved
         model.step()
-    actions = model.decide()
-    fast = resolve_step(model.world, model.state, actions, model.rules, model.econ, np.random.default_rng(1))
+    actions, trade = model.decide()
+    trade[model.nation_index("China"), model.nation_index("Japan")] = False  # a control, and
+    trade[model.nation_index("Italy"), model.nation_index("China")] = False  # an answer
+    fast = resolve_step(model.world, model.state, actions, model.rules, model.econ,
+                        np.random.default_rng(1), trade=trade)
     slow = resolve_step_reference(model.world, model.state, actions, model.rules, model.econ,
-                                  np.random.default_rng(1))
+                                  np.random.default_rng(1), trade)
     assert_same_outcome(fast, slow)
     assert fast.transfers.any() and fast.worked_t.sum() > 0
+    assert fast.shortfall_cost.any() and fast.retaliation_cost.any() and fast.coercion_value.any()
 
 
 @settings(max_examples=60, deadline=None)
@@ -57,9 +62,10 @@ def test_a_batch_of_action_matrices_gives_each_matrix_its_own_outcome(seed, n, s
     state.forced_incidents[:] = False
     rng = np.random.default_rng(seed + 1)
     many = rng.random((batch, n, n)) < 0.5
-    together = resolve_step(world, state, many, rules, econ, None)
+    trades = random_trade(seed, n, batch)
+    together = resolve_step(world, state, many, rules, econ, None, trade=trades)
     for b in range(batch):
-        alone = resolve_step(world, state, many[b], rules, econ, None)
+        alone = resolve_step(world, state, many[b], rules, econ, None, trade=trades[b])
         for f in fields(Outcome):
             want = np.asarray(getattr(alone, f.name), dtype=float)
             got = np.asarray(getattr(together, f.name), dtype=float)

@@ -148,7 +148,8 @@ def test_the_rankings_under_other_rules_follow_the_numbers(monkeypatch):
     studies = {"tit_for_tat": flipped}
     monkeypatch.setattr(rule_sets, "finished",
                         lambda folder, model: studies.get(folder.name.split("strategies-")[1]))
-    words, shown = rule_sets.section(Path("results/x"), own, "ref")
+    words, shown, link = rule_sets.section(Path("results/x"), own, "ref")
+    assert link == ""  # no study without links between the arenas
     assert "Under the scenarios' own rules A ranks first" in words[1]
     assert "under all tit for tat, B does" in words[1]
     assert "A is clearly better than REF under the scenarios' own rules and clearly worse " \
@@ -157,5 +158,10 @@ def test_the_rankings_under_other_rules_follow_the_numbers(monkeypatch):
     assert shown.set_index("scenario").loc["A", "all tit for tat"].endswith("(3rd)")
     # a flip of sign within the smallest difference that matters (0.1 bn) is not "clear"
     studies["tit_for_tat"] = results(-0.04, 1.0)
-    words, _ = rule_sets.section(Path("results/x"), results(0.02, 1.0), "ref")
+    words, _, _ = rule_sets.section(Path("results/x"), results(0.02, 1.0), "ref")
     assert not any("sign itself" in w for w in words)
+    # with no nation linking the arenas A gains 0.5 instead of 2: the summary's sentence says so
+    studies["unlinked"] = results(0.5, 0.2)
+    words, _, link = rule_sets.section(Path("results/x"), own, "ref")
+    assert link.startswith("How much rests on the link between the arenas: A is +2.01 bn from "
+                           "REF under the scenarios' own rules and +0.515 bn [") and link in words

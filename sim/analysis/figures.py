@@ -91,10 +91,11 @@ REE_SERIES = [
     ("leverage_index", "{Holder_s} rare-earth leverage", "% of refined world supply", 100.0, None),
     ("importer_dependence", "Importers' use met by {holder}", "% of what they use", 100.0, None),
     ("ree_price_usd_per_kg", "Magnet rare-earth oxide price", "USD per kg", 1.0, None),
+    ("export_control_targets", "Nations under {holder_s} export controls", "count", 1.0, None),
 ]
 # The smallest spread between scenarios worth a figure (as the outcomes' negligible differences)
 REE_SPREAD = {"leverage_index": 0.005, "importer_dependence": 0.005,
-              "ree_price_usd_per_kg": 0.5}
+              "ree_price_usd_per_kg": 0.5, "export_control_targets": 0.5}
 
 
 def rare_earths_differ(results: Results) -> bool:
@@ -112,12 +113,13 @@ def rare_earths_differ(results: Results) -> bool:
 
 
 def leverage(results: Results) -> Figure:
-    """The holder's rare-earth leverage, the importers' dependence and the price over time."""
+    """The holder's rare-earth leverage, the importers' dependence, the price and the nations
+    its controls hit, over time."""
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), constrained_layout=True)
-        for ax, spec in zip(axes, REE_SERIES, strict=True):
+        fig, axes = plt.subplots(2, 2, figsize=(12, 8.4), constrained_layout=True)
+        for ax, spec in zip(axes.flat, REE_SERIES, strict=True):
             _band_panel(ax, results, *spec)
-        _legend_below(fig, axes[0])
+        _legend_below(fig, axes[1, 0])
     return fig
 
 

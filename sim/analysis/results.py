@@ -23,6 +23,7 @@ SCENARIO_STYLE = {
     "multilateral": ("Multilateral", "#009E73"),
     "multilateral_inclusive": ("Multilateral, US and China in", "#661100"),
     "us_china_cooperation": ("US-China cooperation", "#CC79A7"),
+    "us_china_linked": ("US-China linked", "#332288"),
     "ree_export_control": ("Export controls", "#56B4E9"),
     "cheap_transport": ("Cheap transport", "#44AA99"),
     "two_player_pd": ("Two players, a prisoner's dilemma", "#999933"),

@@ -60,8 +60,10 @@ def _pair_contest(d: list[float], cap: float, compete, respects, rho: float, zon
 
 
 def resolve_step_reference(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
-                           econ: EconParams, rng: np.random.Generator | None) -> Outcome:
+                           econ: EconParams, rng: np.random.Generator | None,
+                           trade: np.ndarray | None = None) -> Outcome:
     n, m = len(state.capacity_t_per_yr), len(state.reserve_t)
+    trade = np.ones((n, n), dtype=bool) if trade is None else trade
     N, S = range(n), range(m)
     dt = 1.0 / world.steps_per_year
     ice = [bool(world.site_is_ice[s]) for s in S]
@@ -141,7 +143,7 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
     for i in N:
         if holder is None or i == holder:
             continue
-        severity[i] = state.control_policy[i]
+        severity[i] = 0.0 if trade[holder][i] else econ.control_severity
         if state.export_control_active:
             named = state.export_control_targets
             hit = bool(named[i]) if named is not None else compete(holder, i)
@@ -253,9 +255,24 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
                 liability[i] += owed
                 liability[j] -= owed
     short_cost = econ.shortfall_cost_multiple * shortfall * per_t
+    # Retaliation (section 7.6): j withholds from the holder the value of the holder's sales to
+    # it at the control severity; it forgoes that value and the holder loses a multiple of it.
+    answer, pain = np.zeros(n), np.zeros((n, n))
+    for j in N:
+        if holder is not None and j != holder and not trade[j][holder]:
+            answer[j] = econ.control_severity * m["from_holder"][j] * dt * per_t
+            pain[j, holder] = econ.retaliation_cost_multiple * answer[j]
+    for j in N:
+        if holder is not None and j != holder:
+            pain[holder, j] += short_cost[j]
+    retaliation = answer.copy()  # the retaliators' sales forgone, and the holder's cost
+    if holder is not None:
+        retaliation[holder] += sum(pain[j, holder] for j in N)
     welfare = (value - op - depreciation - inc_loss + transfers + sanctions + liability - entry
-               - short_cost - lost - premium)
-    utility = np.array([welfare[i] - econ.relative_gains_weight *
+               - short_cost - lost - premium - retaliation)
+    coercion = np.array([econ.coercion_weight * sum((1.0 - state.trust[i, j]) * pain[i, j]
+                                                    for j in N) for i in N])
+    utility = np.array([welfare[i] + coercion[i] - econ.relative_gains_weight *
                         (sum(max(welfare[j] - welfare[i], 0.0) for j in N if j != i) / (n - 1) if n > 1 else 0.0)
                         for i in N])
     return Outcome(
@@ -270,7 +287,8 @@ def resolve_step_reference(world: World, state: State, actions: np.ndarray, rule
         potential_output=potential, crowding_loss=crowding, exhaustion_loss=exhaustion,
         synergy_gain=synergy, interference_loss=interference, operating_cost=op,
         depreciation=depreciation, incident_loss=inc_loss, shortfall_cost=short_cost, export_revenue_lost=lost,
-        diversification_cost=premium,
+        diversification_cost=premium, retaliation_cost=retaliation, coercion_value=coercion,
+        retaliators=answer > 0,
         transfers=transfers, sanctions=sanctions, liability=liability, breaches=breaches,
         entry_cost=entry, welfare=welfare, utility=utility,
     )

@@ -49,7 +49,7 @@ class EconParams:
     magnet_share: float
     control_severity: float
     coercion_weight: float
-    holder_foresight_years: float
+    retaliation_cost_multiple: float
     self_reliance_goal: float
     refining_lead_time_years: float
     threat_half_life_years: float
@@ -117,7 +117,6 @@ class State:
     ree_refining_built_t_per_yr: np.ndarray  # [N+1] refining built in the run (the last: the rest
     # of the world's announced projects)
     ree_threat: np.ndarray  # [N] supply threat each nation feels, 0..1
-    control_policy: np.ndarray  # [N] the holder's policy: share of its sales to each withheld
     import_dependence: np.ndarray  # [N] share of use the holder supplies (controls aside)
     leverage_index: float  # the holder's share of refined world supply, at the last clearing
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start
@@ -154,6 +153,7 @@ class Outcome:
     ree_price_usd_per_kg: float  # price after this step's market clears
     leverage_index: float  # leverage holder's share of refined world supply
     export_targets: np.ndarray  # bool [N], under the holder's export control this step
+    retaliators: np.ndarray  # bool [N], retaliating against the holder this step
     ree_shortfall_t: np.ndarray  # [N]
     import_dependence: np.ndarray  # [N] share of its use the holder supplies, controls aside
     propellant_value: np.ndarray  # USD bn [N]
@@ -172,6 +172,9 @@ class Outcome:
     shortfall_cost: np.ndarray  # rare earths withheld from a target, valued at a multiple
     export_revenue_lost: np.ndarray  # the holder's sales forgone under its own controls
     diversification_cost: np.ndarray  # premium paid on refining built in the run
+    retaliation_cost: np.ndarray  # retaliators' exports forgone; the holder's cost of doing without
+    coercion_value: np.ndarray  # what the pain a nation's restrictions inflict is worth to it
+    # (in utility, not welfare)
     transfers: np.ndarray  # benefit sharing; sums to zero
     sanctions: np.ndarray  # fines received less fines paid for breaches; sums to zero
     liability: np.ndarray  # compensation received less compensation paid; sums to zero

@@ -29,6 +29,7 @@ from sim.economy.invest import (
     unit_value_usd_per_t,
 )
 from sim.economy.rare_earths import clear_market
+from sim.economy.rare_earths.arena import coercion_value
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
 
 OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
@@ -87,33 +88,41 @@ def resolve_step(
     econ: EconParams,
     rng: np.random.Generator | None,
     allocation: np.ndarray | None = None,
+    trade: np.ndarray | None = None,
 ) -> Outcome:
     """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc.
 
+    ``actions`` are the lunar arena's, ``trade`` [N, N] the rare-earth arena's (True = trade
+    without restriction; None: nobody restricts; :mod:`sim.economy.rare_earths.arena`).
     With ``rng=None`` no incident is drawn: each pair's expected loss is charged instead (what a
-    nation weighing a counterfactual expects). Then ``actions`` may also be a batch [B, N, N]
-    of alternative action matrices, and every outcome array gains that leading axis: one call
-    weighs many counterfactuals. ``allocation`` may pass in ``locate``'s result for this state,
-    which does not depend on the actions.
+    nation weighing a counterfactual expects). Then ``actions`` and ``trade`` may also be a batch
+    [B, N, N] of alternative action matrices, and every outcome array gains that leading axis:
+    one call weighs many counterfactuals. ``allocation`` may pass in ``locate``'s result for
+    this state, which does not depend on the actions.
     """
-    return _resolve(world, state, actions, rules, econ, rng, allocation, detail=True)
+    return _resolve(world, state, actions, rules, econ, rng, allocation, detail=True,
+                    trade=trade)
 
 
 def expected_utility(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
-                     econ: EconParams, allocation: np.ndarray | None = None) -> np.ndarray:
+                     econ: EconParams, allocation: np.ndarray | None = None,
+                     trade: np.ndarray | None = None) -> np.ndarray:
     """Every nation's utility [..., N] for one action matrix or a batch [B, N, N], with expected
     incident losses: ``resolve_step(..., rng=None).utility``, the same numbers, without the
     accounting that only a step that happens records (what a nation weighing counterfactuals
     needs, and all it needs)."""
-    return _resolve(world, state, actions, rules, econ, None, allocation, detail=False)
+    return _resolve(world, state, actions, rules, econ, None, allocation, detail=False,
+                    trade=trade)
 
 
 def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
              econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
-             detail: bool) -> Outcome | np.ndarray:
+             detail: bool, trade: np.ndarray | None = None) -> Outcome | np.ndarray:
     """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility."""
-    if rng is not None and actions.ndim != 2:
+    if rng is not None and (actions.ndim != 2 or (trade is not None and np.ndim(trade) != 2)):
         raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
+    if trade is not None and np.ndim(trade) > actions.ndim:  # a batch of rare-earth actions
+        actions = np.broadcast_to(actions, np.shape(trade))
     dt = world.dt
     coop, compete, mutual, hostile = pair_masks(actions, rules.may_cooperate)
     if allocation is None:
@@ -126,7 +135,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
     ree_shipped = ree_mined if ree_value > 0 else np.zeros_like(ree_mined)
 
-    m = clear_market(world, state, compete, ree_shipped, econ)  # 6. Market
+    m = clear_market(world, state, compete, ree_shipped, econ, trade)  # 6. Market
     incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
 
     # 8. Payoffs (USD bn this step).
@@ -152,10 +161,12 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     owed = rules.liability_share * _t(at_fault) * incident_loss[..., :, None] * loss_share
     liability = owed.sum(axis=-1) - owed.sum(axis=-2)  # owed[i, j]: j compensates i
     entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
+    retaliation_cost = m.retaliation.sales_lost + m.retaliation.cost
     welfare = (gross_output - operating_cost - depreciation - incident_loss + transfers
                + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost
-               - m.diversification_cost)
-    utility = welfare - econ.relative_gains_weight * relative_shortfall(welfare)
+               - m.diversification_cost - retaliation_cost)
+    coercion = coercion_value(m.pain, state.trust, econ.coercion_weight)
+    utility = welfare + coercion - econ.relative_gains_weight * relative_shortfall(welfare)
     if not detail:
         return utility
 
@@ -183,6 +194,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         ree_price_usd_per_kg=m.price,
         leverage_index=m.leverage,
         export_targets=m.targets,
+        retaliators=m.retaliation.sales_lost > 0,
         ree_shortfall_t=m.shortfall_t,
         import_dependence=m.dependence,
         propellant_value=propellant_value,
@@ -199,6 +211,8 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         shortfall_cost=m.shortfall_cost,
         export_revenue_lost=m.export_revenue_lost,
         diversification_cost=m.diversification_cost,
+        retaliation_cost=retaliation_cost,
+        coercion_value=coercion,
         transfers=transfers,
         sanctions=sanctions,
         liability=liability,
@@ -436,10 +450,12 @@ def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Grow
                   plan.expected_npv_usd_bn)
 
 
-def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, econ: EconParams) -> np.ndarray:
-    """Step 10: trust[i, j] moves toward 1 after j's C toward i, toward 0 after its D;
-    an incident between them cuts it by ``trust_incident_shock``."""
-    received = actions.T.astype(float)
+def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, econ: EconParams,
+                trade: np.ndarray | None = None) -> np.ndarray:
+    """Step 10: trust[i, j] moves toward 1 after j's C toward i (in both arenas: a rare-earth
+    restriction is as hostile as a race), toward 0 after its D; an incident between them cuts
+    it by ``trust_incident_shock``."""
+    received = (actions if trade is None else actions & trade).T.astype(float)
     new = trust + econ.trust_learning_rate * (received - trust)
     if incidents.any():  # (few pairs: only theirs are cut)
         new[incidents] = new[incidents] * (1.0 - econ.trust_incident_shock)

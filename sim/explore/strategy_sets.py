@@ -8,8 +8,10 @@ main job runs its experiment again with every nation of every scenario following
 * ``tit_for_tat``: reciprocity without looking ahead (Axelrod 1984);
 * ``myopic``: the forward-looking rule with no weight on the future (δ = 0): a best response
   to this step, against what it believes of each rival;
+* ``unlinked``: every nation keeps its own rule, but none links the lunar and rare-earth
+  arenas (China does at the defaults: docs/ODD.md, section 7.6);
 
-each nation keeping its tremble, on the first seeds of the experiment (so the runs are paired
+each nation keeping its tremble and whether it links the arenas (but in ``unlinked``), on the first seeds of the experiment (so the runs are paired
 with the main comparison's and with each other). The report puts the ranking under each set
 beside the ranking under the scenarios' own rules (:mod:`sim.report.rule_sets`).
 """
@@ -29,10 +31,12 @@ from sim.experiment.spec import Experiment
 from sim.explore.robustness import folder_for
 
 SEEDS = 4
-SETS: dict[str, tuple[str, dict[str, Any]]] = {  # name -> (in words, the rule everyone follows)
+# name -> (in words, the rule everyone follows; None: each its own, none linking the arenas)
+SETS: dict[str, tuple[str, dict[str, Any] | None]] = {
     "forward_looking": ("all forward-looking", {"name": "forward_looking"}),
     "tit_for_tat": ("all tit for tat", {"name": "tit_for_tat"}),
     "myopic": ("all myopic", {"name": "forward_looking", "discount_per_year": 0.0}),
+    "unlinked": ("none linking the arenas", None),
 }
 
 
@@ -48,8 +52,13 @@ def design(base: Experiment, name: str, seeds: int = SEEDS) -> Experiment:
     for raw in raws.values():
         for nation in raw.get("nations", []):
             old = nation.get("strategy")
-            tremble = old.get("tremble") if isinstance(old, dict) else None
-            nation["strategy"] = dict(rule) | ({} if tremble is None else {"tremble": tremble})
+            old = dict(old) if isinstance(old, dict) else {} if old is None else {"name": old}
+            if rule is None:
+                if old:
+                    nation["strategy"] = old | {"linked": False}
+                continue
+            kept = {k: old[k] for k in ("tremble", "linked") if k in old}
+            nation["strategy"] = dict(rule) | kept
     spec = base.spec.model_copy(update={
         "name": f"{base.spec.name}-strategies-{name}",
         "replicates": min(seeds, base.spec.replicates),

@@ -67,7 +67,8 @@ def build(scenario: Scenario, rng: np.random.Generator) -> Parts:
     econ = EconParams.from_specs(scenario.economics, scenario.market, scenario.trust)
     state = initial_state(scenario, world, blocs, econ)
     regime: Regime = REGIMES.get(scenario.regime.name)(scenario.regime.params)
-    roster = Roster(names, blocs.copy(), state.budget_usd_bn.copy(), scenario.time.steps_per_year)
+    roster = Roster(names, blocs.copy(), state.budget_usd_bn.copy(), scenario.time.steps_per_year,
+                    world.leverage_holder)
     return Parts(
         names=names,
         blocs=blocs,
@@ -79,8 +80,7 @@ def build(scenario: Scenario, rng: np.random.Generator) -> Parts:
         laws={law.name: law.in_force for law in scenario.laws},
         law_bars={law.name: law.bars for law in scenario.laws},
         events=scheduled_events(scenario),
-        strategies=[STRATEGIES.get(spec.strategy.name)(i, roster, spec.strategy.params,
-                                                       nation_rngs[i])
+        strategies=[_rule(spec.strategy, i, roster, nation_rngs[i])
                     for i, spec in enumerate(scenario.nations)],
         tremble=np.array([spec.strategy.tremble for spec in scenario.nations]),
         budget_growth_per_step=np.array([(1.0 + spec.budget_growth_per_year) ** world.dt
@@ -88,6 +88,13 @@ def build(scenario: Scenario, rng: np.random.Generator) -> Parts:
         incident_rng=incident_rng,
         tremble_rng=tremble_rng,
     )
+
+
+def _rule(spec, i: int, roster: Roster, rng: np.random.Generator) -> Strategy:
+    """Nation i's decision rule, linking the two arenas if its spec says so."""
+    rule = STRATEGIES.get(spec.name)(i, roster, spec.params, rng)
+    rule.linked = spec.linked
+    return rule
 
 
 def scheduled_events(scenario: Scenario) -> list[Event]:
@@ -182,7 +189,6 @@ def initial_state(s: Scenario, world: World, blocs: np.ndarray, econ: EconParams
         ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
         ree_refining_built_t_per_yr=np.zeros(n + 1),  # the nations', then the rest of the world's
         ree_threat=np.full(n, s.market.initial_threat),
-        control_policy=np.zeros(n),
         import_dependence=np.zeros(n),
         leverage_index=0.0,
         export_control_active=s.market.export_controls,

@@ -57,8 +57,9 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
     "transfers": ("Benefit sharing, sanctions and compensation",
                   lambda o: o.transfers + o.sanctions + o.liability),
     "entry_cost": ("Entry cost", lambda o: -o.entry_cost),
-    "rare_earths": ("Rare earths: shortfalls, forgone sales, dearer refining of one's own",
-                    lambda o: -o.shortfall_cost - o.export_revenue_lost - o.diversification_cost),
+    "rare_earths": ("Rare earths: shortfalls, forgone sales, retaliation, dearer refining of one's own",
+                    lambda o: -o.shortfall_cost - o.export_revenue_lost - o.diversification_cost
+                    - o.retaliation_cost),
 }
 
 
@@ -101,6 +102,8 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "shortfall_cost": zeros if out is None else out.shortfall_cost.copy(),
         "export_revenue_lost": zeros if out is None else out.export_revenue_lost.copy(),
         "export_control": zeros if out is None else out.export_targets.astype(float),
+        "retaliation": zeros if out is None else out.retaliators.astype(float),
+        "retaliation_cost": zeros if out is None else out.retaliation_cost.copy(),
         "leverage_index": float(st.leverage_index),
         "ree_threat": st.ree_threat.copy(),
         "refining_built": st.ree_refining_built_t_per_yr[:-1].copy(),
@@ -123,8 +126,10 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
 
 def _ree_costs(out: Outcome) -> np.ndarray:
     """The terrestrial rare-earth costs of a step [N]: shortfalls under controls, the holder's
-    forgone sales, the premium on refining built (the welfare channel ``rare_earths``)."""
-    return out.shortfall_cost + out.export_revenue_lost + out.diversification_cost
+    forgone sales, retaliation's cost, the premium on refining built (the welfare channel
+    ``rare_earths``)."""
+    return (out.shortfall_cost + out.export_revenue_lost + out.diversification_cost
+            + out.retaliation_cost)
 
 
 def _share(actions: np.ndarray, mask: np.ndarray) -> float:
@@ -379,6 +384,9 @@ NATION_UNITS = {
     "shortfall_cost": ("USD bn", "cost of rare earths withheld by the holder's controls, this step"),
     "export_revenue_lost": ("USD bn", "the holder's rare-earth sales forgone under its own controls"),
     "export_control": ("flag", "1 if under the holder's export control this step"),
+    "retaliation": ("flag", "1 if retaliating against the holder's rare-earth trade this step"),
+    "retaliation_cost": ("USD bn", "what retaliation cost it this step (the retaliator's sales "
+                                   "forgone; for the holder, what it did without)"),
     "import_dependence": ("share", "share of its rare-earth demand met by the leverage holder"),
     "ree_threat": ("share", "rare-earth supply threat felt (1: just under control)"),
     "refining_built": ("t/yr", "rare-earth refining capacity built since the start"),

@@ -6,8 +6,10 @@ One step (a quarter by default; see docs/ODD.md for the equations):
 1. events due by this step's date apply; in a regime whose members choose, the first step of
    each year reviews membership (:mod:`sim.model.membership`);
 2. every nation decides C or D toward every other from the same snapshot (two phases, so the
-   order of asking is irrelevant); trembles flip actions by mistake; laws and the regime then
-   stop the coordination a bar forbids (a barred C does not coordinate, and is no race);
+   order of asking is irrelevant), in both arenas: at the pole, and in rare-earth trade with the
+   holder (:mod:`sim.economy.rare_earths.arena`); trembles flip lunar actions by mistake; laws
+   and the regime then stop the coordination a bar forbids (a barred C does not coordinate, and
+   is no race);
 3-8. :func:`sim.economy.step.resolve_step` locates, extracts, uses, clears the market, draws
    incidents and pays off, all at once over arrays;
 9. nations invest where it pays, within their budgets; 10. trust and the strategies learn;
@@ -33,7 +35,7 @@ import numpy as np
 
 from sim.base.arguments import whole_number
 from sim.base.errors import BadType
-from sim.economy.rare_earths import diversify, holder_policy
+from sim.economy.rare_earths import diversify
 from sim.economy.state import Outcome, RegimeRules
 from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
 from sim.model.agents import Nation, Site
@@ -43,6 +45,7 @@ from sim.model.metrics import Recorder, Snapshot
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
 from sim.rules.strategies import Observation, Strategy
+from sim.rules.strategies.trade import initial_standing, update_standing
 from sim.scenario import Scenario
 from sim.scenario.loader import with_changes
 
@@ -101,6 +104,8 @@ class LunarModel(mesa.Model):
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
 
         self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
+        self.last_trade: np.ndarray | None = None  # the rare-earth arena's, True = C
+        self.standing = initial_standing(n)  # who is in good standing toward whom (reciprocity)
         self.recent_intended: list[np.ndarray] = []  # meant (before trembles), the last year
         self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
         self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
@@ -122,11 +127,10 @@ class LunarModel(mesa.Model):
         year = self.year  # Mesa has already counted this step: its end is `year`
         self._apply_events(until=year)
         self._review_membership()
-        self.state.control_policy = holder_policy(self.world, self.state, self.econ)
-        actions = self.decide()
+        actions, trade = self.decide()
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
-                               self._incident_rng)
-        self._apply(outcome, actions)
+                               self._incident_rng, trade=trade)
+        self._apply(outcome, actions, trade)
         self.recorder.record(self.steps, self._snapshot())
         if self.steps >= self.horizon:
             self.running = False
@@ -140,6 +144,8 @@ class LunarModel(mesa.Model):
             blocs=self.blocs,
             counterfactual=self.counterfactual,
             evaluate=self.evaluate,
+            last_trade=self.last_trade,
+            standing=self.standing,
         )
 
     def counterfactual(self, i: int, rows: np.ndarray) -> np.ndarray:
@@ -152,51 +158,53 @@ class LunarModel(mesa.Model):
         base = np.ones((n, n), dtype=bool) if self.last_actions is None else self.last_actions
         actions = np.repeat(base[None], len(np.atleast_2d(rows)), axis=0)
         actions[:, i] = np.atleast_2d(rows)
-        actions[:, np.arange(n), np.arange(n)] = True
-        if self._planned is None:  # where plants go does not depend on the actions
-            self._planned = locate(self.world, self.state, self.econ)
-        utility = expected_utility(self.world, self.state, actions, self.rules, self.econ,
-                                   allocation=self._planned)[:, i]
+        utility = self.utilities(actions)[:, i]
         return utility if rows.ndim == 2 else float(utility[0])
 
-    def evaluate(self, i: int, matrices: np.ndarray) -> np.ndarray:
+    def evaluate(self, i: int, matrices: np.ndarray, trade: np.ndarray | None = None) -> np.ndarray:
         """Nation i's utility this step for each whole action matrix in ``matrices`` [B, N, N]
-        (everyone's chosen actions; the law applies in the economics), with expected incident
-        losses instead of a draw. One batched evaluation of the step's economics, done already
-        if the rule said beforehand what it would ask (see :meth:`_evaluate_ahead`)."""
+        (everyone's chosen actions; the law applies in the economics) with the rare-earth actions
+        ``trade`` (the same shape; None: as at the last step), with expected incident losses
+        instead of a draw. One batched evaluation of the step's economics, done already if the
+        rule said beforehand what it would ask (see :meth:`_evaluate_ahead`)."""
         ahead = self._evaluated.get(i)
-        if ahead is not None and ahead[0].shape == np.shape(matrices) and np.array_equal(
-                ahead[0], matrices):
-            return ahead[1].copy()
-        return self.utilities(np.asarray(matrices))[:, i]
+        if ahead is not None and _same(ahead[0], matrices) and _same(ahead[1], trade):
+            return ahead[2].copy()
+        return self.utilities(np.asarray(matrices), trade)[:, i]
 
-    def utilities(self, matrices: np.ndarray) -> np.ndarray:
-        """Every nation's utility [B, N] for each action matrix, evaluated as :meth:`evaluate`
-        evaluates one nation's (one call weighs a pair's game for both players)."""
+    def utilities(self, matrices: np.ndarray, trade: np.ndarray | None = None) -> np.ndarray:
+        """Every nation's utility [B, N] for each action matrix (and rare-earth action matrix;
+        None: as at the last step), evaluated as :meth:`evaluate` evaluates one nation's (one
+        call weighs a pair's game for both players)."""
         actions = np.array(matrices, dtype=bool)
         n = len(self.names)
         actions[:, np.arange(n), np.arange(n)] = True
+        if trade is None:
+            trade = np.ones((n, n), dtype=bool) if self.last_trade is None else self.last_trade
+        trade = np.broadcast_to(np.asarray(trade, dtype=bool), actions.shape)
         if self._planned is None:  # where plants go does not depend on the actions
             self._planned = locate(self.world, self.state, self.econ)
         return expected_utility(self.world, self.state, actions, self.rules, self.econ,
-                                allocation=self._planned)
+                                allocation=self._planned, trade=trade)
 
     def _evaluate_ahead(self, obs: Observation) -> None:
         """Evaluate in one batched call the matrices every rule will ask ``evaluate`` for at
         this step (the US's and China's forward-looking rules: one call instead of two)."""
-        asks = [(nation.index, m) for nation in self.nation_list
-                if (m := nation.strategy.evaluations(obs)) is not None]
+        asks = [(nation.index, *asked) for nation in self.nation_list
+                if (asked := nation.strategy.evaluations(obs)) is not None]
         self._evaluated = {}
         if len(asks) < 2:
             return
-        utility = self.utilities(np.concatenate([m for _, m in asks]))
+        utility = self.utilities(np.concatenate([m for _, m, _ in asks]),
+                                 np.concatenate([t for _, _, t in asks]))
         start = 0
-        for i, m in asks:
-            self._evaluated[i] = (m, utility[start:start + len(m), i])
+        for i, m, t in asks:
+            self._evaluated[i] = (m, t, utility[start:start + len(m), i])
             start += len(m)
 
-    def decide(self) -> np.ndarray:
-        """Phase one: every nation chooses from one snapshot; then noise, then law and regime."""
+    def decide(self) -> tuple[np.ndarray, np.ndarray]:
+        """Phase one: every nation chooses from one snapshot, in both arenas; then noise (at the
+        pole), then law and regime. Returns the lunar and the rare-earth actions."""
         self._planned = None
         obs = self.observation()
         self._evaluate_ahead(obs)
@@ -205,18 +213,24 @@ class LunarModel(mesa.Model):
             rows = rule.decide_all([nation.strategy for nation in players], obs)
             for nation, row in zip(players, rows, strict=True):
                 nation.intended = row
+        trade = np.ones_like(intended)
         for nation in self.decision_order:  # any order gives the same actions (tested)
             if not self._grouped[nation.index]:
                 nation.decide(obs)
             intended[nation.index] = nation.intended
+            trade[nation.index] = nation.strategy.decide_trade(obs)
+            answer = nation.strategy.answer_in_lunar(obs)
+            if answer is not None:  # a linked rule answers a restriction at the pole
+                intended[nation.index] &= ~answer
         self._evaluated = {}  # of this step's state only
         self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics
         np.fill_diagonal(actions, True)
-        return actions
+        np.fill_diagonal(trade, True)
+        return actions, trade
 
-    def _apply(self, outcome: Outcome, actions: np.ndarray) -> None:
+    def _apply(self, outcome: Outcome, actions: np.ndarray, trade: np.ndarray) -> None:
         """Phase two: the outcome becomes the new state; trust and strategies learn."""
         s, econ = self.state, self.econ
         growth = grow(self.world, s, outcome, econ)
@@ -227,7 +241,7 @@ class LunarModel(mesa.Model):
         s.allocation = growth.allocation
         s.site_load_t = outcome.demand_t.sum(axis=0)
         s.exposure = outcome.exposure
-        s.trust = learn_trust(s.trust, actions, outcome.incidents, econ)
+        s.trust = learn_trust(s.trust, actions, outcome.incidents, econ, trade)
         s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
         s.import_dependence, s.leverage_index = outcome.import_dependence, outcome.leverage_index
         s.ree_refining_built_t_per_yr, s.ree_threat = diversify(
@@ -243,7 +257,8 @@ class LunarModel(mesa.Model):
         s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
         # the record counts detected breaches (in expectation, as the fines are charged)
         s.breach_record = s.breach_record * 0.5 ** dt + self.rules.detection * (outcome.breaches > 0)
-        self.last_actions, self.last_outcome = actions, outcome
+        self.standing = update_standing(self.standing, actions, trade)
+        self.last_actions, self.last_trade, self.last_outcome = actions, trade, outcome
         self.last_coordination = actions & self.rules.may_cooperate
         self.cooperation_sum += self.last_coordination
         if self._learners:
@@ -372,6 +387,10 @@ class LunarModel(mesa.Model):
             expected_npv=self.last_expected_npv,
             elapsed_years=self.steps / self.steps_per_year,
         )
+
+
+def _same(asked: np.ndarray, given: np.ndarray | None) -> bool:
+    return given is not None and asked.shape == np.shape(given) and np.array_equal(asked, given)
 
 
 def _checked_rng(rng: Any) -> Any:

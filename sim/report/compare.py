@@ -90,8 +90,9 @@ def _analyse(results: Results, ref: str, resamples: int,
     game_words, games_table, game_figure = game_section.report_section(results, games())
     if game_figure is not None:
         pngs["games"] = fig.png_bytes(game_figure)
-    rule_words, rules = rule_sets.section(results.folder, results, ref)
-    sure = Sure(words, counts, drivers, game_words, games_table, headline, rule_words, rules)
+    rule_words, rules, link = rule_sets.section(results.folder, results, ref)
+    sure = Sure(words, counts, drivers, game_words, games_table, headline, rule_words, rules,
+                link)
     vs = results.suffix(ref)  # another reference than the experiment's: names of its own
     md, page = render_reports(results, comparison, level, pngs, ref, decomposition, sure,
                               membership.section(results), suffix=vs)

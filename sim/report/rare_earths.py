@@ -1,6 +1,7 @@
-"""The report's section on rare earths: the outcomes that differ between scenarios, those that
-do not, the leverage path in words, shortfalls and controls by nation, results by swept
-parameter, and the break-even return cost of lunar rare earths."""
+"""The report's section on rare earths: the outcomes that differ between scenarios and what
+carries the difference, those that do not, the leverage path in words, each nation's welfare
+by arena, shortfalls and controls by nation, results by swept parameter, and the break-even
+return cost of lunar rare earths."""
 
 from __future__ import annotations
 
@@ -14,10 +15,23 @@ from sim.report.text import num, value_text
 REE_TEXT = (
     "Magnet rare-earth oxides (NdPr, Dy, Tb). {Holder_s} leverage is its share of refined world "
     "supply; dependence is the share of what the other nations use that {holder_s} refineries "
-    "supply. {Holder} restricts exports to a nation when coercing a distrusted rival is worth more "
-    "to it than the sales it forgoes and the refining outside {holder} it would provoke; trust "
-    "follows play at the south pole, so the regimes act on rare earths through it. Mean over "
-    "seeds{pooled}; in brackets the paired difference from {ref} with its 95% interval."
+    "supply. Every nation acts in two arenas: at the south pole, and in rare-earth trade with "
+    "{holder}, which may restrict its exports to a nation while the nation may retaliate by "
+    "withholding exports of equal value. Each answers a defection against it (reciprocity, as "
+    "trade law provides); a nation that links the arenas also answers a race at the pole with a "
+    "restriction, and a restriction at the pole; a forward-looking nation restricts where, over "
+    "its horizon, coercing a distrusted rival is worth more to it than the sales and the "
+    "retaliation it costs. Play at the pole therefore reaches rare earths through linkage and "
+    "through trust. Mean over seeds{pooled}; in brackets the paired difference from {ref} with "
+    "its 95% interval."
+)
+
+WHY_DIFFERENT = (
+    "What carries the difference: play at the pole. Controls fall on nations that defected "
+    "against {holder} — for a nation that links the arenas, a race at the pole is a defection — "
+    "and racing lowers the trust that makes coercion worth its cost; each control raises "
+    "shortfall costs and the threat that builds refining outside {holder}, and each retaliation "
+    "costs both sides. Fewest nation-years under control: {fewest}; most: {most}."
 )
 
 
@@ -57,9 +71,9 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                 + (", negligible)" if r.get("negligible", False) else ")"))
         rows.append(row)
     same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + ". The "
-                 "lunar regimes reach the rare-earth market only through the holder's trust in "
-                 "its rivals, and here it takes the same decisions in every scenario."
-                 if same else "")
+                 "lunar regimes reach the rare-earth market only through play (the answers of "
+                 "nations that link the arenas, and trust), and here it takes the same course "
+                 "in every scenario." if same else "")
     n = results.nations
     by_nation = pd.DataFrame()
     if not n.empty and {"ree_shortfall_cost_usd_bn", "controlled_years"} <= set(n.columns):
@@ -81,7 +95,45 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                 for sc in results.scenarios}, index=list(hit)).rename_axis("nation").reset_index()
     return {"table": pd.DataFrame(rows), "same": same_line, "nations": by_nation,
             "break_even": _break_even_text(levels, results), "by_point": _by_point(results),
-            "path": _leverage_path(results, reference)}
+            "path": _leverage_path(results, reference), "why": _why_different(results),
+            "arenas": _arenas(results)}
+
+
+def _why_different(results: Results) -> str:
+    """Which mechanism carries the rare-earth differences between scenarios, with the
+    scenarios of fewest and most nation-years under control (mean over seeds); empty where
+    controls do not differ."""
+    n = results.nations
+    if n.empty or "controlled_years" not in n.columns:
+        return ""
+    scenario = n["run"].map(results.runs.set_index("run")["scenario"])
+    years = (n.groupby([scenario, "run"])["controlled_years"].sum().groupby(level=0).mean()
+             .reindex(results.scenarios))
+    if years.max() - years.min() < 0.5:
+        return ""
+    def named(which: float) -> str:
+        return ", ".join(f"{results.label(sc)} ({num(v)})" for sc, v in years.items() if v == which)
+    return WHY_DIFFERENT.format(fewest=named(years.min()), most=named(years.max()),
+                                **holder_names(results.holder))
+
+
+def _arenas(results: Results) -> pd.DataFrame:
+    """Each nation's welfare over the run split between the arenas: lunar welfare and
+    terrestrial rare-earth costs (shortfalls, sales forgone, retaliation, dearer refining), by
+    scenario (mean over seeds), for the nations with any rare-earth cost."""
+    n = results.nations
+    need = {"welfare_lunar_usd_bn", "ree_costs_usd_bn"}
+    if n.empty or not need <= set(n.columns):
+        return pd.DataFrame()
+    n = n.assign(scenario=n["run"].map(results.runs.set_index("run")["scenario"]))
+    mean = n.groupby(["nation", "scenario"], sort=False)[sorted(need)].mean()
+    hit = [nat for nat in dict.fromkeys(n["nation"])
+           if (mean.loc[nat, "ree_costs_usd_bn"].abs() > 0.005).any()]
+    return pd.DataFrame({
+        results.label(sc): [f"{num(mean.loc[(nat, sc), 'welfare_lunar_usd_bn'], sign=True)} / "
+                            f"{num(-mean.loc[(nat, sc), 'ree_costs_usd_bn'], sign=True)}"
+                            if (nat, sc) in mean.index else "—" for nat in hit]
+        for sc in results.scenarios}, index=hit).rename_axis("nation").reset_index()
 
 
 def _leverage_path(results: Results, reference: str) -> str:
@@ -120,9 +172,11 @@ def _leverage_path(results: Results, reference: str) -> str:
             f"in {lev.index[-1]:.0f}, with {num(by_year['refining_built_t_per_yr'].iloc[-1])} t/yr built: "
             f"refineries outside {h} run only on ore mined outside it (less the ore shipped "
             f"to {h}{shipped}), and {h} refines all the rest. "
-            f"{spells}. {H} restricts a nation only while it distrusts it enough and the "
-            "refining a control would provoke costs it less than coercion is worth to it; "
-            "trust rises with coordination at the south pole and lifts a control.")
+            f"{spells}. {H} restricts a nation that defected against it, for as long as it "
+            "does (a nation that links the arenas counts a race at the pole), and where, looking "
+            "ahead, coercing a distrusted rival is worth more than the sales and the retaliation "
+            "it costs; each control raises the threat that builds refining outside "
+            f"{h}.")
 
 
 def _spells(mean: float) -> str:

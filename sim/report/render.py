@@ -81,6 +81,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
         answer += " " + split
     if sure is not None and sure.headline:
         answer += f" How far that carries: {sure.headline.rstrip('.')} (see How sure are we?)."
+    if sure is not None and sure.link:
+        answer += " " + sure.link
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
           "## Summary", "", answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
@@ -130,7 +132,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     md += [f"## {ree_heading}", "", ree_text, ""]
     if not ree["table"].empty:
         md += [ree["table"].to_markdown(index=False), ""]
-    md += [x + "\n" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
+    md += [x + "\n" for x in (ree["why"], ree["path"], ree["same"], ree["break_even"]) if x]
+    if not ree["arenas"].empty:
+        md += [ARENAS_TEXT, "", ree["arenas"].to_markdown(index=False), ""]
     if not ree["by_point"].empty:
         md += [by_point_text, "", ree["by_point"].to_markdown(index=False), ""]
     if not ree["nations"].empty:
@@ -185,7 +189,10 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     page += [f"<h2>{html.escape(ree_heading)}</h2>", f"<p>{html.escape(ree_text)}</p>"]
     if not ree["table"].empty:
         page.append(ree["table"].to_html(index=False, border=0))
-    page += [f"<p>{html.escape(x)}</p>" for x in (ree["path"], ree["same"], ree["break_even"]) if x]
+    page += [f"<p>{html.escape(x)}</p>" for x in (ree["why"], ree["path"], ree["same"],
+                                                    ree["break_even"]) if x]
+    if not ree["arenas"].empty:
+        page += [f"<p>{html.escape(ARENAS_TEXT)}</p>", ree["arenas"].to_html(index=False, border=0)]
     if not ree["by_point"].empty:
         page += [f"<p>{html.escape(by_point_text)}</p>",
                  ree["by_point"].to_html(index=False, border=0)]
@@ -223,6 +230,7 @@ class Sure:
     headline: str = ""  # how far the best gain at the defaults carries, for the summary
     rule_words: list[str] = field(default_factory=list)  # the ranking under other rules
     rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    link: str = ""  # how much of the best difference rests on linking the arenas
 
 
 GAME_TEXT = (
@@ -235,6 +243,11 @@ GAME_TEXT = (
     "make cooperation pay over time; in deadlock (T > P > R > S) nothing can, and in harmony "
     "cooperation pays at once.")
 
+ARENAS_TEXT = ("Each nation's welfare by arena (USD bn over the run, mean over seeds): lunar "
+               "welfare / terrestrial rare-earth costs (shortfalls under controls, sales "
+               "forgone, retaliation, the premium on refining of its own); the two add up to "
+               "its welfare. Nations with a rare-earth cost in some scenario:")
+
 CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}: one of them
     "timeseries": "Each scenario over time: median over {runs} (line) and the middle half of "
                   "them (band).",
@@ -246,8 +259,8 @@ CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}:
                 "into the channels that add up to it.",
     "cooperation": "Who cooperates with whom: the share of steps each nation (row) played C "
                    "toward each other (column), mean over {runs}.",
-    "leverage": "{Holder_s} share of refined rare-earth supply, the importers' dependence on it and "
-                "the price over time.",
+    "leverage": "{Holder_s} share of refined rare-earth supply, the importers' dependence on it, "
+                "the price, and how many nations its export controls hit, over time.",
     "heatmap": "Over the two swept parameters: each scenario's mean paired difference from the "
                "reference.",
     "membership": "Who is in each regime whose members choose: the share of {runs} in which each "

@@ -199,7 +199,8 @@ def welfare_split(levels: pd.DataFrame, results: Results, reference: str) -> str
     text = (f"Total welfare is lunar welfare less terrestrial rare-earth costs: under "
             f"{results.label(reference)} {num(total)} bn = {num(lunar)} bn on the Moon less "
             f"{num(ree)} bn of rare-earth costs (shortfalls under export controls, the holder's "
-            f"forgone sales, the premium on refining built outside it; mean over seeds). "
+            f"forgone sales, retaliation, the premium on refining built outside it; mean over "
+            f"seeds). "
             f"Discounted to the start at the social rate (2 % a year by default, OMB Circular "
             f"A-4, 2023), {num(discounted)} bn.")
     costs = levels[levels["outcome"] == "ree_costs_total_usd_bn"]["mean"]

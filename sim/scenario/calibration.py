@@ -98,7 +98,7 @@ class Parameter(BaseModel):
             acted = False
             for nation in raw.get("nations", []):
                 spec = _named(nation.get("strategy"))
-                if parts[1] == "tremble" or spec.get("name") == parts[1]:
+                if parts[1] in EVERY_RULE or spec.get("name") == parts[1]:
                     nation["strategy"] = spec | {parts[-1]: value}
                     acted = True
             return acted
@@ -128,7 +128,7 @@ class Parameter(BaseModel):
                          if {p.get("a"), p.get("b")} == {parts[2], parts[3]}), None)
         if self.kind == "strategy":
             values = {_named(n.get("strategy")).get(parts[-1]) for n in raw.get("nations", [])
-                      if parts[1] == "tremble" or _named(n.get("strategy")).get("name") == parts[1]}
+                      if parts[1] in EVERY_RULE or _named(n.get("strategy")).get("name") == parts[1]}
             return values.pop() if len(values) == 1 else None
         regime = _named(raw.get("regime"))
         return regime.get(parts[2]) if regime.get("name") == parts[1] else None
@@ -143,13 +143,16 @@ class Parameter(BaseModel):
         specs = {"economics": EconomicsSpec, "market": MarketSpec, "trust": TrustSpec}
         if self.kind in specs and parts[1] != "pair":
             return specs[self.kind].model_fields[parts[1]].default
-        if self.name == "strategy.tremble":
-            return StrategySpec.model_fields["tremble"].default
+        if self.kind == "strategy" and parts[1] in EVERY_RULE:
+            return StrategySpec.model_fields[parts[1]].default
         if self.kind == "strategy":
             return STRATEGIES.get(parts[1]).Params.model_fields[parts[2]].default
         if self.kind == "regime":
             return REGIMES.get(parts[1]).Params.model_fields[parts[2]].default
         return None
+
+
+EVERY_RULE = ("tremble", "linked")  # strategy.X for a field of every rule, not of one rule's
 
 
 def _named(spec: Any) -> dict[str, Any]:

@@ -78,7 +78,10 @@ def _first_error(err: Exception) -> str:
 class StrategySpec(Named):
     registry = STRATEGIES
     tremble: float = Field(
-        0.0, ge=0.0, le=0.5, description="probability that each action is flipped by mistake"
+        0.0, ge=0.0, le=0.5, description="probability that each lunar action is flipped by mistake"
+    )
+    linked: bool = Field(
+        False, description="answers a rival's D in either arena (lunar, rare earths) in both"
     )
 
 
@@ -268,12 +271,12 @@ class MarketSpec(Strict):
         3.0, ge=0, le=100, description="cost of a shortfall, as a multiple of its market value"
     )
     coercion_weight: float = Field(
-        0.0, ge=0, le=100, description="holder's policy: weight on the pain its controls inflict on a "
-        "distrusted rival, against the sales it forgoes (0: it never restricts by itself)"
+        0.0, ge=0, le=100, description="c: what the pain a nation's rare-earth restrictions "
+        "inflict on a rival is worth to it, per unit of distrust (0: a restriction is only a cost)"
     )
-    holder_foresight_years: float = Field(
-        5.0, ge=0, le=100, description="holder's policy: years of sales it expects to lose to the "
-        "refining a control provokes"
+    retaliation_cost_multiple: float = Field(
+        1.0, ge=0, le=100, description="what the holder loses per USD an importer's retaliation "
+        "withholds from it"
     )
     initial_threat: float = Field(
         0.0, ge=0, le=1, description="supply threat the importers feel at the start (1: just hit)"

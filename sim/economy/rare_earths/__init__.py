@@ -1,8 +1,10 @@
-"""Rare earths: the market for refined magnet oxides (:mod:`.market`), the holder's
-export-control policy (:mod:`.holder`), the importers' threat and diversification
+"""Rare earths: the market for refined magnet oxides (:mod:`.market`), what the nations'
+actions in the rare-earth arena do — the holder's export controls, importers' retaliation and
+the coercive value of both (:mod:`.arena`) — the importers' threat and diversification
 (:mod:`.importers`) and the break-even cost of lunar supply (:mod:`.lunar`). The step stays one
-pure function (:func:`sim.economy.step.resolve_step`) that calls the market; the model calls the
-holder before the nations decide and the importers after the step.
+pure function (:func:`sim.economy.step.resolve_step`) that calls the market; the nations choose
+their rare-earth actions with their lunar ones (:mod:`sim.rules.strategies`), and the model calls
+the importers after the step.
 
 **One good: magnet rare-earth oxides** (NdPr, with Dy and Tb), in t of oxide per year. They are
 where the leverage is (the IEA's 92 % refining share, the 2025 controls on seven heavy rare
@@ -11,7 +13,7 @@ abundant and cheap, and is left out. Mine output is counted by its magnet-oxide 
 (``magnet_share`` of the oxide mined).
 """
 
-from sim.economy.rare_earths.holder import holder_policy
+from sim.economy.rare_earths.arena import arena_pairs, restrictions
 from sim.economy.rare_earths.importers import diversify
 from sim.economy.rare_earths.lunar import break_even_return_cost
 from sim.economy.rare_earths.market import (
@@ -23,5 +25,5 @@ from sim.economy.rare_earths.market import (
     flows,
 )
 
-__all__ = ["Flows", "MarketResult", "break_even_return_cost", "capacity", "clear_market",
-           "control_severity", "diversify", "flows", "holder_policy"]
+__all__ = ["Flows", "MarketResult", "arena_pairs", "break_even_return_cost", "capacity",
+           "clear_market", "control_severity", "diversify", "flows", "restrictions"]

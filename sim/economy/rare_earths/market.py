@@ -23,6 +23,7 @@ import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
+from sim.economy.rare_earths.arena import Retaliation, all_trade, restrictions, retaliation
 from sim.economy.state import EconParams, State, World
 
 
@@ -117,40 +118,47 @@ class MarketResult:
     diversification_cost: np.ndarray  # USD bn [..., N]: the premium on refining built in the run
     dependence: np.ndarray  # [..., N] share of its use the holder's refineries supply, or would
     # supply but for its controls (being cut off does not make a nation less dependent)
+    retaliation: Retaliation  # importers' retaliation and what it costs
+    pain: np.ndarray  # [..., N, N] USD bn: the loss i's restrictions inflict on j this step
     flows: Flows
 
 
-def control_severity(world: World, state: State, compete: np.ndarray) -> np.ndarray:
-    """Share of the holder's sales to each nation it withholds this step [..., N]: its policy's
-    controls (:func:`holder_policy`, decided at the start of the step), or a scheduled control
-    (an event: the named targets, or else every nation the holder plays D toward), the larger."""
+def control_severity(world: World, state: State, compete: np.ndarray,
+                     controls: np.ndarray) -> np.ndarray:
+    """Share of the holder's sales to each nation it withholds this step [..., N]: the controls
+    it chose in the rare-earth arena (``controls``, from :func:`~.arena.restrictions`), or a
+    scheduled control (an event: the named targets, or else every nation the holder plays D
+    toward at the pole), the larger."""
     h = world.leverage_holder
     shape = compete.shape[:-1]
-    policy = np.broadcast_to(state.control_policy, shape)
     if h is None:
         return np.zeros(shape)
-    if not state.export_control_active:
-        severity = policy.copy()
-    else:
+    severity = np.broadcast_to(controls, shape).copy()
+    if state.export_control_active:
         named = state.export_control_targets
         hit = np.broadcast_to(named, shape) if named is not None else compete[..., h, :]
-        severity = np.maximum(policy, np.where(hit, state.export_control_severity, 0.0))
+        severity = np.maximum(severity, np.where(hit, state.export_control_severity, 0.0))
     severity[..., h] = 0.0
     return severity
 
 
 def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_t: np.ndarray,
-                 econ: EconParams) -> MarketResult:
+                 econ: EconParams, trade: np.ndarray | None = None) -> MarketResult:
     """Step 6: the market for refined magnet oxides this step.
 
     The holder withholds its controls' share of its sales to each target; the price clears
     world demand against the supply that reaches the market (constant elasticity ``eta``):
     ``p = p_ref (D / S)^(1/eta)``, used from the next step. A target's shortfall costs it
     ``shortfall_cost_multiple`` times its value; the holder forgoes the sale; refining built in
-    the run costs its premium over the world price on its output.
+    the run costs its premium over the world price on its output. ``trade`` [..., N, N] is the
+    rare-earth arena's actions (None: nobody restricts); importers who retaliate withhold the
+    equivalent value from the holder (:func:`~.arena.retaliation`).
     """
     dt = world.dt
-    severity = control_severity(world, state, compete)
+    h = world.leverage_holder
+    trade = all_trade(compete.shape[-1]) if trade is None else np.asarray(trade, dtype=bool)
+    controls, retaliated = restrictions(trade, h, econ.control_severity)
+    severity = control_severity(world, state, compete, controls)
     lunar = econ.magnet_share * np.asarray(lunar_shipped_t, dtype=float) / dt
     f = flows(world, state, severity, lunar)
     world_demand = f.wanted.sum()
@@ -159,7 +167,6 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
     with np.errstate(over="ignore"):  # an overflow is a non-finite run, reported as such
         cleared = econ.ree_price_usd_per_kg * _ratio(world_demand, supply) ** (1.0 / econ.price_elasticity)
     price = np.where(market, cleared, econ.ree_price_usd_per_kg)
-    h = world.leverage_holder
     total = f.refined.sum(axis=-1) + f.lunar.sum(axis=-1)
     leverage = _ratio(f.refined[..., h], total) if h is not None else np.zeros(np.shape(total))
     usd_bn_per_t = price * KG_PER_T / USD_PER_BN
@@ -172,14 +179,22 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
     dependence = _ratio(f.from_holder, f.demand)[..., :-1]  # of what it uses, controls aside
     if h is not None:
         dependence[..., h] = 0.0
+    shortfall_cost = econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1)
+    answered = retaliation(np.broadcast_to(retaliated, np.shape(shortfall)), f.from_holder[..., :-1],
+                           price, h, econ.retaliation_cost_multiple, dt)
+    pain = answered.pain.copy()
+    if h is not None:
+        pain[..., h, :] += shortfall_cost
     return MarketResult(
         price=float(price) if np.ndim(price) == 0 else price,
         leverage=float(leverage) if np.ndim(leverage) == 0 else leverage,
         targets=severity > 0,
         shortfall_t=shortfall,
-        shortfall_cost=econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1),
+        shortfall_cost=shortfall_cost,
         export_revenue_lost=lost,
         diversification_cost=np.broadcast_to(premium, np.shape(shortfall)).copy(),
         dependence=dependence,
+        retaliation=answered,
+        pain=pain,
         flows=f,
     )

@@ -23,6 +23,7 @@ from sim.explore.game.classes import (
     ordering,
     player_types,
 )
+from sim.explore.game.linked import LinkedGame, linked_game
 
 DEFAULT_PAIR = ("United States", "China")
 
@@ -57,6 +58,7 @@ class StageGame:
     # each player's (discount factor a year, belief now that the other plays tit for tat), for a
     # player whose rule weighs plans against beliefs (forward_looking); None for the others
     outlook: tuple[tuple[float, float] | None, tuple[float, float] | None] = (None, None)
+    linked: LinkedGame | None = None  # the two-arena game, for a pair the rare-earth arena pairs
 
     def payoffs(self) -> dict[str, float]:
         """The eight payoffs by name: ``a_CD`` is a's when a plays C and b plays D."""
@@ -97,8 +99,7 @@ def stage_game(model, a: str | int, b: str | int) -> StageGame:
     For each of the four action pairs (a's action toward b, b's toward a), everyone else acting
     as in the model's last step (cooperating before the first step, as
     :meth:`LunarModel.counterfactual` assumes), ``model.utilities`` gives both players' utilities:
-    one batched call of the four matrices. The rare-earth holder's export policy is
-    the one the step will set (recomputed here and put back). Events due at the start of the
+    one batched call of the four matrices, the rare-earth actions as at the last step. Events due at the start of the
     next step are not applied (that would change the model): :func:`game_path` and
     :func:`games_at` take the game inside the step, where they are. The model's course is not
     changed: the evaluation draws no random number.
@@ -109,8 +110,6 @@ def stage_game(model, a: str | int, b: str | int) -> StageGame:
 
 
 def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
-    from sim.economy.rare_earths import holder_policy
-
     if i == j:
         raise UserError("a stage game needs two different nations")
     n = len(model.names)
@@ -118,19 +117,16 @@ def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
     matrices = np.repeat(np.array(base, dtype=bool)[None], 4, axis=0)
     for k, (x, y) in enumerate(itertools.product((True, False), repeat=2)):
         matrices[k, i, j], matrices[k, j, i] = x, y  # k = 0: (C, C), 1: (C, D), 2: (D, C)...
-    state = model.state
-    policy = state.control_policy
-    if not inside_step:  # what the step will set before the nations decide
-        state.control_policy = holder_policy(model.world, state, model.econ)
     model._planned = None  # the allocation for this state (the step recomputes it too)
     try:
         utility = np.asarray(model.utilities(matrices), dtype=float)
         A, B = utility[:, i].reshape(2, 2), utility[:, j].reshape(2, 2)
     finally:
-        state.control_policy = policy
         model._planned = None
     A.setflags(write=False)
     B.setflags(write=False)
+    holder = model.world.leverage_holder
+    linked = linked_game(model, i, j) if holder in (i, j) else None
     names = (model.names[i], model.names[j])
     spy = model.steps_per_year
     step = model.steps if inside_step else model.steps + 1
@@ -144,7 +140,7 @@ def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
         equilibria=tuple(equilibria(A, B)), barred=barred,
         law=_barring_law(model, names) if barred else None,
         note=_note(model, i, j, types, barred), steps_per_year=spy,
-        outlook=(_outlook(model, i, j), _outlook(model, j, i)),
+        outlook=(_outlook(model, i, j), _outlook(model, j, i)), linked=linked,
     )
 
 
@@ -193,7 +189,7 @@ def _scenario(scenario):
 
 def _games(scenario, a, b, seed: int, wanted: set[int] | None, steps: int | None):
     """Step a model and yield the stage game of each wanted step (all if None), taken inside
-    the step when the nations decide: after the step's events and the holder's policy."""
+    the step when the nations decide: after the step's events."""
     from sim.model.model import LunarModel
 
     scenario = _scenario(scenario)

@@ -20,6 +20,7 @@ from sim.explore.game.classes import (
     STAG_HUNT,
     _rst_p,
 )
+from sim.explore.game.linked import format_linked
 from sim.explore.game.stage import StageGame
 from sim.rules.strategies.plans import Payoffs, basin_of_defection, cooperation_threshold
 
@@ -172,4 +173,6 @@ def format_game(game: StageGame) -> str:
         "equilibria: " + ("; ".join(str(e) for e in game.equilibria) or "none found"),
         describe(game),
     ]
+    if game.linked is not None:
+        lines.append(format_linked(game.linked))
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from typing import ClassVar, TypedDict
 import numpy as np
 
 from sim.base.registry import Params, Registry
+from sim.economy.rare_earths.arena import arena_pairs
+from sim.rules.strategies.trade import reciprocate
 
 
 class Classifier(TypedDict):
@@ -38,6 +40,7 @@ class Roster:
     blocs: np.ndarray  # str [N]
     budgets_usd_bn: np.ndarray  # [N] at the start
     steps_per_year: int = 1  # a rule with yearly rates converts them to its steps
+    holder: int | None = None  # the rare-earth holder, whose pairs make the rare-earth arena
 
     @property
     def n(self) -> int:
@@ -56,9 +59,14 @@ class Observation:
     actions in ``rows`` ([B, N]; a single row [N] gives a number) while the others repeat their
     last actions (cooperate, before the first step); the model evaluates the step's economics
     for all rows at once, with expected incident losses. None where no model is behind it.
-    ``evaluate(i, matrices)`` is nation i's utility this step for each whole action matrix in
-    ``matrices`` ([B, N, N]: everyone's actions, as chosen), evaluated the same way; it lets a
-    rule weigh what a rival's answer would be worth. None where no model is behind it.
+    ``evaluate(i, matrices, trade=None)`` is nation i's utility this step for each whole action
+    matrix in ``matrices`` ([B, N, N]: everyone's actions, as chosen) and rare-earth action
+    matrix in ``trade`` (the same shape; None: as at the last step), evaluated the same way; it
+    lets a rule weigh what a rival's answer would be worth. None where no model is behind it.
+    ``last_trade[i, j]`` is True when i traded with j without restriction at the previous step
+    (the rare-earth arena, :mod:`sim.economy.rare_earths.arena`); None before the first.
+    ``standing`` [2, N, N] is who is in good standing toward whom, counting defections in the
+    rare-earth arena only and in either arena (:mod:`sim.rules.strategies.trade`).
     """
 
     step: int
@@ -67,7 +75,9 @@ class Observation:
     trust: np.ndarray
     blocs: np.ndarray
     counterfactual: Callable[[int, np.ndarray], np.ndarray | float] | None = None
-    evaluate: Callable[[int, np.ndarray], np.ndarray] | None = None
+    evaluate: Callable[..., np.ndarray] | None = None
+    last_trade: np.ndarray | None = None
+    standing: np.ndarray | None = None
 
 
 class Strategy:
@@ -86,10 +96,32 @@ class Strategy:
         self.roster = roster
         self.params = params
         self.rng = rng  # this nation's own stream: decisions never depend on the order of asking
+        self.linked = False  # answers a rival's D in either arena in both (the scenario sets it)
+        self.arena = arena_pairs(roster.n, roster.holder)[me]  # rivals the rare-earth arena pairs me with
 
     def decide(self, obs: Observation) -> np.ndarray:
         """Return a bool array of length ``n``: True = ``C`` toward that nation."""
         raise NotImplementedError
+
+    def decide_trade(self, obs: Observation) -> np.ndarray:
+        """My rare-earth actions toward every nation (True = trade without restriction), after
+        :meth:`decide` at the same step. Every nation answers in the arena by contrite
+        reciprocity (:func:`~sim.rules.strategies.trade.reciprocate`), as trade law provides
+        (China's Export Control Law 2020, Art. 48; US Trade Act 1974, s. 301): it restricts
+        toward a rival in bad standing — one that restricted it or, if it is ``linked``, raced it
+        at the pole, other than in answer to its own defection. A rule that weighs the arena
+        itself (forward-looking) may restrict where this does not."""
+        if obs.standing is None:
+            return self.cooperate_with_all()
+        return ~reciprocate(self.me, obs.standing, self.linked) | ~self.arena
+
+    def answer_in_lunar(self, obs: Observation) -> np.ndarray | None:
+        """For a ``linked`` rule that does not weigh both arenas itself: the rivals toward whom
+        it plays D at the pole because they defected against it in either arena and are in bad
+        standing (contrite reciprocity); None where it does not link."""
+        if not self.linked or obs.standing is None:
+            return None
+        return reciprocate(self.me, obs.standing, linked=True) & self.arena
 
     def learn(self, obs: Observation) -> None:
         """Update internal state after the step's outcome (``obs`` is the new snapshot)."""

@@ -54,7 +54,8 @@ def play(players: Sequence[Player], rounds: int, seed: int = 0,
     last: np.ndarray | None = None
     history = np.zeros((rounds, n, n), dtype=bool)
 
-    def evaluate(i: int, matrices: np.ndarray) -> np.ndarray:
+    def evaluate(i: int, matrices: np.ndarray, trade: np.ndarray | None = None) -> np.ndarray:
+        # no rare-earth holder in a match: the rare-earth actions change nothing
         return np.array([stage_utility(np.asarray(m, dtype=bool), payoffs)[i] for m in matrices])
 
     def counterfactual(i: int, rows: np.ndarray) -> np.ndarray | float:

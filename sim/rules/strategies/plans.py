@@ -19,6 +19,7 @@ from pydantic import Field
 
 from sim.base.registry import Params
 from sim.rules.strategies.base import STRATEGIES, Observation, Roster, Strategy
+from sim.rules.strategies.trade import EITHER, TRADE_ONLY
 
 TYPES = ("always_d", "tit_for_tat", "always_c")  # the rival's reaction types, in this order
 PLANS = ("always_d", "tit_for_tat", "always_c")  # my plans, in this order
@@ -34,14 +35,18 @@ class Payoffs(NamedTuple):
     P: np.ndarray | float
 
 
-def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool) -> np.ndarray:
+def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool, contrite: bool = False
+                ) -> np.ndarray:
     """V[..., plan, type]: the discounted value, from this step on, of each of my plans against
     each reaction type of the rival, when the stage game stays as it is.
 
     ``m0`` is what I played toward the rival at the last step (a tit-for-tat rival answers it
     now). Plans: AD plays D for ever; TFT plays C now, then what the rival played the step
-    before; AC plays C for ever. Types: AD, TFT (plays what I played the step before), AC. With
-    k = d / (1 − d) and U(a, m0) this step's payoff when the rival answers my last move:
+    before; AC plays C for ever. Types: AD, TFT (plays what I played the step before), AC.
+    ``contrite``: the rival answers my standing instead (m0 False: I owe a punishment), and a
+    punishment accepted is not answered back, so TFT after m0 = D is S now, then R for ever,
+    instead of the echo. With k = d / (1 − d) and U(a, m0) this step's payoff when the rival
+    answers my last move:
 
     ===========  ================  ====================================  ===============
     plan \\ type  always D          tit for tat                           always C
@@ -57,7 +62,7 @@ def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool) -> np.ndarray:
     k = d / (1.0 - d)
     now_d = np.where(m0, T, P)  # U(D, m0)
     now_c = np.where(m0, R, S)  # U(C, m0)
-    echo = (S + d * T) / (1.0 - d * d)
+    echo = S + k * R if contrite else (S + d * T) / (1.0 - d * d)
     values = np.stack([
         np.stack([P + k * P, now_d + k * P, T + k * T], axis=-1),
         np.stack([S + k * P, np.where(m0, R + k * R, echo), R + k * R], axis=-1),
@@ -175,71 +180,157 @@ class ForwardLooking(Strategy):
         self.fade = 0.5 ** (1.0 / (p.memory_years * roster.steps_per_year))
         with np.errstate(divide="ignore"):
             self.log_prior = np.log(p.prior())
-        self.evidence = np.zeros((self.n, len(TYPES)))  # faded log-likelihood of each type
+        # faded log-likelihood of each type of each rival: at the pole (or in both arenas at
+        # once, for a linked rule), and in the rare-earth arena (for a rule that does not link)
+        self.evidence = np.zeros((self.n, len(TYPES)))
+        self.evidence_trade = np.zeros((self.n, len(TYPES)))
         self._mine = np.ones(self.n, dtype=bool)  # what I played toward each rival last step
-        self._asked: tuple | None = None  # (observation, matrices, where) of evaluations()
+        self._seen = np.ones(self.n, dtype=bool)  # my standing toward each when I last decided
+        self._asked: tuple | None = None  # (observation, matrices, trade, where) of evaluations()
+        self._trade_row: np.ndarray | None = None  # decided with the lunar row
 
-    def beliefs(self) -> np.ndarray:
-        """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C)."""
-        log_post = self.log_prior[None, :] + self.evidence
+    def beliefs(self, arena: str = "lunar") -> np.ndarray:
+        """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C), from
+        its moves at the pole (``"lunar"``; in both arenas for a linked rule) or in the
+        rare-earth arena (``"trade"``)."""
+        evidence = self.evidence_trade if arena == "trade" else self.evidence
+        log_post = self.log_prior[None, :] + evidence
         log_post = log_post - log_post.max(axis=1, keepdims=True)
         weights = np.exp(log_post)
         return weights / weights.sum(axis=1, keepdims=True)
 
-    def _matrices(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct action matrices to evaluate, and where in [j, my action, j's answer]
-        each but the first goes: the base (everyone as last step) is evaluated once, with the
-        3(N-1) matrices that change one rival's pair with me (the fourth for each rival, and
-        all four toward myself, are the base)."""
+    def _matrices(self, obs: Observation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct pairs of action matrices (lunar, rare-earth) to evaluate, and where in
+        [arena, j, my action, j's answer] each but the first goes: the base (everyone as last
+        step, in both arenas) is evaluated once, with the matrices that change one rival's pair
+        with me in one arena — at the pole toward every rival, in the rare-earth arena toward
+        the rivals it pairs me with (the fourth for each rival, and all toward myself, are the
+        base)."""
         me, n = self.me, self.n
         base = np.ones((n, n), dtype=bool) if obs.last_actions is None else obs.last_actions
-        matrices = np.repeat(base[None], 4 * n, axis=0).reshape(n, 2, 2, n, n)
-        for a in (0, 1):
-            for b in (0, 1):
-                matrices[np.arange(n), a, b, me, np.arange(n)] = bool(a)
-                matrices[np.arange(n), a, b, np.arange(n), me] = bool(b)
-        j, a, b = np.meshgrid(np.arange(n), [0, 1], [0, 1], indexing="ij")
-        differ = (j != me) & ((a != base[me][j]) | (b != base[:, me][j]))
-        return np.concatenate([base[None], matrices[differ]]), differ
+        trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
+        pair = np.stack([base, trade])  # [arena, N, N]
+        matrices = np.repeat(pair[None], 8 * n, axis=0).reshape(2, n, 2, 2, 2, n, n)
+        rivals = np.arange(n)
+        for arena in (0, 1):
+            for a in (0, 1):
+                for b in (0, 1):
+                    matrices[arena, rivals, a, b, arena, me, rivals] = bool(a)
+                    matrices[arena, rivals, a, b, arena, rivals, me] = bool(b)
+        arena, j, a, b = np.meshgrid([0, 1], rivals, [0, 1], [0, 1], indexing="ij")
+        acts = (arena == 0) | self.arena[j]
+        differ = acts & (j != me) & ((a != pair[arena, me, j]) | (b != pair[arena, j, me]))
+        chosen = matrices[differ]  # [B, arena, N, N]
+        return (np.concatenate([base[None], chosen[:, 0]]),
+                np.concatenate([trade[None], chosen[:, 1]]), differ)
 
-    def evaluations(self, obs: Observation) -> np.ndarray:
+    def evaluations(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
         self._asked = (obs, *self._matrices(obs))  # payoffs() uses them at this step
-        return self._asked[1]
+        return self._asked[1], self._asked[2]
 
-    def payoffs(self, obs: Observation) -> Payoffs:
-        """The stage game toward each rival [N] (0 toward myself), from the step's economics."""
+    def payoffs(self, obs: Observation, arena: str = "lunar") -> Payoffs:
+        """The stage game toward each rival [N] (0 toward myself), from the step's economics:
+        at the pole (``"lunar"``) or in the rare-earth arena (``"trade"``; 0 toward a rival
+        the arena does not pair me with), everyone else acting as at the last step."""
+        games = self._games(obs)
+        return games[1] if arena == "trade" else games[0]
+
+    def _games(self, obs: Observation) -> tuple[Payoffs, Payoffs]:
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
-        asked, self._asked = self._asked, None
+        asked = self._asked
         fresh = asked is not None and asked[0] is obs
-        matrices, differ = asked[1:] if fresh else self._matrices(obs)
-        evaluated = obs.evaluate(self.me, matrices)
-        utility = np.full((self.n, 2, 2), evaluated[0])  # [j, my action (D=0, C=1), j's]
+        lunar, trade, differ = asked[1:] if fresh else self._matrices(obs)
+        evaluated = obs.evaluate(self.me, lunar, trade)
+        utility = np.full((2, self.n, 2, 2), evaluated[0])  # [arena, j, my action (D=0, C=1), j's]
         utility[differ] = evaluated[1:]
-        utility[self.me] = 0.0
-        return Payoffs(R=utility[:, 1, 1], S=utility[:, 1, 0], T=utility[:, 0, 1],
-                       P=utility[:, 0, 0])
+        utility[:, self.me] = 0.0
+        # The rare-earth game as what its actions add to the base (the economics is additive
+        # between the arenas, but for the price of lunar rare earths, read from the last
+        # step): a linked rule's game is the sum of the two. Nothing is at stake toward a
+        # rival the arena does not pair me with.
+        utility[1] -= evaluated[0]
+        utility[1, ~self.arena] = 0.0
+        games = tuple(Payoffs(R=u[:, 1, 1], S=u[:, 1, 0], T=u[:, 0, 1], P=u[:, 0, 0])
+                      for u in utility)
+        return games
 
-    def expected_values(self, obs: Observation) -> np.ndarray:
+    def expected_values(self, obs: Observation, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: each plan's value (always-D, tit for tat, always-C) toward each rival,
-        weighed by the beliefs over its type."""
-        mine = self.played(obs)
+        weighed by the beliefs over its type, at the pole (for a linked rule: in both arenas at
+        once) or in the rare-earth arena."""
+        lunar, trade = self._games(obs)
+        if self.linked:
+            return self._values(self._pooled(lunar, trade), self._owed(obs), "lunar")
+        if arena == "trade":
+            return self._values(trade, self._owed(obs), "trade")
+        return self._values(lunar, self.played(obs), "lunar", contrite=False)
+
+    def _pooled(self, lunar: Payoffs, trade: Payoffs) -> Payoffs:
+        """The linked game: the two arenas' payoffs summed toward the rivals both pair me with."""
+        return Payoffs(*(x + y * self.arena for x, y in zip(lunar, trade, strict=True)))
+
+    def _values(self, game: Payoffs, mine: np.ndarray | None, arena: str,
+                contrite: bool = True) -> np.ndarray:
         m0 = self.cooperate_with_all() if mine is None else mine
-        values = plan_values(self.payoffs(obs), self.discount, m0)  # [N, plan, type]
-        return np.einsum("npt,nt->np", values, self.beliefs())
+        values = plan_values(game, self.discount, m0, contrite)  # [N, plan, type]
+        return np.einsum("npt,nt->np", values, self.beliefs(arena))
+
+    def _owed(self, obs: Observation) -> np.ndarray | None:
+        """Whether I am in good standing toward each rival, counting the arenas I weigh
+        (:mod:`sim.rules.strategies.trade`): what a reciprocating rival answers now. In the
+        rare-earth arena, and in both for a linked rule, nations answer by standing (a
+        punishment that was owed is not answered), so a rival of the tit-for-tat type is
+        expected to answer my standing, not my last move."""
+        if obs.standing is None:
+            return None
+        return obs.standing[EITHER if self.linked else TRADE_ONLY][self.me].copy()
 
     def decide(self, obs: Observation) -> np.ndarray:
-        value = self.expected_values(obs)
-        return value[:, 0] <= value[:, 1:].max(axis=1)
+        lunar, trade = self._games(obs)
+        owed = self._owed(obs)
+        self._seen = self.cooperate_with_all() if owed is None else owed  # for learn()
+        if self.linked:  # one plan toward each rival, played in both arenas
+            row = _first_move(self._values(self._pooled(lunar, trade), owed, "lunar"))
+            self._trade_row = row | ~self.arena
+            return row
+        self._trade_row = _first_move(self._values(trade, owed, "trade")) | ~self.arena
+        return _first_move(self._values(lunar, self.played(obs), "lunar", contrite=False))
+
+    def decide_trade(self, obs: Observation) -> np.ndarray:
+        """The rare-earth row chosen with the lunar row (:meth:`decide`) — a plan weighed in the
+        arena's own stage game and beliefs, or, for a linked rule, the one plan of both arenas —
+        and, as every nation does, contrite reciprocity's answer to a rival in bad standing
+        (:meth:`Strategy.decide_trade`): a restriction where either says so."""
+        if self._trade_row is None:
+            self.decide(obs)
+        row, self._trade_row = self._trade_row, None
+        return row & super().decide_trade(obs)
 
     def learn(self, obs: Observation) -> None:
-        """Bayes' rule on what each rival played toward me, old evidence fading."""
+        """Bayes' rule on what each rival played toward me, old evidence fading: at the pole
+        (a tit-for-tat rival answers my last move there) and in the rare-earth arena, or, for a
+        linked rule, in both arenas at once (a tit-for-tat rival answers my standing there)."""
         if obs.last_actions is None:
             return
-        answered = obs.last_actions[:, self.me]
-        predicted = np.stack([np.zeros(self.n, dtype=bool), self._mine,
+        n, me = self.n, self.me
+        trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
+        if self.linked:
+            joint = obs.last_actions[:, me] & (trade[:, me] | ~self.arena)
+            self.evidence = self._update(self.evidence, joint, self._seen)
+            return
+        self.evidence = self._update(self.evidence, obs.last_actions[:, me], self._mine)
+        self._mine = obs.last_actions[me, :].copy()
+        self.evidence_trade = self._update(self.evidence_trade, trade[:, me], self._seen)
+
+    def _update(self, evidence: np.ndarray, answered: np.ndarray, mine: np.ndarray) -> np.ndarray:
+        predicted = np.stack([np.zeros(self.n, dtype=bool), mine,
                               np.ones(self.n, dtype=bool)], axis=1)
         eps = self.params.noise
         likelihood = np.where(predicted == answered[:, None], 1.0 - eps, eps)
-        self.evidence = self.evidence * self.fade + np.log(likelihood)
-        self._mine = obs.last_actions[self.me, :].copy()
+        return evidence * self.fade + np.log(likelihood)
+
+
+def _first_move(value: np.ndarray) -> np.ndarray:
+    """C unless always-D is worth strictly more than both other plans."""
+    return value[:, 0] <= value[:, 1:].max(axis=1)

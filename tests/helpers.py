@@ -102,6 +102,7 @@ def random_world_state(seed: int, n: int, s: int):
         leverage_index=float(rng.uniform(0, 1)),
         ree_refining_built_t_per_yr=rng.uniform(0, 1e4, n + 1) * (rng.random(n + 1) < 0.5),
         ree_threat=rng.uniform(0, 1, n),
+        ree_mining_built_t_per_yr=arena.uniform(0, 2e4, n + 1) * (arena.random(n + 1) < 0.4),
         **_skip(rng.random(n), rng.uniform(0, 1, n)),  # draws of a retired field, kept so that
         # every later draw (and each property test's state) stays what it was
         ree_demand_factor=float(rng.uniform(0.5, 3)),

@@ -943,6 +943,7 @@ def test_a_run_that_goes_non_finite_says_so_in_one_line(ws):
                       "--set", "market.price_elasticity=0.05", "--set",
                       "market.demand_growth_per_year=1.0", "--set",
                       "market.supply_growth_per_year=-0.5", "--set", "time.horizon_years=200",
+                      "--set", "market.mine_supply_elasticity=0.0",  # no new mines to save it
                       "--set", "nations.A.ree_demand_t_per_yr=1e8",
                       "--set", "nations.B.ree_production_t_per_yr=1"])
     assert result.exit_code == 1, result.stdout

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.economy.rare_earths import clear_market, diversify, flows
+from sim.economy.rare_earths.mines import mined
 from sim.model.model import LunarModel
 
 SEEDS = range(3)
@@ -62,8 +63,7 @@ def test_market_clearing_conserves_mass(seed, n, batch):
     for part in (f.refined, f.own, f.imports, f.withheld, f.stocks, f.need):
         assert (np.asarray(part) >= -1e-6).all()
     # every refinery outside the residual refiner runs within its capacity and on its own feed
-    mined = world.ree_mining_t_per_yr * state.ree_supply_factor
-    assert f.refined.sum(-1) == pytest.approx(mined.sum(), rel=1e-9, abs=1e-6)
+    assert f.refined.sum(-1) == pytest.approx(mined(world, state).sum(), rel=1e-9, abs=1e-6)
 
 
 @settings(max_examples=100, deadline=None)
@@ -321,3 +321,42 @@ def test_lunar_supply_arrives_where_regolith_is_worked_cheaply():
         cheap, supply = run("cheap_transport", seed), run("lunar_supply", seed)
         assert cheap.recorder.model_column("ree_delivered_step_t").sum() == 0
         assert supply.recorder.model_column("ree_delivered_step_t").sum() > 0
+
+
+# --- mines that answer to price ----------------------------------------------------------------
+
+
+def test_mines_open_outside_the_holder_while_the_price_is_above_the_reference():
+    """Nothing opens at the reference price; at twice it with ε = 1 each economy outside the
+    holder aims at doubling its ore and closes 1 − e^(−dt/L) of the gap a step; the holder
+    opens none; mines stay open when the price falls."""
+    from sim.economy.rare_earths import open_mines
+
+    world, state, econ = small_market()
+    state.ree_mining_built_t_per_yr = np.zeros(4)
+    econ.ree_price_usd_per_kg, econ.mine_supply_elasticity, econ.mine_lead_time_years = 60.0, 1.0, 5.0
+    state.ree_price_usd_per_kg = 60.0
+    assert (open_mines(world, state, econ) == 0).all()
+    state.ree_price_usd_per_kg = 120.0
+    built = open_mines(world, state, econ)
+    np.testing.assert_allclose(built, world.ree_mining_t_per_yr * [0, 1, 1, 1]
+                               * -np.expm1(-0.25 / 5.0), rtol=1e-12)
+    state.ree_mining_built_t_per_yr, state.ree_price_usd_per_kg = built, 30.0
+    np.testing.assert_array_equal(open_mines(world, state, econ), built)
+    econ.mine_supply_elasticity = 0.0
+    state.ree_price_usd_per_kg = 120.0
+    np.testing.assert_array_equal(open_mines(world, state, econ), built)
+
+
+def test_mines_that_answer_to_price_lower_it_and_feed_the_holder_where_refining_is_short():
+    """On the same seeds, where mines outside China answer to the price (which rises over the
+    run) more ore is mined outside it and the price ends lower; and since refining outside
+    China is what is short at the defaults, the extra ore goes to China's refineries (as
+    Mountain Pass's did until 2023): its share of refining ends higher, not lower."""
+    for seed in SEEDS:
+        fixed = run("baseline", seed, market__mine_supply_elasticity=0.0)
+        answering = run("baseline", seed, market__mine_supply_elasticity=1.0)
+        assert answering.state.ree_mining_built_t_per_yr.sum() > 0
+        assert fixed.state.ree_mining_built_t_per_yr.sum() == 0
+        assert answering.state.ree_price_usd_per_kg < fixed.state.ree_price_usd_per_kg
+        assert answering.state.leverage_index > fixed.state.leverage_index

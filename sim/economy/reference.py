@@ -304,7 +304,8 @@ def reference_market(world: World, state: State, econ: EconParams, severity: lis
     h = world.leverage_holder
     residual = n1 - 1 if h is None else h
     wanted = [world.ree_demand_t_per_yr[e] * state.ree_demand_factor for e in E]
-    mined = [world.ree_mining_t_per_yr[e] * state.ree_supply_factor for e in E]
+    mined = [world.ree_mining_t_per_yr[e] * state.ree_supply_factor
+             + state.ree_mining_built_t_per_yr[e] for e in E]
     cap = []
     for e in E:
         c = world.ree_refining_t_per_yr[e] * state.ree_supply_factor + state.ree_refining_built_t_per_yr[e]

@@ -50,6 +50,8 @@ class EconParams:
     control_severity: float
     coercion_weight: float
     retaliation_cost_multiple: float
+    mine_supply_elasticity: float
+    mine_lead_time_years: float
     self_reliance_goal: float
     refining_lead_time_years: float
     threat_half_life_years: float
@@ -117,6 +119,7 @@ class State:
     ree_refining_built_t_per_yr: np.ndarray  # [N+1] refining built in the run (the last: the rest
     # of the world's announced projects)
     ree_threat: np.ndarray  # [N] supply threat each nation feels, 0..1
+    ree_mining_built_t_per_yr: np.ndarray  # [N+1] magnet oxide from mines opened in the run
     import_dependence: np.ndarray  # [N] share of use the holder supplies (controls aside)
     leverage_index: float  # the holder's share of refined world supply, at the last clearing
     ree_demand_factor: float = 1.0  # world rare-earth demand relative to the start

@@ -189,6 +189,7 @@ def initial_state(s: Scenario, world: World, blocs: np.ndarray, econ: EconParams
         ree_price_usd_per_kg=s.market.ree_price_usd_per_kg,
         ree_refining_built_t_per_yr=np.zeros(n + 1),  # the nations', then the rest of the world's
         ree_threat=np.full(n, s.market.initial_threat),
+        ree_mining_built_t_per_yr=np.zeros(n + 1),  # the nations', then the rest of the world's
         import_dependence=np.zeros(n),
         leverage_index=0.0,
         export_control_active=s.market.export_controls,

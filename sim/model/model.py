@@ -35,7 +35,7 @@ import numpy as np
 
 from sim.base.arguments import whole_number
 from sim.base.errors import BadType
-from sim.economy.rare_earths import diversify
+from sim.economy.rare_earths import diversify, open_mines
 from sim.economy.state import Outcome, RegimeRules
 from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
 from sim.model.agents import Nation, Site
@@ -246,6 +246,7 @@ class LunarModel(mesa.Model):
         s.import_dependence, s.leverage_index = outcome.import_dependence, outcome.leverage_index
         s.ree_refining_built_t_per_yr, s.ree_threat = diversify(
             self.world, s, outcome.export_targets, self.same_bloc | ~self.off_diagonal, econ)
+        s.ree_mining_built_t_per_yr = open_mines(self.world, s, econ)
         if s.forced_incidents.any():  # an event forced them for this step only
             s.forced_incidents = np.zeros_like(s.forced_incidents)
         dt = self.world.dt

@@ -291,6 +291,10 @@ class MarketSpec(Strict):
         0.4, ge=0, le=1, description="share of a threatened bloc's demand it wants refined outside "
         "the holder"
     )
+    mine_supply_elasticity: float = Field(0.5, ge=0, le=5, description=(
+        "epsilon: mines outside the holder add (p / p_ref)^epsilon - 1 of their output"))
+    mine_lead_time_years: float = Field(5.0, gt=0, le=50, description=(
+        "time constant of opening mines outside the holder, years"))
     refining_lead_time_years: float = Field(
         5.0, gt=0, le=50, description="time constant of building refining capacity, years"
     )

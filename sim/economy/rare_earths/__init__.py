@@ -1,7 +1,8 @@
 """Rare earths: the market for refined magnet oxides (:mod:`.market`), what the nations'
 actions in the rare-earth arena do — the holder's export controls, importers' retaliation and
 the coercive value of both (:mod:`.arena`) — the importers' threat and diversification
-(:mod:`.importers`) and the break-even cost of lunar supply (:mod:`.lunar`). The step stays one
+(:mod:`.importers`), mines outside the holder that answer to price (:mod:`.mines`) and the
+break-even cost of lunar supply (:mod:`.lunar`). The step stays one
 pure function (:func:`sim.economy.step.resolve_step`) that calls the market; the nations choose
 their rare-earth actions with their lunar ones (:mod:`sim.rules.strategies`), and the model calls
 the importers after the step.
@@ -24,6 +25,7 @@ from sim.economy.rare_earths.market import (
     control_severity,
     flows,
 )
+from sim.economy.rare_earths.mines import open_mines
 
 __all__ = ["Flows", "MarketResult", "arena_pairs", "break_even_return_cost", "capacity",
-           "clear_market", "control_severity", "diversify", "flows", "restrictions"]
+           "clear_market", "control_severity", "diversify", "flows", "open_mines", "restrictions"]

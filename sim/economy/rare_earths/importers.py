@@ -7,6 +7,7 @@ import numpy as np
 
 from sim.base.units import ratio as _ratio
 from sim.economy.rare_earths.market import capacity
+from sim.economy.rare_earths.mines import mined
 from sim.economy.state import EconParams, State, World
 
 
@@ -37,7 +38,7 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     threat = np.maximum.reduce([state.ree_threat * decay, targets.astype(float), allied_hit])
     threat[h] = 0.0
     demand = world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor
-    mines = world.ree_mining_t_per_yr[:-1] * state.ree_supply_factor
+    mines = mined(world, state)[:-1]
     bloc_mines = bloc.astype(float) @ mines
     weight = np.where(bloc_mines > 0, _ratio(mines, bloc_mines),
                       _ratio(demand, bloc.astype(float) @ demand))

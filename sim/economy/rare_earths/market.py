@@ -24,6 +24,7 @@ import numpy as np
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
 from sim.economy.rare_earths.arena import Retaliation, all_trade, restrictions, retaliation
+from sim.economy.rare_earths.mines import mined as mined_by
 from sim.economy.state import EconParams, State, World
 
 
@@ -71,7 +72,7 @@ def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -
     h = world.leverage_holder
     residual = world.ree_demand_t_per_yr.size - 1 if h is None else h  # refines the rest
     wanted = world.ree_demand_t_per_yr * state.ree_demand_factor  # at the reference price
-    mined = world.ree_mining_t_per_yr * state.ree_supply_factor
+    mined = mined_by(world, state)
     cap = capacity(world, state)
     cap[residual] = 0.0
     feed = mined.sum() - mined[residual]  # ore the residual refiner does not mine itself

@@ -1,0 +1,41 @@
+"""Mines outside the holder (step 9c): ore that answers to price, with a lead time.
+
+Before this, refineries outside the holder could run only on ore mined outside it at a fixed
+growth rate, so nothing a nation did moved the holder's share of refining once the announced
+refineries ran short of ore. Now each economy outside the holder opens mines while the price
+stays above the reference: it aims at extra output ``m(t) · ((p / p_ref)^ε − 1)`` (``m(t)`` its
+mine output without new mines, ``ε`` = ``mine_supply_elasticity``), and closes a share
+``1 − e^(−dt/L)`` of the gap each step (``L`` = ``mine_lead_time_years``; Mountain Pass restarted
+and Lynas's Mount Weld opened within a few years of the 2010 price spike, from deposits already
+known). Mines are not closed when the price falls. The holder's own mines grow at the market's
+rate only: its output is policy, not price-taking. A control, by raising the price, calls forth
+the ore that erodes the leverage it uses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.economy.state import EconParams, State, World
+
+
+def mined(world: World, state: State) -> np.ndarray:
+    """Magnet oxide mined by each economy this step, t/yr [N+1]: its output at the market's
+    growth, plus the mines it opened in the run."""
+    return world.ree_mining_t_per_yr * state.ree_supply_factor + state.ree_mining_built_t_per_yr
+
+
+def open_mines(world: World, state: State, econ: EconParams) -> np.ndarray:
+    """Step 9c: the mines opened outside the holder after this step's price [N+1], t/yr of
+    magnet oxide (see the module's docstring)."""
+    built = state.ree_mining_built_t_per_yr.copy()
+    if econ.mine_supply_elasticity <= 0 or econ.ree_price_usd_per_kg <= 0:
+        return built
+    base = world.ree_mining_t_per_yr * state.ree_supply_factor
+    ratio = max(state.ree_price_usd_per_kg / econ.ree_price_usd_per_kg, 0.0)
+    wanted = base * max(ratio ** econ.mine_supply_elasticity - 1.0, 0.0)
+    gap = np.maximum(wanted - built, 0.0)
+    built += gap * -np.expm1(-world.dt / econ.mine_lead_time_years)
+    if world.leverage_holder is not None:
+        built[world.leverage_holder] = 0.0
+    return built

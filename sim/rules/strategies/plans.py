@@ -157,8 +157,17 @@ class ForwardLooking(Strategy):
     cooperates exactly when d ≥ (T − R)/(T − P) (:func:`cooperation_threshold`); unsure between
     always-D and tit for tat, it cooperates when its belief in tit for tat is at least the size
     of the basin of attraction of always-D (:func:`basin_of_defection`) — an equilibrium is
-    necessary for cooperation but not sufficient, as in the laboratory. Costs one batched
-    evaluation of 3(N − 1) + 1 action matrices per decision.
+    necessary for cooperation but not sufficient, as in the laboratory.
+
+    Two arenas (docs/ODD.md, section 7.6). In the rare-earth arena, toward the rivals it pairs
+    me with, it weighs the same three plans in that arena's stage game (what a restriction or a
+    retaliation adds to the base) with beliefs from the rival's rare-earth moves; a rival of
+    the tit-for-tat type is there taken to answer my standing (contrite reciprocity), so tit for
+    tat after a defection I owed is S now, then R. Linked (``linked``), it weighs one plan per
+    rival in the pooled game (the two arenas' payoffs summed; beliefs from the rival's moves in
+    both) and plays it in both: the pooled incentive constraint of Bernheim & Whinston (1990).
+    Costs one batched evaluation of at most 3(N − 1) + 1 + 3(N − 1) pairs of action matrices
+    per decision.
 
     Names: the shadow of the future (Axelrod 1984); the folk theorem (Fudenberg & Maskin 1986,
     Econometrica 54: 533-554); beliefs over strategies and the basin of attraction of

@@ -333,3 +333,46 @@ def test_the_link_lasts_while_the_importer_buys_from_the_holder():
     _, trade, pooled = pair_games(model, "United States", "China")
     assert trade.R - trade.P == pytest.approx(0.0, abs=1e-12)
     assert cooperation_threshold(pooled) == np.inf
+
+
+# --- what the report says of it ---------------------------------------------------------------
+
+
+def test_the_report_names_what_carries_the_difference_and_splits_welfare_by_arena():
+    """From a results table made up here: the sentence names the scenarios with fewest and
+    most nation-years under control; each nation's lunar welfare and rare-earth costs are shown
+    side by side for the nations with any rare-earth cost; a nation that retaliated says how
+    long; and nothing is said where controls do not differ."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from sim.report import rare_earths
+
+    def results(years_b: float):
+        rows = []
+        for k, (scenario, years) in enumerate((("a", 3.0), ("b", years_b))):
+            for seed in range(2):
+                run = 2 * k + seed
+                rows += [{"run": run, "nation": "Japan", "controlled_years": years,
+                          "welfare_lunar_usd_bn": 1.0, "ree_costs_usd_bn": 2.0 + years,
+                          "retaliation_years": 1.5 * (scenario == "b")},
+                         {"run": run, "nation": "India", "controlled_years": 0.0,
+                          "welfare_lunar_usd_bn": 3.0, "ree_costs_usd_bn": 0.0,
+                          "retaliation_years": 0.0}]
+        runs = pd.DataFrame({"run": range(4), "scenario": ["a", "a", "b", "b"]})
+        return SimpleNamespace(nations=pd.DataFrame(rows), runs=runs, scenarios=["a", "b"],
+                               label=str.upper, holder="China")
+
+    differ = results(10.0)
+    why = rare_earths._why_different(differ)
+    assert why.startswith("What carries the difference: play at the pole.")
+    assert why.endswith("Fewest nation-years under control: A (3); most: B (10).")
+    assert rare_earths._why_different(results(3.2)) == ""  # within half a year: not different
+    arenas = rare_earths._arenas(differ).set_index("nation")
+    assert list(arenas.index) == ["Japan"]  # India bears no rare-earth cost anywhere
+    assert arenas.loc["Japan", "A"] == "+1 / -5" and arenas.loc["Japan", "B"] == "+1 / -12"
+    mean = differ.nations.assign(scenario=differ.nations["run"].map(
+        differ.runs.set_index("run")["scenario"])).groupby(["nation", "scenario"]).mean()
+    assert rare_earths._retaliating(mean, "Japan", "b") == "; retaliating 1.5 y"
+    assert rare_earths._retaliating(mean, "Japan", "a") == ""

@@ -122,6 +122,7 @@ class RunResult:
             "import_dependence": c["import_dependence"][-1],
             "controlled_years": c["export_control"][played].sum(axis=0) / self.scenario.time.steps_per_year,
             "control_episodes": control_episodes(c["export_control"]),
+            "retaliation_years": c["retaliation"][played].sum(axis=0) / self.scenario.time.steps_per_year,
             "member_years": c["member"][played].sum(axis=0) / self.scenario.time.steps_per_year,
         }
 

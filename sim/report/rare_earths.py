@@ -82,8 +82,9 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
         if len(hit):
             n = n[n["nation"].isin(hit)].assign(scenario=n["run"].map(
                 results.runs.set_index("run")["scenario"]))
-            mean = n.groupby(["nation", "scenario"])[["ree_shortfall_cost_usd_bn",
-                                                     "controlled_years", "control_episodes"]].mean()
+            cols = ["ree_shortfall_cost_usd_bn", "controlled_years", "control_episodes",
+                    *(["retaliation_years"] if "retaliation_years" in n.columns else [])]
+            mean = n.groupby(["nation", "scenario"])[cols].mean()
             first = _first_control_years(results)
             by_nation = pd.DataFrame({
                 results.label(sc): [
@@ -91,6 +92,7 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                     f"{num(mean.loc[(nat, sc), 'controlled_years'])} y in "
                     f"{_spells(mean.loc[(nat, sc), 'control_episodes'])}"
                     + (f", first {first[(nat, sc)]:.0f}" if (nat, sc) in first else "")
+                    + _retaliating(mean, nat, sc)
                     if (nat, sc) in mean.index else "—" for nat in hit]
                 for sc in results.scenarios}, index=list(hit)).rename_axis("nation").reset_index()
     return {"table": pd.DataFrame(rows), "same": same_line, "nations": by_nation,
@@ -177,6 +179,12 @@ def _leverage_path(results: Results, reference: str) -> str:
             "ahead, coercing a distrusted rival is worth more than the sales and the retaliation "
             "it costs; each control raises the threat that builds refining outside "
             f"{h}.")
+
+
+def _retaliating(mean: pd.DataFrame, nation: str, scenario: str) -> str:
+    """"; retaliating N y" where the nation retaliated against the holder in the scenario."""
+    years = mean.loc[(nation, scenario)].get("retaliation_years", 0.0)
+    return f"; retaliating {num(years)} y" if years > 0 else ""
 
 
 def _spells(mean: float) -> str:

@@ -128,7 +128,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
                      f"control spells, {names['holder_s']} share of refining at the end, total "
                      "welfare):")
     by_nation_text = (f"Shortfall costs (USD bn over the run) and time under {names['holder_s']} "
-                      "export controls, by nation (mean over seeds):")
+                      "export controls, by nation, and the years each retaliated (mean over "
+                      "seeds):")
     md += [f"## {ree_heading}", "", ree_text, ""]
     if not ree["table"].empty:
         md += [ree["table"].to_markdown(index=False), ""]

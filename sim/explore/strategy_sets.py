@@ -11,9 +11,10 @@ main job runs its experiment again with every nation of every scenario following
 * ``unlinked``: every nation keeps its own rule, but none links the lunar and rare-earth
   arenas (China does at the defaults: docs/ODD.md, section 7.6);
 
-each nation keeping its tremble and whether it links the arenas (but in ``unlinked``), on the first seeds of the experiment (so the runs are paired
-with the main comparison's and with each other). The report puts the ranking under each set
-beside the ranking under the scenarios' own rules (:mod:`sim.report.rule_sets`).
+each nation keeping its tremble and (but in ``unlinked``) whether it links the arenas, on the
+first seeds of the experiment (so the runs are paired with the main comparison's and with each
+other). The report puts the ranking under each set beside the ranking under the scenarios' own
+rules (:mod:`sim.report.rule_sets`).
 """
 
 from __future__ import annotations

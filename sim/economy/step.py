@@ -298,38 +298,16 @@ def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarr
     than its pro-rata share or gets more than it brought (where those bounds bind, its flows are
     scaled down). ``compete`` may carry a leading batch axis.
     """
-    load = demand.sum(axis=-2)
-    crowded = load > capacity
-    out = np.broadcast_to(demand, compete.shape[:-2] + demand.shape).copy()
-    if not crowded.any():
-        return out, np.zeros(compete.shape)
-    d = demand[:, crowded]  # [N, C]: only crowded sites settle anything
-    cap, total = capacity[crowded], load[crowded]
-    y0 = d * (cap / total)
-    others = total - d  # [N, C]: what every other operator brought
-    facing = y0[:, None, :] * _ratio(d[None, :, :], others[:, None, :])  # [i, j, C]
-    off = ~np.eye(d.shape[0], dtype=bool)
-    facing = facing * off[:, :, None]
-    pool = facing + np.swapaxes(facing, 0, 1)  # [i, j, C], symmetric
-    # racing: each side's weight against the other
-    edge = race_advantage * (1.0 - zone_share * respects)  # [i, j]: i's racing edge over j
-    weight = 1.0 + compete * edge  # [..., i, j]
-    wd_i = weight[..., :, :, None] * d[:, None, :]
-    wd_j = np.swapaxes(weight, -1, -2)[..., :, :, None] * d[None, :, :]
-    pair = d[:, None, :] + d[None, :, :]
-    raced = pool * (_ratio(wd_i, wd_i + wd_j) - _ratio(d[:, None, :], pair))  # net, j -> i
-    # zones: j returns to i the zone's share of what j's crowding took from i
-    shortfall = (d - y0)[:, None, :] * _ratio(d[None, :, :], others[:, None, :]) * off[:, :, None]
-    kept = zone_share * _t(respects)[:, :, None] * shortfall  # [i, j, C]: i's, returned by j
-    flows = raced + kept - np.swapaxes(kept, 0, 1)  # net, j -> i
-    gross = np.maximum(flows, 0.0)  # [..., i, j, C]: what i takes from j
-    given = gross.sum(axis=-3)  # [..., j, C]
-    gross = gross * np.minimum(1.0, _ratio(y0, given))[..., None, :, :]
-    taken = gross.sum(axis=-2)  # [..., i, C]
-    gross = gross * np.minimum(1.0, _ratio(d - y0, taken))[..., :, None, :]
-    settled = y0 + gross.sum(axis=-2) - gross.sum(axis=-3)
-    out[..., crowded] = np.clip(settled, 0.0, d)  # (the bounds hold but for rounding)
-    return out, gross @ worth[crowded]
+    from sim.economy.kernels import contest  # the compiler loads with the first step
+
+    actions = np.asarray(compete, dtype=bool)
+    lead = actions.shape[:-2]
+    out, moved = contest(np.ascontiguousarray(demand, dtype=float),
+                         np.ascontiguousarray(capacity, dtype=float),
+                         np.ascontiguousarray(actions.reshape(-1, *actions.shape[-2:])),
+                         np.ascontiguousarray(respects, dtype=bool), float(race_advantage),
+                         float(zone_share), np.ascontiguousarray(worth, dtype=float))
+    return out.reshape(lead + np.shape(demand)), moved.reshape(actions.shape)
 
 
 def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,

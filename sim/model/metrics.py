@@ -58,8 +58,7 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
                   lambda o: o.transfers + o.sanctions + o.liability),
     "entry_cost": ("Entry cost", lambda o: -o.entry_cost),
     "rare_earths": ("Rare earths: shortfalls, forgone sales, retaliation, dearer refining of one's own",
-                    lambda o: -o.shortfall_cost - o.export_revenue_lost - o.diversification_cost
-                    - o.retaliation_cost),
+                    lambda o: -_ree_costs(o)),
 }
 
 

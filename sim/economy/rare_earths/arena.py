@@ -30,11 +30,20 @@ from sim.base.units import KG_PER_T, USD_PER_BN
 def arena_pairs(n: int, holder: int | None) -> np.ndarray:
     """[N, N] bool: the pairs whose rare-earth actions do something (the holder and each other
     nation, both ways)."""
-    pairs = np.zeros((n, n), dtype=bool)
+    return np.stack([partners(n, holder, i) for i in range(n)]) if n else np.zeros((0, 0), bool)
+
+
+def partners(n: int, holder: int | None, me: int) -> np.ndarray:
+    """[N] bool: the nations the rare-earth arena pairs nation ``me`` with (every other nation
+    for the holder, the holder for the others)."""
+    row = np.zeros(n, dtype=bool)
     if holder is not None:
-        pairs[holder, :] = pairs[:, holder] = True
-        pairs[holder, holder] = False
-    return pairs
+        if me == holder:
+            row[:] = True
+        else:
+            row[holder] = True
+        row[me] = False
+    return row
 
 
 def all_trade(n: int) -> np.ndarray:

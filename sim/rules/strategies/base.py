@@ -20,7 +20,7 @@ from typing import ClassVar, TypedDict
 import numpy as np
 
 from sim.base.registry import Params, Registry
-from sim.economy.rare_earths.arena import arena_pairs
+from sim.economy.rare_earths.arena import partners
 from sim.rules.strategies.trade import reciprocate
 
 
@@ -97,7 +97,7 @@ class Strategy:
         self.params = params
         self.rng = rng  # this nation's own stream: decisions never depend on the order of asking
         self.linked = False  # answers a rival's D in either arena in both (the scenario sets it)
-        self.arena = arena_pairs(roster.n, roster.holder)[me]  # rivals the rare-earth arena pairs me with
+        self.arena = partners(roster.n, roster.holder, me)  # rivals the rare-earth arena pairs me with
 
     def decide(self, obs: Observation) -> np.ndarray:
         """Return a bool array of length ``n``: True = ``C`` toward that nation."""

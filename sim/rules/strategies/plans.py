@@ -219,17 +219,14 @@ class ForwardLooking(Strategy):
         base = np.ones((n, n), dtype=bool) if obs.last_actions is None else obs.last_actions
         trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
         pair = np.stack([base, trade])  # [arena, N, N]
-        matrices = np.repeat(pair[None], 8 * n, axis=0).reshape(2, n, 2, 2, 2, n, n)
-        rivals = np.arange(n)
-        for arena in (0, 1):
-            for a in (0, 1):
-                for b in (0, 1):
-                    matrices[arena, rivals, a, b, arena, me, rivals] = bool(a)
-                    matrices[arena, rivals, a, b, arena, rivals, me] = bool(b)
-        arena, j, a, b = np.meshgrid([0, 1], rivals, [0, 1], [0, 1], indexing="ij")
+        arena, j, a, b = np.meshgrid([0, 1], np.arange(n), [0, 1], [0, 1], indexing="ij")
         acts = (arena == 0) | self.arena[j]
         differ = acts & (j != me) & ((a != pair[arena, me, j]) | (b != pair[arena, j, me]))
-        chosen = matrices[differ]  # [B, arena, N, N]
+        arena, j, a, b = (x[differ] for x in (arena, j, a, b))  # one matrix pair each, in order
+        chosen = np.repeat(pair[None], len(j), axis=0)  # [B, arena, N, N]
+        k = np.arange(len(j))
+        chosen[k, arena, me, j] = a.astype(bool)
+        chosen[k, arena, j, me] = b.astype(bool)
         return (np.concatenate([base[None], chosen[:, 0]]),
                 np.concatenate([trade[None], chosen[:, 1]]), differ)
 

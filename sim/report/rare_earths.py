@@ -26,6 +26,12 @@ REE_TEXT = (
     "its 95% interval."
 )
 
+# Why an outcome can be the same in every run, where that is the reason
+SAME_WHY = {
+    "ree_delivered_t": "at today's return cost no lunar rare earths pay their way to Earth, in "
+                       "any scenario; see the break-even below",
+}
+
 WHY_DIFFERENT = (
     "What carries the difference: play at the pole. Controls fall on nations that defected "
     "against {holder} — for a nation that links the arenas, a race at the pole is a defection — "
@@ -56,7 +62,9 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
         scale, unit, dunit = (100.0, "%", " pp") if share else (1.0, o.unit, "")
         tiny = 1e-9 * max(1.0, float(level.abs().max()))
         if complete and (got[["mean_difference", "ci_low", "ci_high"]].abs() <= tiny).all().all():
-            same.append(f"{words} ({num(level[reference] * scale)} {unit})")
+            why = f": {SAME_WHY[o.name]}" if o.name in SAME_WHY else ""
+            same.append((f"{words} ({num(level[reference] * scale)} {unit}{why})",
+                         o.name in SAME_WHY))
             continue
         row = {"outcome": f"{o.label} ({unit})",
                results.label(reference): num(level[reference] * scale)}
@@ -70,10 +78,11 @@ def rare_earth_section(comparison: pd.DataFrame, levels: pd.DataFrame, results: 
                 f"{dunit} [{num(r['ci_low'] * scale, sign=True)}, {num(r['ci_high'] * scale, sign=True)}]"
                 + (", negligible)" if r.get("negligible", False) else ")"))
         rows.append(row)
-    same_line = ("The same in every scenario, on every seed: " + "; ".join(same) + ". The "
-                 "lunar regimes reach the rare-earth market only through play (the answers of "
-                 "nations that link the arenas, and trust), and here it takes the same course "
-                 "in every scenario." if same else "")
+    same_line = ("The same in every scenario, on every seed: " + "; ".join(w for w, _ in same)
+                 + "." + ("" if all(known for _, known in same) else
+                          " The lunar regimes reach the rare-earth market only through play (the "
+                          "answers of nations that link the arenas, and trust), and here it takes "
+                          "the same course in every scenario.") if same else "")
     n = results.nations
     by_nation = pd.DataFrame()
     if not n.empty and {"ree_shortfall_cost_usd_bn", "controlled_years"} <= set(n.columns):

@@ -207,6 +207,24 @@ def test_list_shows_each_scenario_with_a_description(library):
         assert path.stem in result.stdout
 
 
+def test_listing_and_validating_scenarios_never_load_the_compiler():
+    """The step's kernels (numba) load with the first step, not with a command that steps
+    nothing: ``scenarios list`` and ``scenarios validate`` stay quick."""
+    baseline = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    code = ("import sys; from typer.testing import CliRunner; from sim.cli import app; "
+            "r = CliRunner(); "
+            "assert r.invoke(app, ['scenarios', 'list']).exit_code == 0; "
+            f"assert r.invoke(app, ['scenarios', 'validate', {str(baseline)!r}]).exit_code == 0; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+    stepped = subprocess.run([sys.executable, "-c", "import sys; from sim import load_scenario, run_scenario; "
+                              "run_scenario(load_scenario('baseline'), seed=1, steps=1); "
+                              "print('numba' in sys.modules)"],
+                             capture_output=True, text=True, check=True)
+    assert stepped.stdout.strip() == "True"  # the check above can see the compiler
+
+
 def test_schema_is_json_schema_of_the_scenario():
     result = runner.invoke(app, ["scenarios", "schema"])
     schema = json.loads(result.stdout)

@@ -28,33 +28,11 @@ from sim.economy.invest import (
     unit_margin_usd_per_t,
     unit_value_usd_per_t,
 )
-from sim.economy.rare_earths import clear_market
-from sim.economy.rare_earths.arena import coercion_value
+from sim.economy.rare_earths.market import holder_and_targets, supply_side
+from sim.economy.rare_earths.market import parameters as market_parameters
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
 
 OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
-
-
-def pair_masks(actions: np.ndarray, may_cooperate: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(coop, races, mutual, uncoordinated) [..., N, N] masks with a False diagonal.
-
-    ``actions[i, j]`` is what i chose toward j (True = C). ``coop[i, j]``: i coordinates with j,
-    which it may only where no law bars the pair. ``races``: i chose D (competes: races for the
-    best site, claims exclusively); a legal bar stops coordination but does not make anyone
-    race. ``mutual``: both coordinate. ``uncoordinated``: not mutual (nobody deconflicts).
-    """
-    actions = actions.astype(bool)
-    off = ~np.eye(actions.shape[-1], dtype=bool)
-    coop = actions & may_cooperate & off
-    races = ~actions & off
-    mutual = coop & _t(coop)
-    return coop, races, mutual, ~mutual & off
-
-
-def _t(a: np.ndarray) -> np.ndarray:
-    """Transpose the last two axes (the pair axes), whatever leads them."""
-    return np.swapaxes(a, -1, -2)
 
 
 def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
@@ -118,265 +96,103 @@ def expected_utility(world: World, state: State, actions: np.ndarray, rules: Reg
 def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
              econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
              detail: bool, trade: np.ndarray | None = None) -> Outcome | np.ndarray:
-    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility."""
+    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility. The
+    arrays the compiled step reads (:func:`sim.economy.kernels.step.resolve`), then its results as
+    an :class:`Outcome`."""
+    from sim.economy.kernels import market as km  # the compiler loads with the first step
+    from sim.economy.kernels import step as k
+
+    actions = np.asarray(actions, dtype=bool)
     if rng is not None and (actions.ndim != 2 or (trade is not None and np.ndim(trade) != 2)):
         raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
-    if trade is not None and np.ndim(trade) > actions.ndim:  # a batch of rare-earth actions
-        actions = np.broadcast_to(actions, np.shape(trade))
-    dt = world.dt
-    coop, compete, mutual, hostile = pair_masks(actions, rules.may_cooperate)
+    n, dt = actions.shape[-1], world.dt
+    trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
+    lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
+
+    def batch(a: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(a, lead + (n, n)).reshape(-1, n, n))
+
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate
-    x = extract(world, state, allocation, coop, compete, mutual, hostile, rules, econ)  # 4.
-
-    # 5. Use. Water becomes propellant; rare earths go to Earth only if the price pays the trip.
-    propellant = x.product[..., world.site_is_ice].sum(axis=-1)
-    ree_mined = x.product[..., ~world.site_is_ice].sum(axis=-1)
+    demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
-    ree_shipped = ree_mined if ree_value > 0 else np.zeros_like(ree_mined)
-
-    m = clear_market(world, state, compete, ree_shipped, econ, trade)  # 6. Market
-    incidents, capacity_lost, loss_share = draw_incidents(world, state, x, hostile, econ, rng)
-
-    # 8. Payoffs (USD bn this step).
-    propellant_value = propellant * econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN
-    ree_revenue = ree_shipped * ree_value * KG_PER_T / USD_PER_BN
-    operating_cost = x.worked @ operating_cost_usd_per_t(world, econ) / USD_PER_BN
-    gross_output = propellant_value + ree_revenue
-    destroyed = _ratio(capacity_lost, state.capacity_t_per_yr)  # share of the capacity
-    incident_loss = state.capital_usd_bn * destroyed
-    depreciation = state.capital_usd_bn * (1.0 - destroyed) * (1.0 - _survival(econ, dt))
-    transfers = benefit_transfers(gross_output, rules.sharing_members, rules.benefit_share)
-    # A breach is racing a member and taking throughput from it. The regime detects it with a
-    # probability its pooled fees buy; the expected fine is that probability times a multiple of
-    # what the breach took (Becker 1968), escalating with the breaker's record; no regime can
-    # take more from a nation in a step than its operations produce.
-    breached = compete & rules.monitored & (x.moved > 0)  # i raced j and took from it
-    fines = breached * x.moved * (rules.detection * rules.fine_multiple
-                                  * (1.0 + rules.escalation * state.breach_record))[..., :, None]
-    due = fines.sum(axis=-1)
-    fines = fines * np.minimum(1.0, _ratio(gross_output, due))[..., :, None]
-    sanctions = fines.sum(axis=-2) - fines.sum(axis=-1)  # received less paid
-    at_fault = compete & ~_t(compete) & rules.liable  # [j, i]: j raced i, i did not race j
-    owed = rules.liability_share * _t(at_fault) * incident_loss[..., :, None] * loss_share
-    liability = owed.sum(axis=-1) - owed.sum(axis=-2)  # owed[i, j]: j compensates i
-    entry_cost = np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0)
-    retaliation_cost = m.retaliation.sales_lost + m.retaliation.cost
-    welfare = (gross_output - operating_cost - depreciation - incident_loss + transfers
-               + sanctions + liability - entry_cost - m.shortfall_cost - m.export_revenue_lost
-               - m.diversification_cost - retaliation_cost)
-    coercion = coercion_value(m.pain, state.trust, econ.coercion_weight)
-    utility = welfare + coercion - econ.relative_gains_weight * relative_shortfall(welfare)
+    h, named, has_named = holder_and_targets(world, state, n)
+    p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
+                  econ.incident_rate_per_year * dt, econ.incident_damage,
+                  econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
+                  ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), rules.benefit_share,
+                  rules.detection, rules.fine_multiple, rules.escalation, rules.liability_share,
+                  econ.coercion_weight, econ.relative_gains_weight])
+    out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
+        batch(actions), batch(trade), demand, world.site_capacity_t_per_yr * dt,
+        world.grade * econ.recovery_fraction * world.uptime,
+        unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
+        operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
+        state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
+        state.forced_incidents, rng.random((n, n)) if rng is not None else np.zeros((n, n)),
+        rng is not None, rules.may_cooperate, rules.recognises_claims, rules.monitored,
+        rules.liable, rules.sharing_members,
+        np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0),
+        *supply_side(world, state), h, named, has_named, market_parameters(world, state, econ),
+        p, detail)
     if not detail:
-        return utility
+        return out[:, k.R_UTILITY].reshape(lead + (n,))
 
-    # What the gross output is made of (recorded for the step that happens, not weighed).
-    worth = x.worth
-    potential_output = (x.demand * worth).sum(axis=-1)  # USD bn per t of regolith: ``worth``
-    crowding_loss = ((x.demand - x.worked_unscaled) * worth).sum(axis=-1)
-    exhaustion_loss = ((x.worked_unscaled - x.worked) * worth).sum(axis=-1)
-    synergy_gain = (x.worked * econ.synergy * x.partners * worth).sum(axis=-1)
-    interference_loss = (x.worked * (1.0 + econ.synergy * x.partners - x.factor) * worth).sum(axis=-1)
+    def per(a: np.ndarray) -> np.ndarray:  # [B, ...] -> the actions' leading shape
+        return a.reshape(lead + a.shape[1:])
+
+    out, mk, per_site = per(out), per(mk), per(per_site)
+
+    def row(r: int) -> np.ndarray:
+        return out[..., r, :]
+
+    def scalar(a: np.ndarray) -> float | np.ndarray:
+        return float(a[0]) if not lead else a.reshape(lead)
+
     return Outcome(
         allocation=allocation,
-        demand_t=x.demand,
-        worked_t=x.worked,
-        product_t=x.product,
-        reserve_after_t=x.reserve_after,
-        exposure=x.exposure,
-        output_factor=x.factor,
-        partner_share=x.partner_share,
-        propellant_t=propellant,
-        ree_mined_t=ree_mined,
-        ree_shipped_t=ree_shipped,
-        incidents=incidents,
-        capacity_lost_t_per_yr=capacity_lost,
-        ree_price_usd_per_kg=m.price,
-        leverage_index=m.leverage,
-        export_targets=m.targets,
-        retaliators=m.retaliation.sales_lost > 0,
-        ree_shortfall_t=m.shortfall_t,
-        import_dependence=m.dependence,
-        propellant_value=propellant_value,
-        ree_revenue=ree_revenue,
-        gross_output=gross_output,
-        potential_output=potential_output,
-        crowding_loss=crowding_loss,
-        exhaustion_loss=exhaustion_loss,
-        synergy_gain=synergy_gain,
-        interference_loss=interference_loss,
-        operating_cost=operating_cost,
-        depreciation=depreciation,
-        incident_loss=incident_loss,
-        shortfall_cost=m.shortfall_cost,
-        export_revenue_lost=m.export_revenue_lost,
-        diversification_cost=m.diversification_cost,
-        retaliation_cost=retaliation_cost,
-        coercion_value=coercion,
-        transfers=transfers,
-        sanctions=sanctions,
-        liability=liability,
-        breaches=breached.sum(axis=-1).astype(float),
-        entry_cost=entry_cost,
-        welfare=welfare,
-        utility=utility,
+        demand_t=demand,
+        worked_t=per_site[..., k.RS_WORKED, :, :],
+        product_t=per_site[..., k.RS_PRODUCT, :, :],
+        reserve_after_t=per(reserve_after),
+        exposure=per_site[..., k.RS_EXPOSURE, :, :],
+        output_factor=per_site[..., k.RS_FACTOR, :, :],
+        partner_share=row(k.R_PARTNER_SHARE),
+        propellant_t=row(k.R_PROPELLANT),
+        ree_mined_t=row(k.R_REE_MINED),
+        ree_shipped_t=row(k.R_REE_SHIPPED),
+        incidents=per(incidents) if rng is not None else np.zeros(lead + (n, n), dtype=bool),
+        capacity_lost_t_per_yr=row(k.R_CAPACITY_LOST),
+        ree_price_usd_per_kg=scalar(scalars[:, 0]),
+        leverage_index=scalar(scalars[:, 1]),
+        export_targets=mk[..., km.MK_SEVERITY, :] > 0,
+        retaliators=mk[..., km.MK_SALES_LOST, :] > 0,
+        ree_shortfall_t=mk[..., km.MK_SHORTFALL_T, :],
+        import_dependence=mk[..., km.MK_DEPENDENCE, :],
+        propellant_value=row(k.R_PROPELLANT_VALUE),
+        ree_revenue=row(k.R_REE_REVENUE),
+        gross_output=row(k.R_GROSS),
+        potential_output=row(k.R_POTENTIAL),
+        crowding_loss=row(k.R_CROWDING),
+        exhaustion_loss=row(k.R_EXHAUSTION),
+        synergy_gain=row(k.R_SYNERGY),
+        interference_loss=row(k.R_INTERFERENCE),
+        operating_cost=row(k.R_OPERATING),
+        depreciation=row(k.R_DEPRECIATION),
+        incident_loss=row(k.R_INCIDENT_LOSS),
+        shortfall_cost=mk[..., km.MK_SHORTFALL_COST, :],
+        export_revenue_lost=mk[..., km.MK_EXPORT_LOST, :],
+        diversification_cost=mk[..., km.MK_PREMIUM, :],
+        retaliation_cost=row(k.R_RETALIATION),
+        coercion_value=row(k.R_COERCION),
+        transfers=row(k.R_TRANSFERS),
+        sanctions=row(k.R_SANCTIONS),
+        liability=row(k.R_LIABILITY),
+        breaches=row(k.R_BREACHES),
+        entry_cost=row(k.R_ENTRY),
+        welfare=row(k.R_WELFARE),
+        utility=row(k.R_UTILITY),
     )
-
-
-@dataclass(frozen=True)
-class Extraction:
-    demand: np.ndarray  # [N, S] t regolith brought
-    worked: np.ndarray  # [N, S] t regolith processed
-    worked_unscaled: np.ndarray  # [N, S] what would have been processed had reserves sufficed
-    factor: np.ndarray  # [N, S] output factor: 1 + synergy - interference (at least 0)
-    partners: np.ndarray  # [N, S] share of the site's operations in mutual cooperation
-    product: np.ndarray  # [N, S] t of product
-    reserve_after: np.ndarray  # [S]
-    exposure: np.ndarray  # [N, S]
-    presence: np.ndarray  # [N, S] share of each nation's demand at each site
-    partner_share: np.ndarray  # [N]
-    colocation: np.ndarray  # [N, N] how much i's and j's work shares sites: Σ_s p_is p_js
-    moved: np.ndarray  # [..., N, N] USD bn: the throughput the contest moved from j to i, valued
-    worth: np.ndarray  # [S] USD bn a tonne of regolith worked at each site yields
-
-
-def extract(world: World, state: State, allocation: np.ndarray, coop: np.ndarray,
-            compete: np.ndarray, mutual: np.ndarray, hostile: np.ndarray, rules: RegimeRules,
-            econ: EconParams) -> Extraction:
-    """Step 4. Where a site has room for everyone, everyone works all it brought. At a crowded
-    site each operator starts from its pro-rata share, and each pair of operators settles
-    between themselves (:func:`pairwise_contest`): racing takes throughput from the rival raced
-    and from no one else, and a safety zone protects its holder against those who respect it."""
-    dt = world.dt
-    demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
-    load = demand.sum(axis=0)
-    worth = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN
-    worked, moved = pairwise_contest(demand, world.site_capacity_t_per_yr * dt, compete,
-                                     rules.recognises_claims, econ.race_advantage,
-                                     econ.claim_exclusion, worth)
-    exposure = _ratio(hostile.astype(float) @ demand, load)
-    partners = _ratio(mutual.astype(float) @ demand, load)
-    factor = np.maximum(0.0, 1.0 + econ.synergy * partners - econ.interference * exposure)
-    yield_t = world.grade * econ.recovery_fraction * world.uptime
-    unscaled = worked
-    product = worked * factor * yield_t
-    # Output never exceeds the remaining reserve: scale every operator at an exhausted site.
-    wanted = product.sum(axis=-2)
-    scale = np.where(wanted > 0, np.minimum(1.0, _ratio(state.reserve_t, wanted)), 1.0)
-    product *= scale[..., None, :]
-    worked = worked * scale[..., None, :]
-    reserve_after = np.maximum(state.reserve_t - product.sum(axis=-2), 0.0)
-    presence = _ratio(demand, demand.sum(axis=-1, keepdims=True))
-    return Extraction(demand, worked, unscaled, factor, partners, product, reserve_after,
-                      exposure, presence, (presence * partners).sum(axis=-1),
-                      presence @ _t(presence), moved, worth)
-
-
-def pairwise_contest(demand: np.ndarray, capacity: np.ndarray, compete: np.ndarray,
-                     respects: np.ndarray, race_advantage: float, zone_share: float,
-                     worth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Regolith each operator works at each site [..., N, S] (section 7.4 of docs/ODD.md), and
-    ``moved`` [..., N, N]: the value of the throughput the settlement moved from j to i, summed
-    over sites at ``worth`` (each site's value of a tonne worked [S]).
-
-    A site with room works all that is brought. At a crowded site operator *i* starts from its
-    pro-rata share ``y0_i = d_i K / L``, of which ``a_ij = y0_i d_j / (L - d_i)`` faces rival *j*
-    (its share of the crowding *j* causes). Each pair then settles its pool ``a_ij + a_ji``
-    between themselves, and only between themselves:
-
-    * **racing** (D) weighs ``1 + rho`` against a rival who does not race back: the pool is
-      split in proportion to weight times demand instead of demand (two racers, or two who
-      coordinate, share it pro rata; in a two-operator site this is the priority share
-      ``(1 + rho) d_i / ((1 + rho) d_i + d_j)``);
-    * a **safety zone** (Artemis Accords, section 11) of *i*, respected by *j*
-      (``respects[j, i]``), keeps ``zone_share`` of *i*'s operations out of the contest: *j*
-      returns that share of the throughput its crowding took from *i*, and *j*'s racing weighs
-      only ``rho (1 - zone_share)`` against *i*. Neither depends on what *i* plays: a zone is
-      protection, not a reward for racing.
-
-    What a pair settles moves throughput from one of them to the other; no operator gives more
-    than its pro-rata share or gets more than it brought (where those bounds bind, its flows are
-    scaled down). ``compete`` may carry a leading batch axis.
-    """
-    from sim.economy.kernels import contest  # the compiler loads with the first step
-
-    actions = np.asarray(compete, dtype=bool)
-    lead = actions.shape[:-2]
-    out, moved = contest(np.ascontiguousarray(demand, dtype=float),
-                         np.ascontiguousarray(capacity, dtype=float),
-                         np.ascontiguousarray(actions.reshape(-1, *actions.shape[-2:])),
-                         np.ascontiguousarray(respects, dtype=bool), float(race_advantage),
-                         float(zone_share), np.ascontiguousarray(worth, dtype=float))
-    return out.reshape(lead + np.shape(demand)), moved.reshape(actions.shape)
-
-
-def draw_incidents(world: World, state: State, x: Extraction, hostile: np.ndarray,
-                   econ: EconParams, rng: np.random.Generator | None
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Step 7: uncoordinated pairs working the same sites collide, more often with distrust.
-
-    Every pair draws every step, whatever its risk, so that paired runs share their random
-    numbers. Returns (incidents [N, N] bool, capacity lost [N] t/yr, and share [N, N] of i's
-    loss that its incident with j caused). Forced incidents (events) happen whatever the draw.
-    With ``rng=None``, the expected loss is returned and no incident.
-    """
-    colocation = x.colocation
-    shared_trust = 0.5 * (state.trust + state.trust.T)
-    hazard = econ.incident_rate_per_year * world.dt * colocation * hostile * (1.0 - shared_trust)
-    chance = -np.expm1(-hazard)
-    positive = (x.demand > 0).T.astype(float)  # [S, N]: where each nation works
-    if rng is None:  # every pair's loss, weighed by its chance
-        overlap = x.presence @ positive  # share of i's capacity where j works
-        with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
-            pair_log = np.log1p(-econ.incident_damage * np.minimum(overlap, 1.0))
-            pair_log = np.where(chance > 0, chance * pair_log, 0.0)  # [i, j], <= 0
-        kept_log, share = _loss_shares(pair_log)
-        return np.zeros_like(hostile), state.capacity_t_per_yr * -np.expm1(kept_log), share
-    upper = np.triu(rng.random(hazard.shape) < chance, k=1)
-    incidents = upper | upper.T | state.forced_incidents
-    kept_log, share = np.zeros(incidents.shape[:-1]), np.zeros(incidents.shape)
-    hit = np.flatnonzero(incidents.any(axis=-1))  # only these nations lose anything
-    if hit.size:  # (with none: the same zeros as the formulas give, -0.0 included below)
-        overlap = (x.presence @ positive)[hit]  # [k, N] (whole: BLAS's bits depend on the shape)
-        forced = state.forced_incidents[hit]
-        if forced.any():  # a forced incident hits wherever both are, or everywhere
-            overlap = np.where(forced & (overlap <= 0), 1.0, overlap)
-        mine = incidents[hit]
-        pair_log = np.zeros(overlap.shape)  # [k, N], <= 0
-        with np.errstate(divide="ignore", invalid="ignore"):  # damage 1 at full overlap: log 0
-            pair_log[mine] = np.log1p(-econ.incident_damage * np.minimum(overlap[mine], 1.0))
-        kept_log[hit], share[hit] = _loss_shares(pair_log)
-    return incidents, state.capacity_t_per_yr * -np.expm1(kept_log), share
-
-
-def _loss_shares(pair_log: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the log of the capacity each nation keeps, and the share [.., i, j] of i's loss that
-    its incident with j caused) from each pair's log of what it leaves [..., i, j]."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kept_log = pair_log.sum(axis=-1)
-        wiped = np.isinf(pair_log)  # pairs that wipe i out
-        total = wiped.sum(axis=-1, keepdims=True)
-        share = np.where(total > 0, wiped / np.maximum(total, 1),
-                         _ratio(-pair_log, -kept_log[..., None]))
-    return kept_log, share
-
-
-def benefit_transfers(value: np.ndarray, members: np.ndarray, share: float) -> np.ndarray:
-    """Members pool ``share`` of their output value and each gets an equal part (sums to 0)."""
-    transfers = np.zeros_like(value)
-    if share > 0 and members.any():
-        contributions = share * value[..., members]
-        transfers[..., members] = contributions.mean(axis=-1, keepdims=True) - contributions
-    return transfers
-
-
-def relative_shortfall(welfare: np.ndarray) -> np.ndarray:
-    """Mean over the others of how far each one's gain exceeds mine (Grieco 1988)."""
-    n = welfare.shape[-1]
-    if n < 2:
-        return np.zeros_like(welfare)
-    gap = np.maximum(welfare[..., None, :] - welfare[..., :, None], 0.0)
-    return gap.sum(axis=-1) / (n - 1)
 
 
 @dataclass(frozen=True)

@@ -290,6 +290,7 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
 # The code that decides what a run computes: a results folder made by other code is never
 # finished with this code's runs (its numbers would mix two models).
 MODEL_CODE = ("base/columns.py", "base/registry.py", "base/units.py", "economy/*.py",
+              "economy/kernels/*.py",
               "economy/rare_earths/*.py", "rules/*.py", "rules/strategies/*.py",
               "scenario/*.py", "scenario/calibration.toml", "model/*.py", "experiment/run.py",
               "experiment/design.py", "experiment/worker.py")

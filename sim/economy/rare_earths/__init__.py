@@ -14,7 +14,7 @@ abundant and cheap, and is left out. Mine output is counted by its magnet-oxide 
 (``magnet_share`` of the oxide mined).
 """
 
-from sim.economy.rare_earths.arena import arena_pairs, restrictions
+from sim.economy.rare_earths.arena import arena_pairs
 from sim.economy.rare_earths.importers import diversify
 from sim.economy.rare_earths.lunar import break_even_return_cost
 from sim.economy.rare_earths.market import (
@@ -22,10 +22,9 @@ from sim.economy.rare_earths.market import (
     MarketResult,
     capacity,
     clear_market,
-    control_severity,
     flows,
 )
 from sim.economy.rare_earths.mines import open_mines
 
 __all__ = ["Flows", "MarketResult", "arena_pairs", "break_even_return_cost", "capacity",
-           "clear_market", "control_severity", "diversify", "flows", "open_mines", "restrictions"]
+           "clear_market", "diversify", "flows", "open_mines"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
-from sim.economy.rare_earths.arena import Retaliation, all_trade, restrictions, retaliation
+from sim.economy.rare_earths.arena import Retaliation
 from sim.economy.rare_earths.mines import mined as mined_by
 from sim.economy.state import EconParams, State, World
 
@@ -66,9 +66,11 @@ def capacity(world: World, state: State) -> np.ndarray:
     return cap
 
 
-def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -> Flows:
-    """The market's quantities with the holder withholding ``severity`` [..., N] of its sales to
-    each nation and nations delivering ``lunar`` [..., N] t/yr of lunar oxide."""
+def supply_side(world: World, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What the market has before anyone acts, t/yr [N+1]: what each economy would use at the
+    reference price, what its refineries put out, and the part of that from refining built in
+    the run. Each refiner outside the holder runs its capacity on ore mined outside the holder;
+    the holder (or, without one, the rest of the world) refines all the ore nobody else does."""
     h = world.leverage_holder
     residual = world.ree_demand_t_per_yr.size - 1 if h is None else h  # refines the rest
     wanted = world.ree_demand_t_per_yr * state.ree_demand_factor  # at the reference price
@@ -82,30 +84,59 @@ def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -
     refined = cap * use
     refined[residual] = max(mined.sum() - refined.sum(), 0.0)  # >= its own mines, but for rounding
     built = np.minimum(state.ree_refining_built_t_per_yr, cap) * use
-    lunar = np.concatenate([np.asarray(lunar, dtype=float),
-                            np.zeros(np.shape(lunar)[:-1] + (1,))], axis=-1)
-    available = refined + lunar
-    # The price clears the market: each economy uses its demand at the clearing price, the
-    # same share S/D of its demand at the reference price (one elasticity for all).
-    total = available.sum(axis=-1, keepdims=True)
-    demand = wanted * _ratio(total, wanted.sum()) if wanted.sum() > 0 else np.zeros_like(total) + wanted
-    own = np.minimum(available, demand)
-    surplus, need = available - own, demand - own
-    pool = surplus.sum(axis=-1)
-    held = surplus[..., h] if h is not None else np.zeros(np.shape(pool))
-    phi = _ratio(held, pool)
-    fill = np.minimum(1.0, _ratio(pool, need.sum(axis=-1)) + (need.sum(axis=-1) <= 0))
-    bought = need * fill[..., None]
-    from_holder = bought * phi[..., None]
-    severity = np.concatenate([np.asarray(severity, dtype=float),
-                               np.zeros(np.shape(severity)[:-1] + (1,))], axis=-1)
-    if h is not None:
-        severity[..., h] = 0.0
-    withheld = severity * from_holder
-    return Flows(wanted=wanted, demand=demand, refined=np.broadcast_to(refined, own.shape),
-                 built_output=np.broadcast_to(built, own.shape), lunar=lunar, own=own, need=need,
-                 from_holder=from_holder, withheld=withheld, imports=bought - withheld,
-                 stocks=pool - bought.sum(axis=-1), phi=phi)
+    return wanted, refined, built
+
+
+def parameters(world: World, state: State, econ: EconParams) -> np.ndarray:
+    """The market's parameters as the compiled kernels read them (``kernels.market.MP``)."""
+    return np.array([world.dt, econ.ree_price_usd_per_kg, econ.price_elasticity,
+                     econ.shortfall_cost_multiple,
+                     econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN,
+                     econ.retaliation_cost_multiple, econ.control_severity,
+                     float(state.export_control_active), state.export_control_severity,
+                     econ.magnet_share])
+
+
+def holder_and_targets(world: World, state: State, n: int) -> tuple[int, np.ndarray, bool]:
+    """(the holder's index or -1, the named targets of a scheduled control [N], whether it
+    names them: else it falls on whom the holder races)."""
+    named = state.export_control_targets
+    h = -1 if world.leverage_holder is None else int(world.leverage_holder)
+    return h, (np.zeros(n, dtype=bool) if named is None else np.asarray(named, dtype=bool)), \
+        named is not None
+
+
+def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -> Flows:
+    """The market's quantities with the holder withholding ``severity`` [..., N] of its sales to
+    each nation and nations delivering ``lunar`` [..., N] t/yr of lunar oxide."""
+    from sim.economy.kernels.market import MP, market_flows
+
+    severity, lunar = np.broadcast_arrays(np.asarray(severity, dtype=float),
+                                          np.asarray(lunar, dtype=float))
+    lead, n = severity.shape[:-1], severity.shape[-1]
+
+    def economies(a: np.ndarray) -> np.ndarray:  # [B, N+1], the rest of the world's 0
+        return np.concatenate([a.reshape(-1, n), np.zeros((a.size // max(n, 1), 1))], axis=-1)
+
+    mp = np.ones(MP)  # the flows read only the step's length (no price is asked for)
+    mp[0] = world.dt
+    h = -1 if world.leverage_holder is None else int(world.leverage_holder)
+    fl, scalars = market_flows(economies(severity), economies(lunar), *supply_side(world, state),
+                               h, mp)
+    return _flows(fl.reshape(lead + fl.shape[1:]), scalars[..., 0].reshape(lead),
+                  scalars[..., 1].reshape(lead))
+
+
+def _flows(fl: np.ndarray, stocks: np.ndarray, phi: np.ndarray) -> Flows:
+    """:class:`Flows` from the kernel's rows [..., FL, N+1]."""
+    from sim.economy.kernels import market as k
+
+    return Flows(wanted=fl[..., k.FL_WANTED, :], demand=fl[..., k.FL_DEMAND, :],
+                 refined=fl[..., k.FL_REFINED, :], built_output=fl[..., k.FL_BUILT, :],
+                 lunar=fl[..., k.FL_LUNAR, :], own=fl[..., k.FL_OWN, :],
+                 need=fl[..., k.FL_NEED, :], from_holder=fl[..., k.FL_FROM_HOLDER, :],
+                 withheld=fl[..., k.FL_WITHHELD, :], imports=fl[..., k.FL_IMPORTS, :],
+                 stocks=stocks, phi=phi)
 
 
 @dataclass(frozen=True)
@@ -124,78 +155,61 @@ class MarketResult:
     flows: Flows
 
 
-def control_severity(world: World, state: State, compete: np.ndarray,
-                     controls: np.ndarray) -> np.ndarray:
-    """Share of the holder's sales to each nation it withholds this step [..., N]: the controls
-    it chose in the rare-earth arena (``controls``, from :func:`~.arena.restrictions`), or a
-    scheduled control (an event: the named targets, or else every nation the holder plays D
-    toward at the pole), the larger."""
-    h = world.leverage_holder
-    shape = compete.shape[:-1]
-    if h is None:
-        return np.zeros(shape)
-    severity = np.broadcast_to(controls, shape).copy()
-    if state.export_control_active:
-        named = state.export_control_targets
-        hit = np.broadcast_to(named, shape) if named is not None else compete[..., h, :]
-        severity = np.maximum(severity, np.where(hit, state.export_control_severity, 0.0))
-    severity[..., h] = 0.0
-    return severity
-
-
 def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_t: np.ndarray,
                  econ: EconParams, trade: np.ndarray | None = None) -> MarketResult:
-    """Step 6: the market for refined magnet oxides this step.
+    """Step 6: the market for refined magnet oxides this step (a batch [..., N, N] of actions
+    gives every result that leading shape).
 
-    The holder withholds its controls' share of its sales to each target; the price clears
-    world demand against the supply that reaches the market (constant elasticity ``eta``):
+    The holder withholds ``control_severity`` of its sales to each nation it restricts in the
+    rare-earth arena (``trade`` [..., N, N], True = trade freely; None: nobody restricts), or a
+    scheduled control's severity on its targets (an event: the named targets, or else every
+    nation the holder races at the pole, ``compete``), the larger. The price clears world demand
+    against the supply that reaches the market (constant elasticity ``eta``):
     ``p = p_ref (D / S)^(1/eta)``, used from the next step. A target's shortfall costs it
     ``shortfall_cost_multiple`` times its value; the holder forgoes the sale; refining built in
-    the run costs its premium over the world price on its output. ``trade`` [..., N, N] is the
-    rare-earth arena's actions (None: nobody restricts); importers who retaliate withhold the
-    equivalent value from the holder (:func:`~.arena.retaliation`).
+    the run costs its premium over the world price on its output. Importers who retaliate
+    withhold the equivalent value from the holder (:mod:`~.arena`). Computed by the step's
+    compiled market (:func:`sim.economy.kernels.market.market`), the one the step itself uses.
     """
-    dt = world.dt
-    h = world.leverage_holder
-    trade = all_trade(compete.shape[-1]) if trade is None else np.asarray(trade, dtype=bool)
-    controls, retaliated = restrictions(trade, h, econ.control_severity)
-    severity = control_severity(world, state, compete, controls)
-    lunar = econ.magnet_share * np.asarray(lunar_shipped_t, dtype=float) / dt
-    f = flows(world, state, severity, lunar)
-    world_demand = f.wanted.sum()
-    supply = f.supply
-    market = (supply > 0) & (world_demand > 0)  # a world without a market keeps its price
-    with np.errstate(over="ignore"):  # an overflow is a non-finite run, reported as such
-        cleared = econ.ree_price_usd_per_kg * _ratio(world_demand, supply) ** (1.0 / econ.price_elasticity)
-    price = np.where(market, cleared, econ.ree_price_usd_per_kg)
-    total = f.refined.sum(axis=-1) + f.lunar.sum(axis=-1)
-    leverage = _ratio(f.refined[..., h], total) if h is not None else np.zeros(np.shape(total))
-    usd_bn_per_t = price * KG_PER_T / USD_PER_BN
-    shortfall = f.withheld[..., :-1] * dt
-    lost = np.zeros(np.shape(shortfall))
-    if h is not None:
-        lost[..., h] = f.withheld.sum(axis=-1) * dt * usd_bn_per_t
-    premium = (econ.refining_cost_premium_usd_per_kg * KG_PER_T / USD_PER_BN
-               * f.built_output[..., :-1] * dt)
-    dependence = _ratio(f.from_holder, f.demand)[..., :-1]  # of what it uses, controls aside
-    if h is not None:
-        dependence[..., h] = 0.0
-    shortfall_cost = econ.shortfall_cost_multiple * shortfall * np.expand_dims(usd_bn_per_t, -1)
-    answered = retaliation(np.broadcast_to(retaliated, np.shape(shortfall)), f.from_holder[..., :-1],
-                           price, h, econ.retaliation_cost_multiple, dt)
-    pain = answered.pain.copy()
-    if h is not None:
-        pain[..., h, :] += shortfall_cost
+    from sim.economy.kernels import market as k
+
+    compete = np.asarray(compete, dtype=bool)
+    n = compete.shape[-1]
+    trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
+    shipped = np.asarray(lunar_shipped_t, dtype=float)
+    lead = np.broadcast_shapes(compete.shape[:-2], trade.shape[:-2], shipped.shape[:-1])
+
+    def batch(a: np.ndarray, *tail: int) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(a, lead + tail).reshape(-1, *tail))
+
+    h, named, has_named = holder_and_targets(world, state, n)
+    fl, mk, pain, scalars = k.market(batch(compete, n, n), batch(trade, n, n), batch(shipped, n),
+                                     *supply_side(world, state), h, named, has_named,
+                                     parameters(world, state, econ))
+
+    def shaped(a: np.ndarray) -> np.ndarray:
+        return a.reshape(lead + a.shape[1:])
+
+    def scalar(a: np.ndarray) -> float | np.ndarray:
+        return float(a[0]) if not lead else a.reshape(lead)
+
+    mk, pain = shaped(mk), shaped(pain)
+    sales_lost = mk[..., k.MK_SALES_LOST, :]
+    retaliation_pain = pain.copy()
+    if h >= 0:
+        retaliation_pain[..., h, :] = 0.0  # the holder's row is its controls' pain
     return MarketResult(
-        price=float(price) if np.ndim(price) == 0 else price,
-        leverage=float(leverage) if np.ndim(leverage) == 0 else leverage,
-        targets=severity > 0,
-        shortfall_t=shortfall,
-        shortfall_cost=shortfall_cost,
-        export_revenue_lost=lost,
-        diversification_cost=np.broadcast_to(premium, np.shape(shortfall)).copy(),
-        dependence=dependence,
-        retaliation=answered,
+        price=scalar(scalars[:, 0]),
+        leverage=scalar(scalars[:, 1]),
+        targets=mk[..., k.MK_SEVERITY, :] > 0,
+        shortfall_t=mk[..., k.MK_SHORTFALL_T, :],
+        shortfall_cost=mk[..., k.MK_SHORTFALL_COST, :],
+        export_revenue_lost=mk[..., k.MK_EXPORT_LOST, :],
+        diversification_cost=mk[..., k.MK_PREMIUM, :],
+        dependence=mk[..., k.MK_DEPENDENCE, :],
+        retaliation=Retaliation(sales_lost=sales_lost,
+                                cost=mk[..., k.MK_RETALIATION_COST, :] - sales_lost,
+                                pain=retaliation_pain),
         pain=pain,
-        flows=f,
+        flows=_flows(shaped(fl), scalar(scalars[:, 2]), scalar(scalars[:, 3])),
     )

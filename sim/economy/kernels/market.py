@@ -1,0 +1,167 @@
+"""Step 6, the rare-earth market and the arena's controls and answers, compiled (sections 7.5
+and 7.6 of docs/ODD.md; :mod:`sim.economy.rare_earths.market` prepares and names its results)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from sim.base.units import KG_PER_T, USD_PER_BN
+from sim.economy.kernels.common import ratio
+
+# rows of the market's per-nation results [MK, N]
+MK_SHORTFALL_T, MK_SHORTFALL_COST, MK_EXPORT_LOST, MK_PREMIUM, MK_DEPENDENCE = 0, 1, 2, 3, 4
+MK_SALES_LOST, MK_RETALIATION_COST, MK_SEVERITY = 5, 6, 7
+MK = 8
+# rows of the market's flows [FL, N+1] (as :class:`sim.economy.rare_earths.market.Flows`)
+FL_WANTED, FL_DEMAND, FL_REFINED, FL_BUILT, FL_LUNAR, FL_OWN, FL_NEED = 0, 1, 2, 3, 4, 5, 6
+FL_FROM_HOLDER, FL_WITHHELD, FL_IMPORTS = 7, 8, 9
+FL = 10
+# the market's parameters, in this order: dt, reference price, price elasticity, shortfall cost
+# multiple, refining premium (USD bn per t), retaliation cost multiple, control severity (of a
+# restriction), export control active (0/1), its severity, magnet share
+MP = 10
+
+
+@numba.njit(cache=True)
+def _severity(compete, trade, h, named, has_named, mp, severity, retaliated):
+    """The share of the holder's sales to each nation it withholds [N] (a restriction in the
+    rare-earth arena ``trade``, or a scheduled control on the ``named`` targets or else on whom
+    the holder races, the larger), and the share each nation withholds back [N]."""
+    n = severity.shape[0]
+    for j in range(n):
+        severity[j] = 0.0
+        retaliated[j] = 0.0
+        if h < 0 or j == h:
+            continue
+        if not trade[h, j]:
+            severity[j] = mp[6]
+        if not trade[j, h]:
+            retaliated[j] = mp[6]
+        if mp[7] > 0.0:
+            hit = named[j] if has_named else compete[h, j]
+            if hit and mp[8] > severity[j]:
+                severity[j] = mp[8]
+
+
+@numba.njit(cache=True)
+def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, pain):
+    """:func:`sim.economy.rare_earths.market.clear_market` for one step: fills the flows ``fl``
+    [FL, N+1], the per-nation results ``mk`` [MK, N] and ``pain`` [N, N]; returns (price,
+    leverage, stocks, phi). ``lunar`` [N+1] is oxide delivered, t/yr."""
+    e_n = wanted.shape[0]
+    n = e_n - 1
+    dt = mp[0]
+    total, sum_wanted, sum_refined, sum_lunar = 0.0, 0.0, 0.0, 0.0
+    for e in range(e_n):
+        total += refined[e] + lunar[e]
+        sum_wanted += wanted[e]
+        sum_refined += refined[e]
+        sum_lunar += lunar[e]
+    pool, need_sum = 0.0, 0.0
+    for e in range(e_n):
+        available = refined[e] + lunar[e]
+        demand = wanted[e] * ratio(total, sum_wanted) if sum_wanted > 0.0 else wanted[e]
+        own = min(available, demand)
+        fl[FL_WANTED, e] = wanted[e]
+        fl[FL_DEMAND, e] = demand
+        fl[FL_REFINED, e] = refined[e]
+        fl[FL_BUILT, e] = built[e]
+        fl[FL_LUNAR, e] = lunar[e]
+        fl[FL_OWN, e] = own
+        fl[FL_NEED, e] = demand - own
+        pool += available - own
+        need_sum += demand - own
+    held = 0.0
+    if h >= 0:
+        held = refined[h] + lunar[h] - fl[FL_OWN, h]
+    phi = ratio(held, pool)
+    fill = min(1.0, ratio(pool, need_sum) + (1.0 if need_sum <= 0.0 else 0.0))
+    bought_sum, withheld_sum = 0.0, 0.0
+    for e in range(e_n):
+        bought = fl[FL_NEED, e] * fill
+        from_holder = bought * phi
+        withheld = severity[e] * from_holder if e < n and e != h else 0.0
+        fl[FL_FROM_HOLDER, e] = from_holder
+        fl[FL_WITHHELD, e] = withheld
+        fl[FL_IMPORTS, e] = bought - withheld
+        bought_sum += bought
+        withheld_sum += withheld
+    supply = sum_refined + sum_lunar - withheld_sum
+    price = mp[1]
+    if supply > 0.0 and sum_wanted > 0.0:
+        price = mp[1] * ratio(sum_wanted, supply) ** (1.0 / mp[2])
+    leverage = ratio(refined[h], sum_refined + sum_lunar) if h >= 0 else 0.0
+    per_t = price * KG_PER_T / USD_PER_BN
+    for i in range(n):
+        shortfall = fl[FL_WITHHELD, i] * dt
+        value = retaliated[i] * fl[FL_FROM_HOLDER, i] * dt * per_t
+        mk[MK_SHORTFALL_T, i] = shortfall
+        mk[MK_SHORTFALL_COST, i] = mp[3] * shortfall * per_t
+        mk[MK_EXPORT_LOST, i] = 0.0
+        mk[MK_PREMIUM, i] = mp[4] * built[i] * dt
+        mk[MK_DEPENDENCE, i] = 0.0 if i == h else ratio(fl[FL_FROM_HOLDER, i], fl[FL_DEMAND, i])
+        mk[MK_SALES_LOST, i] = value
+        mk[MK_RETALIATION_COST, i] = value
+        mk[MK_SEVERITY, i] = severity[i]
+        for j in range(n):
+            pain[i, j] = 0.0
+    if h >= 0:
+        mk[MK_EXPORT_LOST, h] = withheld_sum * dt * per_t
+        for j in range(n):  # retaliation hurts the holder; the holder's controls, the targets
+            pain[j, h] = mp[5] * mk[MK_SALES_LOST, j]
+            mk[MK_RETALIATION_COST, h] += pain[j, h]
+            pain[h, j] += mk[MK_SHORTFALL_COST, j]
+    return price, leverage, pool - bought_sum, phi
+
+
+@numba.njit(cache=True)
+def market_step(compete, trade, shipped, h, named, has_named, wanted, refined, built, mp,
+                 severity, retaliated, lunar, fl, mk, pain):
+    """One step's market from the actions: the controls and answers, the lunar oxide delivered
+    (``shipped`` [N], t of lunar rare-earth oxide this step), then :func:`_clear`."""
+    n = shipped.shape[0]
+    _severity(compete, trade, h, named, has_named, mp, severity, retaliated)
+    for i in range(n):
+        lunar[i] = mp[9] * shipped[i] / mp[0]
+    lunar[n] = 0.0
+    severity[n] = 0.0
+    return _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, pain)
+
+
+@numba.njit(cache=True)
+def market(compete, trade, shipped, wanted, refined, built, h, named, has_named, mp):
+    """The rare-earth market for a batch [B] of lunar actions ``compete`` and rare-earth
+    actions ``trade`` [B, N, N] with ``shipped`` [B, N] t of lunar oxide this step: (flows
+    [B, FL, N+1], per-nation results [B, MK, N], pain [B, N, N], and price, leverage, stocks,
+    phi [B, 4])."""
+    batch, n = compete.shape[0], compete.shape[1]
+    fl = np.empty((batch, FL, n + 1))
+    mk = np.empty((batch, MK, n))
+    pain = np.empty((batch, n, n))
+    scalars = np.empty((batch, 4))
+    severity = np.empty(n + 1)
+    retaliated = np.empty(n)
+    lunar = np.empty(n + 1)
+    for b in range(batch):
+        scalars[b, 0], scalars[b, 1], scalars[b, 2], scalars[b, 3] = market_step(
+            compete[b], trade[b], shipped[b], h, named, has_named, wanted, refined, built, mp,
+            severity, retaliated, lunar, fl[b], mk[b], pain[b])
+    return fl, mk, pain, scalars
+
+
+@numba.njit(cache=True)
+def market_flows(severity, lunar, wanted, refined, built, h, mp):
+    """The market's flows [B, FL, N+1] and stocks, phi [B, 2] with the holder withholding
+    ``severity`` [B, N+1] of its sales and ``lunar`` [B, N+1] t/yr of lunar oxide delivered."""
+    batch, e_n = severity.shape
+    n = e_n - 1
+    fl = np.empty((batch, FL, e_n))
+    mk = np.empty((MK, n))
+    pain = np.empty((n, n))
+    scalars = np.empty((batch, 2))
+    retaliated = np.zeros(n)
+    for b in range(batch):
+        _, _, scalars[b, 0], scalars[b, 1] = _clear(severity[b], retaliated, lunar[b], wanted,
+                                                    refined, built, h, mp, fl[b], mk, pain)
+    return fl, scalars

@@ -1,0 +1,276 @@
+"""Steps 4-8 of one step, compiled: extraction, use, the market, incidents and payoffs, for one
+action matrix or a batch of counterfactual ones (:func:`sim.economy.step.resolve_step` prepares
+the arrays and names the results)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from sim.base.units import USD_PER_BN
+from sim.economy.kernels.common import ratio
+from sim.economy.kernels.contest import contest
+from sim.economy.kernels.market import (
+    FL,
+    MK,
+    MK_EXPORT_LOST,
+    MK_PREMIUM,
+    MK_RETALIATION_COST,
+    MK_SHORTFALL_COST,
+    market_step,
+)
+
+# rows of the per-nation results [R, N] of :func:`resolve`
+(R_PROPELLANT, R_REE_MINED, R_REE_SHIPPED, R_CAPACITY_LOST, R_PARTNER_SHARE, R_PROPELLANT_VALUE,
+ R_REE_REVENUE, R_GROSS, R_POTENTIAL, R_CROWDING, R_EXHAUSTION, R_SYNERGY, R_INTERFERENCE,
+ R_OPERATING, R_DEPRECIATION, R_INCIDENT_LOSS, R_TRANSFERS, R_SANCTIONS, R_LIABILITY, R_BREACHES,
+ R_ENTRY, R_RETALIATION, R_COERCION, R_WELFARE, R_UTILITY) = range(25)
+R = 25
+# rows of the per-nation, per-site results [RS, N, S]
+RS_WORKED, RS_PRODUCT, RS_EXPOSURE, RS_FACTOR = 0, 1, 2, 3
+RS = 4
+# the step's parameters, in this order: race advantage, claim exclusion, synergy, interference,
+# incidents a step (rate x dt), incident damage, USD bn per t of propellant and of lunar
+# rare-earth oxide shipped, capacity surviving a step's wear, benefit share, detection, fine
+# multiple, escalation, liability share, coercion weight, relative-gains weight
+(P_RHO, P_ZONE, P_SYNERGY, P_INTERFERENCE, P_HAZARD, P_DAMAGE, P_PROPELLANT, P_REE, P_SURVIVAL,
+ P_BENEFIT, P_DETECTION, P_FINE, P_ESCALATION, P_LIABILITY, P_COERCION, P_RELATIVE) = range(16)
+P = 16
+
+
+@numba.njit(cache=True)
+def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
+            capital, breach_record, trust, forced, uniforms, draw, may, respects, monitored,
+            liable, sharing, entry, wanted, refined, built, h, named, has_named, mp, p, detail):
+    """Steps 4-8 of :func:`sim.economy.step.resolve_step` for a batch of lunar ``actions`` and
+    rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
+    one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
+    (its allocation this step); ``uniforms`` [N, N] are the incident draws when ``draw`` (one
+    matrix), else each pair's expected loss is charged. Returns (per-nation results [B, R, N],
+    the market's [B, MK, N], price and leverage [B, 2], reserves after [B, S], and with
+    ``detail`` the per-site results [B, RS, N, S] and incidents [B, N, N]; else those two
+    empty)."""
+    batch, n = actions.shape[0], actions.shape[1]
+    s_n = demand.shape[1]
+
+    # what does not depend on the actions: loads, presence, the risk of incidents
+    load = np.zeros(s_n)
+    for i in range(n):
+        for c in range(s_n):
+            load[c] += demand[i, c]
+    presence = np.empty((n, s_n))
+    for i in range(n):
+        total = 0.0
+        for c in range(s_n):
+            total += demand[i, c]
+        for c in range(s_n):
+            presence[i, c] = ratio(demand[i, c], total)
+    # each pair's chance of an incident if it does not coordinate (colocation, distrust), and
+    # the log of the capacity an incident leaves (the share of i's work where j works)
+    hostile_chance = np.empty((n, n))
+    incident_log = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            colocation, overlap = 0.0, 0.0
+            for c in range(s_n):
+                colocation += presence[i, c] * presence[j, c]
+                if demand[j, c] > 0.0:
+                    overlap += presence[i, c]
+            hazard = 0.0
+            if i != j:
+                hazard = p[P_HAZARD] * colocation * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
+            hostile_chance[i, j] = -np.expm1(-hazard)
+            if forced[i, j] and overlap <= 0.0:  # a forced incident hits everywhere
+                overlap = 1.0
+            incident_log[i, j] = np.log1p(-p[P_DAMAGE] * min(overlap, 1.0))
+
+    compete = np.empty((batch, n, n), dtype=np.bool_)
+    for b in range(batch):
+        for i in range(n):
+            for j in range(n):
+                compete[b, i, j] = i != j and not actions[b, i, j]
+    worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth)
+
+    out = np.zeros((batch, R, n))
+    mk = np.empty((batch, MK, n))
+    scalars = np.empty((batch, 2))
+    reserve_after = np.empty((batch, s_n))
+    per_site = np.empty((batch if detail else 0, RS, n, s_n))
+    incidents = np.zeros((batch if detail else 0, n, n), dtype=np.bool_)
+
+    mutual = np.empty((n, n), dtype=np.bool_)
+    partners = np.empty((n, s_n))
+    factor = np.empty((n, s_n))
+    product = np.empty((n, s_n))
+    worked = np.empty((n, s_n))
+    severity = np.zeros(n + 1)
+    retaliated = np.empty(n)
+    lunar = np.zeros(n + 1)
+    fl = np.empty((FL, n + 1))
+    pain = np.empty((n, n))
+    pair_log = np.empty((n, n))
+    share = np.empty((n, n))
+    fines = np.empty((n, n))
+
+    for b in range(batch):
+        r = out[b]
+        comp = compete[b]
+        for i in range(n):
+            for j in range(n):
+                mutual[i, j] = (i != j and actions[b, i, j] and may[i, j] and actions[b, j, i]
+                                and may[j, i])
+
+        # 4. Extract: exposure to hostile operators, partners, the output factor; reserves
+        for i in range(n):
+            for c in range(s_n):
+                hostile_load, partner_load = 0.0, 0.0
+                for j in range(n):
+                    if j == i:
+                        continue
+                    if mutual[i, j]:
+                        partner_load += demand[j, c]
+                    else:
+                        hostile_load += demand[j, c]
+                exposure = ratio(hostile_load, load[c])
+                partners[i, c] = ratio(partner_load, load[c])
+                f = 1.0 + p[P_SYNERGY] * partners[i, c] - p[P_INTERFERENCE] * exposure
+                factor[i, c] = f if f > 0.0 else 0.0
+                product[i, c] = worked_all[b, i, c] * factor[i, c] * yield_t[c]
+                if detail:
+                    per_site[b, RS_EXPOSURE, i, c] = exposure
+                    per_site[b, RS_FACTOR, i, c] = factor[i, c]
+        for c in range(s_n):
+            wanted_c = 0.0
+            for i in range(n):
+                wanted_c += product[i, c]
+            scale = min(1.0, ratio(reserve[c], wanted_c)) if wanted_c > 0.0 else 1.0
+            left = reserve[c]
+            for i in range(n):
+                product[i, c] *= scale
+                worked[i, c] = worked_all[b, i, c] * scale
+                left -= product[i, c]
+            reserve_after[b, c] = left if left > 0.0 else 0.0
+
+        # 5. Use: propellant; rare earths shipped where the price pays the trip
+        for i in range(n):
+            share_partners = 0.0
+            for c in range(s_n):
+                share_partners += presence[i, c] * partners[i, c]
+                if is_ice[c]:
+                    r[R_PROPELLANT, i] += product[i, c]
+                else:
+                    r[R_REE_MINED, i] += product[i, c]
+            r[R_PARTNER_SHARE, i] = share_partners
+            r[R_REE_SHIPPED, i] = r[R_REE_MINED, i] if p[P_REE] > 0.0 else 0.0
+
+        # 6. Market
+        scalars[b, 0], scalars[b, 1], _, _ = market_step(
+            comp, trade[b], r[R_REE_SHIPPED], h, named, has_named, wanted, refined, built, mp,
+            severity, retaliated, lunar, fl, mk[b], pain)
+
+        # 7. Incidents: uncoordinated pairs at the same sites, more often with distrust
+        for i in range(n):
+            for j in range(n):
+                chance = 0.0 if mutual[i, j] else hostile_chance[i, j]
+                if draw:
+                    lo, hi = min(i, j), max(i, j)
+                    hit = (lo != hi and uniforms[lo, hi] < chance) or forced[i, j]
+                    pair_log[i, j] = incident_log[i, j] if hit else 0.0
+                    if detail:
+                        incidents[b, i, j] = hit
+                elif chance > 0.0:
+                    pair_log[i, j] = chance * incident_log[i, j]
+                else:
+                    pair_log[i, j] = 0.0
+        for i in range(n):  # the capacity each keeps, and who caused its loss
+            kept_log = 0.0
+            wiped = 0
+            for j in range(n):
+                kept_log += pair_log[i, j]
+                if np.isinf(pair_log[i, j]):
+                    wiped += 1
+            for j in range(n):
+                if wiped > 0:
+                    share[i, j] = (1.0 / wiped) if np.isinf(pair_log[i, j]) else 0.0
+                else:
+                    share[i, j] = ratio(-pair_log[i, j], -kept_log)
+            r[R_CAPACITY_LOST, i] = capacity[i] * -np.expm1(kept_log)
+
+        # 8. Payoffs (USD bn this step)
+        members, pooled = 0, 0.0
+        for i in range(n):
+            r[R_PROPELLANT_VALUE, i] = r[R_PROPELLANT, i] * p[P_PROPELLANT]
+            r[R_REE_REVENUE, i] = r[R_REE_SHIPPED, i] * p[P_REE]
+            r[R_GROSS, i] = r[R_PROPELLANT_VALUE, i] + r[R_REE_REVENUE, i]
+            cost = 0.0
+            for c in range(s_n):
+                cost += worked[i, c] * op_cost[c]
+            r[R_OPERATING, i] = cost / USD_PER_BN
+            destroyed = ratio(r[R_CAPACITY_LOST, i], capacity[i])
+            r[R_INCIDENT_LOSS, i] = capital[i] * destroyed
+            r[R_DEPRECIATION, i] = capital[i] * (1.0 - destroyed) * (1.0 - p[P_SURVIVAL])
+            if sharing[i]:
+                members += 1
+                pooled += p[P_BENEFIT] * r[R_GROSS, i]
+        if p[P_BENEFIT] > 0.0 and members > 0:  # benefit sharing: equal parts of the pool
+            for i in range(n):
+                if sharing[i]:
+                    r[R_TRANSFERS, i] = pooled / members - p[P_BENEFIT] * r[R_GROSS, i]
+        for i in range(n):  # expected fines for breaches, at most the breaker's output
+            rate = p[P_DETECTION] * p[P_FINE] * (1.0 + p[P_ESCALATION] * breach_record[i])
+            due = 0.0
+            for j in range(n):
+                moved = moved_all[b, i, j]
+                if comp[i, j] and monitored[i, j] and moved > 0.0:
+                    fines[i, j] = moved * rate
+                    due += fines[i, j]
+                    r[R_BREACHES, i] += 1.0
+                else:
+                    fines[i, j] = 0.0
+            scale = min(1.0, ratio(r[R_GROSS, i], due))
+            for j in range(n):
+                fines[i, j] *= scale
+        for i in range(n):
+            for j in range(n):
+                r[R_SANCTIONS, i] += fines[j, i] - fines[i, j]
+                if comp[j, i] and not comp[i, j] and liable[j, i]:  # j raced i, and is liable
+                    owed = p[P_LIABILITY] * r[R_INCIDENT_LOSS, i] * share[i, j]
+                    r[R_LIABILITY, i] += owed
+                    r[R_LIABILITY, j] -= owed
+        m = mk[b]
+        for i in range(n):
+            r[R_ENTRY, i] = entry[i]
+            r[R_RETALIATION, i] = m[MK_RETALIATION_COST, i]
+            r[R_WELFARE, i] = (r[R_GROSS, i] - r[R_OPERATING, i] - r[R_DEPRECIATION, i]
+                               - r[R_INCIDENT_LOSS, i] + r[R_TRANSFERS, i] + r[R_SANCTIONS, i]
+                               + r[R_LIABILITY, i] - entry[i] - m[MK_SHORTFALL_COST, i]
+                               - m[MK_EXPORT_LOST, i] - m[MK_PREMIUM, i]
+                               - m[MK_RETALIATION_COST, i])
+            if p[P_COERCION] > 0.0:
+                coerced = 0.0
+                for j in range(n):
+                    coerced += (1.0 - trust[i, j]) * pain[i, j]
+                r[R_COERCION, i] = p[P_COERCION] * coerced
+        for i in range(n):  # less the relative-gains term (Grieco 1988)
+            behind = 0.0
+            if n > 1:
+                for j in range(n):
+                    gap = r[R_WELFARE, j] - r[R_WELFARE, i]
+                    if gap > 0.0:
+                        behind += gap
+                behind /= n - 1
+            r[R_UTILITY, i] = r[R_WELFARE, i] + r[R_COERCION, i] - p[P_RELATIVE] * behind
+        if detail:  # what the gross output is made of, and where
+            for i in range(n):
+                for c in range(s_n):
+                    w = worth[c]
+                    unscaled = worked_all[b, i, c]
+                    r[R_POTENTIAL, i] += demand[i, c] * w
+                    r[R_CROWDING, i] += (demand[i, c] - unscaled) * w
+                    r[R_EXHAUSTION, i] += (unscaled - worked[i, c]) * w
+                    r[R_SYNERGY, i] += worked[i, c] * p[P_SYNERGY] * partners[i, c] * w
+                    r[R_INTERFERENCE, i] += (worked[i, c] * (1.0 + p[P_SYNERGY] * partners[i, c]
+                                                             - factor[i, c]) * w)
+                    per_site[b, RS_WORKED, i, c] = worked[i, c]
+                    per_site[b, RS_PRODUCT, i, c] = product[i, c]
+    return out, mk, scalars, reserve_after, per_site, incidents

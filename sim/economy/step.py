@@ -110,7 +110,9 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
 
     def batch(a: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.broadcast_to(a, lead + (n, n)).reshape(-1, n, n))
+        if a.shape[:-2] != lead:
+            a = np.broadcast_to(a, lead + (n, n))
+        return np.ascontiguousarray(a.reshape(-1, n, n))
 
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate

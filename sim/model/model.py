@@ -129,7 +129,7 @@ class LunarModel(mesa.Model):
         self._review_membership()
         actions, trade = self.decide()
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
-                               self._incident_rng, trade=trade)
+                               self._incident_rng, allocation=self._planned, trade=trade)
         self._apply(outcome, actions, trade)
         self.recorder.record(self.steps, self._snapshot())
         if self.steps >= self.horizon:

@@ -36,6 +36,9 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     """
     n, s = demand.shape
     batch = compete.shape[0]
+    same = np.zeros(batch, dtype=np.bool_)  # the same races as the first matrix: its results
+    for b in range(1, batch):
+        same[b] = (compete[b] == compete[0]).all()
     out = np.empty((batch, n, s))
     moved = np.zeros((batch, n, n))
     for b in range(batch):
@@ -66,20 +69,28 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                 back = zone_share * respects[i, j] * ((dj - y0[j]) * ratio(di, others[j]))
                 zones[i, j] = kept - back
         for b in range(batch):
+            if same[b]:
+                continue
+            flows = False
             for i in range(n):  # what the settlement moves, net from j to i
                 di = demand[i, c]
                 for j in range(n):
+                    flow = zones[i, j]
                     if i == j:
-                        gross[i, j] = 0.0
-                        continue
-                    dj = demand[j, c]
-                    wi = 1.0 + compete[b, i, j] * (race_advantage
-                                                   * (1.0 - zone_share * respects[i, j]))
-                    wj = 1.0 + compete[b, j, i] * (race_advantage
-                                                   * (1.0 - zone_share * respects[j, i]))
-                    raced = pool[i, j] * (ratio(wi * di, wi * di + wj * dj) - pro_rata[i, j])
-                    flow = raced + zones[i, j]
+                        flow = 0.0
+                    elif compete[b, i, j] or compete[b, j, i]:  # else: the pool pro rata
+                        dj = demand[j, c]
+                        wi = 1.0 + compete[b, i, j] * (race_advantage
+                                                       * (1.0 - zone_share * respects[i, j]))
+                        wj = 1.0 + compete[b, j, i] * (race_advantage
+                                                       * (1.0 - zone_share * respects[j, i]))
+                        flow += pool[i, j] * (ratio(wi * di, wi * di + wj * dj) - pro_rata[i, j])
                     gross[i, j] = flow if flow > 0.0 else 0.0
+                    flows = flows or flow > 0.0
+            if not flows:  # nobody races, no zone returns anything: the pro-rata shares
+                for i in range(n):
+                    out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
+                continue
             for j in range(n):  # nobody gives more than its pro-rata share
                 given = 0.0
                 for i in range(n):
@@ -101,4 +112,8 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                     gave += gross[j, i]
                     moved[b, i, j] += gross[i, j] * worth[c]
                 out[b, i, c] = min(max(y0[i] + got - gave, 0.0), demand[i, c])
+    for b in range(1, batch):
+        if same[b]:
+            out[b] = out[0]
+            moved[b] = moved[0]
     return out, moved

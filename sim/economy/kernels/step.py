@@ -100,6 +100,8 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
 
     mutual = np.empty((n, n), dtype=np.bool_)
     partners = np.empty((n, s_n))
+    partner_load = np.empty(s_n)
+    hostile_load = np.empty(s_n)
     factor = np.empty((n, s_n))
     product = np.empty((n, s_n))
     worked = np.empty((n, s_n))
@@ -122,17 +124,20 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
 
         # 4. Extract: exposure to hostile operators, partners, the output factor; reserves
         for i in range(n):
+            hostile_load[:] = 0.0
+            partner_load[:] = 0.0
+            for j in range(n):
+                if j == i:
+                    continue
+                if mutual[i, j]:
+                    for c in range(s_n):
+                        partner_load[c] += demand[j, c]
+                else:
+                    for c in range(s_n):
+                        hostile_load[c] += demand[j, c]
             for c in range(s_n):
-                hostile_load, partner_load = 0.0, 0.0
-                for j in range(n):
-                    if j == i:
-                        continue
-                    if mutual[i, j]:
-                        partner_load += demand[j, c]
-                    else:
-                        hostile_load += demand[j, c]
-                exposure = ratio(hostile_load, load[c])
-                partners[i, c] = ratio(partner_load, load[c])
+                exposure = ratio(hostile_load[c], load[c])
+                partners[i, c] = ratio(partner_load[c], load[c])
                 f = 1.0 + p[P_SYNERGY] * partners[i, c] - p[P_INTERFERENCE] * exposure
                 factor[i, c] = f if f > 0.0 else 0.0
                 product[i, c] = worked_all[b, i, c] * factor[i, c] * yield_t[c]

@@ -63,11 +63,12 @@ def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool, contrite: bool =
     now_d = np.where(m0, T, P)  # U(D, m0)
     now_c = np.where(m0, R, S)  # U(C, m0)
     echo = S + k * R if contrite else (S + d * T) / (1.0 - d * d)
-    values = np.stack([
-        np.stack([P + k * P, now_d + k * P, T + k * T], axis=-1),
-        np.stack([S + k * P, np.where(m0, R + k * R, echo), R + k * R], axis=-1),
-        np.stack([S + k * S, now_c + k * R, R + k * R], axis=-1),
-    ], axis=-2)
+    forever_r = R + k * R
+    values = np.empty(np.broadcast_shapes(R.shape, S.shape, T.shape, P.shape, m0.shape) + (3, 3))
+    values[..., 0, 0], values[..., 0, 1], values[..., 0, 2] = P + k * P, now_d + k * P, T + k * T
+    values[..., 1, 0], values[..., 1, 1] = S + k * P, np.where(m0, forever_r, echo)
+    values[..., 1, 2] = forever_r
+    values[..., 2, 0], values[..., 2, 1], values[..., 2, 2] = S + k * S, now_c + k * R, forever_r
     return values
 
 
@@ -197,6 +198,8 @@ class ForwardLooking(Strategy):
         self._seen = np.ones(self.n, dtype=bool)  # my standing toward each when I last decided
         self._asked: tuple | None = None  # (observation, matrices, trade, where) of evaluations()
         self._trade_row: np.ndarray | None = None  # decided with the lunar row
+        self._grid: list[np.ndarray] | None = None  # see _matrices
+        self._acts: np.ndarray | None = None
 
     def beliefs(self, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C), from
@@ -219,9 +222,12 @@ class ForwardLooking(Strategy):
         base = np.ones((n, n), dtype=bool) if obs.last_actions is None else obs.last_actions
         trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
         pair = np.stack([base, trade])  # [arena, N, N]
-        arena, j, a, b = np.meshgrid([0, 1], np.arange(n), [0, 1], [0, 1], indexing="ij")
-        acts = (arena == 0) | self.arena[j]
-        differ = acts & (j != me) & ((a != pair[arena, me, j]) | (b != pair[arena, j, me]))
+        if self._grid is None:  # [arena, j, my action, j's answer], and where a move does something
+            self._grid = np.meshgrid([0, 1], np.arange(n), [0, 1], [0, 1], indexing="ij")
+            arena, j = self._grid[:2]
+            self._acts = ((arena == 0) | self.arena[j]) & (j != me)
+        arena, j, a, b = self._grid
+        differ = self._acts & ((a != pair[arena, me, j]) | (b != pair[arena, j, me]))
         arena, j, a, b = (x[differ] for x in (arena, j, a, b))  # one matrix pair each, in order
         chosen = np.repeat(pair[None], len(j), axis=0)  # [B, arena, N, N]
         k = np.arange(len(j))

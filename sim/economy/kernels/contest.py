@@ -36,6 +36,13 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     """
     n, s = demand.shape
     batch = compete.shape[0]
+    # each pair's racing weight, and the transposes the pair loop reads, in memory order
+    raced_by = np.empty_like(compete)  # raced_by[b, i, j] = compete[b, j, i]
+    for b in range(batch):
+        raced_by[b] = compete[b].T
+    respects_t = np.ascontiguousarray(respects.T)
+    weight = race_advantage * (1.0 - zone_share * respects)  # rho, less a respected zone's share
+    weight_t = np.ascontiguousarray(weight.T)
     same = np.zeros(batch, dtype=np.bool_)  # the same races as the first matrix: its results
     for b in range(1, batch):
         same[b] = (compete[b] == compete[0]).all()
@@ -43,75 +50,82 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     moved = np.zeros((batch, n, n))
     for b in range(batch):
         out[b] = demand
-    gross = np.zeros((n, n))
+    gross = np.zeros((n, n))  # over the site's operators only: [k, l] for active[k], active[l]
     y0 = np.empty(n)
-    others = np.empty(n)
-    # what each pair settles but for who races whom (the same for every action matrix)
-    pool = np.empty((n, n))  # a_ij + a_ji
-    pro_rata = np.empty((n, n))  # d_i / (d_i + d_j)
-    zones = np.empty((n, n))  # what the zones return to i, less what they return to j
+    share = np.empty(n)  # y0_i / (L - d_i): a_ij = share_i d_j
+    excess = np.empty(n)  # (d_i - y0_i) / (L - d_i): what a zone keeps out of the contest
+    active = np.empty(n, dtype=np.int64)  # the site's operators (nobody else gives or gets)
+    given = np.empty(n)
+    gave = np.empty(n)
     for c in range(s):
         total = 0.0
+        m = 0
         for i in range(n):
             total += demand[i, c]
+            if demand[i, c] > 0.0:
+                active[m] = i
+                m += 1
         if not total > capacity[c]:
             continue
         for i in range(n):
             y0[i] = demand[i, c] * (capacity[c] / total)
-            others[i] = total - demand[i, c]
-        for i in range(n):
-            di = demand[i, c]
-            for j in range(n):
-                dj = demand[j, c]
-                pool[i, j] = y0[i] * ratio(dj, others[i]) + y0[j] * ratio(di, others[j])
-                pro_rata[i, j] = ratio(di, di + dj)
-                kept = zone_share * respects[j, i] * ((di - y0[i]) * ratio(dj, others[i]))
-                back = zone_share * respects[i, j] * ((dj - y0[j]) * ratio(di, others[j]))
-                zones[i, j] = kept - back
+            others = total - demand[i, c]
+            share[i] = ratio(y0[i], others)
+            excess[i] = ratio(demand[i, c] - y0[i], others)
         for b in range(batch):
             if same[b]:
                 continue
-            flows = False
-            for i in range(n):  # what the settlement moves, net from j to i
+            for q in range(m):
+                given[q] = 0.0
+                gave[q] = 0.0
+            for k in range(m):  # what the settlement moves, net from j to i
+                i = active[k]
                 di = demand[i, c]
-                for j in range(n):
-                    flow = zones[i, j]
-                    if i == j:
-                        flow = 0.0
-                    elif compete[b, i, j] or compete[b, j, i]:  # else: the pool pro rata
-                        dj = demand[j, c]
-                        wi = 1.0 + compete[b, i, j] * (race_advantage
-                                                       * (1.0 - zone_share * respects[i, j]))
-                        wj = 1.0 + compete[b, j, i] * (race_advantage
-                                                       * (1.0 - zone_share * respects[j, i]))
-                        flow += pool[i, j] * (ratio(wi * di, wi * di + wj * dj) - pro_rata[i, j])
-                    gross[i, j] = flow if flow > 0.0 else 0.0
-                    flows = flows or flow > 0.0
+                for q in range(m):
+                    j = active[q]
+                    dj = demand[j, c]
+                    flow = 0.0
+                    if zone_share > 0.0:
+                        flow = zone_share * (respects_t[i, j] * excess[i] * dj
+                                             - respects[i, j] * excess[j] * di)
+                    if compete[b, i, j] or raced_by[b, i, j]:  # else: the pool pro rata
+                        wi = 1.0 + compete[b, i, j] * weight[i, j]
+                        wj = 1.0 + raced_by[b, i, j] * weight_t[i, j]
+                        pool = share[i] * dj + share[j] * di
+                        # pool (w_i d_i / (w_i d_i + w_j d_j) - d_i / (d_i + d_j))
+                        flow += pool * di * dj * (wi - wj) / ((wi * di + wj * dj) * (di + dj))
+                    flow = flow if flow > 0.0 else 0.0
+                    gross[k, q] = flow if i != j else 0.0
+                    given[q] += gross[k, q]
+            flows = False
+            for q in range(m):
+                flows = flows or given[q] > 0.0
             if not flows:  # nobody races, no zone returns anything: the pro-rata shares
-                for i in range(n):
+                for k in range(m):
+                    i = active[k]
                     out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
                 continue
-            for j in range(n):  # nobody gives more than its pro-rata share
-                given = 0.0
-                for i in range(n):
-                    given += gross[i, j]
-                scale = min(1.0, ratio(y0[j], given))
-                for i in range(n):
-                    gross[i, j] *= scale
-            for i in range(n):  # nobody gets more than it brought
+            # nobody gives more than its pro-rata share, nor gets more than it brought (row by
+            # row: the matrix is read in memory order)
+            for q in range(m):
+                given[q] = min(1.0, ratio(y0[active[q]], given[q]))  # now the column's scale
+            for k in range(m):
+                i = active[k]
                 taken = 0.0
-                for j in range(n):
-                    taken += gross[i, j]
+                for q in range(m):
+                    gross[k, q] *= given[q]
+                    taken += gross[k, q]
                 scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                for j in range(n):
-                    gross[i, j] *= scale
-            for i in range(n):
-                got, gave = 0.0, 0.0
-                for j in range(n):
-                    got += gross[i, j]
-                    gave += gross[j, i]
-                    moved[b, i, j] += gross[i, j] * worth[c]
-                out[b, i, c] = min(max(y0[i] + got - gave, 0.0), demand[i, c])
+                got = 0.0
+                for q in range(m):
+                    gross[k, q] *= scale
+                    got += gross[k, q]
+                    gave[q] += gross[k, q]
+                    moved[b, i, active[q]] += gross[k, q] * worth[c]
+                out[b, i, c] = y0[i] + got  # less what it gave, below
+            for q in range(m):
+                i = active[q]
+                out[b, i, c] = min(max(out[b, i, c] - gave[q], 0.0), demand[i, c])
     for b in range(1, batch):
         if same[b]:
             out[b] = out[0]

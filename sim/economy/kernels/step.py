@@ -76,13 +76,15 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 colocation += presence[i, c] * presence[j, c]
                 if demand[j, c] > 0.0:
                     overlap += presence[i, c]
-            hazard = 0.0
-            if i != j:
+            hostile_chance[i, j] = 0.0  # (apart, nothing to lose: skip the logarithms)
+            incident_log[i, j] = 0.0
+            if i != j and colocation > 0.0:
                 hazard = p[P_HAZARD] * colocation * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
-            hostile_chance[i, j] = -np.expm1(-hazard)
-            if forced[i, j] and overlap <= 0.0:  # a forced incident hits everywhere
-                overlap = 1.0
-            incident_log[i, j] = np.log1p(-p[P_DAMAGE] * min(overlap, 1.0))
+                hostile_chance[i, j] = -np.expm1(-hazard)
+            if hostile_chance[i, j] > 0.0 or forced[i, j]:
+                if forced[i, j] and overlap <= 0.0:  # a forced incident hits everywhere
+                    overlap = 1.0
+                incident_log[i, j] = np.log1p(-p[P_DAMAGE] * min(overlap, 1.0))
 
     compete = np.empty((batch, n, n), dtype=np.bool_)
     for b in range(batch):

@@ -225,6 +225,19 @@ def test_listing_and_validating_scenarios_never_load_the_compiler():
     assert stepped.stdout.strip() == "True"  # the check above can see the compiler
 
 
+def test_a_change_to_any_kernel_compiles_every_kernel_afresh(tmp_path):
+    """Numba renews a cache only when the function's own file changes; a kernel inlines the
+    kernels it calls from other files, so the cache folder is named by all their sources."""
+    from sim.economy.kernels import cache_dir
+
+    (tmp_path / "contest.py").write_text("def contest(): return 1\n")
+    (tmp_path / "step.py").write_text("def resolve(): return contest()\n")
+    before = cache_dir(tmp_path)
+    assert cache_dir(tmp_path) == before and before.parent == tmp_path / "__pycache__"
+    (tmp_path / "contest.py").write_text("def contest(): return 2\n")  # the callee only
+    assert cache_dir(tmp_path) != before
+
+
 def test_schema_is_json_schema_of_the_scenario():
     result = runner.invoke(app, ["scenarios", "schema"])
     schema = json.loads(result.stdout)

@@ -24,30 +24,25 @@ Each investor counts its own gain and not the crowding it imposes, so rivals bui
 the joint optimum and dissipate part of the rent, all of it as their number grows; a site with
 one operator is filled to its throughput and no further. No margin, no investment. The budget
 caps spending (``isru_budget_share`` of it a year): a larger wish is scaled down at every site
-alike.
+alike. The rule runs compiled, with the rest of step 9 (:mod:`sim.economy.kernels.growth`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.base.units import ratio as _ratio
-from sim.economy.state import EconParams, Outcome, State, World
+from sim.base.units import KG_PER_T
+from sim.economy.state import EconParams, World
 
 
 def annuity(rate_per_year: float, years: float | np.ndarray, survival_per_year: float = 1.0
             ) -> float | np.ndarray:
     """Present value of 1 a year for ``years`` years (end-of-year flows; infinite allowed), the
-    flow of year k scaled by ``survival_per_year ** k``: ``sum_{k=1..T} (s / (1 + r))^k``."""
-    q = survival_per_year / (1.0 + rate_per_year)
-    years = np.asarray(years, dtype=float)
-    if q == 1.0:
-        return years if years.ndim else float(years)
-    with np.errstate(over="ignore"):
-        value = q * (1.0 - q ** years) / (1.0 - q)
+    flow of year k scaled by ``survival_per_year ** k``: ``sum_{k=1..T} (s / (1 + r))^k``. The
+    compiled form the investment rule uses (:func:`sim.economy.kernels.growth.annuity`)."""
+    from sim.economy.kernels.growth import annuity as compiled
+
+    value = np.vectorize(compiled, otypes=[float])(rate_per_year, years, survival_per_year)
     return value if value.ndim else float(value)
 
 
@@ -56,15 +51,6 @@ def plant_npv(capacity_t_per_yr: float, unit_cost_usd_per_t_yr: float, margin_us
     """Net present value (USD) of a plant: its cost up front, its yearly margin after."""
     return (-capacity_t_per_yr * unit_cost_usd_per_t_yr
             + margin_usd_per_yr * annuity(rate_per_year, years, survival_per_year))
-
-
-@dataclass(frozen=True)
-class Investment:
-    """One step's investment decision [N] or [N, S]."""
-
-    added_t_per_yr: np.ndarray  # [N, S] capacity added at each site
-    spent_usd_bn: np.ndarray  # [N]
-    expected_npv_usd_bn: np.ndarray  # [N]: what the nation expects the added plants to be worth
 
 
 def ree_value_usd_per_kg(econ: EconParams, ree_price: float) -> float:
@@ -89,45 +75,3 @@ def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
 def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
     """Value of working one t of regolith at each site, less its operating cost [S]."""
     return unit_value_usd_per_t(world, econ, ree_price) - operating_cost_usd_per_t(world, econ)
-
-
-def decide(world: World, state: State, outcome: Outcome, econ: EconParams,
-           capacity_t_per_yr: np.ndarray, unit_cost_usd_per_t_yr: np.ndarray) -> Investment:
-    """Capacity each nation adds at each site this step (see the module doc), from the state
-    after the step: ``capacity_t_per_yr`` [N] is what survived it, ``unit_cost_usd_per_t_yr``
-    [N] each nation's price of new capacity."""
-    dt = world.dt
-    own = capacity_t_per_yr[:, None] * outcome.allocation  # [N, S] t/yr where each works now
-    others = own.sum(axis=0)[None, :] - own
-    site = world.site_capacity_t_per_yr[None, :]
-    margin = (unit_value_usd_per_t(world, econ, outcome.ree_price_usd_per_kg)[None, :]
-              * outcome.output_factor - operating_cost_usd_per_t(world, econ)[None, :])
-    yield_t = world.grade * econ.recovery_fraction * world.uptime
-    life = _ratio(outcome.reserve_after_t, yield_t * world.site_capacity_t_per_yr)  # years
-    life = np.where(yield_t > 0, life, 0.0)
-    value = margin * annuity(econ.discount_rate_per_year, life, 1.0 - econ.depreciation_per_year)
-    cost = unit_cost_usd_per_t_yr[:, None]
-    worth = np.maximum(value, 0.0) / cost  # [N, S]: value of a t/yr worked, per USD of capacity
-    # up to D* = sqrt(K O w) - O when crowded; at least what fills a site with room
-    best = np.sqrt(site * others * worth) - others
-    fill = site - others
-    target = np.where(worth > 1.0, np.maximum(best, fill), 0.0)
-    wanted = np.maximum(target - own, 0.0)
-    spend = (wanted * cost).sum(axis=1)  # USD
-    cap = state.budget_usd_bn * econ.isru_budget_share * dt * USD_PER_BN
-    scale = np.minimum(1.0, _ratio(cap, spend))
-    added = wanted * scale[:, None]
-    gain = _marginal_worked(own, others, site, added)
-    npv = (gain * value - added * cost).sum(axis=1)
-    return Investment(added, (added * cost).sum(axis=1) / USD_PER_BN, npv / USD_PER_BN)
-
-
-def _marginal_worked(own: np.ndarray, others: np.ndarray, site: np.ndarray,
-                     added: np.ndarray) -> np.ndarray:
-    """More regolith a year the nation works at each site with ``added`` capacity, the others'
-    unchanged, at pro-rata shares of a crowded site."""
-    def worked(mine: np.ndarray) -> np.ndarray:
-        total = mine + others
-        return mine * np.minimum(1.0, _ratio(site, total))
-
-    return worked(own + added) - worked(own)

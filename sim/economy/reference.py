@@ -39,8 +39,10 @@ def _pair_contest(d: list[float], cap: float, compete, respects, rho: float, zon
             a_ji = y0[j] * _div(d[i], load - d[j])
             w_i = 1.0 + (rho * (1.0 - zone * respects(i, j)) if compete(i, j) else 0.0)
             w_j = 1.0 + (rho * (1.0 - zone * respects(j, i)) if compete(j, i) else 0.0)
-            raced = (a_ij + a_ji) * (_div(w_i * d[i], w_i * d[i] + w_j * d[j])
-                                     - _div(d[i], d[i] + d[j]))
+            raced = 0.0  # equal weights (nobody races, or both alike) split the pool pro rata
+            if w_i != w_j:
+                raced = (a_ij + a_ji) * (_div(w_i * d[i], w_i * d[i] + w_j * d[j])
+                                         - _div(d[i], d[i] + d[j]))
             kept_i = zone * respects(j, i) * (d[i] - y0[i]) * _div(d[j], load - d[i])
             kept_j = zone * respects(i, j) * (d[j] - y0[j]) * _div(d[i], load - d[j])
             flow[i][j] = raced + kept_i - kept_j

@@ -22,7 +22,6 @@ import numpy as np
 from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.base.units import ratio as _ratio
 from sim.economy.invest import (
-    decide,
     operating_cost_usd_per_t,
     ree_value_usd_per_kg,
     unit_margin_usd_per_t,
@@ -213,37 +212,33 @@ def _survival(econ: EconParams, dt: float) -> float:
     return (1.0 - econ.depreciation_per_year) ** dt
 
 
-def unit_capacity_cost(outcome: Outcome, econ: EconParams, dt: float) -> np.ndarray:
-    """What a t/yr of new capacity costs each nation [N]: less with its own lunar propellant
-    (fewer launches of propellant; a saturating cut) and with partners' shared infrastructure at
-    its sites."""
-    own_rate = outcome.propellant_t / dt
-    own_cut = econ.propellant_discount * own_rate / (own_rate + econ.propellant_half_t_per_yr)
-    shared_cut = econ.infrastructure_discount * outcome.partner_share
-    return econ.capacity_cost_usd_per_t_yr * (1.0 - own_cut) * (1.0 - shared_cut)
-
-
 def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Growth:
     """Step 9: capacity and its book value after losses, depreciation and investment [N].
 
-    Each nation adds capacity where it pays (:func:`sim.economy.invest.decide`): at a site whose
-    margin, over the site's remaining life at its discount rate, beats the cost of new capacity,
-    as far as its marginal share of a crowded site still does, within its budget. New plants go
-    to the sites they were bought for. The capital account closes exactly: book value before -
-    incident loss - depreciation + investment = after.
+    Each nation adds capacity where it pays (the rule of :mod:`sim.economy.invest`): at a site
+    whose margin, over the site's remaining life at its discount rate, beats the cost of new
+    capacity, as far as its marginal share of a crowded site still does, within its budget. A
+    t/yr of new capacity costs less with the nation's own lunar propellant (fewer launches of
+    propellant; a saturating cut) and with partners' shared infrastructure at its sites. New
+    plants go to the sites they were bought for. The capital account closes exactly: book value
+    before - incident loss - depreciation + investment = after. Computed by the compiled kernel
+    :func:`sim.economy.kernels.growth.grow`.
     """
+    from sim.economy.kernels.growth import grow as compiled
+
     dt = world.dt
-    kept = np.maximum((state.capacity_t_per_yr - outcome.capacity_lost_t_per_yr)
-                      * _survival(econ, dt), 0.0)
-    unit_cost = unit_capacity_cost(outcome, econ, dt)
-    plan = decide(world, state, outcome, econ, kept, unit_cost)
-    placed = kept[:, None] * outcome.allocation + plan.added_t_per_yr
-    capacity = placed.sum(axis=1)
-    allocation = np.where(capacity[:, None] > 0, _ratio(placed, capacity[:, None]),
-                          outcome.allocation)
-    capital = state.capital_usd_bn - outcome.incident_loss - outcome.depreciation + plan.spent_usd_bn
-    return Growth(capacity, np.maximum(capital, 0.0), plan.spent_usd_bn, allocation,
-                  plan.expected_npv_usd_bn)
+    g = np.array([dt, _survival(econ, dt), econ.propellant_discount,
+                  econ.propellant_half_t_per_yr, econ.infrastructure_discount,
+                  econ.capacity_cost_usd_per_t_yr, econ.discount_rate_per_year,
+                  econ.depreciation_per_year, econ.isru_budget_share])
+    capacity, capital, spent, allocation, npv = compiled(
+        state.capacity_t_per_yr, state.capital_usd_bn, outcome.capacity_lost_t_per_yr,
+        outcome.allocation, outcome.propellant_t, outcome.partner_share, outcome.output_factor,
+        outcome.reserve_after_t, outcome.incident_loss, outcome.depreciation, state.budget_usd_bn,
+        world.site_capacity_t_per_yr, world.grade * econ.recovery_fraction * world.uptime,
+        unit_value_usd_per_t(world, econ, outcome.ree_price_usd_per_kg),
+        operating_cost_usd_per_t(world, econ), g)
+    return Growth(capacity, capital, spent, allocation, npv)
 
 
 def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, econ: EconParams,

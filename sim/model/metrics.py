@@ -63,7 +63,7 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
 
 
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
-    """The raw quantities kept at each step: arrays over nations [N] or sites [S], scalars."""
+    """The raw quantities kept at each step, [N], [S] or scalars (the recorder copies them)."""
     st, out, a = s.state, s.outcome, s.actions
     n = st.welfare_usd_bn.size
     zeros = np.zeros(n)
@@ -72,42 +72,42 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
     trust_in = (st.trust.sum(axis=0) - np.diag(st.trust)) / max(n - 1, 1)
     ree_cost = zeros if out is None else _ree_costs(out)
     return {
-        "welfare": st.welfare_usd_bn.copy(),
-        "capacity": st.capacity_t_per_yr.copy(),
-        "capital": st.capital_usd_bn.copy(),
-        "investment": s.investment.copy(),
-        "gross_output": zeros if out is None else out.gross_output.copy(),
+        "welfare": st.welfare_usd_bn,
+        "capacity": st.capacity_t_per_yr,
+        "capital": st.capital_usd_bn,
+        "investment": s.investment,
+        "gross_output": zeros if out is None else out.gross_output,
         "ree_cost": ree_cost,
         "lunar_payoff": zeros if out is None else out.welfare + ree_cost,
         "discount": (1.0 + s.econ.social_discount_rate_per_year) ** -s.elapsed_years,
         "brought": zeros if out is None else out.demand_t.sum(axis=-1),
         "worked": zeros if out is None else out.worked_t.sum(axis=-1),
-        "expected_npv": s.expected_npv.copy(),
+        "expected_npv": s.expected_npv,
         "capital_consumed": zeros if out is None else out.depreciation + out.incident_loss,
-        "propellant": st.propellant_t.copy(),
-        "ree_mined": st.ree_mined_t.copy(),
-        "reserve": st.reserve_t.copy(),
-        "import_dependence": st.import_dependence.copy(),
+        "propellant": st.propellant_t,
+        "ree_mined": st.ree_mined_t,
+        "reserve": st.reserve_t,
+        "import_dependence": st.import_dependence,
         "trusted": trust_in,
         "mean_trust": float(np.sum(st.trust, where=off) / max(np.count_nonzero(off), 1)),
         "ree_price": float(st.ree_price_usd_per_kg),
         "member": s.members.astype(float),
-        "membership_gain": s.membership_gain.copy(),
-        "bloc": s.blocs.copy(),
-        "payoff": zeros if out is None else out.welfare.copy(),
-        "propellant_step": zeros if out is None else out.propellant_t.copy(),
-        "ree_delivered_step": zeros if out is None else out.ree_shipped_t.copy(),
+        "membership_gain": s.membership_gain,
+        "bloc": s.blocs,
+        "payoff": zeros if out is None else out.welfare,
+        "propellant_step": zeros if out is None else out.propellant_t,
+        "ree_delivered_step": zeros if out is None else out.ree_shipped_t,
         "incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
-        "shortfall_cost": zeros if out is None else out.shortfall_cost.copy(),
-        "export_revenue_lost": zeros if out is None else out.export_revenue_lost.copy(),
+        "shortfall_cost": zeros if out is None else out.shortfall_cost,
+        "export_revenue_lost": zeros if out is None else out.export_revenue_lost,
         "export_control": zeros if out is None else out.export_targets.astype(float),
         "retaliation": zeros if out is None else out.retaliators.astype(float),
-        "retaliation_cost": zeros if out is None else out.retaliation_cost.copy(),
+        "retaliation_cost": zeros if out is None else out.retaliation_cost,
         "leverage_index": float(st.leverage_index),
-        "ree_threat": st.ree_threat.copy(),
-        "refining_built": st.ree_refining_built_t_per_yr[:-1].copy(),
+        "ree_threat": st.ree_threat,
+        "refining_built": st.ree_refining_built_t_per_yr[:-1],
         "refining_built_total": float(st.ree_refining_built_t_per_yr.sum()),
-        "diversification_cost": zeros if out is None else out.diversification_cost.copy(),
+        "diversification_cost": zeros if out is None else out.diversification_cost,
         # the return cost below which lunar rare earths would pay at the next step's price,
         # where plants exist to be sent to a KREEP site (NaN before any)
         "ree_break_even": (break_even_return_cost(s.world, st, s.econ)
@@ -118,9 +118,9 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "cooperation_rate": nan if a is None else _share(a, off),
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
-    } | {f"channel_{name}": zeros if out is None else fn(out).copy()
+    } | {f"channel_{name}": zeros if out is None else fn(out)
          for name, (_, fn) in CHANNELS.items()
-         } | {f"membership_gain_{name}": part.copy() for name, part in s.membership_parts.items()}
+         } | {f"membership_gain_{name}": part for name, part in s.membership_parts.items()}
 
 
 def _ree_costs(out: Outcome) -> np.ndarray:
@@ -428,30 +428,33 @@ AGENT_VARS = ("welfare_usd_bn", "capacity_t_per_yr", "cooperation", "cooperation
 
 
 class Recorder:
-    """Keeps the raw quantities of every step; computes the metrics over the whole history.
-
-    Mesa's ``DataCollector`` calls one reporter per metric per step and deep-copies each value;
-    measured on the baseline that was a quarter of a run's time, so the numbers are kept as
-    arrays here and handed to a ``DataCollector`` only when Mesa's tools ask for one
-    (:meth:`datacollector`).
-    """
+    """Keeps the raw quantities of every step in arrays; computes the metrics over the whole
+    history. Mesa's ``DataCollector`` calls one reporter per metric per step and deep-copies each
+    value (a quarter of a baseline run's time, measured), so one is built only when Mesa's
+    tools ask for it (:meth:`datacollector`)."""
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.steps: list[int] = []
-        self._rows: dict[str, list] = {}
+        self._data: dict[str, np.ndarray] = {}  # each quantity's rows, with room to grow
         self._history: History | None = None
 
     def record(self, step: int, snap: Snapshot) -> None:
+        """The step's raw quantities in the next row (arrays doubled when full)."""
+        row, values = len(self.steps), raw_record(snap)
+        if not self._data or row == len(self._data["welfare"]):
+            self._data = {key: np.concatenate([self._data[key], np.empty_like(self._data[key])])
+                          if self._data else np.empty((16, *np.shape(v)), np.asarray(v).dtype)
+                          for key, v in values.items()}
+        for key, value in values.items():
+            self._data[key][row] = value
         self.steps.append(step)
-        for key, value in raw_record(snap).items():
-            self._rows.setdefault(key, []).append(value)
         self._history = None
 
     def history(self) -> History:
         if self._history is None:
-            self._history = History({k: np.array(v) if np.ndim(v[0]) == 0 else np.vstack(v)
-                                     for k, v in self._rows.items()}, self.world)
+            n = len(self.steps)
+            self._history = History({k: a[:n] for k, a in self._data.items()}, self.world)
         return self._history
 
     def model_column(self, name: str) -> np.ndarray:

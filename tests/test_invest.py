@@ -8,9 +8,9 @@ import copy
 
 import numpy as np
 import pytest
+from helpers import raw_scenario, scenario_from
 from scipy.optimize import brentq
 
-from helpers import raw_scenario, scenario_from
 from sim.economy.invest import annuity, plant_npv
 from sim.model import LunarModel
 

@@ -164,9 +164,19 @@ def interrupted(message: str) -> NoReturn:
     raise typer.Exit(130)
 
 
+def say_if_compiling() -> None:
+    """Before the first runs after an install or an upgrade, say why they wait: the step's
+    kernels compile once (then load from the disk cache)."""
+    from sim.economy.kernels import cold
+
+    if cold():
+        say("compiling the model's kernels: once after an install or an upgrade, about 20 s")
+
+
 def with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
     """Run ``work(progress)`` under a progress bar (done, rate, time left); Ctrl-C stops it
     cleanly, keeping what is finished."""
+    say_if_compiling()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn(f"{{task.fields[rate]}} {unit}/s"), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True,

@@ -10,7 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim.cli.console import err_console, one_line, out_console, say, say_notes, user_errors
+from sim.cli.console import (
+    err_console,
+    one_line,
+    out_console,
+    say,
+    say_if_compiling,
+    say_notes,
+    user_errors,
+)
 
 
 @user_errors
@@ -36,6 +44,7 @@ def run(
     folder = out or Path("results") / default_run_folder(spec, seed, steps, bool(overrides))
     total = spec.steps if steps is None else steps
     with run_folder(folder, out_label(folder, out is not None)) as stage:  # a bad --out costs no run
+        say_if_compiling()
         with Progress(
             TextColumn(f"{spec.name} seed {seed}", markup=False), BarColumn(),
             MofNCompleteColumn(), TextColumn("steps"), TimeRemainingColumn(),

@@ -391,7 +391,8 @@ class LunarModel(mesa.Model):
 
 
 def _same(asked: np.ndarray, given: np.ndarray | None) -> bool:
-    return given is not None and asked.shape == np.shape(given) and np.array_equal(asked, given)
+    return asked is given or (given is not None and asked.shape == np.shape(given)
+                              and np.array_equal(asked, given))
 
 
 def _checked_rng(rng: Any) -> Any:

@@ -33,3 +33,10 @@ def cache_dir(here: Path = Path(__file__).parent) -> Path:
 
 if not os.environ.get("NUMBA_CACHE_DIR"):
     numba.config.CACHE_DIR = str(cache_dir())
+
+
+def cold() -> bool:
+    """Whether the kernels have yet to be compiled into the cache: the first run after an
+    install or an upgrade compiles them (about 20 s)."""
+    folder = Path(numba.config.CACHE_DIR) if numba.config.CACHE_DIR else None
+    return folder is None or not any(folder.rglob("*.nbi"))

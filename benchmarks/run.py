@@ -217,7 +217,7 @@ def main() -> None:
     report("lunarsim scenarios list, whole process (median of 5)", f"{t:.2f} s", "< 0.8 s",
            t < 0.8, t)
 
-    print("1. vectorised step against the loop reference")
+    print("1. the compiled step against the loop reference")
     baseline = load_scenario("baseline")
     r = step_vs_reference("baseline", mid_run_model(baseline), repeats)
     report("step speed-up, baseline (11 nations x 10 sites)", f"{r:.0f}x", ">= 20x at 200x200", None,

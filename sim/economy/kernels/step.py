@@ -223,7 +223,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             for i in range(n):
                 if sharing[i]:
                     r[R_TRANSFERS, i] = pooled / members - p[P_BENEFIT] * r[R_GROSS, i]
-        for i in range(n):  # expected fines for breaches, at most the breaker's output
+        # A breach is racing a member and taking throughput from it. The regime detects it with
+        # a probability its pooled fees buy; the expected fine is that probability times a
+        # multiple of what the breach took (Becker 1968), escalating with the breaker's
+        # record; no regime takes more from a nation in a step than its operations produce.
+        for i in range(n):
             rate = p[P_DETECTION] * p[P_FINE] * (1.0 + p[P_ESCALATION] * breach_record[i])
             due = 0.0
             for j in range(n):
@@ -240,7 +244,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         for i in range(n):
             for j in range(n):
                 r[R_SANCTIONS, i] += fines[j, i] - fines[i, j]
-                if comp[j, i] and not comp[i, j] and liable[j, i]:  # j raced i, and is liable
+                if comp[j, i] and not comp[i, j] and liable[j, i]:  # j raced i, i did not race j
                     owed = p[P_LIABILITY] * r[R_INCIDENT_LOSS, i] * share[i, j]
                     r[R_LIABILITY, i] += owed
                     r[R_LIABILITY, j] -= owed

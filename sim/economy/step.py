@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.base.units import ratio as _ratio
 from sim.economy.invest import (
     operating_cost_usd_per_t,
     ree_value_usd_per_kg,
@@ -35,7 +34,8 @@ OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
 
 
 def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
-    """Step 3: spread capacity over sites by expected margin (share of capacity, [N, S]).
+    """Step 3: spread capacity over sites by expected margin (share of capacity, [N, S];
+    computed by the compiled :func:`sim.economy.kernels.growth.locate`).
 
     Expected margin: the unit margin, times the share of reserve left, times the crowding seen
     at the previous step, times the output hostile neighbours took there. Capacity goes to
@@ -43,18 +43,13 @@ def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
     of it can move in a year (plants are not mobile); a nation's first plants go straight to
     the target.
     """
-    margin = np.maximum(unit_margin_usd_per_t(world, econ, state.ree_price_usd_per_kg), 0.0)
-    remaining = _ratio(state.reserve_t, world.initial_reserve_t)
-    site_cap = world.site_capacity_t_per_yr * world.dt
-    crowding = np.minimum(1.0, _ratio(site_cap, state.site_load_t))
-    crowding[state.site_load_t <= 0] = 1.0
-    expected = (margin * remaining * crowding)[None, :] * (1.0 - econ.interference * state.exposure)
-    expected = np.maximum(expected, 0.0)
-    score = np.where(expected > 0, expected ** econ.site_choice_focus, 0.0)
-    target = _ratio(score, score.sum(axis=1, keepdims=True))
-    rate = 1.0 - (1.0 - econ.relocation_per_year) ** world.dt
-    placed = state.allocation.sum(axis=1, keepdims=True) > 0
-    return np.where(placed, state.allocation + rate * (target - state.allocation), target)
+    from sim.economy.kernels.growth import locate as compiled
+
+    return compiled(unit_margin_usd_per_t(world, econ, state.ree_price_usd_per_kg),
+                    state.reserve_t, world.initial_reserve_t,
+                    world.site_capacity_t_per_yr * world.dt, state.site_load_t, state.exposure,
+                    state.allocation, econ.interference, econ.site_choice_focus,
+                    1.0 - (1.0 - econ.relocation_per_year) ** world.dt)
 
 
 def resolve_step(

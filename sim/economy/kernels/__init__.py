@@ -1,7 +1,8 @@
 """Compiled kernels of the step's economics (numba), each the loop form of the equations its
 numpy caller documents, with no temporaries in the hot loop: the pairwise contest
-(:mod:`.contest`), the rare-earth market (:mod:`.market`), the whole step, steps 4-8
-(:mod:`.step`), and growth, step 9 (:mod:`.growth`). Imported by the step only: listing or
+(:mod:`.contest`), the rare-earth market and the importers' diversification (:mod:`.market`),
+the whole step, steps 4-8 (:mod:`.step`), and where plants go and growth, steps 3 and 9
+(:mod:`.growth`). Imported by the step only: listing or
 validating scenarios never loads the compiler.
 
 Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load

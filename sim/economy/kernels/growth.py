@@ -1,6 +1,7 @@
-"""Step 9's growth, compiled: what survives the step, the investment decision of
-:mod:`sim.economy.invest` (its module doc gives the rule) and where the new plants go
-(:func:`sim.economy.step.grow` prepares the arrays and names the results)."""
+"""Where capacity goes (step 3) and growth (step 9), compiled: what survives the step, the
+investment decision of :mod:`sim.economy.invest` (its module doc gives the rule) and where the
+new plants go (:func:`sim.economy.step.locate` and :func:`~sim.economy.step.grow` prepare the
+arrays and name the results)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,30 @@ def grow(capacity, capital, lost, allocation, propellant_t, partner_share, facto
         book = capital[i] - incident_loss[i] - depreciation[i] + spent[i]
         new_capital[i] = book if book > 0.0 else 0.0
     return new_capacity, new_capital, spent, new_allocation, npv
+
+
+@numba.njit(cache=True)
+def locate(margin, reserve, initial_reserve, site_step_capacity, site_load, exposure,
+           allocation, interference, focus, rate):
+    """Step 3, :func:`sim.economy.step.locate`: each nation's share of capacity at each site
+    [N, S] from the unit margins [S] and the state."""
+    n, s_n = allocation.shape
+    site_value = np.empty(s_n)  # margin x share of reserve left x crowding seen last step
+    for c in range(s_n):
+        crowding = 1.0  # where nobody worked
+        if site_load[c] > 0.0:
+            crowding = min(1.0, ratio(site_step_capacity[c], site_load[c]))
+        site_value[c] = max(margin[c], 0.0) * ratio(reserve[c], initial_reserve[c]) * crowding
+    out = np.empty((n, s_n))
+    for i in range(n):
+        total, placed = 0.0, 0.0
+        for c in range(s_n):
+            expected = site_value[c] * (1.0 - interference * exposure[i, c])
+            out[i, c] = expected ** focus if expected > 0.0 else 0.0
+            total += out[i, c]
+            placed += allocation[i, c]
+        for c in range(s_n):
+            target = ratio(out[i, c], total)
+            out[i, c] = (allocation[i, c] + rate * (target - allocation[i, c]) if placed > 0.0
+                         else target)
+    return out

@@ -1,5 +1,7 @@
-"""Step 6, the rare-earth market and the arena's controls and answers, compiled (sections 7.5
-and 7.6 of docs/ODD.md; :mod:`sim.economy.rare_earths.market` prepares and names its results)."""
+"""Step 6, the rare-earth market and the arena's controls and answers, and step 9b, the
+importers' diversification, compiled (section 7.6 of docs/ODD.md;
+:mod:`sim.economy.rare_earths.market` and :mod:`~sim.economy.rare_earths.importers` prepare the
+arrays and name the results)."""
 
 from __future__ import annotations
 
@@ -165,3 +167,37 @@ def market_flows(severity, lunar, wanted, refined, built, h, mp):
         _, _, scalars[b, 0], scalars[b, 1] = _clear(severity[b], retaliated, lunar[b], wanted,
                                                     refined, built, h, mp, fl[b], mk, pain)
     return fl, scalars
+
+
+@numba.njit(cache=True)
+def diversify(h, same_bloc, targets, threat, demand, mines, capacity, built, decay, ally_threat,
+              goal, lead):
+    """Step 9b, :func:`sim.economy.rare_earths.importers.diversify` for a holder ``h``: the
+    threat each nation feels [N] and the refining built [N+1] after this step's controls."""
+    n = threat.shape[0]
+    bloc = same_bloc.copy()  # the holder is in nobody's bloc here
+    for i in range(n):
+        bloc[h, i] = False
+        bloc[i, h] = False
+    felt = np.empty(n)
+    for i in range(n):
+        allied_hit = False
+        for j in range(n):
+            allied_hit = allied_hit or (bloc[i, j] and i != j and targets[j])
+        felt[i] = max(threat[i] * decay, 1.0 if targets[i] else 0.0,
+                      ally_threat if allied_hit else 0.0)
+    felt[h] = 0.0
+    out = built.copy()
+    for i in range(n):  # the bloc's goal for its members' demand, built where the ore is
+        bloc_mines, bloc_demand, goal_demand = 0.0, 0.0, 0.0
+        for j in range(n):
+            if bloc[i, j]:
+                bloc_mines += mines[j]
+                bloc_demand += demand[j]
+                goal_demand += goal * felt[j] * demand[j]
+        weight = ratio(mines[i], bloc_mines) if bloc_mines > 0.0 else ratio(demand[i], bloc_demand)
+        gap = goal_demand * weight - capacity[i]
+        if gap > 0.0:
+            out[i] += gap * lead
+    out[h] = 0.0
+    return out, felt

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.base.units import ratio as _ratio
 from sim.economy.rare_earths.market import capacity
 from sim.economy.rare_earths.mines import mined
 from sim.economy.state import EconParams, State, World
@@ -23,28 +22,18 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     Australia and the US for their allies), or to their demand in a bloc without mines. Each
     builds toward its part with a lag: a share ``1 − e^(−dt/L)`` of the gap each step, L the
     ``refining_lead_time_years``. Plants built are not torn down. Returns (built [N+1] t/yr,
-    the rest of the world's as it was, and threat [N]). ``same_bloc`` [N, N] is True on the diagonal.
+    the rest of the world's as it was, and threat [N]). ``same_bloc`` [N, N] is True on the
+    diagonal. Computed by the compiled :func:`sim.economy.kernels.market.diversify`.
     """
-    dt = world.dt
+    from sim.economy.kernels.market import diversify as compiled
+
     h = world.leverage_holder
     if h is None:  # nobody to diversify away from
         return state.ree_refining_built_t_per_yr.copy(), np.zeros_like(state.ree_threat)
-    bloc = same_bloc.copy()
-    if h is not None:
-        bloc[h, :] = bloc[:, h] = False
-    allies = bloc & ~np.eye(bloc.shape[0], dtype=bool)  # the holder is nobody's ally here
-    decay = 0.5 ** (dt / econ.threat_half_life_years)
-    allied_hit = (allies & targets[None, :]).any(axis=1) * econ.ally_threat
-    threat = np.maximum.reduce([state.ree_threat * decay, targets.astype(float), allied_hit])
-    threat[h] = 0.0
-    demand = world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor
-    mines = mined(world, state)[:-1]
-    bloc_mines = bloc.astype(float) @ mines
-    weight = np.where(bloc_mines > 0, _ratio(mines, bloc_mines),
-                      _ratio(demand, bloc.astype(float) @ demand))
-    wanted = (bloc.astype(float) @ (econ.self_reliance_goal * threat * demand)) * weight
-    gap = np.maximum(wanted - capacity(world, state)[:-1], 0.0)
-    built = state.ree_refining_built_t_per_yr.copy()
-    built[:-1] += gap * -np.expm1(-dt / econ.refining_lead_time_years)
-    built[h] = 0.0
-    return built, threat
+    dt = world.dt
+    return compiled(int(h), np.asarray(same_bloc, dtype=bool), np.asarray(targets, dtype=bool),
+                    state.ree_threat, world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor,
+                    mined(world, state)[:-1], capacity(world, state)[:-1],
+                    state.ree_refining_built_t_per_yr, 0.5 ** (dt / econ.threat_half_life_years),
+                    econ.ally_threat, econ.self_reliance_goal,
+                    -np.expm1(-dt / econ.refining_lead_time_years))

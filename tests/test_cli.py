@@ -241,18 +241,16 @@ def test_a_change_to_any_kernel_compiles_every_kernel_afresh(tmp_path):
 def test_a_command_says_so_while_the_kernels_compile(tmp_path, monkeypatch, capsys):
     """The first runs after an install wait ~20 s for the compiler: the command says why, once
     the cache is cold, and not once it holds the kernels."""
-    import numba
-
+    import sim.economy.kernels as kernels
     from sim.cli.console import say_if_compiling
-    from sim.economy.kernels import cold
 
-    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
-    assert cold()
+    monkeypatch.setattr(kernels, "CACHE", tmp_path)
+    assert kernels.cold()
     say_if_compiling()
     assert "compiling the model's kernels" in capsys.readouterr().out
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "step.resolve-41.py311.nbi").write_bytes(b"")
-    assert not cold()
+    assert not kernels.cold()
     say_if_compiling()
     assert capsys.readouterr().out == ""
 

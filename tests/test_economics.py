@@ -122,6 +122,24 @@ def test_benefit_transfers_equalise_members_contributions(seed):
     np.testing.assert_allclose(out.transfers, expected, rtol=1e-12, atol=1e-15)
 
 
+def test_racers_with_vanishing_demand_settle_without_dividing_by_zero():
+    """Two operators with demands of 1e-170 t race at a crowded site (a high site-choice focus
+    leaves such shares): the products in the contest's one fraction underflow, and the site
+    still settles as the reference settles it, with every number finite."""
+    from sim.economy.kernels.contest import contest
+    from sim.economy.reference import _pair_contest
+
+    demand = np.array([[1e-170], [1e-170], [100.0]])
+    compete = np.zeros((1, 3, 3), dtype=bool)
+    compete[0, 0, 1] = True
+    worked, moved = contest(demand, np.array([50.0]), compete, np.zeros((3, 3), dtype=bool),
+                            1.0, 0.5, np.array([1.0]))
+    want, _ = _pair_contest(list(demand[:, 0]), 50.0, lambda i, j: bool(compete[0, i, j]),
+                            lambda i, j: False, 1.0, 0.5)
+    assert np.isfinite(worked).all() and np.isfinite(moved).all()
+    np.testing.assert_allclose(worked[0, :, 0], want, rtol=1e-9, atol=0.0)
+
+
 def test_same_generator_state_gives_the_same_incidents():
     world, state, actions, rules, econ = random_world_state(11, 8, 4)
     a = resolve_step(world, state, actions, rules, econ, np.random.default_rng(5))

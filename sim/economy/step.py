@@ -103,10 +103,11 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
     lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
 
-    def batch(a: np.ndarray) -> np.ndarray:
+    def batch(a: np.ndarray) -> np.ndarray:  # [B, N, N], C-ordered and writable: one signature
         if a.shape[:-2] != lead:
             a = np.broadcast_to(a, lead + (n, n))
-        return np.ascontiguousarray(a.reshape(-1, n, n))
+        a = a.reshape(-1, n, n)
+        return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
 
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate

@@ -8,7 +8,7 @@ import numpy as np
 from sim.economy.kernels.common import ratio
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def contest(demand, capacity, compete, respects, race_advantage, zone_share, worth):
     """Step 4, the pairwise contest over a batch [B] of who races whom (``compete[b, i, j]``:
     i chose D toward j): regolith each operator works at each site [B, N, S] (section 7.4 of
@@ -92,8 +92,9 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                         wi = 1.0 + compete[b, i, j] * weight[i, j]
                         wj = 1.0 + raced_by[b, i, j] * weight_t[i, j]
                         pool = share[i] * dj + share[j] * di
-                        # pool (w_i d_i / (w_i d_i + w_j d_j) - d_i / (d_i + d_j))
-                        flow += pool * di * dj * (wi - wj) / ((wi * di + wj * dj) * (di + dj))
+                        # pool (w_i d_i / (w_i d_i + w_j d_j) - d_i / (d_i + d_j)), in one
+                        # fraction (0 where its terms underflow: demands below 1e-160 t)
+                        flow += ratio(pool * di * dj * (wi - wj), (wi * di + wj * dj) * (di + dj))
                     flow = flow if flow > 0.0 else 0.0
                     gross[k, q] = flow if i != j else 0.0
                     given[q] += gross[k, q]

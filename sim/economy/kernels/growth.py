@@ -19,7 +19,7 @@ from sim.economy.kernels.common import ratio
 G = 9
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def annuity(rate: float, years: float, survival: float) -> float:
     """:func:`sim.economy.invest.annuity` for one number of years."""
     q = survival / (1.0 + rate)
@@ -28,14 +28,14 @@ def annuity(rate: float, years: float, survival: float) -> float:
     return q * (1.0 - q ** years) / (1.0 - q)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _worked(mine: float, others: float, site: float) -> float:
     """Regolith a year a nation works at a site with capacity ``mine``, the others ``others``,
     at pro-rata shares where it is crowded."""
     return mine * min(1.0, ratio(site, mine + others))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def grow(capacity, capital, lost, allocation, propellant_t, partner_share, factor,
          reserve_after, incident_loss, depreciation, budget, site_capacity, yield_t, unit_value,
          operating_cost, g):
@@ -107,7 +107,7 @@ def grow(capacity, capital, lost, allocation, propellant_t, partner_share, facto
     return new_capacity, new_capital, spent, new_allocation, npv
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def locate(margin, reserve, initial_reserve, site_step_capacity, site_load, exposure,
            allocation, interference, focus, rate):
     """Step 3, :func:`sim.economy.step.locate`: each nation's share of capacity at each site

@@ -25,7 +25,7 @@ FL = 10
 MP = 10
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _severity(compete, trade, h, named, has_named, mp, severity, retaliated):
     """The share of the holder's sales to each nation it withholds [N] (a restriction in the
     rare-earth arena ``trade``, or a scheduled control on the ``named`` targets or else on whom
@@ -46,7 +46,7 @@ def _severity(compete, trade, h, named, has_named, mp, severity, retaliated):
                 severity[j] = mp[8]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, pain):
     """:func:`sim.economy.rare_earths.market.clear_market` for one step: fills the flows ``fl``
     [FL, N+1], the per-nation results ``mk`` [MK, N] and ``pain`` [N, N]; returns (price,
@@ -117,7 +117,7 @@ def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, p
     return price, leverage, pool - bought_sum, phi
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def market_step(compete, trade, shipped, h, named, has_named, wanted, refined, built, mp,
                  severity, retaliated, lunar, fl, mk, pain):
     """One step's market from the actions: the controls and answers, the lunar oxide delivered
@@ -131,7 +131,7 @@ def market_step(compete, trade, shipped, h, named, has_named, wanted, refined, b
     return _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, pain)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def market(compete, trade, shipped, wanted, refined, built, h, named, has_named, mp):
     """The rare-earth market for a batch [B] of lunar actions ``compete`` and rare-earth
     actions ``trade`` [B, N, N] with ``shipped`` [B, N] t of lunar oxide this step: (flows
@@ -152,7 +152,7 @@ def market(compete, trade, shipped, wanted, refined, built, h, named, has_named,
     return fl, mk, pain, scalars
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def market_flows(severity, lunar, wanted, refined, built, h, mp):
     """The market's flows [B, FL, N+1] and stocks, phi [B, 2] with the holder withholding
     ``severity`` [B, N+1] of its sales and ``lunar`` [B, N+1] t/yr of lunar oxide delivered."""
@@ -169,7 +169,7 @@ def market_flows(severity, lunar, wanted, refined, built, h, mp):
     return fl, scalars
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def diversify(h, same_bloc, targets, threat, demand, mines, capacity, built, decay, ally_threat,
               goal, lead):
     """Step 9b, :func:`sim.economy.rare_earths.importers.diversify` for a holder ``h``: the

@@ -38,7 +38,7 @@ RS = 4
 P = 16
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
             capital, breach_record, trust, forced, uniforms, draw, may, respects, monitored,
             liable, sharing, entry, wanted, refined, built, h, named, has_named, mp, p, detail):

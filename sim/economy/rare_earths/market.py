@@ -179,8 +179,8 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
     shipped = np.asarray(lunar_shipped_t, dtype=float)
     lead = np.broadcast_shapes(compete.shape[:-2], trade.shape[:-2], shipped.shape[:-1])
 
-    def batch(a: np.ndarray, *tail: int) -> np.ndarray:
-        return np.ascontiguousarray(np.broadcast_to(a, lead + tail).reshape(-1, *tail))
+    def batch(a: np.ndarray, *tail: int) -> np.ndarray:  # [B, ...], its own writable copy
+        return np.array(np.broadcast_to(a, lead + tail).reshape(-1, *tail), order="C")
 
     h, named, has_named = holder_and_targets(world, state, n)
     fl, mk, pain, scalars = k.market(batch(compete, n, n), batch(trade, n, n), batch(shipped, n),
@@ -195,9 +195,10 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
 
     mk, pain = shaped(mk), shaped(pain)
     sales_lost = mk[..., k.MK_SALES_LOST, :]
-    retaliation_pain = pain.copy()
+    retaliation_pain, cost = pain.copy(), np.zeros_like(sales_lost)
     if h >= 0:
         retaliation_pain[..., h, :] = 0.0  # the holder's row is its controls' pain
+        cost[..., h] = mk[..., k.MK_RETALIATION_COST, h]  # (it retaliates against nobody)
     return MarketResult(
         price=scalar(scalars[:, 0]),
         leverage=scalar(scalars[:, 1]),
@@ -207,9 +208,7 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
         export_revenue_lost=mk[..., k.MK_EXPORT_LOST, :],
         diversification_cost=mk[..., k.MK_PREMIUM, :],
         dependence=mk[..., k.MK_DEPENDENCE, :],
-        retaliation=Retaliation(sales_lost=sales_lost,
-                                cost=mk[..., k.MK_RETALIATION_COST, :] - sales_lost,
-                                pain=retaliation_pain),
+        retaliation=Retaliation(sales_lost=sales_lost, cost=cost, pain=retaliation_pain),
         pain=pain,
         flows=_flows(shaped(fl), scalar(scalars[:, 2]), scalar(scalars[:, 3])),
     )

@@ -95,6 +95,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     an :class:`Outcome`."""
     from sim.economy.kernels import market as km  # the compiler loads with the first step
     from sim.economy.kernels import step as k
+    from sim.economy.kernels.common import batch
 
     actions = np.asarray(actions, dtype=bool)
     if rng is not None and (actions.ndim != 2 or (trade is not None and np.ndim(trade) != 2)):
@@ -102,12 +103,6 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     n, dt = actions.shape[-1], world.dt
     trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
     lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
-
-    def batch(a: np.ndarray) -> np.ndarray:  # [B, N, N], C-ordered and writable: one signature
-        if a.shape[:-2] != lead:
-            a = np.broadcast_to(a, lead + (n, n))
-        a = a.reshape(-1, n, n)
-        return a if a.flags.c_contiguous and a.flags.writeable else np.array(a, order="C")
 
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate
@@ -121,8 +116,8 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
                   rules.detection, rules.fine_multiple, rules.escalation, rules.liability_share,
                   econ.coercion_weight, econ.relative_gains_weight])
     out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
-        batch(actions), batch(trade), demand, world.site_capacity_t_per_yr * dt,
-        world.grade * econ.recovery_fraction * world.uptime,
+        batch(actions, lead, n, n), batch(trade, lead, n, n), demand,
+        world.site_capacity_t_per_yr * dt, world.grade * econ.recovery_fraction * world.uptime,
         unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
         operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
         state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,

@@ -22,6 +22,8 @@ FL = 10
 # the market's parameters, in this order: dt, reference price, price elasticity, shortfall cost
 # multiple, refining premium (USD bn per t), retaliation cost multiple, control severity (of a
 # restriction), export control active (0/1), its severity, magnet share
+(MP_DT, MP_PRICE, MP_ELASTICITY, MP_SHORTFALL, MP_PREMIUM, MP_RETALIATION, MP_RESTRICTION,
+ MP_CONTROL_ACTIVE, MP_CONTROL_SEVERITY, MP_MAGNET) = range(10)
 MP = 10
 
 
@@ -37,13 +39,13 @@ def _severity(compete, trade, h, named, has_named, mp, severity, retaliated):
         if h < 0 or j == h:
             continue
         if not trade[h, j]:
-            severity[j] = mp[6]
+            severity[j] = mp[MP_RESTRICTION]
         if not trade[j, h]:
-            retaliated[j] = mp[6]
-        if mp[7] > 0.0:
+            retaliated[j] = mp[MP_RESTRICTION]
+        if mp[MP_CONTROL_ACTIVE] > 0.0:
             hit = named[j] if has_named else compete[h, j]
-            if hit and mp[8] > severity[j]:
-                severity[j] = mp[8]
+            if hit and mp[MP_CONTROL_SEVERITY] > severity[j]:
+                severity[j] = mp[MP_CONTROL_SEVERITY]
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -53,13 +55,13 @@ def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, p
     leverage, stocks, phi). ``lunar`` [N+1] is oxide delivered, t/yr."""
     e_n = wanted.shape[0]
     n = e_n - 1
-    dt = mp[0]
-    total, sum_wanted, sum_refined, sum_lunar = 0.0, 0.0, 0.0, 0.0
+    dt = mp[MP_DT]
+    sum_wanted, sum_refined, sum_lunar = 0.0, 0.0, 0.0
     for e in range(e_n):
-        total += refined[e] + lunar[e]
         sum_wanted += wanted[e]
         sum_refined += refined[e]
         sum_lunar += lunar[e]
+    total = sum_refined + sum_lunar  # refined and lunar supply before any control
     pool, need_sum = 0.0, 0.0
     for e in range(e_n):
         available = refined[e] + lunar[e]
@@ -89,19 +91,19 @@ def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, p
         fl[FL_IMPORTS, e] = bought - withheld
         bought_sum += bought
         withheld_sum += withheld
-    supply = sum_refined + sum_lunar - withheld_sum
-    price = mp[1]
+    supply = total - withheld_sum
+    price = mp[MP_PRICE]
     if supply > 0.0 and sum_wanted > 0.0:
-        price = mp[1] * ratio(sum_wanted, supply) ** (1.0 / mp[2])
-    leverage = ratio(refined[h], sum_refined + sum_lunar) if h >= 0 else 0.0
+        price = mp[MP_PRICE] * ratio(sum_wanted, supply) ** (1.0 / mp[MP_ELASTICITY])
+    leverage = ratio(refined[h], total) if h >= 0 else 0.0
     per_t = price * KG_PER_T / USD_PER_BN
     for i in range(n):
         shortfall = fl[FL_WITHHELD, i] * dt
         value = retaliated[i] * fl[FL_FROM_HOLDER, i] * dt * per_t
         mk[MK_SHORTFALL_T, i] = shortfall
-        mk[MK_SHORTFALL_COST, i] = mp[3] * shortfall * per_t
+        mk[MK_SHORTFALL_COST, i] = mp[MP_SHORTFALL] * shortfall * per_t
         mk[MK_EXPORT_LOST, i] = 0.0
-        mk[MK_PREMIUM, i] = mp[4] * built[i] * dt
+        mk[MK_PREMIUM, i] = mp[MP_PREMIUM] * built[i] * dt
         mk[MK_DEPENDENCE, i] = 0.0 if i == h else ratio(fl[FL_FROM_HOLDER, i], fl[FL_DEMAND, i])
         mk[MK_SALES_LOST, i] = value
         mk[MK_RETALIATION_COST, i] = value
@@ -111,7 +113,7 @@ def _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, p
     if h >= 0:
         mk[MK_EXPORT_LOST, h] = withheld_sum * dt * per_t
         for j in range(n):  # retaliation hurts the holder; the holder's controls, the targets
-            pain[j, h] = mp[5] * mk[MK_SALES_LOST, j]
+            pain[j, h] = mp[MP_RETALIATION] * mk[MK_SALES_LOST, j]
             mk[MK_RETALIATION_COST, h] += pain[j, h]
             pain[h, j] += mk[MK_SHORTFALL_COST, j]
     return price, leverage, pool - bought_sum, phi
@@ -125,7 +127,7 @@ def market_step(compete, trade, shipped, h, named, has_named, wanted, refined, b
     n = shipped.shape[0]
     _severity(compete, trade, h, named, has_named, mp, severity, retaliated)
     for i in range(n):
-        lunar[i] = mp[9] * shipped[i] / mp[0]
+        lunar[i] = mp[MP_MAGNET] * shipped[i] / mp[MP_DT]
     lunar[n] = 0.0
     severity[n] = 0.0
     return _clear(severity, retaliated, lunar, wanted, refined, built, h, mp, fl, mk, pain)

@@ -109,7 +109,7 @@ def holder_and_targets(world: World, state: State, n: int) -> tuple[int, np.ndar
 def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -> Flows:
     """The market's quantities with the holder withholding ``severity`` [..., N] of its sales to
     each nation and nations delivering ``lunar`` [..., N] t/yr of lunar oxide."""
-    from sim.economy.kernels.market import MP, market_flows
+    from sim.economy.kernels.market import MP, MP_DT, market_flows
 
     severity, lunar = np.broadcast_arrays(np.asarray(severity, dtype=float),
                                           np.asarray(lunar, dtype=float))
@@ -119,10 +119,9 @@ def flows(world: World, state: State, severity: np.ndarray, lunar: np.ndarray) -
         return np.concatenate([a.reshape(-1, n), np.zeros((a.size // max(n, 1), 1))], axis=-1)
 
     mp = np.ones(MP)  # the flows read only the step's length (no price is asked for)
-    mp[0] = world.dt
-    h = -1 if world.leverage_holder is None else int(world.leverage_holder)
+    mp[MP_DT] = world.dt
     fl, scalars = market_flows(economies(severity), economies(lunar), *supply_side(world, state),
-                               h, mp)
+                               holder_and_targets(world, state, n)[0], mp)
     return _flows(fl.reshape(lead + fl.shape[1:]), scalars[..., 0].reshape(lead),
                   scalars[..., 1].reshape(lead))
 
@@ -172,6 +171,7 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
     compiled market (:func:`sim.economy.kernels.market.market`), the one the step itself uses.
     """
     from sim.economy.kernels import market as k
+    from sim.economy.kernels.common import batch
 
     compete = np.asarray(compete, dtype=bool)
     n = compete.shape[-1]
@@ -179,11 +179,9 @@ def clear_market(world: World, state: State, compete: np.ndarray, lunar_shipped_
     shipped = np.asarray(lunar_shipped_t, dtype=float)
     lead = np.broadcast_shapes(compete.shape[:-2], trade.shape[:-2], shipped.shape[:-1])
 
-    def batch(a: np.ndarray, *tail: int) -> np.ndarray:  # [B, ...], its own writable copy
-        return np.array(np.broadcast_to(a, lead + tail).reshape(-1, *tail), order="C")
-
     h, named, has_named = holder_and_targets(world, state, n)
-    fl, mk, pain, scalars = k.market(batch(compete, n, n), batch(trade, n, n), batch(shipped, n),
+    fl, mk, pain, scalars = k.market(batch(compete, lead, n, n), batch(trade, lead, n, n),
+                                     batch(shipped, lead, n),
                                      *supply_side(world, state), h, named, has_named,
                                      parameters(world, state, econ))
 

@@ -91,6 +91,102 @@ def explore_sensitivity(
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")
 
 
+@app.command("robust", short_help="Which policy to choose when we do not know the world "
+                                           "(robust decision making).")
+@user_errors
+def explore_robust(
+    experiment: Annotated[str, typer.Argument(
+        help="experiment file or name whose scenarios are the candidate policies")] = "coop_vs_compete",
+    worlds: Annotated[int, typer.Option(
+        min=2, help="worlds: a Latin hypercube over every uncertain parameter")] = 500,
+    seeds: Annotated[int, typer.Option(min=1, help="seeded runs of each policy in each world")] = 1,
+    sample_rules: Annotated[bool, typer.Option(
+        "--sample-rules/--own-rules", help="also sample which rule the nations follow (their "
+        "own, or all one strategy set), or keep each nation's own")] = True,
+    threshold: Annotated[list[str] | None, typer.Option(
+        help="an absolute satisficing threshold, ACTOR=USD bn (repeat; default: no worse off "
+             "than under the reference policy in the same world)")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
+                                             "experiment's master seed)")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
+    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
+    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
+    resume: Annotated[bool, typer.Option(help="finish an interrupted study")] = False,
+    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="results folder (default results/EXPERIMENT-rdm)")] = None,
+) -> None:
+    """Robust decision making: every policy (the experiment's scenarios) in many sampled worlds,
+    ranked per actor by mean, 10th percentile, regret from the best policy in each world
+    (maximum and 90th percentile) and satisficing (docs/robust.md)."""
+    from sim.explore.rdm import parse_thresholds, run_study
+    from sim.explore.robust import METRICS, words
+
+    check_backend(backend)
+    thresholds = parse_thresholds(threshold)
+    study = with_progress("runs", lambda progress: run_study(
+        experiment, worlds=worlds, seeds=seeds, seed=seed, sample_rules=sample_rules,
+        thresholds=thresholds, out=out,
+        progress=progress, workers=workers, backend=backend, scheduler=scheduler, resume=resume,
+        force=force))
+    report_batch(study.outcome)
+    if study.table is None:
+        exit_if_failed(study.outcome.failed, study.folder)
+        return
+    long, results = study.table, study.results
+    for label, rows in long.groupby("label", sort=False):
+        first = rows.iloc[0]
+        table = Table(box=None, pad_edge=False)
+        table.add_column("policy", overflow="fold")
+        shown = [m for m in (*METRICS, "gains")
+                 if rows.loc[rows["metric"] == m, "value"].notna().any()]
+        for metric in shown:
+            table.add_column(_HEADS[metric], justify="right", no_wrap=True)
+        for policy, part in rows.groupby("policy", sort=False):
+            cells = []
+            for metric in shown:
+                row = part[part["metric"] == metric].iloc[0]
+                cells.append(_robust_cell(row))
+            table.add_row(Text(results.label(policy)), *cells)
+        out_console.print()
+        unit = "share of worlds" if first["unit"] == "share of worlds" else first["unit"]
+        out_console.print(Text(f"{label} ({unit}; rank in brackets)"))
+        out_console.print(table)
+    out_console.print()
+    out_console.print(Text(
+        "P10: what a policy reaches in 90 % of worlds; regret: how far it falls short of the "
+        "best policy in each world (maximum, 90th percentile); satisficing: the share of worlds "
+        "meeting the threshold (default: no worse off than under the reference in the same "
+        "world, which makes the reference the yardstick); gains: the share passing it. A "
+        "difference smaller than a negligible one (0.1 USD bn of welfare) separates no ranks "
+        "and counts as no worse off."))
+    out_console.print()
+    for sentence in words(long, results):
+        out_console.print(Text(sentence), highlight=False)
+    out_console.print()
+    for sentence in study.vulnerabilities:
+        out_console.print(Text(sentence), highlight=False)
+    say(f"tables:  {study.folder / 'robust.csv'}, {study.folder / 'vulnerabilities.csv'} "
+        f"(in words: {study.folder / 'robust.txt'})")
+    say(f"figure:  {study.folder / 'figures' / 'robust.png'}")
+    exit_if_failed(study.outcome.failed, study.folder)
+
+
+_HEADS = {"mean": "mean", "p10": "P10", "regret_max": "max regret", "regret_p90": "P90 regret",
+          "satisficing": "satisficing", "gains": "gains"}
+
+
+def _robust_cell(row) -> str:
+    import math
+
+    if not math.isfinite(row["value"]):
+        return "yardstick" if row["metric"] in ("satisficing", "gains") else "—"
+    rank = "" if not math.isfinite(row["rank"]) else f" ({int(row['rank'])})"
+    if row["metric"] in ("satisficing", "gains"):
+        return f"{100 * row['value']:.0f} %{rank}"
+    return f"{row['value']:.3g}{rank}"
+
+
 @app.command("game", short_help="The US-China stage game at chosen years: class and "
                                          "Nash equilibria.")
 @user_errors

@@ -21,7 +21,9 @@ With both a sweep and a sample, every sweep point is crossed with every sampled 
 of both, ``[[design]]`` may list the design points themselves (``lunarsim explore`` writes
 experiments so). A parameter is a dotted path to a scenario field, or the name of a parameter of
 ``sim/scenario/calibration.toml`` (``strategy.forward_looking.discount_per_year``,
-``nations.*.budget_usd_bn``), which sets every field it stands for.
+``nations.*.budget_usd_bn``), which sets every field it stands for, or ``rules.strategy_set``: a
+whole number that makes every nation follow one strategy set (0 each its own rule; see
+``sim/scenario/rules.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim.base.columns import parameter_column
 from sim.base.errors import UserError
-from sim.scenario import calibration
+from sim.scenario import calibration, rules
 from sim.scenario.loader import (
     describe,
     find_scenario,
@@ -171,7 +173,9 @@ class Experiment:
             origins["time.horizon_years"] = f"{self.label}: horizon_years"
         for path, value in point.items():
             parameter = calibration.find(path)
-            if parameter is None:
+            if path == rules.PARAMETER:  # which rule every nation follows
+                rules.apply_code(raw, value, f"{self.label}: {_section(self.spec, path)}.{path}")
+            elif parameter is None:
                 set_path(raw, path, value, f"{self.label}: {path}")
             else:  # may act on nothing here (a strategy nobody plays, another regime)
                 parameter.apply(raw, value)

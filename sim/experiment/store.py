@@ -70,7 +70,7 @@ ANALYSIS_RECORD = "analysis.json"
 # "-vs-REFERENCE", so that it never replaces the main one; `plot` writes into plots/
 VS = r"(-vs-[a-z0-9_]+)?"
 ANALYSIS_FILES = re.compile(rf"(comparison|levels|decomposition){VS}\.csv|"
-                            r"(sensitivity|discovery)\.csv|discovery\.txt|"
+                            r"(sensitivity|discovery|robust|vulnerabilities)\.csv|(discovery|robust)\.txt|"
                             rf"report{VS}\.(md|html)|(figures|plots)/[a-z_]+{VS}\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")

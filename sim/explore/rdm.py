@@ -1,0 +1,107 @@
+"""A robust decision study, end to end: the design of worlds (:func:`sim.explore.robust.design`),
+its runs through the batch engine, the robustness metrics (:mod:`sim.explore.robust`) and where
+the most robust policies fail (:mod:`sim.explore.vulnerabilities`), written beside the runs.
+``lunarsim explore robust`` calls :func:`run_study`; docs/robust.md describes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sim.analysis.results import Results
+from sim.base.errors import UserError
+from sim.experiment.spec import Experiment
+from sim.explore.robust import (
+    WORLD,
+    WORLDS,
+    actors,
+    analyse,
+    check_thresholds,
+    design,
+    figure,
+    performance,
+    uncertainties,
+    words,
+)
+from sim.explore.vulnerabilities import vulnerabilities
+from sim.scenario import rules
+
+FILES = ["robust.csv", "vulnerabilities.csv", "robust.txt", "figures/robust.png"]  # written
+
+
+@dataclass(frozen=True)
+class Study:
+    folder: Any  # Path
+    outcome: Any  # sim.experiment.BatchOutcome
+    table: pd.DataFrame | None  # None until every run is done
+    results: Results | None
+    vulnerabilities: tuple[str, ...] = ()  # where the most robust policies fail, in words
+
+
+def parse_thresholds(given: list[str] | None) -> dict[str, float]:
+    """``--threshold "United States=-2.5"`` options as {actor: value}."""
+    import math
+
+    out: dict[str, float] = {}
+    for text in given or []:
+        actor, sep, value = text.rpartition("=")
+        actor = actor.strip()
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not actor or not math.isfinite(number):
+            raise UserError(f"--threshold {text!r}: expected ACTOR=NUMBER, e.g. "
+                            "\"United States=-2.5\" (USD bn, a finite number)")
+        out[actor] = number
+    return out
+
+
+def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: int | None = None,
+              sample_rules: bool = True, thresholds: dict[str, float] | None = None,
+              out: Any = None, progress: Any = None, **batch: Any) -> Study:
+    """Design, run (through the batch engine) and analyse a robust decision study of an
+    experiment's policies; writes ``robust.csv``, ``robust.txt`` and ``figures/robust.png`` into
+    its folder. ``batch`` passes on to :func:`sim.experiment.run_experiment`."""
+    from pathlib import Path
+
+    from sim.analysis.figures import png_bytes
+    from sim.base.lock import FolderLock
+    from sim.experiment import load_experiment, run_experiment
+    from sim.experiment.store import analysis_files
+
+    base = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    plan = design(base, worlds, seeds, seed, sample_rules)
+    if thresholds:  # a mistake in one is refused before any run
+        reference = base.spec.reference or base.spec.scenarios[0]
+        nations = base.scenario(reference, {}).nations
+        frame = pd.DataFrame({"nation": [n.name for n in nations],
+                              "bloc": [n.bloc for n in nations], "scenario": reference})
+        check_thresholds(thresholds, [*actors(frame, reference), WORLD], base.label)
+    folder = Path(out) if out is not None else Path("results") / plan.spec.name
+    if folder.is_dir():  # what it may not write is refused before any run, not after them
+        analysis_files(folder).check(FILES)
+    outcome = run_experiment(plan, out=out, series="none", progress=progress, **batch)
+    if not outcome.complete:
+        return Study(outcome.folder, outcome, None, None)
+    with FolderLock(outcome.folder):
+        results = Results(outcome.folder)
+        long = analyse(results, thresholds)
+        table, measures = performance(results)
+        try:
+            weak, boxes = vulnerabilities(results, long, thresholds)  # needs PRIM
+        except UserError as err:  # the EMA Workbench (PRIM) is an optional extra
+            weak, boxes = [f"Where the most robust policies fail is not described: {err}."], \
+                pd.DataFrame()
+        text = "\n".join([*words(long, results), "", *weak]) + "\n"
+        analysis_files(outcome.folder).write(
+            dict(zip(FILES, (long.to_csv(index=False).encode(),
+                             boxes.to_csv(index=False).encode(), text.encode(),
+                             png_bytes(figure(results, table, measures))), strict=True)),
+            {"robust": {"worlds": worlds, "seeds": seeds, "thresholds": thresholds or {},
+                        "uncertainties": [p.name for p in uncertainties()]
+                        + ([rules.PARAMETER] if sample_rules else []),
+                        "strategy_set_codes": list(rules.CODES)}})
+    return Study(outcome.folder, outcome, long, results, tuple(weak))

@@ -266,3 +266,25 @@ def test_screening_finds_the_uncertainty_that_makes_a_policy_fail():
     row = SimpleNamespace(parameter="economics.synergy", low=0.3, high=0.4, range_low=0.0,
                           range_high=0.4)
     assert vulnerabilities._box_words(row, "synergy") == "synergy is above 0.3"
+
+
+def test_the_brief_is_written_from_a_study_and_refused_elsewhere(study, tmp_path):
+    result = runner.invoke(app, ["brief", str(study.folder)])
+    assert result.exit_code == 0, result.output
+    text = (study.folder / "brief.md").read_text()
+    page = (study.folder / "brief.html").read_text()
+    worlds = int(study.table["worlds"].iloc[0])
+    assert f"in the same {worlds} sampled worlds" in text and "two seeds" not in text
+    assert "2 seeds in each" in text and "**United States.**" in text
+    assert "<strong>United States.</strong>" in page and "`" not in page
+    assert str(tmp_path.parent) not in text  # no machine path (the study is under tmp)
+    # a results folder that holds no study: one line, exit 2, nothing written
+    from sim.experiment import load_experiment, run_experiment
+
+    (tmp_path / "tiny.toml").write_text(TINY.replace("replicates = 3", "replicates = 1"))
+    run_experiment(load_experiment(tmp_path / "tiny.toml"), backend="serial",
+                   out=tmp_path / "plain", series="none")
+    result = runner.invoke(app, ["brief", str(tmp_path / "plain")])
+    assert result.exit_code == 2 and "not a finished robust decision study" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "plain" / "brief.md").exists()

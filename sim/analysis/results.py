@@ -28,6 +28,9 @@ SCENARIO_STYLE = {
     "cheap_transport": ("Cheap transport", "#44AA99"),
     "two_player_pd": ("Two players, a prisoner's dilemma", "#999933"),
 }
+# what a design found by search (sim.explore.search) was best for, in words
+SEARCHED = {"us": "best for the US", "china": "best for China", "others": "best for the others",
+            "incidents": "fewest incidents"}
 # vermillion last: beside the orange of rival blocs it is hard to tell apart
 SPARE_COLOURS = ["#56B4E9", "#999999", "#882255", "#44AA99", "#F0E442", "#000000", "#D55E00"]
 
@@ -43,6 +46,10 @@ def scenario_styles(scenarios: list[str]) -> dict[str, tuple[str, str]]:
         stem = Path(name).stem  # a scenario file the experiment names: its name, if no other's
         words = stem if name.endswith(".toml") and stems.count(stem) == 1 else name
         label, colour = SCENARIO_STYLE.get(name, (words.replace("_", " ").capitalize(), None))
+        policy, found, best = name.partition("_best_for_")  # a design found by search
+        if found and policy in SCENARIO_STYLE:
+            label = f"{SCENARIO_STYLE[policy][0]}: searched, {SEARCHED.get(best, best)}"
+            colour = None
         if colour is None or colour in used:
             colour = next(c for c in spare if c not in used)
         used.add(colour)

@@ -256,3 +256,27 @@ def plot(
                 atomic_write_bytes(out, png)
     say_notes(lock.stale_note())
     say(f"wrote {out or data.folder / name}")
+
+
+@user_errors
+def brief(
+    results: Annotated[Path, typer.Argument(
+        help="the folder of a robust decision study (lunarsim explore robust)")] = Path(
+            "results/coop_vs_compete-rdm"),
+) -> None:
+    """A two-page policy brief from a robust decision study: the recommendation per actor with
+    its regret and satisficing numbers, where it fails, what would change it (brief.md and
+    brief.html beside the study's runs)."""
+    from sim.base.lock import FolderLock
+    from sim.experiment import ResultStore
+    from sim.experiment.store import analysis_files
+    from sim.report.brief import FILES, make_brief
+
+    ResultStore(results).manifest()  # a results folder, before anything is written there
+    with FolderLock(results) as lock:
+        analysis_files(results).check(FILES)
+        made = make_brief(results)
+        analysis_files(results).write({"brief.md": made.markdown.encode(),
+                                       "brief.html": made.html.encode()})
+    say_notes(lock.stale_note())
+    say("brief:   ", (str(results / "brief.html"), "bold"), " (and brief.md)")

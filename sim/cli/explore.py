@@ -106,6 +106,14 @@ def explore_robust(
     threshold: Annotated[list[str] | None, typer.Option(
         help="an absolute satisficing threshold, ACTOR=USD bn (repeat; default: no worse off "
              "than under the reference policy in the same world)")] = None,
+    search: Annotated[int, typer.Option(
+        min=0, max=100_000, help="first search this many designs of --search-policy's levers "
+             "(many-objective, EMA Workbench); its best design for each objective joins the "
+             "candidates (0: no search)")] = 0,
+    search_policy: Annotated[str, typer.Option(
+        help="the scenario whose regime levers are searched")] = "multilateral_inclusive",
+    search_worlds: Annotated[int, typer.Option(
+        min=1, max=1000, help="worlds each searched design is run in")] = 4,
     seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
                                              "experiment's master seed)")] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
@@ -119,14 +127,26 @@ def explore_robust(
     """Robust decision making: every policy (the experiment's scenarios) in many sampled worlds,
     ranked per actor by mean, 10th percentile, regret from the best policy in each world
     (maximum and 90th percentile) and satisficing (docs/robust.md)."""
-    from sim.explore.rdm import parse_thresholds, run_study
+    from sim.explore.rdm import check_actors, parse_thresholds, run_study
     from sim.explore.robust import METRICS, words
 
     check_backend(backend)
     thresholds = parse_thresholds(threshold)
+    found = None
+    if search:
+        from sim.experiment import load_experiment
+        from sim.explore.search import search_designs
+
+        base = load_experiment(experiment)
+        check_actors(base, thresholds)  # before the search's runs
+        found = with_progress("designs", lambda progress: search_designs(
+            base, search_policy, search_worlds, search, seed, progress, worlds, sample_rules))
+        say(f"search: {len(found.pareto)} designs of {search_policy} on the Pareto set after "
+            f"{search}; the best for each objective join the candidates")
+        experiment = base
     study = with_progress("runs", lambda progress: run_study(
         experiment, worlds=worlds, seeds=seeds, seed=seed, sample_rules=sample_rules,
-        thresholds=thresholds, out=out,
+        thresholds=thresholds, search=found, out=out,
         progress=progress, workers=workers, backend=backend, scheduler=scheduler, resume=resume,
         force=force))
     report_batch(study.outcome)

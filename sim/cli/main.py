@@ -29,6 +29,7 @@ app.command()(experiments.batch)
 app.command(short_help="Compare cooperative and competitive rule sets: statistics, figures "
                        "and a report.")(experiments.compare)
 app.command()(experiments.plot)
+app.command(short_help="A two-page policy brief from a robust decision study.")(experiments.brief)
 app.command("app", short_help="The interactive page: step scenarios side by side in a "
                               "browser")(page.app_command)
 

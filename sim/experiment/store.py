@@ -70,8 +70,10 @@ ANALYSIS_RECORD = "analysis.json"
 # "-vs-REFERENCE", so that it never replaces the main one; `plot` writes into plots/
 VS = r"(-vs-[a-z0-9_]+)?"
 ANALYSIS_FILES = re.compile(rf"(comparison|levels|decomposition){VS}\.csv|"
-                            r"(sensitivity|discovery|robust|vulnerabilities)\.csv|(discovery|robust)\.txt|"
-                            rf"report{VS}\.(md|html)|(figures|plots)/[a-z_]+{VS}\.png")
+                            r"(sensitivity|discovery|robust|vulnerabilities|search|search_convergence)\.csv|"
+                            r"(discovery|robust)\.txt|"
+                            rf"report{VS}\.(md|html)|brief\.(md|html)|"
+                            rf"(figures|plots)/[a-z_]+{VS}\.png")
 FIGURE_KINDS = ("timeseries", "differences", "nations", "cooperation", "leverage", "heatmap",
                 "channels")
 # all compare may write (the stage game's figure is drawn by compare only)

@@ -59,12 +59,26 @@ def parse_thresholds(given: list[str] | None) -> dict[str, float]:
     return out
 
 
+def check_actors(base: Experiment, thresholds: dict[str, float] | None) -> None:
+    """Refuse, before any run, a threshold for an actor the experiment does not have."""
+    if thresholds:
+        reference = base.spec.reference or base.spec.scenarios[0]
+        nations = base.scenario(reference, {}).nations
+        frame = pd.DataFrame({"nation": [n.name for n in nations],
+                              "bloc": [n.bloc for n in nations], "scenario": reference})
+        check_thresholds(thresholds, [*actors(frame, reference), WORLD], base.label)
+
+
 def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: int | None = None,
               sample_rules: bool = True, thresholds: dict[str, float] | None = None,
-              out: Any = None, progress: Any = None, **batch: Any) -> Study:
+              search: Any = None, out: Any = None, progress: Any = None,
+              **batch: Any) -> Study:
     """Design, run (through the batch engine) and analyse a robust decision study of an
-    experiment's policies; writes ``robust.csv``, ``robust.txt`` and ``figures/robust.png`` into
-    its folder. ``batch`` passes on to :func:`sim.experiment.run_experiment`."""
+    experiment's policies; writes ``robust.csv``, ``vulnerabilities.csv``, ``robust.txt`` and
+    ``figures/robust.png`` into its folder. With ``search`` (a
+    :class:`sim.explore.search.Search` over one policy's levers), its best design for each
+    objective joins the candidates, and its Pareto set and convergence are written too.
+    ``batch`` passes on to :func:`sim.experiment.run_experiment`."""
     from pathlib import Path
 
     from sim.analysis.figures import png_bytes
@@ -73,16 +87,17 @@ def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: in
     from sim.experiment.store import analysis_files
 
     base = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    files = list(FILES)
+    if search is not None:
+        from sim.explore.search import SEARCH_FILES, chosen, with_designs
+
+        base = with_designs(base, search.policy, chosen(search))
+        files += SEARCH_FILES
     plan = design(base, worlds, seeds, seed, sample_rules)
-    if thresholds:  # a mistake in one is refused before any run
-        reference = base.spec.reference or base.spec.scenarios[0]
-        nations = base.scenario(reference, {}).nations
-        frame = pd.DataFrame({"nation": [n.name for n in nations],
-                              "bloc": [n.bloc for n in nations], "scenario": reference})
-        check_thresholds(thresholds, [*actors(frame, reference), WORLD], base.label)
+    check_actors(base, thresholds)
     folder = Path(out) if out is not None else Path("results") / plan.spec.name
     if folder.is_dir():  # what it may not write is refused before any run, not after them
-        analysis_files(folder).check(FILES)
+        analysis_files(folder).check(files)
     outcome = run_experiment(plan, out=out, series="none", progress=progress, **batch)
     if not outcome.complete:
         return Study(outcome.folder, outcome, None, None)
@@ -96,12 +111,21 @@ def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: in
             weak, boxes = [f"Where the most robust policies fail is not described: {err}."], \
                 pd.DataFrame()
         text = "\n".join([*words(long, results), "", *weak]) + "\n"
-        analysis_files(outcome.folder).write(
-            dict(zip(FILES, (long.to_csv(index=False).encode(),
-                             boxes.to_csv(index=False).encode(), text.encode(),
-                             png_bytes(figure(results, table, measures))), strict=True)),
-            {"robust": {"worlds": worlds, "seeds": seeds, "thresholds": thresholds or {},
-                        "uncertainties": [p.name for p in uncertainties()]
-                        + ([rules.PARAMETER] if sample_rules else []),
-                        "strategy_set_codes": list(rules.CODES)}})
+        written = dict(zip(FILES, (long.to_csv(index=False).encode(),
+                                   boxes.to_csv(index=False).encode(), text.encode(),
+                                   png_bytes(figure(results, table, measures))), strict=True))
+        record: dict[str, Any] = {"robust": {
+            "worlds": worlds, "seeds": seeds, "thresholds": thresholds or {},
+            "uncertainties": [p.name for p in uncertainties()]
+            + ([rules.PARAMETER] if sample_rules else []),
+            "strategy_set_codes": list(rules.CODES)}}
+        if search is not None:
+            from sim.explore.search import convergence_figure
+
+            written |= dict(zip(SEARCH_FILES, (
+                search.pareto.to_csv(index=False).encode(),
+                search.convergence.to_csv(index=False).encode(),
+                png_bytes(convergence_figure(search))), strict=True))
+            record["search"] = search.settings
+        analysis_files(outcome.folder).write(written, record)
     return Study(outcome.folder, outcome, long, results, tuple(weak))

@@ -56,7 +56,7 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         values = complete[(measure.key, policy)]
         absolute = measure.label in thresholds
         if policy == reference and not absolute:
-            said.append(f"{measure.label}: the most robust policy is the reference, "
+            said.append(f"{_cap(measure.label)}: the most robust policy is the reference, "
                         f"{results.label(policy)}, the yardstick of the thresholds: it cannot "
                         "fall short of itself (an absolute --threshold asks where it fails).")
             continue
@@ -64,7 +64,7 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         fails = (values < bar - (TOLERANCE if absolute else measure.negligible)).to_numpy()
         against = (f"below {thresholds[measure.label]:g} {measure.unit}" if absolute
                    else f"worse off than under {results.label(reference)}")
-        head = (f"{measure.label}: the most robust policy, {results.label(policy)}, leaves it "
+        head = (f"{_cap(measure.label)}: the most robust policy, {results.label(policy)}, leaves it "
                 f"{against} in {int(fails.sum())} of {len(fails)} worlds")
         if fails.sum() < 2 or (~fails).sum() < 2:
             said.append(head + ": too few (or too many) to describe a region.")
@@ -85,9 +85,10 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         first = rows.iloc[0]
         parts = [_box_words(row, parameter_words(row.parameter)[0] or row.parameter)
                  for row in rows.sort_values("qp").itertuples()]
-        said.append(f"{head}. {_cap(_listed(parts))} in {first['coverage']:.0%} of those worlds; "
-                    f"where that holds, it fails in {first['density']:.0%} of the worlds, against "
-                    f"{fails.mean():.0%} of all (PRIM: coverage and density).")
+        said.append(f"{head}. {_cap(_listed(parts))} in {_share(first['coverage'])} of those "
+                    f"worlds; where that holds, it fails in {_share(first['density'])} of the "
+                    f"worlds, against {_share(fails.mean())} of all (PRIM: coverage and "
+                    "density).")
         boxes.append(rows.assign(actor=measure.label, policy=policy))
     return said, (pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame())
 
@@ -115,6 +116,10 @@ def screen(x: pd.DataFrame, fails: np.ndarray, columns: dict[str, str]) -> dict[
             found[column] = ks_2samp(values[fails], values[~fails]).pvalue
     kept = sorted((p, c) for c, p in found.items() if p < 0.05 / len(columns))
     return {c: columns[c] for _, c in kept[:SCREENED]}
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f} %"
 
 
 def _cap(text: str) -> str:

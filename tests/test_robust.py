@@ -166,6 +166,11 @@ def test_a_study_of_the_model_obeys_the_definitions(study):
                                                          values="value")
         assert rows.loc[:, "regret_max"].to_numpy() == pytest.approx(
             regret.max(axis=0)[[list(table[measure.key].columns).index(p) for p in rows.index]])
+    # the table says, per measure, whether every ranked metric puts the same policies first
+    for label, rows in long.groupby("label"):
+        firsts = rows[rows["metric"].isin(list(robust.METRICS)) & (rows["rank"] == 1)]
+        same = firsts.groupby("metric")["policy"].apply(frozenset).nunique() == 1
+        assert (rows["metrics_agree"] == same).all(), label
     # the reference is the yardstick of the default thresholds: not ranked on satisficing
     sat = long[(long["metric"] == "satisficing") & (long["policy"] == "open_access")]
     assert sat["value"].isna().all() and sat["rank"].isna().all()

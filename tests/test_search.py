@@ -102,6 +102,11 @@ def test_the_command_searches_then_runs_the_designs_among_the_candidates(tmp_pat
     assert result.exit_code == 2 and "--search-policy: 'nowhere' is not a scenario" in \
         result.stderr and not Path("results").exists()
     result = runner.invoke(app, ["explore", "robust", "tiny.toml", "--worlds", "3", "--search",
+                                 "12", "--search-policy", "open_access"])
+    assert result.exit_code == 2 and "--search-policy: open_access's regime is open_access; " \
+        "the search varies the multilateral regime's levers" in result.stderr
+    assert not Path("results").exists()
+    result = runner.invoke(app, ["explore", "robust", "tiny.toml", "--worlds", "3", "--search",
                                  "12", "--search-worlds", "1", "--search-policy", "multilateral",
                                  "--backend", "serial"])
     assert result.exit_code == 0, result.output
@@ -114,3 +119,35 @@ def test_the_command_searches_then_runs_the_designs_among_the_candidates(tmp_pat
     searched = [s for s in runs["scenario"].unique() if "_best_for_" in s]
     assert searched and set(runs["point"]) == {0, 1, 2}
     assert "Multilateral: searched, " in result.output
+    result = runner.invoke(app, ["brief", str(folder)])
+    assert result.exit_code == 0, result.output
+    text = (folder / "brief.md").read_text()
+    assert "designs of Multilateral found by a many-objective search over its regime's levers " \
+           "(12 designs evaluated, each in 1 world)" in text
+
+
+def test_more_designs_of_the_pareto_set_are_chosen_to_spread_its_trade_offs():
+    import pandas as pd
+
+    levers = ["x"]
+    # a front along a line, US gain against China gain; incidents and the others equal
+    us = np.linspace(0.0, 10.0, 11)
+    rows = pd.DataFrame({"x": us, "welfare_us": us, "welfare_china": 10.0 - us,
+                         "welfare_others": 1.0, "incidents": 2.0})
+    found = search.Search(rows, pd.DataFrame(), levers, list(search.OBJECTIVES), "p")
+    two = search.chosen(found, keep=2)
+    assert {k: v["x"] for k, v in two.items()} == {"us": 10.0, "china": 0.0}
+    three = search.chosen(found, keep=3)
+    assert three["pareto3"]["x"] == 5.0  # the middle of the front is farthest from both ends
+    assert len(search.chosen(found, keep=0)) == 11  # the whole set, each once
+    assert len({v["x"] for v in search.chosen(found, keep=0).values()}) == 11
+
+
+def test_a_pareto_set_that_ties_on_every_objective_gives_one_design():
+    import pandas as pd
+
+    rows = pd.DataFrame({"x": [0.2, 0.4], "welfare_us": 1.0, "welfare_china": 1.0,
+                         "welfare_others": 1.0, "incidents": 0.0})
+    found = search.Search(rows, pd.DataFrame(), ["x"], list(search.OBJECTIVES), "p")
+    assert list(search.chosen(found, keep=1)) == ["pareto1"]
+    assert len(search.chosen(found, keep=4)) == 2

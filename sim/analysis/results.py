@@ -48,7 +48,8 @@ def scenario_styles(scenarios: list[str]) -> dict[str, tuple[str, str]]:
         label, colour = SCENARIO_STYLE.get(name, (words.replace("_", " ").capitalize(), None))
         policy, found, best = name.partition("_best_for_")  # a design found by search
         if found and policy in SCENARIO_STYLE:
-            label = f"{SCENARIO_STYLE[policy][0]}: searched, {SEARCHED.get(best, best)}"
+            what = SEARCHED.get(best, best.replace("pareto", "Pareto design "))
+            label = f"{SCENARIO_STYLE[policy][0]}: searched, {what}"
             colour = None
         if colour is None or colour in used:
             colour = next(c for c in spare if c not in used)

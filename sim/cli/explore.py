@@ -25,6 +25,15 @@ from sim.cli.console import (
     with_progress,
 )
 
+# the options of a study that runs a design through the batch engine
+DesignSeed = Annotated[int | None, typer.Option(
+    min=0, help="design seed (default: the experiment's master seed)")]
+Workers = Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")]
+Backend = Annotated[str, typer.Option(help="serial, processes or dask")]
+Scheduler = Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")]
+Resume = Annotated[bool, typer.Option(help="finish an interrupted study")]
+Force = Annotated[bool, typer.Option(help="discard earlier results in the folder")]
+
 app = typer.Typer(no_args_is_help=True, context_settings=HELP,
                   help="How sure are we? Sensitivity analysis, scenario discovery and the stage "
                        "game.")
@@ -45,13 +54,12 @@ def explore_sensitivity(
         min=1, help="morris trajectories (default 10) or sobol base points (default 64)")] = None,
     levels: Annotated[int, typer.Option(min=2, max=20, help="morris grid levels")] = 4,
     replicates: Annotated[int, typer.Option(min=1, help="seeded runs per design point")] = 1,
-    seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
-                                             "experiment's master seed)")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
-    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
-    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
-    resume: Annotated[bool, typer.Option(help="finish an interrupted study")] = False,
-    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    seed: DesignSeed = None,
+    workers: Workers = None,
+    backend: Backend = "processes",
+    scheduler: Scheduler = None,
+    resume: Resume = False,
+    force: Force = False,
     out: Annotated[Path | None, typer.Option(
         help="results folder (default results/EXPERIMENT-METHOD)")] = None,
 ) -> None:
@@ -114,15 +122,18 @@ def explore_robust(
         help="the scenario whose regime levers are searched")] = "multilateral_inclusive",
     search_worlds: Annotated[int, typer.Option(
         min=1, max=1000, help="worlds each searched design is run in")] = 4,
-    seed: Annotated[int | None, typer.Option(min=0, help="design seed (default: the "
-                                             "experiment's master seed)")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="processes (default: all cores)")] = None,
-    backend: Annotated[str, typer.Option(help="serial, processes or dask")] = "processes",
-    scheduler: Annotated[str | None, typer.Option(help="join a Dask cluster: tcp://HOST:PORT")] = None,
-    resume: Annotated[bool, typer.Option(help="finish an interrupted study")] = False,
-    force: Annotated[bool, typer.Option(help="discard earlier results in the folder")] = False,
+    search_keep: Annotated[int, typer.Option(
+        min=0, max=1000, help="designs of the Pareto set that join the candidates: the best for "
+             "each objective, then a spread of the rest (0: the whole set)")] = 4,
+    seed: DesignSeed = None,
+    workers: Workers = None,
+    backend: Backend = "processes",
+    scheduler: Scheduler = None,
+    resume: Resume = False,
+    force: Force = False,
     out: Annotated[Path | None, typer.Option(
-        help="results folder (default results/EXPERIMENT-rdm)")] = None,
+        help="results folder (default results/EXPERIMENT-rdm; with --search, "
+             "EXPERIMENT-search-rdm)")] = None,
 ) -> None:
     """Robust decision making: every policy (the experiment's scenarios) in many sampled worlds,
     ranked per actor by mean, 10th percentile, regret from the best policy in each world
@@ -142,11 +153,12 @@ def explore_robust(
         found = with_progress("designs", lambda progress: search_designs(
             base, search_policy, search_worlds, search, seed, progress, worlds, sample_rules))
         say(f"search: {len(found.pareto)} designs of {search_policy} on the Pareto set after "
-            f"{search}; the best for each objective join the candidates")
+            f"{search}; the best for each objective join the candidates"
+            + (f", up to {search_keep} in all" if search_keep else ", then all the others"))
         experiment = base
     study = with_progress("runs", lambda progress: run_study(
         experiment, worlds=worlds, seeds=seeds, seed=seed, sample_rules=sample_rules,
-        thresholds=thresholds, search=found, out=out,
+        thresholds=thresholds, search=found, search_keep=search_keep, out=out,
         progress=progress, workers=workers, backend=backend, scheduler=scheduler, resume=resume,
         force=force))
     report_batch(study.outcome)

@@ -71,8 +71,8 @@ def check_actors(base: Experiment, thresholds: dict[str, float] | None) -> None:
 
 def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: int | None = None,
               sample_rules: bool = True, thresholds: dict[str, float] | None = None,
-              search: Any = None, out: Any = None, progress: Any = None,
-              **batch: Any) -> Study:
+              search: Any = None, search_keep: int = 4, out: Any = None,
+              progress: Any = None, **batch: Any) -> Study:
     """Design, run (through the batch engine) and analyse a robust decision study of an
     experiment's policies; writes ``robust.csv``, ``vulnerabilities.csv``, ``robust.txt`` and
     ``figures/robust.png`` into its folder. With ``search`` (a
@@ -91,7 +91,7 @@ def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: in
     if search is not None:
         from sim.explore.search import SEARCH_FILES, chosen, with_designs
 
-        base = with_designs(base, search.policy, chosen(search))
+        base = with_designs(base, search.policy, chosen(search, search_keep))
         files += SEARCH_FILES
     plan = design(base, worlds, seeds, seed, sample_rules)
     check_actors(base, thresholds)
@@ -126,6 +126,6 @@ def run_study(experiment: Any, *, worlds: int = WORLDS, seeds: int = 1, seed: in
                 search.pareto.to_csv(index=False).encode(),
                 search.convergence.to_csv(index=False).encode(),
                 png_bytes(convergence_figure(search))), strict=True))
-            record["search"] = search.settings
+            record["search"] = search.settings | {"keep": search_keep}
         analysis_files(outcome.folder).write(written, record)
     return Study(outcome.folder, outcome, long, results, tuple(weak))

@@ -32,8 +32,9 @@ Herman et al. (2015) and McPhail et al. (2018), each computed per measure:
   "Every actor" is the share of worlds in which all actors' welfare meets its threshold at
   once.
 
-Ranks are 1 for the best policy under a metric (ties share a rank). Where the metrics pick
-different best policies for a measure, :func:`disagreements` says which picks which.
+Ranks are 1 for the best policy under a metric; policies closer than the measure's negligible
+difference share a rank (:func:`rank`). Where the metrics pick different best policies for a
+measure, :func:`disagreements` says which picks which.
 """
 
 from __future__ import annotations
@@ -108,13 +109,13 @@ def design(base: Experiment, worlds: int = WORLDS, seeds: int = 1, seed: int | N
     seed = base.spec.master_seed if seed is None else seed
     unit = qmc.LatinHypercube(len(params) + sample_rules,
                               rng=np.random.default_rng(seed)).random(worlds)
-    design = points(params, unit[:, :len(params)])
+    worlds_at = points(params, unit[:, :len(params)])
     if sample_rules:
         codes = np.floor(unit[:, -1] * len(rules.CODES)).astype(int)
-        for point, code in zip(design, codes, strict=True):
+        for point, code in zip(worlds_at, codes, strict=True):
             point[rules.PARAMETER] = float(code)
     what = " and the strategy sets" if sample_rules else ""
-    return base.with_design(f"{base.spec.name}-rdm", design, seeds,
+    return base.with_design(f"{base.spec.name}-rdm", worlds_at, seeds,
                             f"the policies of {base.spec.name} in {worlds} worlds (a Latin "
                             f"hypercube over {len(params)} uncertain parameters{what}), "
                             f"{seeds} seed(s) each")
@@ -254,6 +255,8 @@ def analyse(results: Results, thresholds: dict[str, float] | None = None) -> pd.
                       "each actor's"))
     long = pd.concat(rows, ignore_index=True)
     long.insert(0, "worlds", len(complete))
+    split = disagreements(long)  # the table says where the metrics disagree
+    long["metrics_agree"] = ~long["label"].isin(list(split))
     return long
 
 

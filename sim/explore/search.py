@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.base.errors import UserError
+from sim.base.errors import RunFailed, UserError
 
 POLICY = "multilateral_inclusive"
 NFE = 400  # designs evaluated
@@ -46,7 +46,9 @@ OBJECTIVES = {  # name -> (in words, maximise?)
     "welfare_others": ("the other nations' mean welfare", True),
     "incidents": ("mean incidents", False),
 }
-EPSILONS = {"welfare_us": 0.5, "welfare_china": 0.5, "welfare_others": 0.5, "incidents": 0.5}
+# the grid the archive keeps one design per box of: 50 million USD and a tenth of an incident,
+# finer than the differences the levers make (measured: a grid of 0.5 USD bn kept one design)
+EPSILONS = {"welfare_us": 0.05, "welfare_china": 0.05, "welfare_others": 0.05, "incidents": 0.1}
 
 
 @contextmanager
@@ -93,6 +95,7 @@ def optimise(function: Callable[..., dict[str, float]], levers: dict[str, tuple[
         except ImportError:
             raise UserError("the search needs the EMA Workbench: pip install -e \".[explore]\" "
                             "in the lunarsim folder") from None
+    population = max(8, min(100, nfe // 10))
     model = ema.Model("search", function=function)
     model.levers = [ema.RealParameter(name, low, high) for name, (low, high) in levers.items()]
     model.outcomes = [ema.ScalarOutcome(name, kind=ema.ScalarOutcome.MAXIMIZE if up
@@ -101,8 +104,8 @@ def optimise(function: Callable[..., dict[str, float]], levers: dict[str, tuple[
     with own_random(seed), warnings.catch_warnings(), redirect_stderr(io.StringIO()):
         warnings.simplefilter("ignore")  # (and the workbench's own progress bar is not shown)
         with ema.SequentialEvaluator(model) as evaluator:
-            found, convergence = evaluator.optimize(
-                nfe=nfe, searchover="levers", epsilons=epsilons,
+            found, convergence = evaluator.optimize(  # a generation per tenth of the budget
+                nfe=nfe, searchover="levers", epsilons=epsilons, population_size=population,
                 convergence=[EpsilonProgress()], convergence_freq=max(1, nfe // 20))
     columns = [*levers, *objectives]
     pareto = found[columns].sort_values(list(objectives)[0]).reset_index(drop=True)
@@ -129,6 +132,10 @@ def search_designs(base: Any, policy: str = POLICY, worlds: int = WORLDS, nfe: i
     if policy not in base.spec.scenarios:
         raise UserError(f"--search-policy: {policy!r} is not a scenario of {base.label} "
                         f"(scenarios: {', '.join(base.spec.scenarios)})")
+    regime = base.scenario(policy, {}).regime.name
+    if regime != "multilateral":
+        raise UserError(f"--search-policy: {policy}'s regime is {regime}; the search varies the "
+                        "multilateral regime's levers (regime.multilateral.*)")
     seed = base.spec.master_seed if seed is None else seed
     points = design(base, max(study_worlds, 2), 1, seed, sample_rules).spec.design[:worlds]
     run_seed = replicate_seeds(base.spec.master_seed, 1)[0]
@@ -136,6 +143,15 @@ def search_designs(base: Any, policy: str = POLICY, worlds: int = WORLDS, nfe: i
     done = [0]
 
     def evaluate(**levers: float) -> dict[str, float]:
+        done[0] += 1
+        if progress is not None:  # (a search ends on a whole generation: it may pass nfe)
+            progress(done[0], max(nfe, done[0]))
+        try:
+            return objectives(levers)
+        except RunFailed:  # (its numbers overflowed): dominated by every design that runs
+            return {name: (-1e12 if up else 1e12) for name, (_, up) in OBJECTIVES.items()}
+
+    def objectives(levers: dict[str, float]) -> dict[str, float]:
         totals: dict[str, list[float]] = {name: [] for name in OBJECTIVES}
         for point in points:
             result = run_scenario(base.scenario(policy, point | levers), seed=run_seed)
@@ -146,9 +162,6 @@ def search_designs(base: Any, policy: str = POLICY, worlds: int = WORLDS, nfe: i
             totals["welfare_china"].append(china)
             totals["welfare_others"].append(sum(welfare.values()) - us - china)
             totals["incidents"].append(float(result.overall["incidents"]))
-        done[0] += 1
-        if progress is not None:
-            progress(done[0], nfe)
         return {name: float(np.mean(values)) for name, values in totals.items()}
 
     found = optimise(evaluate, regime_levers(), {k: up for k, (_, up) in OBJECTIVES.items()},
@@ -157,22 +170,34 @@ def search_designs(base: Any, policy: str = POLICY, worlds: int = WORLDS, nfe: i
                                                    "nfe": nfe, "seed": seed})
 
 
-def chosen(search: Search) -> dict[str, dict[str, float]]:
-    """The Pareto designs that join a robust study's candidates: the best for each objective
-    (its extreme on the Pareto set), named by it; a design best for two is listed once."""
-    picked: dict[str, dict[str, float]] = {}
-    seen = set()
-    for objective, (_, up) in OBJECTIVES.items():
-        if objective not in search.pareto.columns or search.pareto.empty:
-            continue
-        column = search.pareto[objective]
-        row = search.pareto.loc[column.idxmax() if up else column.idxmin()]
-        key = tuple(row[search.levers])
-        if key in seen:
-            continue
-        seen.add(key)
-        picked[objective.removeprefix("welfare_")] = {k: float(row[k]) for k in search.levers}
-    return picked
+def chosen(search: Search, keep: int = 4) -> dict[str, dict[str, float]]:
+    """The Pareto designs that join a robust study's candidates: first the best for each
+    objective (its extreme on the Pareto set), named by it (a design best for two is listed
+    once); then, up to ``keep`` designs (0: the whole Pareto set), the design farthest from
+    those already chosen in the objectives (each scaled to its range on the set), named
+    ``pareto1``, ``pareto2``, ...: a spread of the set's trade-offs."""
+    pareto = search.pareto.reset_index(drop=True)
+    if pareto.empty:
+        return {}
+    keep = len(pareto) if keep <= 0 else keep
+    rows: dict[str, int] = {}
+    for objective, (_, up) in OBJECTIVES.items():  # (an objective the set ties on: none)
+        if objective in pareto.columns and len(rows) < keep and np.ptp(pareto[objective]) > 0:
+            at = int(pareto[objective].idxmax() if up else pareto[objective].idxmin())
+            if at not in rows.values():
+                rows[objective.removeprefix("welfare_")] = at
+    if not rows:  # the set ties on every objective: any of its designs stands for it
+        rows["pareto1"] = 0
+    scores = pareto[[o for o in OBJECTIVES if o in pareto.columns]].to_numpy(dtype=float)
+    span = np.ptp(scores, axis=0)
+    scaled = (scores - scores.min(axis=0)) / np.where(span > 0, span, 1.0)
+    while len(rows) < min(keep, len(pareto)):
+        taken = list(rows.values())
+        gap = np.min(np.linalg.norm(scaled[:, None, :] - scaled[None, taken, :], axis=2), axis=1)
+        gap[taken] = -1.0
+        rows[f"pareto{len(rows) + 1}"] = int(np.argmax(gap))
+    return {name: {k: float(pareto.at[at, k]) for k in search.levers}
+            for name, at in rows.items()}
 
 
 def with_designs(base: Any, policy: str, designs: dict[str, dict[str, float]]) -> Any:

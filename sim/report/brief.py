@@ -168,49 +168,100 @@ def _joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def drivers(folder: Path, results: Results, policy: str, reference: str) -> list[str]:
+def drivers(folder: Path, results: Results, policies: list[str], reference: str) -> list[str]:
     """What would change the answer: the parameters a sensitivity study of the same experiment
-    (Sobol, else Morris; same model code) finds the world's gain from ``policy`` most sensitive
-    to; else how to get them."""
+    (Sobol, else Morris; same model code) finds the world's gain over the reference most
+    sensitive to, for the first of ``policies`` (most robust first) that the study follows;
+    else how to get them."""
     from sim.explore.robustness import finished
 
-    base = folder.with_name(results.name.removesuffix("-rdm"))
-    output = f"welfare_total_usd_bn[{policy}-{reference}]"
+    name = results.name.removesuffix("-rdm").removesuffix("-search")
     for method, column, what in (("sobol", "ST", "share of its variance, with interactions"),
                                  ("morris", "mu_star", "USD bn across the parameter's range")):
-        study = base.with_name(f"{base.name}-{method}")
+        study = folder.with_name(f"{name}-{method}")
         path = study / "sensitivity.csv"
         if not path.is_file() or finished(study, results.manifest.get("model_sha256")) is None:
             continue
         try:
             table = pd.read_csv(path)
+        except (OSError, ValueError):
+            continue
+        for policy in policies:
+            output = f"welfare_total_usd_bn[{policy}-{reference}]"
+            if "output" not in table.columns or column not in table.columns:
+                break
             rows = table[table["output"] == output].sort_values(column, ascending=False).head(3)
-        except (OSError, ValueError, KeyError):
-            continue
-        if rows.empty:
-            continue
-        named = [f"{r.parameter_label} ({num(getattr(r, column))})" for r in rows.itertuples()]
-        return [f"The world's gain from {results.label(policy)} over {results.label(reference)} "
-                f"depends most on {_joined(named)} ({method.capitalize()}: {what}; "
-                f"`{shown_path(study)}`)."]
+            if rows.empty:
+                continue
+            named = [f"{r.parameter_label} ({num(getattr(r, column))})" for r in rows.itertuples()]
+            skipped = [results.label(p) for p in policies[:policies.index(policy)]]
+            note = (f" ({_joined(skipped)}, more robust, is not in that study)" if skipped
+                    else "")
+            return [f"The world's gain from {results.label(policy)} over "
+                    f"{results.label(reference)}{note} depends most on {_joined(named)} "
+                    f"({method.capitalize()}: {what}; `{shown_path(study)}`)."]
     return [f"No sensitivity study of this experiment by the same model code was found: "
-            f"`lunarsim explore sensitivity {base.name}` (Morris), then `--method sobol`, name "
+            f"`lunarsim explore sensitivity {name}` (Morris), then `--method sobol`, name "
             "the parameters the gains depend on most, and this section then lists them."]
+
+
+def searched(results: Results, long: pd.DataFrame) -> list[str]:
+    """The designs found by search that are the most robust choice of some actor: for whom,
+    and their levers against the library's design of the same arrangement."""
+    from sim.experiment.store import analysis_files
+    from sim.explore.search import Search, chosen
+    from sim.scenario import calibration, load_scenario
+
+    found = [p for p in results.scenarios if "_best_for_" in p]
+    asked = analysis_files(results.folder).recorded("search") or {}
+    path = results.folder / "search.csv"
+    if not found or not path.is_file():
+        return []
+    pareto = pd.read_csv(path)
+    levers = [c for c in pareto.columns if c.startswith("regime.")]
+    policy = found[0].partition("_best_for_")[0]
+    designs = chosen(Search(pareto, pd.DataFrame(), levers, [], policy), int(asked.get("keep", 4)))
+    library = load_scenario(results.manifest.get("scenarios", {}).get(policy, {}).get("file")
+                            or policy).regime.params
+    out = [f"The search varied the {len(levers)} levers of {results.label(policy)} (the "
+           f"library's design: " + ", ".join(
+               f"{calibration.get(k).label.removesuffix(' (multilateral)')} "
+               f"{num(getattr(library, k.rsplit('.', 1)[1]))}" for k in levers) + ")."]
+    for key, values in designs.items():
+        name = f"{policy}_best_for_{key}"
+        chosen_by = [label for label in RECOMMENDED_FOR
+                     if (long["label"] == label).any() and choice(long, label) == name]
+        if name not in found or not chosen_by:
+            continue
+        changed = [f"{calibration.get(k).label.removesuffix(' (multilateral)')} {num(v)}"
+                   for k, v in values.items()]
+        out.append(f"{results.label(name)} is the most robust choice for "
+                   f"{_joined([actor(a) for a in chosen_by])}: " + ", ".join(changed) + ".")
+    return out
+
+
+def _by_robustness(long: pd.DataFrame, label: str) -> list[str]:
+    """The policies, the most robust for ``label`` first, then by 90th-percentile regret."""
+    first = choice(long, label)
+    rows = long[(long["label"] == label) & (long["metric"] == "regret_p90")]
+    rest = rows.sort_values("value")["policy"].tolist()
+    return [first, *(p for p in rest if p != first)]
 
 
 def _searched_limit(results: Results, policies: list[str]) -> str:
     """What the candidates were: the library's arrangements, and designs found by search."""
     from sim.experiment.store import analysis_files
 
-    found = [p for p in policies if "_best_for_" in p]
+    found = [p for p in policies if "_best_for_" in p]  # designs found by search
     library = len(policies) - len(found)
     if not found:
         return (f"Only the library's {library} arrangements are compared, each as its scenario "
                 "file designs it; a better design of any of them has not been searched for "
                 "(`lunarsim explore robust --search`).")
     asked = analysis_files(results.folder).recorded("search") or {}
-    how = (f" ({asked['nfe']} designs evaluated, each in {asked['worlds']} worlds)"
-           if {"nfe", "worlds"} <= set(asked) else "")
+    how = (f" ({asked['nfe']} designs evaluated, each in {asked['worlds']} "
+           f"world{'' if asked['worlds'] == 1 else 's'})" if {"nfe", "worlds"} <= set(asked)
+           else "")
     return (f"Besides the library's {library} arrangements, {len(found)} designs of "
             f"{results.label(found[0].partition('_best_for_')[0])} found by a many-objective "
             f"search over its regime's levers{how} are compared: the best found for each "
@@ -244,10 +295,11 @@ def write_brief(results: Results, long: pd.DataFrame, failures: list[str]) -> Br
         ("Should the US and China cooperate?", [
             cooperate(long, both(table, measures, reference, policies), name, reference),
             everyone(long, name, reference)]),
+        ("Better designs found by search", searched(results, long)),
         ("When the recommendation fails", failures or [
             "The study records no vulnerabilities (run `lunarsim explore robust` again)."]),
         ("What would change the answer", drivers(results.folder, results,
-                                                  choice(long, WORLD), reference)),
+                                                  _by_robustness(long, WORLD), reference)),
         ("Limitations", [
             f"A model's worlds, not forecasts: the ranges are those of docs/calibration.md, many "
             f"of them assumptions, sampled uniformly; with {per_world} in each world, what a "
@@ -264,6 +316,8 @@ def write_brief(results: Results, long: pd.DataFrame, failures: list[str]) -> Br
             f"<p><em>A brief from <code>lunarsim brief</code> on "
             f"<code>{html.escape(shown_path(results.folder))}</code>.</em></p>"]
     for heading, paragraphs in sections:
+        if not any(paragraphs):
+            continue
         md += ["", f"## {heading}", ""]
         body.append(f"<h2>{html.escape(heading)}</h2>")
         for paragraph in (p for p in paragraphs if p):

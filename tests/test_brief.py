@@ -81,3 +81,31 @@ def test_the_satisficing_of_every_actor_is_said_as_it_is():
     rows[4]["value"] = 0.3  # C now in fewer than half of them; B leads
     said = brief.everyone(pd.DataFrame(rows), NAMES, "A")
     assert "in fewer than half of the worlds under Treaty (40 %" in said
+
+
+def test_what_would_change_the_answer_follows_the_sensitivity_table(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import sim.explore.robustness
+
+    monkeypatch.setattr(sim.explore.robustness, "finished", lambda *a: object())
+    (tmp_path / "study-morris").mkdir()
+    table = pd.DataFrame({"output": "welfare_total_usd_bn[C-A]", "parameter": list("pqrs"),
+                          "parameter_label": ["price", "trust", "budgets", "grade"],
+                          "mu_star": [5.0, 9.0, 1.0, 3.0], "mu_star_conf": [1.0, 2.0, 1.0, 1.0]})
+    table.to_csv(tmp_path / "study-morris" / "sensitivity.csv", index=False)
+    results = SimpleNamespace(name="study-rdm", label=NAMES, manifest={"model_sha256": "x"})
+    said = brief.drivers(tmp_path / "study-rdm", results, ["B", "C"], "A")[0]
+    # B is not in the study: C, the next, is; trust first, then price, then grade; trust's
+    # interval (7 to 11) clears grade's (2 to 4): the order is established
+    assert said.startswith("For the world's gain from Cooperation over Open access (Treaty, more "
+                           "robust, is not in that study), a Morris study ranks first trust (9, "
+                           "95 % interval 7 to 11), price (5, 95 % interval 4 to 6) and grade")
+    assert "not established" not in said
+    table.loc[3, "mu_star_conf"] = 5.0  # grade's interval now reaches 8: overlap
+    table.to_csv(tmp_path / "study-morris" / "sensitivity.csv", index=False)
+    said = brief.drivers(tmp_path / "study-rdm", results, ["C"], "A")[0]
+    assert "which of them matters most is not established" in said
+    assert brief.drivers(tmp_path / "other-rdm", SimpleNamespace(
+        name="other-rdm", label=NAMES, manifest={}), ["C"], "A")[0].startswith(
+        "No sensitivity study of this experiment")

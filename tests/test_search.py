@@ -151,3 +151,14 @@ def test_a_pareto_set_that_ties_on_every_objective_gives_one_design():
     found = search.Search(rows, pd.DataFrame(), ["x"], list(search.OBJECTIVES), "p")
     assert list(search.chosen(found, keep=1)) == ["pareto1"]
     assert len(search.chosen(found, keep=4)) == 2
+
+
+def test_the_words_say_whether_the_search_had_settled():
+    import pandas as pd
+
+    rising = pd.DataFrame({"nfe": [0, 50, 100, 150, 200], "epsilon_progress": [0, 10, 20, 30, 33]})
+    said = search.convergence_words(rising)
+    assert said.startswith("it had not settled: 3 better design(s) were kept over the last fifth "
+                           "of the 200")
+    flat = rising.assign(epsilon_progress=[0, 10, 20, 30, 30])
+    assert search.convergence_words(flat).startswith("it had settled")

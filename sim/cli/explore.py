@@ -152,9 +152,12 @@ def explore_robust(
         check_actors(base, thresholds)  # before the search's runs
         found = with_progress("designs", lambda progress: search_designs(
             base, search_policy, search_worlds, search, seed, progress, worlds, sample_rules))
+        from sim.explore.search import convergence_words
+
         say(f"search: {len(found.pareto)} designs of {search_policy} on the Pareto set after "
             f"{search}; the best for each objective join the candidates"
-            + (f", up to {search_keep} in all" if search_keep else ", then all the others"))
+            + (f", up to {search_keep} in all" if search_keep else ", then all the others")
+            + f"; {convergence_words(found.convergence)}")
         experiment = base
     study = with_progress("runs", lambda progress: run_study(
         experiment, worlds=worlds, seeds=seeds, seed=seed, sample_rules=sample_rules,

@@ -221,6 +221,22 @@ def with_designs(base: Any, policy: str, designs: dict[str, dict[str, float]]) -
     return Experiment(spec, base.source, raws, files)
 
 
+def convergence_words(convergence: pd.DataFrame) -> str:
+    """Whether the search had settled: how much its ε-progress rose over the last fifth of the
+    designs it evaluated."""
+    if convergence.empty or len(convergence) < 3:
+        return "its convergence was not recorded"
+    nfe = convergence["nfe"].to_numpy()
+    progress = convergence["epsilon_progress"].to_numpy()
+    since = progress[nfe <= 0.8 * nfe[-1]][-1]  # the record before the last fifth began
+    rise = int(progress[-1] - since)
+    if rise == 0:
+        return (f"it had settled: no better design was kept over the last fifth of the {nfe[-1]} "
+                "designs evaluated")
+    return (f"it had not settled: {rise} better design(s) were kept over the last fifth of the "
+            f"{nfe[-1]} designs evaluated, so a longer search (--search) may find better ones")
+
+
 def convergence_figure(search: Search):  # -> matplotlib Figure
     """The search's ε-progress against the designs evaluated: flat when it has converged."""
     import matplotlib

@@ -177,7 +177,8 @@ def drivers(folder: Path, results: Results, policies: list[str], reference: str)
 
     name = results.name.removesuffix("-rdm").removesuffix("-search")
     for method, column, what in (("sobol", "ST", "share of its variance, with interactions"),
-                                 ("morris", "mu_star", "USD bn across the parameter's range")):
+                                 ("morris", "mu_star", "mean absolute effect of the parameter's "
+                                                       "range, USD bn")):
         study = folder.with_name(f"{name}-{method}")
         path = study / "sensitivity.csv"
         if not path.is_file() or finished(study, results.manifest.get("model_sha256")) is None:
@@ -193,13 +194,20 @@ def drivers(folder: Path, results: Results, policies: list[str], reference: str)
             rows = table[table["output"] == output].sort_values(column, ascending=False).head(3)
             if rows.empty:
                 continue
-            named = [f"{r.parameter_label} ({num(getattr(r, column))})" for r in rows.itertuples()]
+            half = rows[f"{column}_conf"].to_numpy() if f"{column}_conf" in rows else 0.0 * \
+                rows[column].to_numpy()
+            value = rows[column].to_numpy()
+            low, high = np.maximum(value - half, 0.0), value + half
+            named = [f"{r.parameter_label} ({num(v)}, 95 % interval {num(lo)} to {num(hi)})"
+                     for r, v, lo, hi in zip(rows.itertuples(), value, low, high, strict=True)]
             skipped = [results.label(p) for p in policies[:policies.index(policy)]]
             note = (f" ({_joined(skipped)}, more robust, is not in that study)" if skipped
                     else "")
-            return [f"The world's gain from {results.label(policy)} over "
-                    f"{results.label(reference)}{note} depends most on {_joined(named)} "
-                    f"({method.capitalize()}: {what}; `{shown_path(study)}`)."]
+            order = ("" if low[0] > high[-1] else " Their intervals overlap: which of them "
+                     "matters most is not established (a larger study, --size, narrows them).")
+            return [f"For the world's gain from {results.label(policy)} over "
+                    f"{results.label(reference)}{note}, a {method.capitalize()} study ranks "
+                    f"first {_joined(named)} ({what}; `{shown_path(study)}`).{order}"]
     return [f"No sensitivity study of this experiment by the same model code was found: "
             f"`lunarsim explore sensitivity {name}` (Morris), then `--method sobol`, name "
             "the parameters the gains depend on most, and this section then lists them."]
@@ -209,7 +217,7 @@ def searched(results: Results, long: pd.DataFrame) -> list[str]:
     """The designs found by search that are the most robust choice of some actor: for whom,
     and their levers against the library's design of the same arrangement."""
     from sim.experiment.store import analysis_files
-    from sim.explore.search import Search, chosen
+    from sim.explore.search import Search, chosen, convergence_words
     from sim.scenario import calibration, load_scenario
 
     found = [p for p in results.scenarios if "_best_for_" in p]
@@ -223,10 +231,13 @@ def searched(results: Results, long: pd.DataFrame) -> list[str]:
     designs = chosen(Search(pareto, pd.DataFrame(), levers, [], policy), int(asked.get("keep", 4)))
     library = load_scenario(results.manifest.get("scenarios", {}).get(policy, {}).get("file")
                             or policy).regime.params
+    history = results.folder / "search_convergence.csv"
+    settled = convergence_words(pd.read_csv(history)) if history.is_file() else ""
     out = [f"The search varied the {len(levers)} levers of {results.label(policy)} (the "
            f"library's design: " + ", ".join(
                f"{calibration.get(k).label.removesuffix(' (multilateral)')} "
-               f"{num(getattr(library, k.rsplit('.', 1)[1]))}" for k in levers) + ")."]
+               f"{num(getattr(library, k.rsplit('.', 1)[1]))}" for k in levers) + ")"
+           + (f"; {settled}." if settled else ".")]
     for key, values in designs.items():
         name = f"{policy}_best_for_{key}"
         chosen_by = [label for label in RECOMMENDED_FOR

@@ -171,6 +171,13 @@ def test_a_study_of_the_model_obeys_the_definitions(study):
         firsts = rows[rows["metric"].isin(list(robust.METRICS)) & (rows["rank"] == 1)]
         same = firsts.groupby("metric")["policy"].apply(frozenset).nunique() == 1
         assert (rows["metrics_agree"] == same).all(), label
+    # every actor at once, strictly: never more worlds than any one actor meets its own in
+    every = long[(long["label"] == robust.EVERY) & (long["metric"] == "satisficing")]
+    each = long[long["label"].isin([m.label for m in measures if m.actor and m.label !=
+                                    robust.WORLD]) & (long["metric"] == "satisficing")]
+    lowest = each.groupby("policy")["value"].min()
+    for row in every.dropna(subset=["value"]).itertuples():
+        assert row.value <= lowest[row.policy] + 1e-12
     # the reference is the yardstick of the default thresholds: not ranked on satisficing
     sat = long[(long["metric"] == "satisficing") & (long["policy"] == "open_access")]
     assert sat["value"].isna().all() and sat["rank"].isna().all()

@@ -30,7 +30,8 @@ Herman et al. (2015) and McPhail et al. (2018), each computed per measure:
   **gains**: the share of worlds in which the policy passes the threshold by more than the
   negligible difference (a policy that changes nothing satisfices everywhere and gains nowhere).
   "Every actor" is the share of worlds in which all actors' welfare meets its threshold at
-  once.
+  once, strictly (no actor worse off at all: negligible losses of each actor may add up to a
+  loss of the world's that is not negligible), and in which all gain.
 
 Ranks are 1 for the best policy under a metric; policies closer than the measure's negligible
 difference share a rank (:func:`rank`). Where the metrics pick different best policies for a
@@ -241,8 +242,10 @@ def analyse(results: Results, thresholds: dict[str, float] | None = None) -> pd.
         metrics = robustness(values, measure.higher_is_better, threshold, tolerance)
         if measure.actor and measure.label != WORLD:
             bar = threshold if absolute else values[reference].to_numpy()[:, None]
-            meets &= values.to_numpy() >= np.asarray(bar) - tolerance
-            gains &= values.to_numpy() > np.asarray(bar) + tolerance
+            # every actor at once: strictly (each actor's small loss below the negligible one
+            # can add up to a loss of the world's that is not: 0.1 USD bn is per measure)
+            meets &= values.to_numpy() >= np.asarray(bar) - TOLERANCE
+            gains &= values.to_numpy() > np.asarray(bar) + TOLERANCE
         if not absolute:  # the reference meets its own performance: the yardstick
             metrics.loc[reference, ["satisficing", "gains"]] = np.nan
         rows.append(_long(metrics, measure, "absolute" if absolute else reference))

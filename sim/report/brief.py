@@ -158,10 +158,10 @@ def everyone(long: pd.DataFrame, name, reference: str) -> str:
     leaders = rows.loc[rows["value"] == top, "policy"].tolist()
     gains = long[(long["label"] == EVERY) & (long["metric"] == "gains")].set_index("policy")["value"]
     most = "most" if top > 0.5 else "half" if top == 0.5 else "fewer than half"
-    return (f"No actor at all is worse off than under {name(reference)} in {most} of the worlds "
-            f"under {_policies(leaders, name)} ({_share(top)}, the most of any arrangement); "
-            f"every actor at once is better off in at most {_share(gains.max())} of worlds, "
-            "under any arrangement.")
+    return (f"No actor is worse off at all than under {name(reference)} in {most} of the "
+            f"worlds under {_policies(leaders, name)} ({_share(top)}, the most of any "
+            f"arrangement); every actor at once is better off in at most "
+            f"{_share(gains.max())} of worlds, under any arrangement.")
 
 
 def _joined(items: list[str]) -> str:

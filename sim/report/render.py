@@ -16,6 +16,7 @@ from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names
 from sim.analysis.results import Results
 from sim.base.shown import shown_path
 from sim.report.appendix import LIMITATIONS, calibration_tables, reproduction
+from sim.report.bottom_line import bottom_line, why_negative
 from sim.report.membership import TEXT as MEMBERSHIP_TEXT
 from sim.report.rare_earths import REE_TEXT, rare_earth_section
 from sim.report.summary import (
@@ -77,14 +78,17 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
 
     answer = summary(comparison, decomposition, results, reference)
     split = welfare_split(levels, results, reference)
-    if split:
-        answer += " " + split
+    level = (split + " " + why_negative(levels)).strip() if split else ""
+    actors = bottom_line(results, reference)
     if sure is not None and sure.headline:
         answer += f" How far that carries: {sure.headline.rstrip('.')} (see How sure are we?)."
     if sure is not None and sure.link:
         answer += " " + sure.link
     md = [f"# {title}", "", results.manifest.get("description", ""), "", intro, "",
-          "## Summary", "", answer, "",
+          "## Summary", "", *([level, ""] if level else []),
+          *(["Bottom line, actor by actor (paired by seed; USD bn over the run, 95 % "
+             "intervals):", "", *(f"- {line}" for line in actors), ""] if actors else []),
+          answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
           "## Results", "", table.to_markdown(index=False), "", reading_guide(results.holder), "", value, "",
           poa_text, "", *([poa.to_markdown(index=False), ""] if not poa.empty else []),
@@ -152,7 +156,11 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     page = [f"<h1>{html.escape(title)}</h1>",
             f"<p>{html.escape(results.manifest.get('description', ''))}</p>",
             f"<p>{html.escape(intro).replace('**', '')}</p>",
-            "<h2>Summary</h2>", f"<p>{html.escape(answer)}</p>",
+            "<h2>Summary</h2>", *([f"<p>{html.escape(level)}</p>"] if level else []),
+            *([("<p>Bottom line, actor by actor (paired by seed; USD bn over the run, 95 % "
+                "intervals):</p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in actors)
+                + "</ul>")] if actors else []),
+            f"<p>{html.escape(answer)}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),
             f"<p>{bold(html.escape(reading_guide(results.holder)))}</p>",

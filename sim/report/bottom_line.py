@@ -1,0 +1,103 @@
+"""The report's bottom line, actor by actor: for the US, China, each bloc's other members and
+the world, the arrangement under which it is best off, by how much against the reference and on
+how many seeds, and whether that is established against the runner-up (a paired interval that
+excludes 0), else said to be not established. Every comparative word comes from a test on the
+numbers it names (tested by changing the numbers)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.analysis.results import Results
+from sim.analysis.stats import PAIR_KEYS, mean_interval
+from sim.explore.robust import WORLD, actors
+from sim.report.text import num
+
+WHO = {"United States": "The United States", "Artemis partners": "The Artemis partners",
+       "ILRS partners": "The ILRS partners", "non-aligned nations": "The non-aligned nations",
+       WORLD: "The world as a whole"}
+PLURAL = {"Artemis partners", "ILRS partners", "non-aligned nations"}
+
+
+def why_negative(levels: pd.DataFrame) -> str:
+    """Why total welfare is negative, where it is negative in every scenario while lunar
+    welfare is positive in every one: the terrestrial rare-earth costs, paid in all of them."""
+    mean = levels.set_index(["outcome", "scenario"])["mean"]
+    try:
+        total, lunar = mean["welfare_total_usd_bn"], mean["welfare_lunar_total_usd_bn"]
+    except KeyError:
+        return ""
+    if (total < 0).all() and (lunar > 0).all():
+        return ("Total welfare is negative in every scenario while lunar welfare is positive in "
+                "every one: the terrestrial rare-earth costs, paid under every arrangement, "
+                "outweigh what is made on the Moon. What the arrangements decide is the "
+                "difference, below.")
+    return ""
+
+
+def actor_welfare(results: Results) -> pd.DataFrame:
+    """Each actor's welfare per run (USD bn over the run): columns actor, indexed by run."""
+    reference = results.reference()
+    welfare = results.nations.pivot_table(index="run", columns="nation",
+                                          values="welfare_usd_bn", aggfunc="sum")
+    out = pd.DataFrame(index=welfare.index)
+    for actor, members in actors(results.nations, reference).items():
+        out[actor] = welfare[members].sum(axis=1, min_count=len(members))
+    out[WORLD] = results.runs.set_index("run")["welfare_total_usd_bn"]
+    return out
+
+
+def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples: int = 4999,
+             seed: int = 0) -> str:
+    """The bottom line for one actor from its welfare ``values`` (rows: the pairing keys; columns:
+    scenarios, the reference among them), every scenario on the same seeds."""
+    means = values.mean()
+    order = means.sort_values(ascending=False).index.tolist()
+    best, runner = order[0], order[1]
+    seeds = len(values)
+    who = WHO.get(actor, actor)
+    is_ = "are" if actor in PLURAL else "is"
+
+    def interval(a: str, b: str) -> tuple[float, float, float, int]:
+        d = (values[a] - values[b]).to_numpy()
+        low, high = mean_interval(d, 0.95, resamples, seed)
+        return float(d.mean()), low, high, int((d > 0).sum())
+
+    def said(m: float, low: float, high: float) -> str:
+        return f"{num(m, sign=True)} bn [{num(low, sign=True)}, {num(high, sign=True)}]"
+
+    if best == reference:
+        m, low, high, wins = interval(reference, runner)
+        text = (f"{who} {is_} best off under {label(reference)}, the reference: no arrangement "
+                f"raises its welfare on average; the nearest, {label(runner)}, leaves it "
+                f"{said(-m, -high, -low)}.")
+    else:
+        m, low, high, wins = interval(best, reference)
+        text = (f"{who} {is_} best off under {label(best)}: {said(m, low, high)} over "
+                f"{label(reference)}, better off on {wins} of {seeds} seeds.")
+        if runner != reference:
+            m2, low2, high2, wins2 = interval(best, runner)
+            verdict = ("established: the interval excludes 0" if low2 > 0 else
+                       "not established: the interval includes 0")
+            text += (f" Against the runner-up, {label(runner)}, {said(m2, low2, high2)}, "
+                     f"better on {wins2} of {seeds} seeds: {verdict}.")
+        else:
+            text += (" The runner-up is the reference itself, so the interval above is the "
+                     "comparison: " + ("established." if low > 0 else
+                                        "not established (it includes 0)."))
+    return text
+
+
+def bottom_line(results: Results, reference: str, resamples: int = 4999) -> list[str]:
+    """One sentence per actor, the US and China first, the world last."""
+    welfare = actor_welfare(results)
+    runs = results.runs.set_index("run")[["scenario", *PAIR_KEYS]]
+    out = []
+    for actor in welfare.columns:
+        wide = runs.assign(value=welfare[actor]).pivot_table(
+            index=PAIR_KEYS, columns="scenario", values="value").dropna()
+        if wide.shape[1] < 2 or reference not in wide.columns or wide.empty:
+            continue
+        out.append(sentence(actor, wide[results.scenarios], reference, results.label,
+                            resamples))
+    return out

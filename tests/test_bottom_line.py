@@ -1,0 +1,50 @@
+"""The report's bottom line, actor by actor: which arrangement each actor is best off under,
+and whether that is established against the runner-up, from the paired numbers; the words
+change when the numbers do."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim.report.bottom_line import sentence, why_negative
+
+LABEL = {"A": "Open access", "B": "Treaty", "C": "Cooperation"}.__getitem__
+
+
+def seeds(**columns: list[float]) -> pd.DataFrame:
+    return pd.DataFrame(columns)
+
+
+def test_the_best_arrangement_is_named_with_its_paired_numbers():
+    # C beats A by 2 on every seed and B by 1 on every seed but one
+    values = seeds(A=[0.0, 1.0, 2.0, 3.0], B=[1.0, 2.0, 3.0, 5.5], C=[2.0, 3.0, 4.0, 5.0])
+    said = sentence("China", values, "A", LABEL, resamples=999)
+    assert said.startswith("China is best off under Cooperation: +2 bn [+2, +2] over Open "
+                           "access, better off on 4 of 4 seeds.")
+    # against B: differences 1, 1, 1, -0.5 (mean 0.625): the interval includes 0
+    assert "Against the runner-up, Treaty, +0.625 bn [" in said
+    assert "better on 3 of 4 seeds: not established: the interval includes 0." in said
+
+
+def test_the_verdict_follows_the_numbers():
+    values = seeds(A=[0.0, 1.0, 2.0, 3.0], B=[1.0, 2.0, 3.0, 4.0], C=[2.0, 3.1, 4.0, 5.2])
+    said = sentence("ILRS partners", values, "A", LABEL, resamples=999)
+    assert said.startswith("The ILRS partners are best off under Cooperation")
+    assert said.endswith("established: the interval excludes 0.")
+    # the reference best: nothing raises the actor's welfare; the nearest is named with its loss
+    said = sentence("the world", values.assign(A=values["C"] + 1.0), "A", LABEL, resamples=999)
+    assert said.startswith("The world as a whole is best off under Open access, the reference: "
+                           "no arrangement raises its welfare on average; the nearest, "
+                           "Cooperation, leaves it -1 bn [-1, -1].")
+
+
+def test_negative_welfare_is_explained_only_where_it_is_negative_everywhere():
+    levels = pd.DataFrame({"outcome": ["welfare_total_usd_bn"] * 2
+                           + ["welfare_lunar_total_usd_bn"] * 2,
+                           "scenario": ["A", "B", "A", "B"], "mean": [-3.0, -1.0, 5.0, 6.0]})
+    assert why_negative(levels).startswith("Total welfare is negative in every scenario")
+    levels.loc[1, "mean"] = 0.5  # B's total is positive: nothing to explain
+    assert why_negative(levels) == ""
+    levels.loc[1, "mean"] = -1.0
+    levels.loc[3, "mean"] = -0.1  # B loses on the Moon too: the costs are not the whole story
+    assert why_negative(levels) == ""

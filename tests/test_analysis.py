@@ -331,6 +331,11 @@ def test_the_summary_is_computed_from_the_statistics():
     text = summary(pd.DataFrame(rows), None, Labels(), "ref")
     assert text.startswith("A does best on total welfare: +2 bn [+1.5, +2.5] over REF")
     assert "Chile gains; Japan loses" in text and "B does worst: -1 bn" in text
+    # exactly 0 on every seed is said so, not as "no more than half a percentage point"
+    assert "China's rare-earth leverage at the end is the same in every scenario, seed by seed" \
+        in text and "half a percentage point" not in text
+    rows[4] = row("leverage_index", "a", 0.002, 0.001, 0.003, negligible=True)
+    text = summary(pd.DataFrame(rows), None, Labels(), "ref")
     assert "differs between scenarios by no more than half a percentage point" in text
     rows[0] = row("welfare_total_usd_bn", "a", 0.01, -0.05, 0.05, negligible=True)
     rows[1] = row("welfare_total_usd_bn", "b", 0.2, -0.3, 0.7)

@@ -48,3 +48,27 @@ def test_negative_welfare_is_explained_only_where_it_is_negative_everywhere():
     levels.loc[1, "mean"] = -1.0
     levels.loc[3, "mean"] = -0.1  # B loses on the Moon too: the costs are not the whole story
     assert why_negative(levels) == ""
+
+
+def test_two_channels_that_cancel_are_quoted_as_their_net_effect():
+    from sim.report.summary import summary
+
+    class Labels:
+        holder = "China"
+
+        def label(self, scenario):
+            return scenario.upper()
+
+    comparison = pd.DataFrame([{"outcome": "welfare_total_usd_bn", "scenario": "a",
+                                "mean_difference": 2.0, "ci_low": 1.5, "ci_high": 2.5,
+                                "negligible": False, "share_better": 1.0}])
+    channels = pd.DataFrame({
+        "scenario": "a", "channel": ["potential_output", "crowding", "incidents", "synergy"],
+        "label": ["Output if all regolith brought were worked", "Crowding and racing",
+                  "Capital destroyed in incidents", "Synergy with partners"],
+        "mean_difference": [8.0, -7.5, 1.2, 0.3]})
+    text = summary(comparison, channels, Labels(), "ref")
+    assert "capital destroyed in incidents +1.2 bn; output worked (brought, less what crowding " \
+           "and racing left unworked) +0.5 bn; synergy with partners +0.3 bn" in text
+    assert "+8 bn" not in text and "-7.5 bn" not in text
+    assert "each is what it adds to the difference, + raising welfare" in text

@@ -70,11 +70,13 @@ def summary(comparison: pd.DataFrame, decomposition: pd.DataFrame | None, result
             ch = decomposition[(decomposition["scenario"] == b.scenario)
                                & (decomposition["channel"] != "total")]
             if not ch.empty:
-                top = ch.reindex(ch["mean_difference"].abs().sort_values(ascending=False).index)
+                net = _net_output(ch)
+                top = net.reindex(net["mean_difference"].abs().sort_values(ascending=False).index)
                 named = "; ".join(f"{r['label'][0].lower()}{r['label'][1:]} "
                                   f"{num(r['mean_difference'], sign=True)} bn"
                                   for _, r in top.head(3).iterrows())
-                parts.append(f"Its largest channels (see Why welfare differs): {named}; the "
+                parts.append(f"Its largest channels (see Why welfare differs; each is what it "
+                             f"adds to the difference, + raising welfare): {named}; the "
                              "assumptions behind them decide how far the result carries.")
         nations = comparison[comparison["outcome"].str.startswith("welfare: ")
                              & (comparison["scenario"] == b.scenario)
@@ -115,11 +117,26 @@ def summary(comparison: pd.DataFrame, decomposition: pd.DataFrame | None, result
     leverage = rows("leverage_index")
     if not leverage.empty:
         moved = leverage[~leverage["negligible"].astype(bool)]
+        same = bool((leverage[["mean_difference", "ci_low", "ci_high"]].abs() == 0).all().all())
         parts.append(name_holder("{Holder_s} rare-earth leverage at the end ", results.holder) + (
+            "is the same in every scenario, seed by seed." if same else
             "differs between scenarios by no more than half a percentage point."
             if moved.empty else "moves most under "
             + f"{results.label(moved.loc[moved['mean_difference'].abs().idxmax(), 'scenario'])}."))
     return " ".join(parts)
+
+
+def _net_output(channels: pd.DataFrame) -> pd.DataFrame:
+    """The channels with the output that could be worked and what crowding left unworked
+    taken together as the output worked: two large channels that cancel are quoted as their
+    net effect."""
+    parts = channels[channels["channel"].isin(["potential_output", "crowding"])]
+    if len(parts) < 2:
+        return channels
+    worked = {"channel": "output_worked", "label": "Output worked (brought, less what crowding "
+              "and racing left unworked)", "mean_difference": parts["mean_difference"].sum()}
+    rest = channels[~channels["channel"].isin(["potential_output", "crowding"])]
+    return pd.concat([pd.DataFrame([worked]), rest], ignore_index=True)
 
 
 def who_gains(comparison: pd.DataFrame, results: Results) -> pd.DataFrame:
@@ -165,7 +182,9 @@ def reading_guide(holder: str) -> str:
 CHANNELS_TEXT = (
     "Each scenario's paired difference in total welfare from {ref} (USD bn over the run, mean "
     "over seeds), split by channel; the channels add up to the total exactly "
-    "(`decomposition.csv` has their 95% intervals). Output channels are valued at what the "
+    "(`decomposition.csv` has their 95% intervals). Each channel is what it adds to the "
+    "difference: + raised welfare, − lowered it (\"Capital destroyed in incidents +2\" means "
+    "2 bn less was destroyed). Output channels are valued at what the "
     "product earns: the potential output of all the regolith brought, less what crowding and "
     "others' priority left unworked and what exhausted sites could not give, plus synergy with "
     "partners, less interference from uncoordinated neighbours. Then the costs: operating, "

@@ -72,3 +72,21 @@ def test_two_channels_that_cancel_are_quoted_as_their_net_effect():
            "and racing left unworked) +0.5 bn; synergy with partners +0.3 bn" in text
     assert "+8 bn" not in text and "-7.5 bn" not in text
     assert "each is what it adds to the difference, + raising welfare" in text
+
+
+def test_how_often_the_us_and_china_cooperate_is_read_from_the_pairs():
+    from sim.report.bottom_line import leaders_cooperate
+
+    rows = []
+    for scenario, share in (("A", 0.0), ("C", 0.9)):
+        for a, b in (("United States", "China"), ("China", "United States")):
+            rows.append({"scenario": scenario, "nation": a, "toward": b, "cooperation": share})
+        rows.append({"scenario": scenario, "nation": "China", "toward": "India",
+                     "cooperation": 1.0})  # not the pair: left out
+    pairs = pd.DataFrame(rows)
+    said = leaders_cooperate(pairs, "C", "A", LABEL)
+    assert said == ("The United States and China play cooperatively toward each other in 90 % "
+                    "of quarters under Cooperation, against 0 % under Open access.")
+    pairs.loc[pairs["scenario"] == "C", "cooperation"] = 0.13
+    assert "in 13 % of quarters under Cooperation" in leaders_cooperate(pairs, "C", "A", LABEL)
+    assert leaders_cooperate(pairs, "A", "A", LABEL) == ""

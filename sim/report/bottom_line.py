@@ -101,3 +101,24 @@ def bottom_line(results: Results, reference: str, resamples: int = 4999) -> list
         out.append(sentence(actor, wide[results.scenarios], reference, results.label,
                             resamples))
     return out
+
+
+def leaders_cooperate(pairs: pd.DataFrame, scenario: str, reference: str, label) -> str:
+    """How often the US and China played C toward each other (the share of steps, both ways,
+    mean over runs) under ``scenario`` and under the reference: what carries a US-China
+    arrangement's gains, said from the pair table."""
+    both = pairs[pairs["nation"].isin(["United States", "China"])
+                 & pairs["toward"].isin(["United States", "China"])
+                 & (pairs["nation"] != pairs["toward"])]
+    share = both.groupby("scenario")["cooperation"].mean()
+    if scenario not in share.index or reference not in share.index or scenario == reference:
+        return ""
+    return (f"The United States and China play cooperatively toward each other in "
+            f"{100 * share[scenario]:.0f} % of quarters under {label(scenario)}, against "
+            f"{100 * share[reference]:.0f} % under {label(reference)}.")
+
+
+def welfare_best(comparison: pd.DataFrame) -> str | None:
+    """The scenario with the largest mean paired difference in total welfare (None without)."""
+    rows = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
+    return None if rows.empty else str(rows.loc[rows["mean_difference"].idxmax(), "scenario"])

@@ -16,7 +16,7 @@ from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names
 from sim.analysis.results import Results
 from sim.base.shown import shown_path
 from sim.report.appendix import LIMITATIONS, calibration_tables, reproduction
-from sim.report.bottom_line import bottom_line, why_negative
+from sim.report.bottom_line import bottom_line, leaders_cooperate, welfare_best, why_negative
 from sim.report.membership import TEXT as MEMBERSHIP_TEXT
 from sim.report.rare_earths import REE_TEXT, rare_earth_section
 from sim.report.summary import (
@@ -80,6 +80,9 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     split = welfare_split(levels, results, reference)
     level = (split + " " + why_negative(levels)).strip() if split else ""
     actors = bottom_line(results, reference)
+    best = welfare_best(comparison)
+    pair = leaders_cooperate(results.pairs, best, reference, results.label) \
+        if actors and best and not results.pairs.empty else ""
     if sure is not None and sure.headline:
         answer += f" How far that carries: {sure.headline.rstrip('.')} (see How sure are we?)."
     if sure is not None and sure.link:
@@ -88,6 +91,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
           "## Summary", "", *([level, ""] if level else []),
           *(["Bottom line, actor by actor (paired by seed; USD bn over the run, 95 % "
              "intervals):", "", *(f"- {line}" for line in actors), ""] if actors else []),
+          *([pair, ""] if pair else []),
           answer, "",
           "## Scenarios compared", "", scenarios.to_markdown(index=False), "",
           "## Results", "", table.to_markdown(index=False), "", reading_guide(results.holder), "", value, "",
@@ -160,6 +164,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
             *([("<p>Bottom line, actor by actor (paired by seed; USD bn over the run, 95 % "
                 "intervals):</p><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in actors)
                 + "</ul>")] if actors else []),
+            *([f"<p>{html.escape(pair)}</p>"] if pair else []),
             f"<p>{html.escape(answer)}</p>",
             "<h2>Scenarios compared</h2>", scenarios.to_html(index=False, border=0),
             "<h2>Results</h2>", table.to_html(index=False, border=0),

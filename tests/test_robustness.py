@@ -87,6 +87,10 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     repo = Path(__file__).resolve().parents[1]
     for text in (report, Path("results/tiny/report.html").read_text()):  # no one's folders
         assert str(tmp_path) not in text and str(repo) not in text
+    for path in Path("results").rglob("*"):  # nor in any file of the results, manifests too
+        if path.suffix in (".json", ".md", ".html", ".csv", ".txt"):
+            text = path.read_text()
+            assert str(tmp_path) not in text and str(repo) not in text, path
     assert "`lunarsim batch tiny.toml --force, then lunarsim compare results/tiny`" in report
     assert "| scenarios/open_access.toml" in report.replace("  ", " ")
     assert Results(Path("results/tiny-strategies-myopic")).runs["replicate"].nunique() == 2

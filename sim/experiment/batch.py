@@ -17,6 +17,7 @@ from sim.base.arguments import whole_number
 from sim.base.errors import BadType, BadValue, UserError
 from sim.base.io import out_label, sha256_file
 from sim.base.lock import LOCK_NAME, FolderLock
+from sim.base.shown import shown_argv, shown_path
 from sim.experiment.design import RunTask, design_points, plan
 from sim.experiment.executors import Backend, Executor, Lost, make_executor
 from sim.experiment.run import versions
@@ -262,11 +263,13 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "kind": "experiment",
         "experiment": spec.name,
         "description": spec.description,
-        "experiment_file": str(experiment.source) if experiment.source else None,
+        # paths as a reader is shown them (relative to the project or the working folder):
+        # a results folder sent to a colleague shows no one's folders (sim.base.shown)
+        "experiment_file": shown_path(experiment.source) if experiment.source else None,
         "experiment_file_sha256": sha256_file(experiment.source) if experiment.source else None,
         "experiment_sha256": experiment.content_hash(series=series, model=model_sha256()),
         "model_sha256": model_sha256(),
-        "scenarios": {name: {"file": str(experiment.scenario_files[name]),
+        "scenarios": {name: {"file": shown_path(experiment.scenario_files[name]),
                              "sha256": content_hash(scenarios[(name, 0)]),
                              "description": scenarios[(name, 0)].description,
                              "leverage_holder": scenarios[(name, 0)].market.leverage_holder}
@@ -283,7 +286,7 @@ def _manifest(experiment: Experiment, points: list[dict], tasks: list[RunTask],
         "units": series_units(),
         "versions": versions(),
         "git_commit": _git_commit(),
-        "command": sys.argv,
+        "command": shown_argv(sys.argv),
     }
 
 

@@ -29,6 +29,7 @@ from sim.base.io import (
     sha256_file,
     staged_dir,
 )
+from sim.base.shown import shown_argv, shown_path
 from sim.model.metrics import CHANNELS, series_units
 from sim.model.model import LunarModel
 from sim.scenario import Scenario, content_hash
@@ -356,7 +357,7 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
     manifest = {
         "kind": "run",
         "scenario": result.scenario.name,
-        "scenario_file": None if source is None else str(source),
+        "scenario_file": None if source is None else shown_path(source),  # (no one's folders)
         "scenario_sha256": content_hash(result.scenario),
         "overrides": list(overrides),
         "seed": result.seed,
@@ -365,7 +366,7 @@ def fill_run_folder(result: RunResult, stage: Path, *, source: Path | None = Non
         "events": [{"step": s, "year": y, "what": w} for s, y, w in result.events],
         "units": series_units(),
         "versions": versions(),
-        "command": sys.argv,
+        "command": shown_argv(sys.argv),
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": {p.name: sha256_file(p) for p in sorted(stage.iterdir())
                   if p.name != STAGE_MARK},

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim.analysis.results import Results
 from sim.base.errors import UserError
-from sim.base.shown import shown_path
+from sim.base.shown import found_path, shown_path
 from sim.explore.robust import EVERY, LEADERS, METRICS, WORLD, performance
 from sim.explore.vulnerabilities import choice
 from sim.report.text import bold, code, num
@@ -229,8 +229,8 @@ def searched(results: Results, long: pd.DataFrame) -> list[str]:
     levers = [c for c in pareto.columns if c.startswith("regime.")]
     policy = found[0].partition("_best_for_")[0]
     designs = chosen(Search(pareto, pd.DataFrame(), levers, [], policy), int(asked.get("keep", 4)))
-    library = load_scenario(results.manifest.get("scenarios", {}).get(policy, {}).get("file")
-                            or policy).regime.params
+    library = load_scenario(found_path(results.manifest.get("scenarios", {}).get(
+        policy, {}).get("file")) or policy).regime.params
     history = results.folder / "search_convergence.csv"
     settled = convergence_words(pd.read_csv(history)) if history.is_file() else ""
     out = [f"The search varied the {len(levers)} levers of {results.label(policy)} (the "

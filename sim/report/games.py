@@ -16,14 +16,18 @@ def section_scenarios(results) -> tuple[dict, int, list[str]]:
     """What the report's stage-game section runs: (the scenarios, rebuilt, by name; the first
     replicate's seed; a note). No scenarios where they cannot be rebuilt exactly as they were
     run (a design varies them; a scenario file changed since, which the note says)."""
+    from sim.base.shown import found_path
     from sim.experiment import load_experiment
     from sim.scenario import content_hash
 
     manifest = results.manifest
     if results.parameters or not manifest.get("experiment_file"):
         return {}, 0, []
+    source = found_path(manifest["experiment_file"])
+    if source is None:
+        return {}, 0, []
     try:
-        experiment = load_experiment(manifest["experiment_file"])
+        experiment = load_experiment(source)
         built = {name: experiment.scenario(name, {}) for name in results.scenarios}
     except UserError:
         return {}, 0, []

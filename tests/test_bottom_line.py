@@ -90,3 +90,14 @@ def test_how_often_the_us_and_china_cooperate_is_read_from_the_pairs():
     pairs.loc[pairs["scenario"] == "C", "cooperation"] = 0.13
     assert "in 13 % of quarters under Cooperation" in leaders_cooperate(pairs, "C", "A", LABEL)
     assert leaders_cooperate(pairs, "A", "A", LABEL) == ""
+
+
+def test_the_sampled_points_are_counted_where_a_robustness_study_is_there():
+    values = seeds(A=[0.0, 1.0, 2.0, 3.0], B=[1.0, 2.0, 3.0, 4.0], C=[2.0, 3.1, 4.0, 5.2])
+    sampled = pd.DataFrame({"A": [1.0, 2.0, 3.0], "B": [0.0, 0.0, 0.0], "C": [2.0, 1.0, 4.0]})
+    said = sentence("China", values, "A", LABEL, resamples=999, sampled=sampled)
+    assert "better off on 4 of 4 seeds and at 2 of 3 sampled points (one seed each)." in said
+    sampled.loc[1, "C"] = 2.5
+    said = sentence("China", values, "A", LABEL, resamples=999, sampled=sampled)
+    assert "and at 3 of 3 sampled points" in said
+    assert "sampled points" not in sentence("China", values, "A", LABEL, resamples=999)

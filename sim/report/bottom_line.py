@@ -48,9 +48,11 @@ def actor_welfare(results: Results) -> pd.DataFrame:
 
 
 def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples: int = 4999,
-             seed: int = 0) -> str:
+             seed: int = 0, sampled: pd.DataFrame | None = None) -> str:
     """The bottom line for one actor from its welfare ``values`` (rows: the pairing keys; columns:
-    scenarios, the reference among them), every scenario on the same seeds."""
+    scenarios, the reference among them), every scenario on the same seeds; ``sampled``, the
+    actor's welfare at the robustness study's points (rows: points), adds at how many of them
+    the best arrangement beats the reference."""
     means = values.mean()
     order = means.sort_values(ascending=False).index.tolist()
     best, runner = order[0], order[1]
@@ -73,8 +75,12 @@ def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples:
                 f"{said(-m, -high, -low)}.")
     else:
         m, low, high, wins = interval(best, reference)
+        where = ""
+        if sampled is not None and {best, reference} <= set(sampled.columns) and len(sampled):
+            beats = int((sampled[best] > sampled[reference]).sum())
+            where = f" and at {beats} of {len(sampled)} sampled points (one seed each)"
         text = (f"{who} {is_} best off under {label(best)}: {said(m, low, high)} over "
-                f"{label(reference)}, better off on {wins} of {seeds} seeds.")
+                f"{label(reference)}, better off on {wins} of {seeds} seeds{where}.")
         if runner != reference:
             m2, low2, high2, wins2 = interval(best, runner)
             verdict = ("established: the interval excludes 0" if low2 > 0 else
@@ -88,18 +94,28 @@ def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples:
     return text
 
 
-def bottom_line(results: Results, reference: str, resamples: int = 4999) -> list[str]:
-    """One sentence per actor, the US and China first, the world last."""
+def _wide(results: Results, welfare: pd.Series, keys: list[str]) -> pd.DataFrame:
+    runs = results.runs.set_index("run")[["scenario", *keys]]
+    return runs.assign(value=welfare).pivot_table(index=keys, columns="scenario",
+                                                  values="value").dropna()
+
+
+def bottom_line(results: Results, reference: str, resamples: int = 4999,
+                robust: Results | None = None) -> list[str]:
+    """One sentence per actor, the US and China first, the world last; with ``robust`` (the
+    robustness study of the same experiment), at how many of its points each actor's best
+    arrangement beats the reference."""
     welfare = actor_welfare(results)
-    runs = results.runs.set_index("run")[["scenario", *PAIR_KEYS]]
+    sampled = actor_welfare(robust) if robust is not None else None
     out = []
     for actor in welfare.columns:
-        wide = runs.assign(value=welfare[actor]).pivot_table(
-            index=PAIR_KEYS, columns="scenario", values="value").dropna()
+        wide = _wide(results, welfare[actor], PAIR_KEYS)
         if wide.shape[1] < 2 or reference not in wide.columns or wide.empty:
             continue
+        points = (_wide(robust, sampled[actor], ["point"]) if sampled is not None
+                  and actor in sampled.columns else None)
         out.append(sentence(actor, wide[results.scenarios], reference, results.label,
-                            resamples))
+                            resamples, sampled=points))
     return out
 
 

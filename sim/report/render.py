@@ -79,7 +79,10 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     answer = summary(comparison, decomposition, results, reference)
     split = welfare_split(levels, results, reference)
     level = (split + " " + why_negative(levels)).strip() if split else ""
-    actors = bottom_line(results, reference)
+    from sim.explore.robustness import finished, folder_for
+
+    robust = finished(folder_for(results.folder, "robustness"), results.manifest.get("model_sha256"))
+    actors = bottom_line(results, reference, robust=robust)
     best = welfare_best(comparison)
     pair = leaders_cooperate(results.pairs, best, reference, results.label) \
         if actors and best and not results.pairs.empty else ""

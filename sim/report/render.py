@@ -15,6 +15,7 @@ import pandas as pd
 from sim.analysis.outcomes import UNNAMED_HOLDER, holder_names
 from sim.analysis.results import Results
 from sim.base.shown import shown_path
+from sim.explore.robustness import finished, folder_for
 from sim.report.appendix import LIMITATIONS, calibration_tables, reproduction
 from sim.report.bottom_line import bottom_line, leaders_cooperate, welfare_best, why_negative
 from sim.report.membership import TEXT as MEMBERSHIP_TEXT
@@ -79,9 +80,8 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     answer = summary(comparison, decomposition, results, reference)
     split = welfare_split(levels, results, reference)
     level = (split + " " + why_negative(levels)).strip() if split else ""
-    from sim.explore.robustness import finished, folder_for
-
-    robust = finished(folder_for(results.folder, "robustness"), results.manifest.get("model_sha256"))
+    robust = finished(folder_for(results.folder, "robustness"),
+                      results.manifest.get("model_sha256"))  # its points, for each actor
     actors = bottom_line(results, reference, robust=robust)
     best = welfare_best(comparison)
     pair = leaders_cooperate(results.pairs, best, reference, results.label) \

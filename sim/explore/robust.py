@@ -47,6 +47,7 @@ import pandas as pd
 
 from sim.analysis.results import Results
 from sim.base.errors import UserError
+from sim.base.words import listed
 from sim.experiment.spec import MAX_RUNS, Experiment
 from sim.scenario import calibration, rules
 from sim.scenario.calibration import Parameter
@@ -316,14 +317,10 @@ def words(long: pd.DataFrame, results: Results) -> list[str]:
             by: dict[str, list[str]] = {}
             for metric, policy in named.items():
                 by.setdefault(policy, []).append(METRICS[metric])
-            parts = [f"by {_listed(metrics)}: {policy}" for policy, metrics in by.items()]
+            parts = [f"by {listed(metrics)}: {policy}" for policy, metrics in by.items()]
             out.append(f"{label}: the metrics disagree over {worlds} worlds. First "
                        f"{'; '.join(parts)}.")
     return out
-
-
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _named(chosen: tuple[str, ...], policies: list[str], results: Results) -> str:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.results import Results
-from sim.explore.robust import LEADERS, METRICS, TOLERANCE, WORLD, _listed, performance
+from sim.base.words import capitalised, listed, percent
+from sim.explore.robust import LEADERS, METRICS, TOLERANCE, WORLD, performance
 from sim.scenario import rules
 
 FOLLOWED = (*LEADERS, WORLD)  # whose vulnerabilities are described
@@ -56,7 +57,7 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         values = complete[(measure.key, policy)]
         absolute = measure.label in thresholds
         if policy == reference and not absolute:
-            said.append(f"{_cap(measure.label)}: the most robust policy is the reference, "
+            said.append(f"{capitalised(measure.label)}: the most robust policy is the reference, "
                         f"{results.label(policy)}, the yardstick of the thresholds: it cannot "
                         "fall short of itself (an absolute --threshold asks where it fails).")
             continue
@@ -64,7 +65,7 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         fails = (values < bar - (TOLERANCE if absolute else measure.negligible)).to_numpy()
         against = (f"below {thresholds[measure.label]:g} {measure.unit}" if absolute
                    else f"worse off than under {results.label(reference)}")
-        head = (f"{_cap(measure.label)}: the most robust policy, {results.label(policy)}, leaves it "
+        head = (f"{capitalised(measure.label)}: the most robust policy, {results.label(policy)}, leaves it "
                 f"{against} in {int(fails.sum())} of {len(fails)} worlds")
         if fails.sum() < 2 or (~fails).sum() < 2:
             said.append(head + ": too few (or too many) to describe a region.")
@@ -85,9 +86,9 @@ def vulnerabilities(results: Results, long: pd.DataFrame,
         first = rows.iloc[0]
         parts = [_box_words(row, parameter_words(row.parameter)[0] or row.parameter)
                  for row in rows.sort_values("qp").itertuples()]
-        said.append(f"{head}. {_cap(_listed(parts))} in {_share(first['coverage'])} of those "
-                    f"worlds; where that holds, it fails in {_share(first['density'])} of the "
-                    f"worlds, against {_share(fails.mean())} of all (PRIM: coverage and "
+        said.append(f"{head}. {capitalised(listed(parts))} in {percent(first['coverage'])} of those "
+                    f"worlds; where that holds, it fails in {percent(first['density'])} of the "
+                    f"worlds, against {percent(fails.mean())} of all (PRIM: coverage and "
                     "density).")
         boxes.append(rows.assign(actor=measure.label, policy=policy))
     return said, (pd.concat(boxes, ignore_index=True) if boxes else pd.DataFrame())
@@ -118,12 +119,6 @@ def screen(x: pd.DataFrame, fails: np.ndarray, columns: dict[str, str]) -> dict[
     return {c: columns[c] for _, c in kept[:SCREENED]}
 
 
-def _share(x: float) -> str:
-    return f"{100 * x:.0f} %"
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _box_words(row: Any, what: str) -> str:

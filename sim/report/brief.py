@@ -21,6 +21,7 @@ import pandas as pd
 from sim.analysis.results import Results
 from sim.base.errors import UserError
 from sim.base.shown import found_path, shown_path
+from sim.base.words import capitalised, listed, percent
 from sim.explore.robust import EVERY, LEADERS, METRICS, WORLD, performance
 from sim.explore.vulnerabilities import choice
 from sim.report.text import bold, code, num
@@ -45,10 +46,6 @@ def _rank(long: pd.DataFrame, label: str, policy: str, metric: str) -> float:
     return float(rows["rank"].iloc[0]) if len(rows) else float("nan")
 
 
-def _share(x: float) -> str:
-    return f"{100 * x:.0f} %"
-
-
 ARTICLE = {"United States": "the United States", "Artemis partners": "the Artemis partners",
            "ILRS partners": "the ILRS partners", "non-aligned nations": "the non-aligned nations",
            WORLD: "the world as a whole"}
@@ -59,13 +56,9 @@ def actor(label: str) -> str:
     return ARTICLE.get(label, label)
 
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _policies(chosen: list[str], name) -> str:
     """One or two arrangements by name, more by their number (a name may hold a comma)."""
-    return _joined([name(p) for p in chosen]) if len(chosen) <= 2 else \
+    return listed([name(p) for p in chosen]) if len(chosen) <= 2 else \
         f"{len(chosen)} arrangements alike"
 
 
@@ -82,15 +75,15 @@ def recommendation(long: pd.DataFrame, label: str, name, reference: str) -> str:
     who = actor(label)
     under = "every metric" if len(firsts) == len(ranked) else \
         f"{len(firsts)} of the {len(ranked)} metrics"
-    text = [f"**{_cap(label)}.** The most robust choice is **{name(policy)}**, first under "
+    text = [f"**{capitalised(label)}.** The most robust choice is **{name(policy)}**, first under "
             f"{under}. In 90 % of the {worlds} worlds it comes within {num(p90)} {unit} of the "
             f"best arrangement for {who} in that world (at worst {num(worst)} {unit} short)."]
     sat, gain = (_metric(long, label, policy, m) for m in ("satisficing", "gains"))
     threshold = long[(long["label"] == label) & (long["metric"] == "satisficing")]["threshold"]
     if np.isfinite(sat):
         bar = "its threshold" if (threshold == "absolute").any() else f"under {name(reference)}"
-        text.append(f"It leaves {who} no worse off than {bar} in {_share(sat)} of worlds, and "
-                    f"better off in {_share(gain)}.")
+        text.append(f"It leaves {who} no worse off than {bar} in {percent(sat)} of worlds, and "
+                    f"better off in {percent(gain)}.")
     elif policy == reference:
         text.append(f"{name(reference)} is the yardstick: no arrangement beats it reliably.")
     rivals: dict[tuple[str, ...], list[str]] = {}  # the policies another metric puts first
@@ -106,9 +99,9 @@ def recommendation(long: pd.DataFrame, label: str, name, reference: str) -> str:
         if metrics == ["satisficing"]:
             sat, gain = (_metric(long, label, rival[0], m) for m in ("satisficing", "gains"))
             text.append(f"By satisficing alone {lead} {verb} {place} (no worse off in "
-                        f"{_share(sat)} of worlds, but better off in only {_share(gain)}).")
+                        f"{percent(sat)} of worlds, but better off in only {percent(gain)}).")
         else:
-            named = _joined([METRICS[m] for m in metrics])
+            named = listed([METRICS[m] for m in metrics])
             text.append(f"By {named}, {lead} {verb} {place}.")
     return " ".join(text)
 
@@ -145,8 +138,8 @@ def cooperate(long: pd.DataFrame, pair: pd.DataFrame, name, reference: str) -> s
     lead = _policies(leaders, name)
     verb = "leaves" if len(leaders) == 1 else "leave"
     return (f"{head} Of the arrangements, {lead} most often {verb} both better off than under "
-            f"{name(reference)}: in {_share(top)} of the {worlds} worlds (no worse off in "
-            f"{_share(pair.at[leaders[0], 'no_worse'])}).")
+            f"{name(reference)}: in {percent(top)} of the {worlds} worlds (no worse off in "
+            f"{percent(pair.at[leaders[0], 'no_worse'])}).")
 
 
 def everyone(long: pd.DataFrame, name, reference: str) -> str:
@@ -159,13 +152,9 @@ def everyone(long: pd.DataFrame, name, reference: str) -> str:
     gains = long[(long["label"] == EVERY) & (long["metric"] == "gains")].set_index("policy")["value"]
     most = "most" if top > 0.5 else "half" if top == 0.5 else "fewer than half"
     return (f"No actor is worse off at all than under {name(reference)} in {most} of the "
-            f"worlds under {_policies(leaders, name)} ({_share(top)}, the most of any "
+            f"worlds under {_policies(leaders, name)} ({percent(top)}, the most of any "
             f"arrangement); every actor at once is better off in at most "
-            f"{_share(gains.max())} of worlds, under any arrangement.")
-
-
-def _joined(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+            f"{percent(gains.max())} of worlds, under any arrangement.")
 
 
 def drivers(folder: Path, results: Results, policies: list[str], reference: str) -> list[str]:
@@ -201,13 +190,13 @@ def drivers(folder: Path, results: Results, policies: list[str], reference: str)
             named = [f"{r.parameter_label} ({num(v)}, 95 % interval {num(lo)} to {num(hi)})"
                      for r, v, lo, hi in zip(rows.itertuples(), value, low, high, strict=True)]
             skipped = [results.label(p) for p in policies[:policies.index(policy)]]
-            note = (f" ({_joined(skipped)}, more robust, is not in that study)" if skipped
+            note = (f" ({listed(skipped)}, more robust, is not in that study)" if skipped
                     else "")
             order = ("" if low[0] > high[-1] else " Their intervals overlap: which of them "
                      "matters most is not established (a larger study, --size, narrows them).")
             return [f"For the world's gain from {results.label(policy)} over "
                     f"{results.label(reference)}{note}, a {method.capitalize()} study ranks "
-                    f"first {_joined(named)} ({what}; `{shown_path(study)}`).{order}"]
+                    f"first {listed(named)} ({what}; `{shown_path(study)}`).{order}"]
     return [f"No sensitivity study of this experiment by the same model code was found: "
             f"`lunarsim explore sensitivity {name}` (Morris), then `--method sobol`, name "
             "the parameters the gains depend on most, and this section then lists them."]
@@ -247,7 +236,7 @@ def searched(results: Results, long: pd.DataFrame) -> list[str]:
         changed = [f"{calibration.get(k).label.removesuffix(' (multilateral)')} {num(v)}"
                    for k, v in values.items()]
         out.append(f"{results.label(name)} is the most robust choice for "
-                   f"{_joined([actor(a) for a in chosen_by])}: " + ", ".join(changed) + ".")
+                   f"{listed([actor(a) for a in chosen_by])}: " + ", ".join(changed) + ".")
     return out
 
 
@@ -334,9 +323,9 @@ def write_brief(results: Results, long: pd.DataFrame, failures: list[str]) -> Br
         for paragraph in (p for p in paragraphs if p):
             md += [paragraph, ""]
             body.append(f"<p>{code(bold(html.escape(paragraph)))}</p>")
-    from sim.report.render import _page
+    from sim.report.render import page_html
 
-    return Brief("\n".join(md).rstrip() + "\n", _page(title, "\n".join(body)))
+    return Brief("\n".join(md).rstrip() + "\n", page_html(title, "\n".join(body)))
 
 
 def make_brief(folder: Path) -> Brief:

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.analysis.results import Results
+from sim.base.words import listed
 from sim.report.text import num
 
 GAIN = "membership_gain_usd_bn_per_yr"
@@ -86,10 +87,10 @@ def section(results: Results) -> tuple[list[str], pd.DataFrame]:
             f"to {int(at_end.max())} over {runs} runs).")
         if left:
             text += (" At the first review membership was worth less than staying out to "
-                     + _listed([f"{nation} ({num(first.loc[nation, GAIN], sign=True)}: "
+                     + listed([f"{nation} ({num(first.loc[nation, GAIN], sign=True)}: "
                                 f"{_why(first.loc[nation])})" for nation in left]) + ".")
         if kept:
-            text += " It was worth more to " + _listed(kept) + "."
+            text += " It was worth more to " + listed(kept) + "."
         words.append(text)
         columns[label] = {
             nation: (f"{years.get(nation, np.nan):.1f} yr; first "
@@ -128,5 +129,3 @@ def figure(results: Results) -> Figure | None:
     return fig
 
 
-def _listed(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

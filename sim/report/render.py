@@ -230,7 +230,7 @@ def render_reports(results: Results, comparison: pd.DataFrame, levels: pd.DataFr
     page += ["<h2>Reproduction</h2>", "<dl>"] + [
         f"<dt>{html.escape(k)}</dt><dd><code>{html.escape(v)}</code></dd>" for k, v in repro.items()
     ] + ["</dl>"]
-    return "\n".join(md) + "\n", _page(title, "\n".join(page))
+    return "\n".join(md) + "\n", page_html(title, "\n".join(page))
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ CAPTIONS = {  # {runs}: the seeds, or the seeds and design points pooled; {run}:
 }
 
 
-def _page(title: str, body: str) -> str:
+def page_html(title: str, body: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>

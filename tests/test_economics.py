@@ -133,7 +133,7 @@ def test_racers_with_vanishing_demand_settle_without_dividing_by_zero():
     compete = np.zeros((1, 3, 3), dtype=bool)
     compete[0, 0, 1] = True
     worked, moved = contest(demand, np.array([50.0]), compete, np.zeros((3, 3), dtype=bool),
-                            1.0, 0.5, np.array([1.0]))
+                            1.0, 0.5, np.array([1.0]), True)
     want, _ = _pair_contest(list(demand[:, 0]), 50.0, lambda i, j: bool(compete[0, i, j]),
                             lambda i, j: False, 1.0, 0.5)
     assert np.isfinite(worked).all() and np.isfinite(moved).all()

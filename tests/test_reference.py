@@ -72,3 +72,37 @@ def test_a_batch_of_action_matrices_gives_each_matrix_its_own_outcome(seed, n, s
             if got.shape == (batch, *want.shape):  # a batched field; the others need no batch
                 got = got[b]
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=f.name)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 9), st.integers(1, 5), st.integers(1, 3),
+       st.sampled_from([0.0, 0.5, 1.0]))
+def test_a_batch_of_small_changes_settles_each_matrix_exactly_as_alone(seed, n, s, flips, zone):
+    """A forward-looking batch: matrices that differ from the first in a pair or two. The
+    contest settles them as changes to the first matrix's settlement; every number must be the
+    one settling the matrix alone gives, to the last bit, whether the bounds bind or not."""
+    from sim.economy.kernels.contest import contest
+
+    rng = np.random.default_rng(seed)
+    demand = rng.random((n, s)) * (rng.random((n, s)) < 0.8) * 10.0 ** rng.uniform(-2, 3)
+    capacity = demand.sum(axis=0) * rng.uniform(0.1, 1.2, s)  # most sites crowded
+    respects = rng.random((n, n)) < 0.5
+    base = (rng.random((n, n)) < 0.4) & ~np.eye(n, dtype=bool)
+    batch = [base]
+    for _ in range(12):
+        changed = base.copy()
+        for _ in range(flips):
+            i, j = rng.choice(n, 2, replace=False)
+            changed[i, j] = not changed[i, j]
+        batch.append(changed)
+    batch.append(base.copy())  # one with nothing changed
+    compete = np.array(batch)
+    rho, worth = float(rng.uniform(0.0, 3.0)), rng.random(s)
+    worked, moved = contest(demand, capacity, compete, respects, rho, zone, worth, True)
+    assert (worked < demand[None] - 1e-12).any() or not (capacity < demand.sum(axis=0)).any()
+    for b in range(len(batch)):
+        alone_worked, alone_moved = contest(demand, capacity, compete[b:b + 1], respects, rho,
+                                            zone, worth, True)
+        assert np.array_equal(worked[b], alone_worked[0]), b
+        assert np.array_equal(moved[b], alone_moved[0]), b
+    assert contest(demand, capacity, compete, respects, rho, zone, worth, False)[1].size == 0

@@ -115,7 +115,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
                   ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), rules.benefit_share,
                   rules.detection, rules.fine_multiple, rules.escalation, rules.liability_share,
                   econ.coercion_weight, econ.relative_gains_weight])
-    out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
+    utility, out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
         batch(actions, lead, n, n), batch(trade, lead, n, n), demand,
         world.site_capacity_t_per_yr * dt, world.grade * econ.recovery_fraction * world.uptime,
         unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
@@ -128,7 +128,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         *supply_side(world, state), h, named, has_named, market_parameters(world, state, econ),
         p, detail)
     if not detail:
-        return out[:, k.R_UTILITY].reshape(lead + (n,))
+        return utility.reshape(lead + (n,))
 
     def per(a: np.ndarray) -> np.ndarray:  # [B, ...] -> the actions' leading shape
         return a.reshape(lead + a.shape[1:])

@@ -9,7 +9,7 @@ from sim.economy.kernels.common import ratio
 
 
 @numba.njit(cache=True, error_model="numpy")
-def contest(demand, capacity, compete, respects, race_advantage, zone_share, worth):
+def contest(demand, capacity, compete, respects, race_advantage, zone_share, worth, value_moved):
     """Step 4, the pairwise contest over a batch [B] of who races whom (``compete[b, i, j]``:
     i chose D toward j): regolith each operator works at each site [B, N, S] (section 7.4 of
     docs/ODD.md), and ``moved`` [B, N, N]: the value of the throughput the settlement moved from
@@ -36,34 +36,63 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     """
     n, s = demand.shape
     batch = compete.shape[0]
-    # each pair's racing weight, and the transposes the pair loop reads, in memory order
-    raced_by = np.empty_like(compete)  # raced_by[b, i, j] = compete[b, j, i]
-    for b in range(batch):
-        raced_by[b] = compete[b].T
     respects_t = np.ascontiguousarray(respects.T)
     weight = race_advantage * (1.0 - zone_share * respects)  # rho, less a respected zone's share
     weight_t = np.ascontiguousarray(weight.T)
+    # Matrices after the first are settled as changes to the first one's settlement: a
+    # forward-looking batch changes one or two pairs' races a matrix. Only the flows of pairs
+    # whose races differ are computed again, and only the column sums, rows and bounds they
+    # touch; everything else is the first matrix's, so every number is the one a whole
+    # settlement would give, to the last bit (the same expressions of the same operands, summed
+    # in the same order).
     same = np.zeros(batch, dtype=np.bool_)  # the same races as the first matrix: its results
+    start = np.zeros(batch + 1, dtype=np.int64)  # the pairs (i < j) whose races differ, by matrix
     for b in range(1, batch):
-        same[b] = (compete[b] == compete[0]).all()
+        count = 0
+        for i in range(n):
+            for j in range(i + 1, n):
+                if (compete[b, i, j] != compete[0, i, j]) or (compete[b, j, i] != compete[0, j, i]):
+                    count += 1
+        same[b] = count == 0
+        start[b + 1] = start[b] + count
+    first = np.empty(start[batch], dtype=np.int64)
+    second = np.empty(start[batch], dtype=np.int64)
+    for b in range(1, batch):
+        at = start[b]
+        for i in range(n):
+            for j in range(i + 1, n):
+                if (compete[b, i, j] != compete[0, i, j]) or (compete[b, j, i] != compete[0, j, i]):
+                    first[at], second[at] = i, j
+                    at += 1
     out = np.empty((batch, n, s))
-    moved = np.zeros((batch, n, n))
+    moved = np.zeros((batch, n, n) if value_moved else (batch, 0, 0))
     for b in range(batch):
         out[b] = demand
-    gross = np.zeros((n, n))  # over the site's operators only: [k, l] for active[k], active[l]
+    # at a crowded site, over its operators ([k, l] for active[k], active[l]): the first
+    # matrix's flows, sums, scales and settlement, and the matrix being settled (the first
+    # one's with its changes, which are undone after it)
+    flows0 = np.zeros((n, n))
+    sums0, scales0, got0, gave0 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    settled0 = np.zeros((n, n))
+    flows, sums, scales, settled = np.zeros((n, n)), np.empty(n), np.empty(n), np.zeros((n, n))
+    got, gave = np.empty(n), np.empty(n)
+    column_changed = np.zeros(n, dtype=np.bool_)
+    row_changed = np.zeros(n, dtype=np.bool_)
+    gave_changed = np.zeros(n, dtype=np.bool_)
     y0 = np.empty(n)
     share = np.empty(n)  # y0_i / (L - d_i): a_ij = share_i d_j
     excess = np.empty(n)  # (d_i - y0_i) / (L - d_i): what a zone keeps out of the contest
     active = np.empty(n, dtype=np.int64)  # the site's operators (nobody else gives or gets)
-    given = np.empty(n)
-    gave = np.empty(n)
+    position = np.full(n, -1, dtype=np.int64)  # each nation's place among them, or -1
     for c in range(s):
         total = 0.0
         m = 0
         for i in range(n):
             total += demand[i, c]
+            position[i] = -1
             if demand[i, c] > 0.0:
                 active[m] = i
+                position[i] = m
                 m += 1
         if not total > capacity[c]:
             continue
@@ -72,63 +101,125 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
             others = total - demand[i, c]
             share[i] = ratio(y0[i], others)
             excess[i] = ratio(demand[i, c] - y0[i], others)
+        # what the first matrix's settlement moves, net from j to i, before the bounds
+        for k in range(m):
+            for q in range(m):
+                i, j = active[k], active[q]
+                flows0[k, q] = 0.0 if i == j else _flow(
+                    demand[i, c], demand[j, c], compete[0, i, j], compete[0, j, i], weight[i, j],
+                    weight_t[i, j], respects_t[i, j], respects[i, j], share[i], share[j],
+                    excess[i], excess[j], zone_share)
+                flows[k, q] = flows0[k, q]
+            column_changed[k] = row_changed[k] = gave_changed[k] = True  # the first: all of it
         for b in range(batch):
             if same[b]:
                 continue
+            if b > 0:  # the first matrix's flows, changed where its races differ
+                for at in range(start[b], start[b + 1]):
+                    k, q = position[first[at]], position[second[at]]
+                    if k >= 0 and q >= 0:
+                        i, j = first[at], second[at]
+                        di, dj = demand[i, c], demand[j, c]
+                        flows[k, q] = _flow(di, dj, compete[b, i, j], compete[b, j, i],
+                                            weight[i, j], weight_t[i, j], respects_t[i, j],
+                                            respects[i, j], share[i], share[j], excess[i],
+                                            excess[j], zone_share)
+                        flows[q, k] = _flow(dj, di, compete[b, j, i], compete[b, i, j],
+                                            weight[j, i], weight_t[j, i], respects_t[j, i],
+                                            respects[j, i], share[j], share[i], excess[j],
+                                            excess[i], zone_share)
+                        column_changed[k] = column_changed[q] = True
+                        row_changed[k] = row_changed[q] = True
+            # nobody gives more than its pro-rata share (a scale per column: what a giver gives
+            # of what its flows would give) ...
             for q in range(m):
-                given[q] = 0.0
-                gave[q] = 0.0
-            for k in range(m):  # what the settlement moves, net from j to i
-                i = active[k]
-                di = demand[i, c]
-                for q in range(m):
-                    j = active[q]
-                    dj = demand[j, c]
-                    flow = 0.0
-                    if zone_share > 0.0:
-                        flow = zone_share * (respects_t[i, j] * excess[i] * dj
-                                             - respects[i, j] * excess[j] * di)
-                    if compete[b, i, j] or raced_by[b, i, j]:  # else: the pool pro rata
-                        wi = 1.0 + compete[b, i, j] * weight[i, j]
-                        wj = 1.0 + raced_by[b, i, j] * weight_t[i, j]
-                        pool = share[i] * dj + share[j] * di
-                        # pool (w_i d_i / (w_i d_i + w_j d_j) - d_i / (d_i + d_j)), in one
-                        # fraction (0 where its terms underflow: demands below 1e-160 t)
-                        flow += ratio(pool * di * dj * (wi - wj), (wi * di + wj * dj) * (di + dj))
-                    flow = flow if flow > 0.0 else 0.0
-                    gross[k, q] = flow if i != j else 0.0
-                    given[q] += gross[k, q]
-            flows = False
-            for q in range(m):
-                flows = flows or given[q] > 0.0
-            if not flows:  # nobody races, no zone returns anything: the pro-rata shares
-                for k in range(m):
+                if column_changed[q]:
+                    sums[q] = 0.0
+                    for k in range(m):
+                        sums[q] += flows[k, q]
+                    scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
+                    if b > 0 and scales[q] != scales0[q]:  # every row taking from it changes
+                        for k in range(m):
+                            if flows[k, q] != 0.0:
+                                row_changed[k] = True
+            # ... nor gets more than it brought (row by row: the matrix is read in memory order)
+            for k in range(m):
+                if row_changed[k]:
                     i = active[k]
-                    out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
-                continue
-            # nobody gives more than its pro-rata share, nor gets more than it brought (row by
-            # row: the matrix is read in memory order)
+                    taken = 0.0
+                    for q in range(m):
+                        settled[k, q] = flows[k, q] * scales[q]
+                        taken += settled[k, q]
+                    scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
+                    got[k] = 0.0
+                    for q in range(m):
+                        settled[k, q] *= scale
+                        got[k] += settled[k, q]
+                        if settled[k, q] != settled0[k, q]:
+                            gave_changed[q] = True
             for q in range(m):
-                given[q] = min(1.0, ratio(y0[active[q]], given[q]))  # now the column's scale
+                if gave_changed[q]:
+                    gave[q] = 0.0
+                    for k in range(m):
+                        gave[q] += settled[k, q]
+            anything = False  # nobody races, no zone returns anything: the pro-rata shares
+            for q in range(m):
+                anything = anything or sums[q] > 0.0
             for k in range(m):
                 i = active[k]
-                taken = 0.0
-                for q in range(m):
-                    gross[k, q] *= given[q]
-                    taken += gross[k, q]
-                scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                got = 0.0
-                for q in range(m):
-                    gross[k, q] *= scale
-                    got += gross[k, q]
-                    gave[q] += gross[k, q]
-                    moved[b, i, active[q]] += gross[k, q] * worth[c]
-                out[b, i, c] = y0[i] + got  # less what it gave, below
+                if anything:
+                    # its pro-rata share, what it got and what it gave, within what it brought
+                    out[b, i, c] = min(max(y0[i] + got[k] - gave[k], 0.0), demand[i, c])
+                    if value_moved:
+                        for q in range(m):
+                            moved[b, i, active[q]] += settled[k, q] * worth[c]
+                else:
+                    out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
+            if b > 0:  # back to the first matrix's
+                for at in range(start[b], start[b + 1]):
+                    k, q = position[first[at]], position[second[at]]
+                    if k >= 0 and q >= 0:
+                        flows[k, q], flows[q, k] = flows0[k, q], flows0[q, k]
             for q in range(m):
-                i = active[q]
-                out[b, i, c] = min(max(out[b, i, c] - gave[q], 0.0), demand[i, c])
+                if b == 0:  # kept, for the matrices after it
+                    sums0[q], scales0[q], got0[q], gave0[q] = sums[q], scales[q], got[q], gave[q]
+                    for l in range(m):
+                        settled0[q, l] = settled[q, l]
+                else:
+                    if column_changed[q]:
+                        sums[q], scales[q] = sums0[q], scales0[q]
+                    if row_changed[q]:
+                        got[q] = got0[q]
+                        for l in range(m):
+                            settled[q, l] = settled0[q, l]
+                    if gave_changed[q]:
+                        gave[q] = gave0[q]
+                column_changed[q] = row_changed[q] = gave_changed[q] = False
     for b in range(1, batch):
         if same[b]:
             out[b] = out[0]
-            moved[b] = moved[0]
+            if value_moved:
+                moved[b] = moved[0]
     return out, moved
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _flow(di, dj, i_races, j_races, wi_race, wj_race, i_zone, j_zone, share_i, share_j,
+          excess_i, excess_j, zone_share):
+    """What a pair's settlement at a site moves from j to i before the bounds (0 where it moves
+    the other way), from the pair's demands ``di``, ``dj``: the return of i's zone where j
+    respects it (``i_zone``) less that of j's where i does (``j_zone``), and the pool split by
+    the racing weights (``1 + wi_race`` for i where it races) where either races the other.
+    Scalars only: numba passes arrays to a function at a cost that would dominate the
+    contest."""
+    flow = 0.0
+    if zone_share > 0.0:
+        flow = zone_share * (i_zone * excess_i * dj - j_zone * excess_j * di)
+    if i_races or j_races:  # else: the pool pro rata
+        wi = 1.0 + i_races * wi_race
+        wj = 1.0 + j_races * wj_race
+        pool = share_i * dj + share_j * di
+        # pool (w_i d_i / (w_i d_i + w_j d_j) - d_i / (d_i + d_j)), in one fraction (0 where
+        # its terms underflow: demands below 1e-160 t)
+        flow += ratio(pool * di * dj * (wi - wj), (wi * di + wj * dj) * (di + dj))
+    return flow if flow > 0.0 else 0.0

@@ -46,10 +46,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
     one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
     (its allocation this step); ``uniforms`` [N, N] are the incident draws when ``draw`` (one
-    matrix), else each pair's expected loss is charged. Returns (per-nation results [B, R, N],
-    the market's [B, MK, N], price and leverage [B, 2], reserves after [B, S], and with
-    ``detail`` the per-site results [B, RS, N, S] and incidents [B, N, N]; else those two
-    empty)."""
+    matrix), else each pair's expected loss is charged. Returns (utility [B, N], per-nation
+    results [B, R, N], the market's [B, MK, N], price and leverage [B, 2], reserves after
+    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]); without ``detail`` only
+    the utility, price, leverage and reserves are kept (the per-nation and market results
+    are the last matrix's, [1, ...], and the last two are empty)."""
     batch, n = actions.shape[0], actions.shape[1]
     s_n = demand.shape[1]
 
@@ -91,10 +92,15 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         for i in range(n):
             for j in range(n):
                 compete[b, i, j] = i != j and not actions[b, i, j]
-    worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth)
+    worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth,
+                                   monitored.any())
 
-    out = np.zeros((batch, R, n))
-    mk = np.empty((batch, MK, n))
+    # a batch keeps only each matrix's utility: the other results are written over for each
+    # matrix (a batch's full results would be new memory at every call, which costs more than
+    # the arithmetic)
+    utility = np.empty((batch, n))
+    out = np.zeros((batch if detail else 1, R, n))
+    mk = np.empty((batch if detail else 1, MK, n))
     scalars = np.empty((batch, 2))
     reserve_after = np.empty((batch, s_n))
     per_site = np.empty((batch if detail else 0, RS, n, s_n))
@@ -117,7 +123,10 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     fines = np.empty((n, n))
 
     for b in range(batch):
-        r = out[b]
+        r = out[b if detail else 0]
+        if not detail and b > 0:
+            r[:] = 0.0
+        m = mk[b if detail else 0]
         comp = compete[b]
         for i in range(n):
             for j in range(n):
@@ -173,7 +182,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         # 6. Market
         scalars[b, 0], scalars[b, 1], _, _ = market_step(
             comp, trade[b], r[R_REE_SHIPPED], h, named, has_named, wanted, refined, built, mp,
-            severity, retaliated, lunar, fl, mk[b], pain)
+            severity, retaliated, lunar, fl, m, pain)
 
         # 7. Incidents: uncoordinated pairs at the same sites, more often with distrust
         for i in range(n):
@@ -248,7 +257,6 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                     owed = p[P_LIABILITY] * r[R_INCIDENT_LOSS, i] * share[i, j]
                     r[R_LIABILITY, i] += owed
                     r[R_LIABILITY, j] -= owed
-        m = mk[b]
         for i in range(n):
             r[R_ENTRY, i] = entry[i]
             r[R_RETALIATION, i] = m[MK_RETALIATION_COST, i]
@@ -271,6 +279,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                         behind += gap
                 behind /= n - 1
             r[R_UTILITY, i] = r[R_WELFARE, i] + r[R_COERCION, i] - p[P_RELATIVE] * behind
+            utility[b, i] = r[R_UTILITY, i]
         if detail:  # what the gross output is made of, and where
             for i in range(n):
                 for c in range(s_n):
@@ -284,4 +293,4 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                                                              - factor[i, c]) * w)
                     per_site[b, RS_WORKED, i, c] = worked[i, c]
                     per_site[b, RS_PRODUCT, i, c] = product[i, c]
-    return out, mk, scalars, reserve_after, per_site, incidents
+    return utility, out, mk, scalars, reserve_after, per_site, incidents

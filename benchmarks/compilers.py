@@ -28,7 +28,8 @@ from sim.model.model import LunarModel  # noqa: E402
 
 def recorded_calls(scenario, steps: int | None = None) -> list[tuple]:
     """The arguments of every contest in one run of ``scenario``: recorded from the calls of
-    the compiled step (which calls the contest inside the kernel), as it builds them."""
+    the compiled step (which calls the contest inside the kernel), as it builds them, with
+    ``value_moved`` set (both outputs computed, so both are compared and timed)."""
     import sim.economy.kernels.step as k
 
     calls = []
@@ -39,7 +40,7 @@ def recorded_calls(scenario, steps: int | None = None) -> list[tuple]:
                                                          args[17], args[29])
         compete = ~actions & ~np.eye(actions.shape[-1], dtype=bool)
         calls.append((demand, site_cap, np.ascontiguousarray(compete), respects,
-                      float(p[k.P_RHO]), float(p[k.P_ZONE]), worth))
+                      float(p[k.P_RHO]), float(p[k.P_ZONE]), worth, True))  # value_moved
         return original(*args)
 
     k.resolve = spy  # sim.economy.step looks the kernel up at each call

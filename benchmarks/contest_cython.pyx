@@ -1,51 +1,83 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, language_level=3
-"""The pairwise contest of ``sim/economy/kernels/contest.py`` in Cython, line for line: the
-alternative compiler ``benchmarks/compilers.py`` measures numba against (never used by a run)."""
+"""The pairwise contest of ``sim/economy/kernels/contest.py`` in Cython, line for line (the
+matrices after a batch's first settled as changes to its settlement, ``_flow`` an inline
+helper): the alternative compiler ``benchmarks/compilers.py`` measures numba against (never
+used by a run)."""
 
 import numpy as np
 
 cimport numpy as cnp
 
 
-cdef inline double ratio(double num, double den) nogil:
+cdef inline double ratio(double num, double den) noexcept nogil:
     return num / den if den > 0.0 else 0.0
 
 
 def contest(double[:, ::1] demand, double[::1] capacity, cnp.npy_bool[:, :, ::1] compete,
             cnp.npy_bool[:, ::1] respects, double race_advantage, double zone_share,
-            double[::1] worth):
+            double[::1] worth, bint value_moved):
     cdef Py_ssize_t n = demand.shape[0], s = demand.shape[1], batch = compete.shape[0]
-    cdef Py_ssize_t b, c, i, j, k, q, m
-    cdef double total, others, di, dj, wi, wj, pool, flow, taken, scale, got
-    cdef bint flows
-    raced_by_a = np.ascontiguousarray(np.transpose(np.asarray(compete), (0, 2, 1)))
-    cdef cnp.npy_bool[:, :, ::1] raced_by = raced_by_a
+    cdef Py_ssize_t b, c, i, j, k, q, l, m
+    cdef cnp.int64_t count, at
+    cdef double total, others, di, dj, taken, scale
+    cdef bint anything
     cdef cnp.npy_bool[:, ::1] respects_t = np.ascontiguousarray(np.asarray(respects).T)
-    weight_a = race_advantage * (1.0 - zone_share * np.asarray(respects, dtype=float))
+    weight_a = race_advantage * (1.0 - zone_share * np.asarray(respects))
     cdef double[:, ::1] weight = weight_a
     cdef double[:, ::1] weight_t = np.ascontiguousarray(weight_a.T)
+    # the matrices with the same races as the first, and the pairs (i < j) whose races differ
     same_a = np.zeros(batch, dtype=bool)
-    comp_a = np.asarray(compete)
-    for b in range(1, batch):
-        same_a[b] = (comp_a[b] == comp_a[0]).all()
+    start_a = np.zeros(batch + 1, dtype=np.int64)
     cdef cnp.npy_bool[::1] same = same_a
+    cdef cnp.int64_t[::1] start = start_a
+    with nogil:
+        for b in range(1, batch):
+            count = 0
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if (compete[b, i, j] != compete[0, i, j]) or (compete[b, j, i] != compete[0, j, i]):
+                        count = count + 1
+            same[b] = count == 0
+            start[b + 1] = start[b] + count
+    cdef cnp.int64_t[::1] first = np.empty(start[batch], dtype=np.int64)
+    cdef cnp.int64_t[::1] second = np.empty(start[batch], dtype=np.int64)
+    with nogil:
+        for b in range(1, batch):
+            at = start[b]
+            for i in range(n):
+                for j in range(i + 1, n):
+                    if (compete[b, i, j] != compete[0, i, j]) or (compete[b, j, i] != compete[0, j, i]):
+                        first[at] = i
+                        second[at] = j
+                        at = at + 1
     out_a = np.empty((batch, n, s))
+    moved_a = np.zeros((batch, n if value_moved else 0, n if value_moved else 0))
     out_a[:] = np.asarray(demand)
-    moved_a = np.zeros((batch, n, n))
     cdef double[:, :, ::1] out = out_a
     cdef double[:, :, ::1] moved = moved_a
-    cdef double[:, ::1] gross = np.zeros((n, n))
+    cdef double[:, ::1] flows0 = np.zeros((n, n))
+    cdef double[::1] sums0 = np.empty(n), scales0 = np.empty(n)
+    cdef double[::1] got0 = np.empty(n), gave0 = np.empty(n)
+    cdef double[:, ::1] settled0 = np.zeros((n, n))
+    cdef double[:, ::1] flows = np.zeros((n, n)), settled = np.zeros((n, n))
+    cdef double[::1] sums = np.empty(n), scales = np.empty(n)
+    cdef double[::1] got = np.empty(n), gave = np.empty(n)
+    cdef cnp.npy_bool[::1] column_changed = np.zeros(n, dtype=bool)
+    cdef cnp.npy_bool[::1] row_changed = np.zeros(n, dtype=bool)
+    cdef cnp.npy_bool[::1] gave_changed = np.zeros(n, dtype=bool)
     cdef double[::1] y0 = np.empty(n), share = np.empty(n), excess = np.empty(n)
-    cdef double[::1] given = np.empty(n), gave = np.empty(n)
-    cdef Py_ssize_t[::1] active = np.empty(n, dtype=np.intp)
+    cdef cnp.int64_t[::1] active = np.empty(n, dtype=np.int64)
+    cdef cnp.int64_t[::1] position = np.full(n, -1, dtype=np.int64)
     with nogil:
         for c in range(s):
             total = 0.0
             m = 0
             for i in range(n):
                 total = total + demand[i, c]
+                position[i] = -1
                 if demand[i, c] > 0.0:
                     active[m] = i
+                    position[i] = m
                     m = m + 1
             if not total > capacity[c]:
                 continue
@@ -54,59 +86,127 @@ def contest(double[:, ::1] demand, double[::1] capacity, cnp.npy_bool[:, :, ::1]
                 others = total - demand[i, c]
                 share[i] = ratio(y0[i], others)
                 excess[i] = ratio(demand[i, c] - y0[i], others)
+            # what the first matrix's settlement moves, net from j to i, before the bounds
+            for k in range(m):
+                for q in range(m):
+                    i = active[k]
+                    j = active[q]
+                    flows0[k, q] = 0.0 if i == j else _flow(
+                        demand[i, c], demand[j, c], compete[0, i, j], compete[0, j, i], weight[i, j],
+                        weight_t[i, j], respects_t[i, j], respects[i, j], share[i], share[j],
+                        excess[i], excess[j], zone_share)
+                    flows[k, q] = flows0[k, q]
+                column_changed[k] = row_changed[k] = gave_changed[k] = True
             for b in range(batch):
                 if same[b]:
                     continue
+                if b > 0:  # the first matrix's flows, changed where its races differ
+                    for at in range(start[b], start[b + 1]):
+                        k = position[first[at]]
+                        q = position[second[at]]
+                        if k >= 0 and q >= 0:
+                            i = first[at]
+                            j = second[at]
+                            di = demand[i, c]
+                            dj = demand[j, c]
+                            flows[k, q] = _flow(di, dj, compete[b, i, j], compete[b, j, i],
+                                                weight[i, j], weight_t[i, j], respects_t[i, j],
+                                                respects[i, j], share[i], share[j], excess[i],
+                                                excess[j], zone_share)
+                            flows[q, k] = _flow(dj, di, compete[b, j, i], compete[b, i, j],
+                                                weight[j, i], weight_t[j, i], respects_t[j, i],
+                                                respects[j, i], share[j], share[i], excess[j],
+                                                excess[i], zone_share)
+                            column_changed[k] = column_changed[q] = True
+                            row_changed[k] = row_changed[q] = True
+                # nobody gives more than its pro-rata share ...
                 for q in range(m):
-                    given[q] = 0.0
-                    gave[q] = 0.0
+                    if column_changed[q]:
+                        sums[q] = 0.0
+                        for k in range(m):
+                            sums[q] = sums[q] + flows[k, q]
+                        scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
+                        if b > 0 and scales[q] != scales0[q]:  # every row taking from it changes
+                            for k in range(m):
+                                if flows[k, q] != 0.0:
+                                    row_changed[k] = True
+                # ... nor gets more than it brought
                 for k in range(m):
-                    i = active[k]
-                    di = demand[i, c]
-                    for q in range(m):
-                        j = active[q]
-                        dj = demand[j, c]
-                        flow = 0.0
-                        if zone_share > 0.0:
-                            flow = zone_share * (respects_t[i, j] * excess[i] * dj
-                                                 - respects[i, j] * excess[j] * di)
-                        if compete[b, i, j] or raced_by[b, i, j]:
-                            wi = 1.0 + compete[b, i, j] * weight[i, j]
-                            wj = 1.0 + raced_by[b, i, j] * weight_t[i, j]
-                            pool = share[i] * dj + share[j] * di
-                            flow = flow + pool * di * dj * (wi - wj) / ((wi * di + wj * dj) * (di + dj))
-                        flow = flow if flow > 0.0 else 0.0
-                        gross[k, q] = flow if i != j else 0.0
-                        given[q] = given[q] + gross[k, q]
-                flows = False
-                for q in range(m):
-                    flows = flows or given[q] > 0.0
-                if not flows:
-                    for k in range(m):
+                    if row_changed[k]:
                         i = active[k]
-                        out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
-                    continue
+                        taken = 0.0
+                        for q in range(m):
+                            settled[k, q] = flows[k, q] * scales[q]
+                            taken = taken + settled[k, q]
+                        scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
+                        got[k] = 0.0
+                        for q in range(m):
+                            settled[k, q] = settled[k, q] * scale
+                            got[k] = got[k] + settled[k, q]
+                            if settled[k, q] != settled0[k, q]:
+                                gave_changed[q] = True
                 for q in range(m):
-                    given[q] = min(1.0, ratio(y0[active[q]], given[q]))
+                    if gave_changed[q]:
+                        gave[q] = 0.0
+                        for k in range(m):
+                            gave[q] = gave[q] + settled[k, q]
+                anything = False
+                for q in range(m):
+                    anything = anything or sums[q] > 0.0
                 for k in range(m):
                     i = active[k]
-                    taken = 0.0
-                    for q in range(m):
-                        gross[k, q] = gross[k, q] * given[q]
-                        taken = taken + gross[k, q]
-                    scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                    got = 0.0
-                    for q in range(m):
-                        gross[k, q] = gross[k, q] * scale
-                        got = got + gross[k, q]
-                        gave[q] = gave[q] + gross[k, q]
-                        moved[b, i, active[q]] = moved[b, i, active[q]] + gross[k, q] * worth[c]
-                    out[b, i, c] = y0[i] + got
+                    if anything:
+                        out[b, i, c] = min(max(y0[i] + got[k] - gave[k], 0.0), demand[i, c])
+                        if value_moved:
+                            for q in range(m):
+                                moved[b, i, active[q]] = (moved[b, i, active[q]]
+                                                          + settled[k, q] * worth[c])
+                    else:
+                        out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
+                if b > 0:  # back to the first matrix's
+                    for at in range(start[b], start[b + 1]):
+                        k = position[first[at]]
+                        q = position[second[at]]
+                        if k >= 0 and q >= 0:
+                            flows[k, q] = flows0[k, q]
+                            flows[q, k] = flows0[q, k]
                 for q in range(m):
-                    i = active[q]
-                    out[b, i, c] = min(max(out[b, i, c] - gave[q], 0.0), demand[i, c])
+                    if b == 0:  # kept, for the matrices after it
+                        sums0[q] = sums[q]
+                        scales0[q] = scales[q]
+                        got0[q] = got[q]
+                        gave0[q] = gave[q]
+                        for l in range(m):
+                            settled0[q, l] = settled[q, l]
+                    else:
+                        if column_changed[q]:
+                            sums[q] = sums0[q]
+                            scales[q] = scales0[q]
+                        if row_changed[q]:
+                            got[q] = got0[q]
+                            for l in range(m):
+                                settled[q, l] = settled0[q, l]
+                        if gave_changed[q]:
+                            gave[q] = gave0[q]
+                    column_changed[q] = row_changed[q] = gave_changed[q] = False
     for b in range(1, batch):
         if same[b]:
             out_a[b] = out_a[0]
-            moved_a[b] = moved_a[0]
+            if value_moved:
+                moved_a[b] = moved_a[0]
     return out_a, moved_a
+
+
+cdef inline double _flow(double di, double dj, bint i_races, bint j_races, double wi_race,
+                         double wj_race, bint i_zone, bint j_zone, double share_i,
+                         double share_j, double excess_i, double excess_j,
+                         double zone_share) noexcept nogil:
+    cdef double flow = 0.0, wi, wj, pool
+    if zone_share > 0.0:
+        flow = zone_share * (i_zone * excess_i * dj - j_zone * excess_j * di)
+    if i_races or j_races:  # else: the pool pro rata
+        wi = 1.0 + i_races * wi_race
+        wj = 1.0 + j_races * wj_race
+        pool = share_i * dj + share_j * di
+        flow = flow + ratio(pool * di * dj * (wi - wj), (wi * di + wj * dj) * (di + dj))
+    return flow if flow > 0.0 else 0.0

@@ -61,6 +61,7 @@ def resolve_step(
     rng: np.random.Generator | None,
     allocation: np.ndarray | None = None,
     trade: np.ndarray | None = None,
+    prepared: Prepared | None = None,
 ) -> Outcome:
     """Steps 3-8: locate, extract, use, market, incidents, payoffs. Pure; see the module doc.
 
@@ -70,40 +71,43 @@ def resolve_step(
     nation weighing a counterfactual expects). Then ``actions`` and ``trade`` may also be a batch
     [B, N, N] of alternative action matrices, and every outcome array gains that leading axis:
     one call weighs many counterfactuals. ``allocation`` may pass in ``locate``'s result for
-    this state, which does not depend on the actions.
+    this state, which does not depend on the actions, and ``prepared`` all that does not
+    (:func:`prepare`, for this world, state, rules and parameters).
     """
     return _resolve(world, state, actions, rules, econ, rng, allocation, detail=True,
-                    trade=trade)
+                    trade=trade, prepared=prepared)
 
 
 def expected_utility(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
                      econ: EconParams, allocation: np.ndarray | None = None,
-                     trade: np.ndarray | None = None) -> np.ndarray:
+                     trade: np.ndarray | None = None, prepared: Prepared | None = None
+                     ) -> np.ndarray:
     """Every nation's utility [..., N] for one action matrix or a batch [B, N, N], with expected
     incident losses: ``resolve_step(..., rng=None).utility``, the same numbers, without the
     accounting that only a step that happens records (what a nation weighing counterfactuals
     needs, and all it needs)."""
     return _resolve(world, state, actions, rules, econ, None, allocation, detail=False,
-                    trade=trade)
+                    trade=trade, prepared=prepared)
 
 
-def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
-             econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
-             detail: bool, trade: np.ndarray | None = None) -> Outcome | np.ndarray:
-    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility. The
-    arrays the compiled step reads (:func:`sim.economy.kernels.step.resolve`), then its results as
-    an :class:`Outcome`."""
-    from sim.economy.kernels import market as km  # the compiler loads with the first step
-    from sim.economy.kernels import step as k
-    from sim.economy.kernels.common import batch
+@dataclass(frozen=True)
+class Prepared:
+    """What the step's economics reads of the world, the state and the rules whatever the
+    actions (:func:`prepare`): computed once a step, it serves the real step and every batch
+    of counterfactuals weighed before it."""
 
-    actions = np.asarray(actions, dtype=bool)
-    if rng is not None and (actions.ndim != 2 or (trade is not None and np.ndim(trade) != 2)):
-        raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
-    n, dt = actions.shape[-1], world.dt
-    trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
-    lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
+    allocation: np.ndarray  # [N, S] where plants go this step (step 3)
+    demand: np.ndarray  # [N, S] t of regolith each nation brings to each site
+    before: tuple  # the compiled step's arguments before the incident draws ...
+    after: tuple  # ... and after them
 
+
+def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
+            allocation: np.ndarray | None = None) -> Prepared:
+    """The action-independent inputs of :func:`resolve_step` for this state (``allocation``:
+    :func:`locate`'s result, if already known). Pure."""
+    dt = world.dt
+    n = state.capacity_t_per_yr.shape[0]
     if allocation is None:
         allocation = locate(world, state, econ)  # 3. Locate
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
@@ -115,18 +119,44 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
                   ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), rules.benefit_share,
                   rules.detection, rules.fine_multiple, rules.escalation, rules.liability_share,
                   econ.coercion_weight, econ.relative_gains_weight])
+    before = (demand, world.site_capacity_t_per_yr * dt,
+              world.grade * econ.recovery_fraction * world.uptime,
+              unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
+              operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
+              state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
+              state.forced_incidents)
+    after = (rules.may_cooperate, rules.recognises_claims, rules.monitored, rules.liable,
+             rules.sharing_members,
+             np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0),
+             *supply_side(world, state), h, named, has_named,
+             market_parameters(world, state, econ), p)
+    return Prepared(allocation, demand, before, after)
+
+
+def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
+             econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
+             detail: bool, trade: np.ndarray | None = None, prepared: Prepared | None = None
+             ) -> Outcome | np.ndarray:
+    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility. The
+    arrays the compiled step reads (:func:`sim.economy.kernels.step.resolve`), then its results as
+    an :class:`Outcome`."""
+    from sim.economy.kernels import market as km  # the compiler loads with the first step
+    from sim.economy.kernels import step as k
+    from sim.economy.kernels.common import batch
+
+    actions = np.asarray(actions, dtype=bool)
+    if rng is not None and (actions.ndim != 2 or (trade is not None and np.ndim(trade) != 2)):
+        raise ValueError("a batch of action matrices is evaluated with expected incidents (rng=None)")
+    n = actions.shape[-1]
+    trade = np.ones((n, n), dtype=bool) if trade is None else np.asarray(trade, dtype=bool)
+    lead = np.broadcast_shapes(actions.shape[:-2], trade.shape[:-2])
+    if prepared is None:
+        prepared = prepare(world, state, rules, econ, allocation)
+    allocation, demand = prepared.allocation, prepared.demand
     utility, out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
-        batch(actions, lead, n, n), batch(trade, lead, n, n), demand,
-        world.site_capacity_t_per_yr * dt, world.grade * econ.recovery_fraction * world.uptime,
-        unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
-        operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
-        state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
-        state.forced_incidents, rng.random((n, n)) if rng is not None else np.zeros((n, n)),
-        rng is not None, rules.may_cooperate, rules.recognises_claims, rules.monitored,
-        rules.liable, rules.sharing_members,
-        np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0),
-        *supply_side(world, state), h, named, has_named, market_parameters(world, state, econ),
-        p, detail)
+        batch(actions, lead, n, n), batch(trade, lead, n, n), *prepared.before,
+        rng.random((n, n)) if rng is not None else np.zeros((n, n)), rng is not None,
+        *prepared.after, detail)
     if not detail:
         return utility.reshape(lead + (n,))
 

@@ -37,7 +37,15 @@ from sim.base.arguments import whole_number
 from sim.base.errors import BadType
 from sim.economy.rare_earths import diversify, open_mines
 from sim.economy.state import Outcome, RegimeRules
-from sim.economy.step import expected_utility, grow, learn_trust, locate, resolve_step
+from sim.economy.step import (
+    Prepared,
+    expected_utility,
+    grow,
+    learn_trust,
+    locate,
+    prepare,
+    resolve_step,
+)
 from sim.model.agents import Nation, Site
 from sim.model.build import bloc_masks, build, rules_in_force
 from sim.model.membership import Membership, worth_of_membership
@@ -108,7 +116,7 @@ class LunarModel(mesa.Model):
         self.standing = initial_standing(n)  # who is in good standing toward whom (reciprocity)
         self.recent_intended: list[np.ndarray] = []  # meant (before trembles), the last year
         self.last_coordination: np.ndarray | None = None  # C that took place (no legal bar)
-        self._planned: np.ndarray | None = None  # this step's allocation, for counterfactuals
+        self._prepared: Prepared | None = None  # this state's inputs to the economics
         self._evaluated: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # see _evaluate_ahead
         self.cooperation_sum = np.zeros((n, n))  # C actions of i toward j, summed over steps
         self.last_outcome: Outcome | None = None
@@ -129,7 +137,7 @@ class LunarModel(mesa.Model):
         self._review_membership()
         actions, trade = self.decide()
         outcome = resolve_step(self.world, self.state, actions, self.rules, self.econ,
-                               self._incident_rng, allocation=self._planned, trade=trade)
+                               self._incident_rng, trade=trade, prepared=self.prepared())
         self._apply(outcome, actions, trade)
         self.recorder.record(self.steps, self._snapshot())
         if self.steps >= self.horizon:
@@ -182,10 +190,21 @@ class LunarModel(mesa.Model):
         if trade is None:
             trade = np.ones((n, n), dtype=bool) if self.last_trade is None else self.last_trade
         trade = np.broadcast_to(np.asarray(trade, dtype=bool), actions.shape)
-        if self._planned is None:  # where plants go does not depend on the actions
-            self._planned = locate(self.world, self.state, self.econ)
         return expected_utility(self.world, self.state, actions, self.rules, self.econ,
-                                allocation=self._planned, trade=trade)
+                                trade=trade, prepared=self.prepared())
+
+    def prepared(self) -> Prepared:
+        """What the step's economics reads of this state whatever the actions (where plants
+        go, the market's supply side, ...): computed once a step for the step and all the
+        counterfactuals weighed before it. :meth:`state_changed` forgets it."""
+        if self._prepared is None:
+            self._prepared = prepare(self.world, self.state, self.rules, self.econ)
+        return self._prepared
+
+    def state_changed(self) -> None:
+        """Say that the state, the rules or the parameters changed (the step does at its
+        start and end; code that changes them between steps calls this)."""
+        self._prepared = None
 
     def _evaluate_ahead(self, obs: Observation) -> None:
         """Evaluate in one batched call the matrices every rule will ask ``evaluate`` for at
@@ -205,7 +224,7 @@ class LunarModel(mesa.Model):
     def decide(self) -> tuple[np.ndarray, np.ndarray]:
         """Phase one: every nation chooses from one snapshot, in both arenas; then noise (at the
         pole), then law and regime. Returns the lunar and the rare-earth actions."""
-        self._planned = None
+        self.state_changed()  # events and membership may have changed it
         obs = self.observation()
         self._evaluate_ahead(obs)
         intended = np.empty((len(self.names), len(self.names)), dtype=bool)
@@ -232,6 +251,7 @@ class LunarModel(mesa.Model):
 
     def _apply(self, outcome: Outcome, actions: np.ndarray, trade: np.ndarray) -> None:
         """Phase two: the outcome becomes the new state; trust and strategies learn."""
+        self.state_changed()
         s, econ = self.state, self.econ
         growth = grow(self.world, s, outcome, econ)
         s.capacity_t_per_yr, s.capital_usd_bn = growth.capacity_t_per_yr, growth.capital_usd_bn

@@ -121,6 +121,14 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     pair_log = np.empty((n, n))
     share = np.empty((n, n))
     fines = np.empty((n, n))
+    # the first matrix's: a nation whose partners are the same in a later matrix (a batch of
+    # counterfactuals changes one or two pairs) has the same output factors and incident risks
+    mutual0 = np.empty((n, n), dtype=np.bool_)
+    partners0 = np.empty((n, s_n))
+    factor0 = np.empty((n, s_n))
+    share0 = np.empty((n, n))
+    lost0 = np.empty(n)
+    as_first = np.zeros(n, dtype=np.bool_)
 
     for b in range(batch):
         r = out[b if detail else 0]
@@ -129,12 +137,23 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         m = mk[b if detail else 0]
         comp = compete[b]
         for i in range(n):
+            as_first[i] = b > 0 and not detail  # (a detailed batch records all of it)
             for j in range(n):
                 mutual[i, j] = (i != j and actions[b, i, j] and may[i, j] and actions[b, j, i]
                                 and may[j, i])
+                if b == 0:
+                    mutual0[i, j] = mutual[i, j]
+                elif mutual[i, j] != mutual0[i, j]:
+                    as_first[i] = False
 
         # 4. Extract: exposure to hostile operators, partners, the output factor; reserves
         for i in range(n):
+            if as_first[i]:
+                for c in range(s_n):
+                    partners[i, c] = partners0[i, c]
+                    factor[i, c] = factor0[i, c]
+                    product[i, c] = worked_all[b, i, c] * factor[i, c] * yield_t[c]
+                continue
             hostile_load[:] = 0.0
             partner_load[:] = 0.0
             for j in range(n):
@@ -155,6 +174,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 if detail:
                     per_site[b, RS_EXPOSURE, i, c] = exposure
                     per_site[b, RS_FACTOR, i, c] = factor[i, c]
+                if b == 0:
+                    partners0[i, c] = partners[i, c]
+                    factor0[i, c] = factor[i, c]
         for c in range(s_n):
             wanted_c = 0.0
             for i in range(n):
@@ -199,6 +221,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 else:
                     pair_log[i, j] = 0.0
         for i in range(n):  # the capacity each keeps, and who caused its loss
+            if as_first[i]:
+                for j in range(n):
+                    share[i, j] = share0[i, j]
+                r[R_CAPACITY_LOST, i] = lost0[i]
+                continue
             kept_log = 0.0
             wiped = 0
             for j in range(n):
@@ -211,6 +238,10 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 else:
                     share[i, j] = ratio(-pair_log[i, j], -kept_log)
             r[R_CAPACITY_LOST, i] = capacity[i] * -np.expm1(kept_log)
+            if b == 0:
+                lost0[i] = r[R_CAPACITY_LOST, i]
+                for j in range(n):
+                    share0[i, j] = share[i, j]
 
         # 8. Payoffs (USD bn this step)
         members, pooled = 0, 0.0

@@ -48,11 +48,11 @@ def linked_game(model, i: int, j: int) -> LinkedGame:
     for k, (x, y) in enumerate(itertools.product(range(4), repeat=2)):
         lunar[k, i, j], trade[k, i, j] = JOINT[x][0] == "C", JOINT[x][1] == "C"
         lunar[k, j, i], trade[k, j, i] = JOINT[y][0] == "C", JOINT[y][1] == "C"
-    model._planned = None  # the allocation for this state (the step recomputes it too)
+    model.state_changed()  # evaluated for the state as it is now
     try:
         utility = np.asarray(model.utilities(lunar, trade), dtype=float)
     finally:
-        model._planned = None
+        model.state_changed()
     A, B = utility[:, i].reshape(4, 4), utility[:, j].reshape(4, 4)
     spy = model.steps_per_year
     return LinkedGame(players=(model.names[i], model.names[j]), A=A, B=B,

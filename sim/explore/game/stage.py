@@ -117,12 +117,12 @@ def _stage_game(model, i: int, j: int, inside_step: bool) -> StageGame:
     matrices = np.repeat(np.array(base, dtype=bool)[None], 4, axis=0)
     for k, (x, y) in enumerate(itertools.product((True, False), repeat=2)):
         matrices[k, i, j], matrices[k, j, i] = x, y  # k = 0: (C, C), 1: (C, D), 2: (D, C)...
-    model._planned = None  # the allocation for this state (the step recomputes it too)
+    model.state_changed()  # evaluated for the state as it is now
     try:
         utility = np.asarray(model.utilities(matrices), dtype=float)
         A, B = utility[:, i].reshape(2, 2), utility[:, j].reshape(2, 2)
     finally:
-        model._planned = None
+        model.state_changed()
     A.setflags(write=False)
     B.setflags(write=False)
     holder = model.world.leverage_holder

@@ -1,8 +1,8 @@
 """Compiled kernels of the step's economics (numba), each the loop form of the equations its
 numpy caller documents, with no temporaries in the hot loop: the pairwise contest
 (:mod:`.contest`), the rare-earth market and the importers' diversification (:mod:`.market`),
-the whole step, steps 4-8 (:mod:`.step`), and where plants go and growth, steps 3 and 9
-(:mod:`.growth`). Imported by the step only: listing or validating scenarios never loads the
+the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
+(:mod:`.growth`), and the forward-looking rule's arithmetic (:mod:`.plans`). Imported by the step only: listing or validating scenarios never loads the
 compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
 
 Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load
@@ -41,7 +41,7 @@ def cache_dir(here: Path = Path(__file__).parent, also: tuple[Path, ...] = (UNIT
 CACHE = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else cache_dir()
 _previous, numba.config.CACHE_DIR = numba.config.CACHE_DIR, str(CACHE)
 try:
-    from sim.economy.kernels import common, contest, growth, market, step  # noqa: F401
+    from sim.economy.kernels import common, contest, growth, market, plans, step  # noqa: F401
 finally:
     numba.config.CACHE_DIR = _previous
 

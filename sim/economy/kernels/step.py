@@ -92,8 +92,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         for i in range(n):
             for j in range(n):
                 compete[b, i, j] = i != j and not actions[b, i, j]
+    monitoring, liability = monitored.any(), liable.any()  # (else their loops add nothing)
     worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth,
-                                   monitored.any())
+                                   monitoring)
 
     # a batch keeps only each matrix's utility: the other results are written over for each
     # matrix (a batch's full results would be new memory at every call, which costs more than
@@ -267,24 +268,25 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         # a probability its pooled fees buy; the expected fine is that probability times a
         # multiple of what the breach took (Becker 1968), escalating with the breaker's
         # record; no regime takes more from a nation in a step than its operations produce.
-        for i in range(n):
+        for i in range(n if monitoring else 0):
             rate = p[P_DETECTION] * p[P_FINE] * (1.0 + p[P_ESCALATION] * breach_record[i])
             due = 0.0
             for j in range(n):
-                moved = moved_all[b, i, j]
-                if comp[i, j] and monitored[i, j] and moved > 0.0:
-                    fines[i, j] = moved * rate
+                fines[i, j] = 0.0
+                # (the value moved is computed only where a regime monitors someone)
+                if comp[i, j] and monitored[i, j] and moved_all[b, i, j] > 0.0:
+                    fines[i, j] = moved_all[b, i, j] * rate
                     due += fines[i, j]
                     r[R_BREACHES, i] += 1.0
-                else:
-                    fines[i, j] = 0.0
             scale = min(1.0, ratio(r[R_GROSS, i], due))
             for j in range(n):
                 fines[i, j] *= scale
-        for i in range(n):
+        for i in range(n if monitoring or liability else 0):
             for j in range(n):
-                r[R_SANCTIONS, i] += fines[j, i] - fines[i, j]
-                if comp[j, i] and not comp[i, j] and liable[j, i]:  # j raced i, i did not race j
+                if monitoring:
+                    r[R_SANCTIONS, i] += fines[j, i] - fines[i, j]
+                if liability and comp[j, i] and not comp[i, j] and liable[j, i]:
+                    # j raced i, i did not race j
                     owed = p[P_LIABILITY] * r[R_INCIDENT_LOSS, i] * share[i, j]
                     r[R_LIABILITY, i] += owed
                     r[R_LIABILITY, j] -= owed
@@ -303,7 +305,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 r[R_COERCION, i] = p[P_COERCION] * coerced
         for i in range(n):  # less the relative-gains term (Grieco 1988)
             behind = 0.0
-            if n > 1:
+            if n > 1 and p[P_RELATIVE] != 0.0:  # (else it weighs nothing)
                 for j in range(n):
                     gap = r[R_WELFARE, j] - r[R_WELFARE, i]
                     if gap > 0.0:

@@ -57,19 +57,12 @@ def plan_values(game: Payoffs, d: float, m0: np.ndarray | bool, contrite: bool =
     AC           S + kS            U(C, m0) + kR                         R + kR
     ===========  ================  ====================================  ===============
     """
-    R, S, T, P = (np.asarray(x, dtype=float) for x in game)
-    m0 = np.asarray(m0, dtype=bool)
-    k = d / (1.0 - d)
-    now_d = np.where(m0, T, P)  # U(D, m0)
-    now_c = np.where(m0, R, S)  # U(C, m0)
-    echo = S + k * R if contrite else (S + d * T) / (1.0 - d * d)
-    forever_r = R + k * R
-    values = np.empty(np.broadcast_shapes(R.shape, S.shape, T.shape, P.shape, m0.shape) + (3, 3))
-    values[..., 0, 0], values[..., 0, 1], values[..., 0, 2] = P + k * P, now_d + k * P, T + k * T
-    values[..., 1, 0], values[..., 1, 1] = S + k * P, np.where(m0, forever_r, echo)
-    values[..., 1, 2] = forever_r
-    values[..., 2, 0], values[..., 2, 1], values[..., 2, 2] = S + k * S, now_c + k * R, forever_r
-    return values
+    from sim.economy.kernels import plans as compiled  # the compiler loads with the first step
+
+    arrays = [np.asarray(x, dtype=float) for x in game] + [np.asarray(m0, dtype=bool)]
+    shape = np.broadcast_shapes(*(x.shape for x in arrays))
+    flat = [np.ascontiguousarray(np.broadcast_to(x, shape)).reshape(-1) for x in arrays]
+    return compiled.plan_values(*flat, float(d), bool(contrite)).reshape(shape + (3, 3))
 
 
 def cooperation_threshold(game: Payoffs) -> float:
@@ -198,18 +191,23 @@ class ForwardLooking(Strategy):
         self._seen = np.ones(self.n, dtype=bool)  # my standing toward each when I last decided
         self._asked: tuple | None = None  # (observation, matrices, trade, where) of evaluations()
         self._trade_row: np.ndarray | None = None  # decided with the lunar row
-        self._grid: list[np.ndarray] | None = None  # see _matrices
-        self._acts: np.ndarray | None = None
+        self._beliefs: dict[str, tuple] = {}  # (evidence, beliefs) by arena: see beliefs
+        # the log-likelihood of a move a type predicts, and of one it does not (a tremble)
+        self._log_likelihood = np.log(np.array([1.0 - p.noise, p.noise]))
 
     def beliefs(self, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C), from
         its moves at the pole (``"lunar"``; in both arenas for a linked rule) or in the
         rare-earth arena (``"trade"``)."""
         evidence = self.evidence_trade if arena == "trade" else self.evidence
-        log_post = self.log_prior[None, :] + evidence
-        log_post = log_post - log_post.max(axis=1, keepdims=True)
-        weights = np.exp(log_post)
-        return weights / weights.sum(axis=1, keepdims=True)
+        seen, known = self._beliefs.get(arena, (None, None))
+        if seen is not evidence:  # (once a step: learning replaces the evidence)
+            log_post = self.log_prior[None, :] + evidence
+            log_post = log_post - log_post.max(axis=1, keepdims=True)
+            weights = np.exp(log_post)
+            known = weights / weights.sum(axis=1, keepdims=True)
+            self._beliefs[arena] = (evidence, known)
+        return known.copy()
 
     def _matrices(self, obs: Observation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The distinct pairs of action matrices (lunar, rare-earth) to evaluate, and where in
@@ -218,23 +216,13 @@ class ForwardLooking(Strategy):
         with me in one arena — at the pole toward every rival, in the rare-earth arena toward
         the rivals it pairs me with (the fourth for each rival, and all toward myself, are the
         base)."""
-        me, n = self.me, self.n
+        from sim.economy.kernels.plans import plan_matrices
+
+        n = self.n
         base = np.ones((n, n), dtype=bool) if obs.last_actions is None else obs.last_actions
         trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
-        pair = np.stack([base, trade])  # [arena, N, N]
-        if self._grid is None:  # [arena, j, my action, j's answer], and where a move does something
-            self._grid = np.meshgrid([0, 1], np.arange(n), [0, 1], [0, 1], indexing="ij")
-            arena, j = self._grid[:2]
-            self._acts = ((arena == 0) | self.arena[j]) & (j != me)
-        arena, j, a, b = self._grid
-        differ = self._acts & ((a != pair[arena, me, j]) | (b != pair[arena, j, me]))
-        arena, j, a, b = (x[differ] for x in (arena, j, a, b))  # one matrix pair each, in order
-        chosen = np.repeat(pair[None], len(j), axis=0)  # [B, arena, N, N]
-        k = np.arange(len(j))
-        chosen[k, arena, me, j] = a.astype(bool)
-        chosen[k, arena, j, me] = b.astype(bool)
-        return (np.concatenate([base[None], chosen[:, 0]]),
-                np.concatenate([trade[None], chosen[:, 1]]), differ)
+        return plan_matrices(np.ascontiguousarray(base), np.ascontiguousarray(trade), self.me,
+                             self.arena)
 
     def evaluations(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
         self._asked = (obs, *self._matrices(obs))  # payoffs() uses them at this step
@@ -252,17 +240,15 @@ class ForwardLooking(Strategy):
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         asked = self._asked
         fresh = asked is not None and asked[0] is obs
+        from sim.economy.kernels.plans import stage_games
+
         lunar, trade, differ = asked[1:] if fresh else self._matrices(obs)
-        evaluated = obs.evaluate(self.me, lunar, trade)
-        utility = np.full((2, self.n, 2, 2), evaluated[0])  # [arena, j, my action (D=0, C=1), j's]
-        utility[differ] = evaluated[1:]
-        utility[:, self.me] = 0.0
-        # The rare-earth game as what its actions add to the base (the economics is additive
-        # between the arenas, but for the price of lunar rare earths, read from the last
-        # step): a linked rule's game is the sum of the two. Nothing is at stake toward a
-        # rival the arena does not pair me with.
-        utility[1] -= evaluated[0]
-        utility[1, ~self.arena] = 0.0
+        evaluated = np.asarray(obs.evaluate(self.me, lunar, trade), dtype=float)
+        # [arena, j, my action (D=0, C=1), j's]. The rare-earth game as what its actions add to
+        # the base (the economics is additive between the arenas, but for the price of lunar
+        # rare earths, read from the last step): a linked rule's game is the sum of the two.
+        # Nothing is at stake toward a rival the arena does not pair me with.
+        utility = stage_games(evaluated, differ, self.me, self.arena)
         games = tuple(Payoffs(R=u[:, 1, 1], S=u[:, 1, 0], T=u[:, 0, 1], P=u[:, 0, 0])
                       for u in utility)
         return games
@@ -284,9 +270,11 @@ class ForwardLooking(Strategy):
 
     def _values(self, game: Payoffs, mine: np.ndarray | None, arena: str,
                 contrite: bool = True) -> np.ndarray:
+        from sim.economy.kernels.plans import expected_plan_values
+
         m0 = self.cooperate_with_all() if mine is None else mine
-        values = plan_values(game, self.discount, m0, contrite)  # [N, plan, type]
-        return np.einsum("npt,nt->np", values, self.beliefs(arena))
+        return expected_plan_values(*game, m0, self.discount, contrite,  # [N, plan]
+                                    self.beliefs(arena))
 
     def _owed(self, obs: Observation) -> np.ndarray | None:
         """Whether I am in good standing toward each rival, counting the arenas I weigh
@@ -336,11 +324,9 @@ class ForwardLooking(Strategy):
         self.evidence_trade = self._update(self.evidence_trade, trade[:, me], self._seen)
 
     def _update(self, evidence: np.ndarray, answered: np.ndarray, mine: np.ndarray) -> np.ndarray:
-        predicted = np.stack([np.zeros(self.n, dtype=bool), mine,
-                              np.ones(self.n, dtype=bool)], axis=1)
-        eps = self.params.noise
-        likelihood = np.where(predicted == answered[:, None], 1.0 - eps, eps)
-        return evidence * self.fade + np.log(likelihood)
+        predicted = np.stack([~answered, mine == answered, answered], axis=1)  # by each type
+        right, wrong = self._log_likelihood
+        return evidence * self.fade + np.where(predicted, right, wrong)
 
 
 def _first_move(value: np.ndarray) -> np.ndarray:

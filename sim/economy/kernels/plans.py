@@ -1,0 +1,108 @@
+"""The forward-looking rule's arithmetic, compiled (:mod:`sim.rules.strategies.plans` holds the
+rule and documents each formula): the matrices it weighs, its stage games, and its plans' values
+weighed by its beliefs. Each is a few small loops a step that numpy would spread over dozens of
+calls on arrays of a dozen numbers."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, error_model="numpy")
+def plan_matrices(base, trade, me, arena):
+    """The pairs of action matrices a forward-looking nation ``me`` weighs (lunar [B, N, N],
+    rare-earth [B, N, N]: the base first, everyone as last step in both arenas) and where in
+    [arena, j, my action, j's answer] each but the first goes ([2, N, 2, 2], True where a
+    matrix is weighed; actions 0 = D, 1 = C). Toward every rival at the pole, and in the
+    rare-earth arena toward the rivals ``arena`` [N] pairs me with, each of the four joint
+    moves that differs from the base, in that order (arena, rival, my move, its answer)."""
+    n = base.shape[0]
+    differ = np.zeros((2, n, 2, 2), dtype=np.bool_)
+    count = 0
+    for ar in range(2):
+        pair = base if ar == 0 else trade
+        for j in range(n):
+            if j == me or (ar == 1 and not arena[j]):
+                continue
+            for a in range(2):
+                for b in range(2):
+                    if (a == 1) != pair[me, j] or (b == 1) != pair[j, me]:
+                        differ[ar, j, a, b] = True
+                        count += 1
+    lunar = np.empty((count + 1, n, n), dtype=np.bool_)
+    rare = np.empty((count + 1, n, n), dtype=np.bool_)
+    for k in range(count + 1):
+        lunar[k] = base
+        rare[k] = trade
+    k = 1
+    for ar in range(2):
+        for j in range(n):
+            for a in range(2):
+                for b in range(2):
+                    if differ[ar, j, a, b]:
+                        changed = lunar if ar == 0 else rare
+                        changed[k, me, j] = a == 1
+                        changed[k, j, me] = b == 1
+                        k += 1
+    return lunar, rare, differ
+
+
+@numba.njit(cache=True, error_model="numpy")
+def stage_games(evaluated, differ, me, arena):
+    """[arena, j, my action, j's answer] (D = 0, C = 1): my utility toward each rival at the
+    pole, and what the rare-earth arena's actions add to the base there (0 toward a rival the
+    arena does not pair me with, and toward myself), from ``evaluated`` [B] (the base first,
+    then the matrices of :func:`plan_matrices` in its order)."""
+    n = differ.shape[1]
+    utility = np.empty((2, n, 2, 2))
+    k = 1
+    for ar in range(2):
+        for j in range(n):
+            for a in range(2):
+                for b in range(2):
+                    u = evaluated[0]
+                    if differ[ar, j, a, b]:
+                        u = evaluated[k]
+                        k += 1
+                    if j == me:
+                        u = 0.0
+                    elif ar == 1:
+                        u = u - evaluated[0] if arena[j] else 0.0
+                    utility[ar, j, a, b] = u
+    return utility
+
+
+@numba.njit(cache=True, error_model="numpy")
+def plan_values(R, S, T, P, m0, d, contrite):
+    """:func:`sim.rules.strategies.plans.plan_values` over rivals [K]: [K, plan, type]."""
+    count = R.shape[0]
+    values = np.empty((count, 3, 3))
+    k = d / (1.0 - d)
+    for x in range(count):
+        r, s, t, p = R[x], S[x], T[x], P[x]
+        now_d = t if m0[x] else p  # U(D, m0)
+        now_c = r if m0[x] else s  # U(C, m0)
+        echo = s + k * r if contrite else (s + d * t) / (1.0 - d * d)
+        forever_r = r + k * r
+        values[x, 0, 0], values[x, 0, 1], values[x, 0, 2] = p + k * p, now_d + k * p, t + k * t
+        values[x, 1, 0], values[x, 1, 1] = s + k * p, forever_r if m0[x] else echo
+        values[x, 1, 2] = forever_r
+        values[x, 2, 0], values[x, 2, 1], values[x, 2, 2] = s + k * s, now_c + k * r, forever_r
+    return values
+
+
+@numba.njit(cache=True, error_model="numpy")
+def expected_plan_values(R, S, T, P, m0, d, contrite, beliefs):
+    """[K, plan]: each plan's value toward each rival weighed by the beliefs [K, type] over the
+    rival's type."""
+    values = plan_values(R, S, T, P, m0, d, contrite)
+    count = R.shape[0]
+    out = np.empty((count, 3))
+    for x in range(count):
+        for p in range(3):
+            total = 0.0
+            for t in range(3):
+                total += values[x, p, t] * beliefs[x, t]
+            out[x, p] = total
+    return out

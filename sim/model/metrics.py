@@ -62,28 +62,32 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
 }
 
 
+# The step's outcome fields that the derived quantities (:func:`derived`) are computed from
+KEPT_OUTCOME = ("potential_output", "crowding_loss", "exhaustion_loss", "synergy_gain",
+                "interference_loss", "operating_cost", "depreciation", "incident_loss",
+                "transfers", "sanctions", "liability", "entry_cost", "shortfall_cost",
+                "export_revenue_lost", "diversification_cost", "retaliation_cost", "welfare")
+
+
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
-    """The raw quantities kept at each step, [N], [S] or scalars (the recorder copies them)."""
+    """The raw quantities kept at each step, [N], [S] or scalars (the recorder copies them);
+    what is a sum of them is computed over the whole history (:func:`derived`)."""
     st, out, a = s.state, s.outcome, s.actions
     n = st.welfare_usd_bn.size
     zeros = np.zeros(n)
     nan = float("nan")
     off = s.off_diagonal
     trust_in = (st.trust.sum(axis=0) - np.diag(st.trust)) / max(n - 1, 1)
-    ree_cost = zeros if out is None else _ree_costs(out)
     return {
         "welfare": st.welfare_usd_bn,
         "capacity": st.capacity_t_per_yr,
         "capital": st.capital_usd_bn,
         "investment": s.investment,
         "gross_output": zeros if out is None else out.gross_output,
-        "ree_cost": ree_cost,
-        "lunar_payoff": zeros if out is None else out.welfare + ree_cost,
         "discount": (1.0 + s.econ.social_discount_rate_per_year) ** -s.elapsed_years,
         "brought": zeros if out is None else out.demand_t.sum(axis=-1),
         "worked": zeros if out is None else out.worked_t.sum(axis=-1),
         "expected_npv": s.expected_npv,
-        "capital_consumed": zeros if out is None else out.depreciation + out.incident_loss,
         "propellant": st.propellant_t,
         "ree_mined": st.ree_mined_t,
         "reserve": st.reserve_t,
@@ -94,20 +98,16 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "member": s.members.astype(float),
         "membership_gain": s.membership_gain,
         "bloc": s.blocs,
-        "payoff": zeros if out is None else out.welfare,
+        "stepped": out is not None,
         "propellant_step": zeros if out is None else out.propellant_t,
         "ree_delivered_step": zeros if out is None else out.ree_shipped_t,
         "incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
-        "shortfall_cost": zeros if out is None else out.shortfall_cost,
-        "export_revenue_lost": zeros if out is None else out.export_revenue_lost,
         "export_control": zeros if out is None else out.export_targets.astype(float),
         "retaliation": zeros if out is None else out.retaliators.astype(float),
-        "retaliation_cost": zeros if out is None else out.retaliation_cost,
         "leverage_index": float(st.leverage_index),
         "ree_threat": st.ree_threat,
         "refining_built": st.ree_refining_built_t_per_yr[:-1],
         "refining_built_total": float(st.ree_refining_built_t_per_yr.sum()),
-        "diversification_cost": zeros if out is None else out.diversification_cost,
         # the return cost below which lunar rare earths would pay at the next step's price,
         # where plants exist to be sent to a KREEP site (NaN before any)
         "ree_break_even": (break_even_return_cost(s.world, st, s.econ)
@@ -118,9 +118,40 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "cooperation_rate": nan if a is None else _share(a, off),
         "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
         "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
-    } | {f"channel_{name}": zeros if out is None else fn(out)
-         for name, (_, fn) in CHANNELS.items()
+    } | {f"outcome_{name}": zeros if out is None else getattr(out, name) for name in KEPT_OUTCOME
          } | {f"membership_gain_{name}": part for name, part in s.membership_parts.items()}
+
+
+class _Stacked:
+    """The kept outcome fields of every step [T, N], read as an outcome's attributes."""
+
+    def __init__(self, data: dict[str, np.ndarray]) -> None:
+        self._data = data
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        return self._data[f"outcome_{name}"]
+
+
+def derived(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The quantities that are sums of the kept ones, for every step at once [T, N] (0 at a
+    step without an outcome, the start): each step's welfare (``payoff``), its rare-earth
+    costs, lunar welfare, capital consumed, and the welfare channels (:data:`CHANNELS`)."""
+    out, stepped = _Stacked(data), data["stepped"][:, None]
+
+    def where(values: np.ndarray) -> np.ndarray:
+        return np.where(stepped, values, 0.0)
+
+    ree_cost = where(_ree_costs(out))
+    return {
+        "payoff": where(out.welfare),
+        "shortfall_cost": where(out.shortfall_cost),
+        "export_revenue_lost": where(out.export_revenue_lost),
+        "retaliation_cost": where(out.retaliation_cost),
+        "diversification_cost": where(out.diversification_cost),
+        "ree_cost": ree_cost,
+        "lunar_payoff": where(out.welfare + ree_cost),
+        "capital_consumed": where(out.depreciation + out.incident_loss),
+    } | {f"channel_{name}": where(fn(out)) for name, (_, fn) in CHANNELS.items()}
 
 
 def _ree_costs(out: Outcome) -> np.ndarray:
@@ -454,7 +485,8 @@ class Recorder:
     def history(self) -> History:
         if self._history is None:
             n = len(self.steps)
-            self._history = History({k: a[:n] for k, a in self._data.items()}, self.world)
+            data = {k: a[:n] for k, a in self._data.items()}
+            self._history = History(data | derived(data), self.world)
         return self._history
 
     def model_column(self, name: str) -> np.ndarray:

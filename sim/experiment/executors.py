@@ -161,7 +161,8 @@ class ProcessExecutor(Executor):
         if "forkserver" in methods:
             self._context = multiprocessing.get_context("forkserver")
             self._context.set_forkserver_preload(["sim.base.ignore_interrupts",
-                                                  "sim.experiment.worker"])
+                                                  "sim.experiment.worker",
+                                                  "sim.experiment.warm"])
         else:
             self._context = multiprocessing.get_context("spawn")
         self._start()

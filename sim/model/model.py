@@ -49,7 +49,8 @@ from sim.economy.step import (
 from sim.model.agents import Nation, Site
 from sim.model.build import bloc_masks, build, rules_in_force
 from sim.model.membership import Membership, worth_of_membership
-from sim.model.metrics import Recorder, Snapshot
+from sim.model.metrics import Snapshot
+from sim.model.recorder import Recorder
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
 from sim.rules.strategies import Observation, Strategy
@@ -303,7 +304,7 @@ class LunarModel(mesa.Model):
         """Every step so far in a Mesa ``DataCollector``: model-level metrics (with run totals
         to date) and each nation's welfare, capacity and cooperation given and received, as
         ``get_model_vars_dataframe`` / ``get_agent_vars_dataframe`` and ``mesa.batch_run``
-        read them (see :meth:`sim.model.metrics.Recorder.datacollector`)."""
+        read them (see :meth:`sim.model.recorder.Recorder.datacollector`)."""
         return self.recorder.datacollector([nation.unique_id for nation in self.nation_list])
 
     def pair_cooperation(self) -> np.ndarray:

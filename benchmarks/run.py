@@ -3,6 +3,7 @@
     python benchmarks/run.py            # everything but the 10,000-run memory sweep (minutes)
     python benchmarks/run.py --quick    # fewer repeats and a smaller comparison
     python benchmarks/run.py --memory   # also the memory sweep (benchmarks/memory.py)
+    python benchmarks/run.py --sobol    # also a Sobol study's time, projected to 100,000 runs
     python benchmarks/run.py --json bench.json             # the table also as JSON, with the
                                                            # commit and the machine
     python benchmarks/run.py --against bench.json          # beside an earlier run's numbers
@@ -208,6 +209,9 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="an earlier run's JSON, shown beside")
     parser.add_argument("--sensitivity", action="store_true",
                         help="also the Morris screening of every ranged parameter (~10 minutes)")
+    parser.add_argument("--sobol", action="store_true",
+                        help="also a Sobol study of 12 parameters at 8 base points (~800 runs), "
+                        "projected to 1,024 base points (~100,000 runs)")
     args = parser.parse_args()
     repeats = 2 if args.quick else 5
     print(f"lunarsim benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
@@ -283,6 +287,27 @@ def main() -> None:
         report("lunarsim explore sensitivity (Morris, 10 trajectories), wall time",
                f"{t / 60:.1f} min", "< 15 min on 2 cores", t < 15 * 60, t)
 
+    if args.sobol:
+        print("8. a Sobol study of the default comparison, 2 workers: 8 and 16 base points, "
+              "projected")
+        per = (len(SOBOL_PARAMETERS) + 2) * len(experiment.spec.scenarios)  # runs a base point
+        times = {}
+        for size in (8, 16):
+            with tempfile.TemporaryDirectory() as tmp:
+                start = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "sim", "explore", "sensitivity",
+                                "coop_vs_compete", "--method", "sobol", "--size", str(size),
+                                "--workers", "2", "--out", str(Path(tmp) / "s"),
+                                *(x for p in SOBOL_PARAMETERS for x in ("-p", p))],
+                               check=True, stdout=subprocess.DEVNULL)
+                times[size] = time.perf_counter() - start
+        # a line through the two: a fixed part (start, analysis) and a part per base point
+        slope = (times[16] - times[8]) / 8
+        projected = (times[8] + slope * (1024 - 8)) / 3600
+        report(f"Sobol study at N = 1,024 ({per * 1024:,} runs), projected from N = 8 and 16 "
+               f"({times[8]:.0f} s, {times[16]:.0f} s; {slope / per * 1000:.0f} ms a run)",
+               f"{projected:.2f} h", "< 1 h on 2 cores", projected < 1.0, projected)
+
     if args.memory:
         print("6. peak memory of a 10,000-run sweep")
         subprocess.run([sys.executable, str(Path(__file__).parent / "memory.py")], check=True)
@@ -295,6 +320,16 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "rows": ROWS}, indent=2) + "\n")
         print(f"wrote {args.json}")
+
+
+# A Sobol study's parameters: 12 of the calibration's ranged ones, so that N = 1,024 base points
+# make 1,024 x 14 x 7 = 100,352 runs of the default comparison, the "about 100,000"
+SOBOL_PARAMETERS = [
+    "economics.propellant_value_usd_per_kg", "economics.race_advantage", "economics.interference",
+    "economics.synergy", "economics.incident_rate_per_year", "economics.discount_rate_per_year",
+    "market.ree_price_usd_per_kg", "market.control_severity", "market.coercion_weight",
+    "trust.learning_rate", "strategy.forward_looking.discount_per_year",
+    "strategy.forward_looking.prior_conditional"]
 
 
 def startup(command: list[str], repeats: int) -> float:

@@ -39,6 +39,7 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     respects_t = np.ascontiguousarray(respects.T)
     weight = race_advantage * (1.0 - zone_share * respects)  # rho, less a respected zone's share
     weight_t = np.ascontiguousarray(weight.T)
+    raced_by = np.ascontiguousarray(compete[0].T)  # raced_by[i, j]: j races i, read in memory order
     # Matrices after the first are settled as changes to the first one's settlement: a
     # forward-looking batch changes one or two pairs' races a matrix. Only the flows of pairs
     # whose races differ are computed again, and only the column sums, rows and bounds they
@@ -71,10 +72,12 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     # at a crowded site, over its operators ([k, l] for active[k], active[l]): the first
     # matrix's flows, sums, scales and settlement, and the matrix being settled (the first
     # one's with its changes, which are undone after it)
-    flows0 = np.zeros((n, n))
+    keep = batch > 1  # (one matrix: nothing to keep)
+    flows0 = np.zeros((n, n) if keep else (0, 0))
     sums0, scales0, got0, gave0 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    settled0 = np.zeros((n, n))
-    flows, sums, scales, settled = np.zeros((n, n)), np.empty(n), np.empty(n), np.zeros((n, n))
+    settled0 = np.zeros((n, n) if keep else (0, 0))
+    flows, sums, scales = np.zeros((n, n)), np.empty(n), np.empty(n)
+    settled = np.zeros((n, n)) if keep else flows  # (one matrix: its flows are settled in place)
     got, gave = np.empty(n), np.empty(n)
     column_changed = np.zeros(n, dtype=np.bool_)
     row_changed = np.zeros(n, dtype=np.bool_)
@@ -101,16 +104,22 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
             others = total - demand[i, c]
             share[i] = ratio(y0[i], others)
             excess[i] = ratio(demand[i, c] - y0[i], others)
-        # what the first matrix's settlement moves, net from j to i, before the bounds
+        # what the first matrix's settlement moves, net from j to i, before the bounds, and
+        # what each would give in all (the matrix read in memory order)
+        for q in range(m):
+            sums[q] = 0.0
         for k in range(m):
             for q in range(m):
                 i, j = active[k], active[q]
-                flows0[k, q] = 0.0 if i == j else _flow(
-                    demand[i, c], demand[j, c], compete[0, i, j], compete[0, j, i], weight[i, j],
+                flows[k, q] = 0.0 if i == j else _flow(
+                    demand[i, c], demand[j, c], compete[0, i, j], raced_by[i, j], weight[i, j],
                     weight_t[i, j], respects_t[i, j], respects[i, j], share[i], share[j],
                     excess[i], excess[j], zone_share)
-                flows[k, q] = flows0[k, q]
+                sums[q] += flows[k, q]
             column_changed[k] = row_changed[k] = gave_changed[k] = True  # the first: all of it
+            if keep:
+                for q in range(m):
+                    flows0[k, q] = flows[k, q]
         for b in range(batch):
             if same[b]:
                 continue
@@ -134,15 +143,19 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
             # of what its flows would give) ...
             for q in range(m):
                 if column_changed[q]:
-                    sums[q] = 0.0
-                    for k in range(m):
-                        sums[q] += flows[k, q]
+                    if b > 0:
+                        sums[q] = 0.0
+                        for k in range(m):
+                            sums[q] += flows[k, q]
                     scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
                     if b > 0 and scales[q] != scales0[q]:  # every row taking from it changes
                         for k in range(m):
                             if flows[k, q] != 0.0:
                                 row_changed[k] = True
             # ... nor gets more than it brought (row by row: the matrix is read in memory order)
+            if b == 0:
+                for q in range(m):
+                    gave[q] = 0.0
             for k in range(m):
                 if row_changed[k]:
                     i = active[k]
@@ -151,17 +164,25 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                         settled[k, q] = flows[k, q] * scales[q]
                         taken += settled[k, q]
                     scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                    got[k] = 0.0
-                    for q in range(m):
-                        settled[k, q] *= scale
-                        got[k] += settled[k, q]
-                        if settled[k, q] != settled0[k, q]:
-                            gave_changed[q] = True
-            for q in range(m):
-                if gave_changed[q]:
-                    gave[q] = 0.0
-                    for k in range(m):
-                        gave[q] += settled[k, q]
+                    total = 0.0  # (a local: the compiler keeps it in a register)
+                    if b == 0:
+                        for q in range(m):
+                            settled[k, q] *= scale
+                            total += settled[k, q]
+                            gave[q] += settled[k, q]
+                    else:
+                        for q in range(m):
+                            settled[k, q] *= scale
+                            total += settled[k, q]
+                            if settled[k, q] != settled0[k, q]:
+                                gave_changed[q] = True
+                    got[k] = total
+            if b > 0:
+                for q in range(m):
+                    if gave_changed[q]:
+                        gave[q] = 0.0
+                        for k in range(m):
+                            gave[q] += settled[k, q]
             anything = False  # nobody races, no zone returns anything: the pro-rata shares
             for q in range(m):
                 anything = anything or sums[q] > 0.0
@@ -181,7 +202,7 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                     if k >= 0 and q >= 0:
                         flows[k, q], flows[q, k] = flows0[k, q], flows0[q, k]
             for q in range(m):
-                if b == 0:  # kept, for the matrices after it
+                if b == 0 and keep:  # kept, for the matrices after it
                     sums0[q], scales0[q], got0[q], gave0[q] = sums[q], scales[q], got[q], gave[q]
                     for l in range(m):
                         settled0[q, l] = settled[q, l]

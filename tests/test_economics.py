@@ -351,3 +351,32 @@ def test_incident_losses_follow_the_formula_at_every_size(n, s):
             assert out.incidents.any()
 
 
+
+
+def test_a_preparation_for_other_rules_is_the_one_made_afresh():
+    """A membership review weighs the step under many rules, reusing the part of the
+    preparation the rules do not change: it must be exactly what preparing afresh gives, and
+    the rules' numbers must land where the compiled step reads them."""
+    from helpers import raw_scenario, scenario_from
+
+    from sim.economy.kernels import step as k
+    from sim.economy.step import RULE_PARAMETERS, prepare
+    from sim.model.build import rules_in_force
+    from sim.model.model import LunarModel
+
+    assert RULE_PARAMETERS == slice(k.P_BENEFIT, k.P_LIABILITY + 1)
+    model = LunarModel(scenario_from(raw_scenario("multilateral"), regime__membership="fixed"),
+                       rng=2)
+    for _ in range(6):
+        model.step()
+    members = model.members.copy()
+    members[np.flatnonzero(members)[0]] = False
+    rules = rules_in_force(model.regime, model.names, model.blocs, members, model.laws,
+                           model._law_bars)
+    base = prepare(model.world, model.state, model.rules, model.econ)
+    reused = prepare(model.world, model.state, rules, model.econ, like=base)
+    fresh = prepare(model.world, model.state, rules, model.econ, base.allocation)
+    for a, b in zip((*reused.before, *reused.after), (*fresh.before, *fresh.after), strict=True):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    assert not np.array_equal(reused.after[-1], base.after[-1]) or \
+        not np.array_equal(reused.after[0], base.after[0])

@@ -100,37 +100,49 @@ class Prepared:
     demand: np.ndarray  # [N, S] t of regolith each nation brings to each site
     before: tuple  # the compiled step's arguments before the incident draws ...
     after: tuple  # ... and after them
+    market: tuple  # the market's part of ``after`` (its supply side, holder and parameters)
+
+
+# where the rules' numbers go in the step's parameters (sim.economy.kernels.step's P_BENEFIT, ...)
+RULE_PARAMETERS = slice(9, 14)
 
 
 def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
-            allocation: np.ndarray | None = None) -> Prepared:
+            allocation: np.ndarray | None = None, like: Prepared | None = None) -> Prepared:
     """The action-independent inputs of :func:`resolve_step` for this state (``allocation``:
-    :func:`locate`'s result, if already known). Pure."""
+    :func:`locate`'s result, if already known). ``like``: a preparation of the same world,
+    state and parameters under other rules (what a membership review weighs), whose part that
+    does not depend on the rules is reused. Pure."""
     dt = world.dt
-    n = state.capacity_t_per_yr.shape[0]
-    if allocation is None:
-        allocation = locate(world, state, econ)  # 3. Locate
-    demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
-    ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
-    h, named, has_named = holder_and_targets(world, state, n)
-    p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
-                  econ.incident_rate_per_year * dt, econ.incident_damage,
-                  econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
-                  ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), rules.benefit_share,
-                  rules.detection, rules.fine_multiple, rules.escalation, rules.liability_share,
-                  econ.coercion_weight, econ.relative_gains_weight])
-    before = (demand, world.site_capacity_t_per_yr * dt,
-              world.grade * econ.recovery_fraction * world.uptime,
-              unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
-              operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
-              state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
-              state.forced_incidents)
+    if like is not None:
+        allocation, demand, before, market = like.allocation, like.demand, like.before, like.market
+        p = like.after[-1].copy()
+    else:
+        n = state.capacity_t_per_yr.shape[0]
+        if allocation is None:
+            allocation = locate(world, state, econ)  # 3. Locate
+        demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
+        ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
+        p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
+                      econ.incident_rate_per_year * dt, econ.incident_damage,
+                      econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
+                      ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), 0.0, 0.0, 0.0, 0.0,
+                      0.0, econ.coercion_weight, econ.relative_gains_weight])
+        before = (demand, world.site_capacity_t_per_yr * dt,
+                  world.grade * econ.recovery_fraction * world.uptime,
+                  unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
+                  operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
+                  state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
+                  state.forced_incidents)
+        market = (*supply_side(world, state), *holder_and_targets(world, state, n),
+                  market_parameters(world, state, econ))
+    p[RULE_PARAMETERS] = (rules.benefit_share, rules.detection, rules.fine_multiple,
+                          rules.escalation, rules.liability_share)
     after = (rules.may_cooperate, rules.recognises_claims, rules.monitored, rules.liable,
              rules.sharing_members,
              np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0),
-             *supply_side(world, state), h, named, has_named,
-             market_parameters(world, state, econ), p)
-    return Prepared(allocation, demand, before, after)
+             *market, p)
+    return Prepared(allocation, demand, before, after, market)
 
 
 def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,

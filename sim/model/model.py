@@ -85,6 +85,7 @@ class LunarModel(mesa.Model):
         self.world, self.econ, self.state = parts.world, parts.econ, parts.state
         self.regime: Regime = parts.regime
         self.members, self.laws, self._law_bars = parts.members, parts.laws, parts.law_bars
+        self._rules_by_members: dict[bytes, RegimeRules] = {}  # see _rules_for
         self.rules = self._current_rules()
         self.membership = Membership.of(self.regime.membership_chosen, n,
                                         self.steps_per_year, self.regime.notice_years)
@@ -349,14 +350,9 @@ class LunarModel(mesa.Model):
         if ship.due(self.steps):
             actions = np.array(self.recent_intended)
             allocation = locate(self.world, self.state, self.econ)
-
-            def rules_for(members: np.ndarray) -> RegimeRules:
-                return rules_in_force(self.regime, self.names, self.blocs, members, self.laws,
-                                      self._law_bars)
-
             members, said = ship.review(self.steps, self.members, lambda expected: (
                 worth_of_membership(self.world, self.state, actions, self.econ, expected,
-                                    ship.free, rules_for, allocation)))
+                                    ship.free, self._rules_for, allocation)))
         else:
             said = [""] * len(self.names)
             members = ship.leave(self.steps, self.members, said)
@@ -372,6 +368,7 @@ class LunarModel(mesa.Model):
         self.blocs[index] = bloc
         self.nation_list[index].bloc = bloc
         self._bloc_masks()
+        self._rules_by_members = {}
         self.rules = self._current_rules()
 
     def _bloc_masks(self) -> None:
@@ -379,11 +376,22 @@ class LunarModel(mesa.Model):
 
     def set_law(self, name: str, in_force: bool) -> None:
         self.laws[name] = in_force
+        self._rules_by_members = {}
         self.rules = self._current_rules()
 
     def _current_rules(self) -> RegimeRules:
-        return rules_in_force(self.regime, self.names, self.blocs, self.members, self.laws,
-                              self._law_bars)
+        return self._rules_for(self.members)
+
+    def _rules_for(self, members: np.ndarray) -> RegimeRules:
+        """The rules in force with ``members`` in the regime, under the blocs and laws as they
+        are: kept for each membership until a bloc or a law changes (a yearly review weighs
+        the same memberships year after year)."""
+        key = np.asarray(members, dtype=bool).tobytes()
+        rules = self._rules_by_members.get(key)
+        if rules is None:
+            rules = self._rules_by_members[key] = rules_in_force(
+                self.regime, self.names, self.blocs, members, self.laws, self._law_bars)
+        return rules
 
     def _apply_events(self, until: float) -> None:
         while self.events and self.events[0].year <= until:

@@ -179,6 +179,7 @@ def episode(importer: str, trust: float, linked: bool, steps: int, script: dict,
     rule.decide = lambda obs: moves(obs, 0)
     rule.decide_trade = lambda obs: moves(obs, 1)
     model._rule_groups, model._grouped[:] = [], False  # each asked alone: the script answers
+    model._reciprocating[:] = False  # (in both arenas)
     model.tremble[:] = 0.0
     trade, lunar = [], []
     for _ in range(steps):
@@ -376,3 +377,34 @@ def test_the_report_names_what_carries_the_difference_and_splits_welfare_by_aren
         differ.runs.set_index("run")["scenario"])).groupby(["nation", "scenario"]).mean()
     assert rare_earths._retaliating(mean, "Japan", "b") == "; retaliating 1.5 y"
     assert rare_earths._retaliating(mean, "Japan", "a") == ""
+
+
+def test_contrite_reciprocity_for_all_at_once_is_each_nation_s_own():
+    """The model computes the rare-earth rows of every rule that acts there by contrite
+    reciprocity alone in one array operation: the same rows as each nation's own rule, for any
+    standing and any mix of linked and unlinked nations, and the same run."""
+    from sim.rules.strategies.trade import reciprocate, reciprocate_all
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(2, 9))
+        standing = rng.random((2, n, n)) < 0.6
+        linked = rng.random(n) < 0.5
+        together = reciprocate_all(standing, linked)
+        for me in range(n):
+            np.testing.assert_array_equal(together[me], reciprocate(me, standing, linked[me]))
+    raw = raw_scenario("us_china_linked")
+    for k, nation in enumerate(raw["nations"]):  # linked and unlinked reciprocators both
+        if nation["name"] not in ("United States", "China"):
+            nation["strategy"] = {"name": "tit_for_tat", "linked": bool(k % 2)}
+    models = [LunarModel(scenario_from(raw), rng=3, steps=40) for _ in range(2)]
+    models[1]._reciprocating[:] = False  # each nation's own rule
+    for step in range(12):
+        standing = rng.random((2,) + models[0].standing.shape[1:]) < 0.7  # some in bad standing
+        chosen = []
+        for model in models:
+            model.standing = standing.copy()
+            chosen.append(model.decide())
+            model.step()
+        for a, b in zip(*chosen, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -54,7 +54,7 @@ from sim.model.recorder import Recorder
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
 from sim.rules.strategies import Observation, Strategy
-from sim.rules.strategies.trade import initial_standing, update_standing
+from sim.rules.strategies.trade import initial_standing, reciprocate_all, update_standing
 from sim.scenario import Scenario
 from sim.scenario.loader import with_changes
 
@@ -112,6 +112,11 @@ class LunarModel(mesa.Model):
         for _, players in self._rule_groups:
             self._grouped[[p.index for p in players]] = True
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
+        # who acts in the rare-earth arena by contrite reciprocity alone, as every rule does
+        # that does not weigh the arena itself: their rows are computed for all of them at once
+        self._reciprocating = np.array([_reciprocates_only(n.strategy) for n in self.nation_list])
+        self._linked = np.array([n.strategy.linked for n in self.nation_list], dtype=bool)
+        self._arenas = np.array([n.strategy.arena for n in self.nation_list], dtype=bool)
 
         self.last_actions: np.ndarray | None = None  # chosen (after trembles), True = C
         self.last_trade: np.ndarray | None = None  # the rare-earth arena's, True = C
@@ -239,10 +244,19 @@ class LunarModel(mesa.Model):
             if not self._grouped[nation.index]:
                 nation.decide(obs)
             intended[nation.index] = nation.intended
+            if self._reciprocating[nation.index]:
+                continue
             trade[nation.index] = nation.strategy.decide_trade(obs)
             answer = nation.strategy.answer_in_lunar(obs)
             if answer is not None:  # a linked rule answers a restriction at the pole
                 intended[nation.index] &= ~answer
+        if obs.standing is not None and self._reciprocating.any():  # (all C before the first)
+            # Strategy.decide_trade and Strategy.answer_in_lunar, for all of them at once
+            they = self._reciprocating
+            punish = reciprocate_all(obs.standing, self._linked)
+            trade[they] = (~punish | ~self._arenas)[they]
+            answer = reciprocate_all(obs.standing, np.ones_like(self._linked)) & self._arenas
+            intended[they & self._linked] &= ~answer[they & self._linked]
         self._evaluated = {}  # of this step's state only
         self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
@@ -434,6 +448,14 @@ def _checked_rng(rng: Any) -> Any:
         raise BadType(f"rng: expected a seed (a whole number, 0 or more), a numpy Generator or "
                       f"SeedSequence, or None; got {type(rng).__name__}")
     return whole_number(rng, "rng", low=0)
+
+
+def _reciprocates_only(rule: Strategy) -> bool:
+    """Whether the rule acts in the rare-earth arena, and answers there at the pole, as the
+    base rule does (contrite reciprocity; see :meth:`Strategy.decide_trade`)."""
+    kind = type(rule)
+    return (kind.decide_trade is Strategy.decide_trade
+            and kind.answer_in_lunar is Strategy.answer_in_lunar)
 
 
 def _decides_all(rule: type[Strategy]) -> bool:

@@ -296,7 +296,9 @@ def pair_games(model: LunarModel, me: str, rival: str) -> tuple[Payoffs, Payoffs
     earths, and pooled."""
     rule = model.nation_list[model.nation_index(me)].strategy
     j = model.nation_index(rival)
-    lunar, trade = (Payoffs(*(float(x[j]) for x in game)) for game in rule._games(model.observation()))
+    obs = model.observation()
+    lunar, trade = (Payoffs(*(float(x[j]) for x in rule.payoffs(obs, arena)))
+                    for arena in ("lunar", "trade"))
     return lunar, trade, Payoffs(*(a + b for a, b in zip(lunar, trade, strict=True)))
 
 

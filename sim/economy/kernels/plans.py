@@ -106,3 +106,42 @@ def expected_plan_values(R, S, T, P, m0, d, contrite, beliefs):
                 total += values[x, p, t] * beliefs[x, t]
             out[x, p] = total
     return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def rule_values(utility, arena, linked, d, m0_lunar, m0_trade, beliefs_lunar, beliefs_trade):
+    """[arena, N, plan]: each plan's value toward each rival weighed by the beliefs, from the
+    stage games ``utility`` (:func:`stage_games`): at the pole, with ``m0_lunar`` and no
+    contrition (for a ``linked`` rule: in the pooled game, the two arenas' payoffs summed toward
+    the rivals ``arena`` pairs it with, with contrition), and in the rare-earth arena (with
+    ``m0_trade`` and contrition)."""
+    n = utility.shape[1]
+    games = np.empty((2, 4, n))  # [arena, R S T P, rival]
+    for j in range(n):
+        share = 1.0 if arena[j] else 0.0
+        for g in range(4):
+            a, b = 1 - g // 2, 1 - g % 2  # R (C, C), S (C, D), T (D, C), P (D, D)
+            games[1, g, j] = utility[1, j, a, b]
+            games[0, g, j] = utility[0, j, a, b]
+            if linked:
+                games[0, g, j] = games[0, g, j] + games[1, g, j] * share
+    out = np.empty((2, n, 3))
+    out[0] = expected_plan_values(games[0, 0], games[0, 1], games[0, 2], games[0, 3], m0_lunar,
+                                  d, linked, beliefs_lunar)
+    out[1] = expected_plan_values(games[1, 0], games[1, 1], games[1, 2], games[1, 3], m0_trade,
+                                  d, True, beliefs_trade)
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def update_evidence(evidence, answered, mine, fade, right, wrong):
+    """Bayes' rule with trembles, old evidence fading: each type's faded log-likelihood [N, 3]
+    plus ``right`` where the type predicted the rival's answer (always-D: D; tit for tat: what
+    I played, ``mine``; always-C: C) and ``wrong`` where it did not."""
+    n = evidence.shape[0]
+    out = np.empty((n, 3))
+    for j in range(n):
+        hits = (not answered[j], mine[j] == answered[j], answered[j])
+        for t in range(3):
+            out[j, t] = evidence[j, t] * fade + (right if hits[t] else wrong)
+    return out

@@ -232,49 +232,44 @@ class ForwardLooking(Strategy):
         """The stage game toward each rival [N] (0 toward myself), from the step's economics:
         at the pole (``"lunar"``) or in the rare-earth arena (``"trade"``; 0 toward a rival
         the arena does not pair me with), everyone else acting as at the last step."""
-        games = self._games(obs)
-        return games[1] if arena == "trade" else games[0]
+        u = self._utility(obs)[1 if arena == "trade" else 0]
+        return Payoffs(R=u[:, 1, 1], S=u[:, 1, 0], T=u[:, 0, 1], P=u[:, 0, 0])
 
-    def _games(self, obs: Observation) -> tuple[Payoffs, Payoffs]:
+    def _utility(self, obs: Observation) -> np.ndarray:
+        """[arena, j, my action (D=0, C=1), j's]: the stage games. The rare-earth game as what
+        its actions add to the base (the economics is additive between the arenas, but for the
+        price of lunar rare earths, read from the last step): a linked rule's game is the sum
+        of the two. Nothing is at stake toward a rival the arena does not pair me with."""
+        from sim.economy.kernels.plans import stage_games
+
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         asked = self._asked
         fresh = asked is not None and asked[0] is obs
-        from sim.economy.kernels.plans import stage_games
-
         lunar, trade, differ = asked[1:] if fresh else self._matrices(obs)
         evaluated = np.asarray(obs.evaluate(self.me, lunar, trade), dtype=float)
-        # [arena, j, my action (D=0, C=1), j's]. The rare-earth game as what its actions add to
-        # the base (the economics is additive between the arenas, but for the price of lunar
-        # rare earths, read from the last step): a linked rule's game is the sum of the two.
-        # Nothing is at stake toward a rival the arena does not pair me with.
-        utility = stage_games(evaluated, differ, self.me, self.arena)
-        games = tuple(Payoffs(R=u[:, 1, 1], S=u[:, 1, 0], T=u[:, 0, 1], P=u[:, 0, 0])
-                      for u in utility)
-        return games
+        return stage_games(evaluated, differ, self.me, self.arena)
 
     def expected_values(self, obs: Observation, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: each plan's value (always-D, tit for tat, always-C) toward each rival,
         weighed by the beliefs over its type, at the pole (for a linked rule: in both arenas at
-        once) or in the rare-earth arena."""
-        lunar, trade = self._games(obs)
-        if self.linked:
-            return self._values(self._pooled(lunar, trade), self._owed(obs), "lunar")
-        if arena == "trade":
-            return self._values(trade, self._owed(obs), "trade")
-        return self._values(lunar, self.played(obs), "lunar", contrite=False)
+        once, the two arenas' payoffs summed toward the rivals both pair me with) or in the
+        rare-earth arena."""
+        values = self._plan_values(obs, self._owed(obs))
+        return values[1] if arena == "trade" and not self.linked else values[0]
 
-    def _pooled(self, lunar: Payoffs, trade: Payoffs) -> Payoffs:
-        """The linked game: the two arenas' payoffs summed toward the rivals both pair me with."""
-        return Payoffs(*(x + y * self.arena for x, y in zip(lunar, trade, strict=True)))
+    def _plan_values(self, obs: Observation, owed: np.ndarray | None) -> np.ndarray:
+        """[arena, N, plan]: :meth:`expected_values` at the pole (or pooled) and in the
+        rare-earth arena, in one compiled call. At the pole a tit-for-tat rival answers my last
+        move; in the rare-earth arena, and in both for a linked rule, my standing (contrite)."""
+        from sim.economy.kernels.plans import rule_values
 
-    def _values(self, game: Payoffs, mine: np.ndarray | None, arena: str,
-                contrite: bool = True) -> np.ndarray:
-        from sim.economy.kernels.plans import expected_plan_values
-
-        m0 = self.cooperate_with_all() if mine is None else mine
-        return expected_plan_values(*game, m0, self.discount, contrite,  # [N, plan]
-                                    self.beliefs(arena))
+        owed = self.cooperate_with_all() if owed is None else owed
+        played = self.played(obs)
+        mine = owed if self.linked else self.cooperate_with_all() if played is None else played
+        return rule_values(self._utility(obs), self.arena, self.linked, self.discount,
+                           np.ascontiguousarray(mine), owed, self.beliefs("lunar"),
+                           self.beliefs("trade"))
 
     def _owed(self, obs: Observation) -> np.ndarray | None:
         """Whether I am in good standing toward each rival, counting the arenas I weigh
@@ -287,15 +282,13 @@ class ForwardLooking(Strategy):
         return obs.standing[EITHER if self.linked else TRADE_ONLY][self.me].copy()
 
     def decide(self, obs: Observation) -> np.ndarray:
-        lunar, trade = self._games(obs)
         owed = self._owed(obs)
         self._seen = self.cooperate_with_all() if owed is None else owed  # for learn()
-        if self.linked:  # one plan toward each rival, played in both arenas
-            row = _first_move(self._values(self._pooled(lunar, trade), owed, "lunar"))
-            self._trade_row = row | ~self.arena
-            return row
-        self._trade_row = _first_move(self._values(trade, owed, "trade")) | ~self.arena
-        return _first_move(self._values(lunar, self.played(obs), "lunar", contrite=False))
+        values = self._plan_values(obs, owed)
+        row = _first_move(values[0])
+        # a linked rule plays one plan toward each rival in both arenas
+        self._trade_row = (row if self.linked else _first_move(values[1])) | ~self.arena
+        return row
 
     def decide_trade(self, obs: Observation) -> np.ndarray:
         """The rare-earth row chosen with the lunar row (:meth:`decide`) — a plan weighed in the
@@ -324,9 +317,11 @@ class ForwardLooking(Strategy):
         self.evidence_trade = self._update(self.evidence_trade, trade[:, me], self._seen)
 
     def _update(self, evidence: np.ndarray, answered: np.ndarray, mine: np.ndarray) -> np.ndarray:
-        predicted = np.stack([~answered, mine == answered, answered], axis=1)  # by each type
+        from sim.economy.kernels.plans import update_evidence
+
         right, wrong = self._log_likelihood
-        return evidence * self.fade + np.where(predicted, right, wrong)
+        return update_evidence(evidence, np.ascontiguousarray(answered),
+                               np.ascontiguousarray(mine), self.fade, right, wrong)
 
 
 def _first_move(value: np.ndarray) -> np.ndarray:

@@ -145,3 +145,19 @@ def update_evidence(evidence, answered, mine, fade, right, wrong):
         for t in range(3):
             out[j, t] = evidence[j, t] * fade + (right if hits[t] else wrong)
     return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def first_moves(values, arena, linked):
+    """The rows a forward-looking rule plays from its plans' values (:func:`rule_values`): C
+    toward a rival unless always-D is worth strictly more than both other plans, at the pole
+    and in the rare-earth arena (where a linked rule plays its one plan, and toward a rival the
+    arena does not pair it with, C)."""
+    n = values.shape[1]
+    row = np.empty(n, dtype=np.bool_)
+    trade_row = np.empty(n, dtype=np.bool_)
+    for j in range(n):
+        row[j] = values[0, j, 0] <= max(values[0, j, 1], values[0, j, 2])
+        own = row[j] if linked else values[1, j, 0] <= max(values[1, j, 1], values[1, j, 2])
+        trade_row[j] = own or not arena[j]
+    return row, trade_row

@@ -284,10 +284,10 @@ class ForwardLooking(Strategy):
     def decide(self, obs: Observation) -> np.ndarray:
         owed = self._owed(obs)
         self._seen = self.cooperate_with_all() if owed is None else owed  # for learn()
-        values = self._plan_values(obs, owed)
-        row = _first_move(values[0])
-        # a linked rule plays one plan toward each rival in both arenas
-        self._trade_row = (row if self.linked else _first_move(values[1])) | ~self.arena
+        from sim.economy.kernels.plans import first_moves
+
+        # (a linked rule plays one plan toward each rival in both arenas)
+        row, self._trade_row = first_moves(self._plan_values(obs, owed), self.arena, self.linked)
         return row
 
     def decide_trade(self, obs: Observation) -> np.ndarray:
@@ -322,8 +322,3 @@ class ForwardLooking(Strategy):
         right, wrong = self._log_likelihood
         return update_evidence(evidence, np.ascontiguousarray(answered),
                                np.ascontiguousarray(mine), self.fade, right, wrong)
-
-
-def _first_move(value: np.ndarray) -> np.ndarray:
-    """C unless always-D is worth strictly more than both other plans."""
-    return value[:, 0] <= value[:, 1:].max(axis=1)

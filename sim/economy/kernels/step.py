@@ -17,6 +17,7 @@ from sim.economy.kernels.market import (
     MK_PREMIUM,
     MK_RETALIATION_COST,
     MK_SHORTFALL_COST,
+    MP_CONTROL_ACTIVE,
     market_step,
 )
 
@@ -130,6 +131,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     share0 = np.empty((n, n))
     lost0 = np.empty(n)
     as_first = np.zeros(n, dtype=np.bool_)
+    shipped0 = np.empty(n)  # and its market's inputs and results
+    m0 = np.empty((MK, n))
+    pain0 = np.empty((n, n))
 
     for b in range(batch):
         r = out[b if detail else 0]
@@ -202,10 +206,27 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             r[R_PARTNER_SHARE, i] = share_partners
             r[R_REE_SHIPPED, i] = r[R_REE_MINED, i] if p[P_REE] > 0.0 else 0.0
 
-        # 6. Market
-        scalars[b, 0], scalars[b, 1], _, _ = market_step(
-            comp, trade[b], r[R_REE_SHIPPED], h, named, has_named, wanted, refined, built, mp,
-            severity, retaliated, lunar, fl, m, pain)
+        # 6. Market: the first matrix's where nothing it reads differs (what is shipped, the
+        # holder's trade both ways, and whom it races where a control falls on its rivals)
+        as_first_market = b > 0 and not detail
+        for j in range(n if as_first_market else 0):
+            as_first_market = (as_first_market and r[R_REE_SHIPPED, j] == shipped0[j]
+                               and (h < 0 or (trade[b, h, j] == trade[0, h, j]
+                                              and trade[b, j, h] == trade[0, j, h]
+                                              and (has_named or mp[MP_CONTROL_ACTIVE] <= 0.0
+                                                   or comp[h, j] == compete[0, h, j]))))
+        if as_first_market:
+            scalars[b, 0], scalars[b, 1] = scalars[0, 0], scalars[0, 1]
+            m[:, :] = m0
+            pain[:, :] = pain0
+        else:
+            scalars[b, 0], scalars[b, 1], _, _ = market_step(
+                comp, trade[b], r[R_REE_SHIPPED], h, named, has_named, wanted, refined, built,
+                mp, severity, retaliated, lunar, fl, m, pain)
+            if b == 0 and batch > 1:
+                shipped0[:] = r[R_REE_SHIPPED]
+                m0[:, :] = m
+                pain0[:, :] = pain
 
         # 7. Incidents: uncoordinated pairs at the same sites, more often with distrust
         for i in range(n):

@@ -243,3 +243,26 @@ def test_intervals_are_shown_within_what_the_quantity_can_take(value, half, shar
     from sim.explore.sensitivity import interval
 
     assert interval(value, half, share) == pytest.approx(expected)
+
+
+def test_a_sobol_estimate_from_equal_base_values_is_said_in_the_table_not_warned():
+    """Where the base sample's values are all equal but the output moves elsewhere (a paired
+    difference that is 0 at most points, at a small --size), SALib warns and sets the index to
+    0: the table says so in its note, and nothing reaches the terminal."""
+    import warnings
+
+    from SALib.sample import sobol as sample
+
+    from sim.explore.sensitivity import _indices
+
+    problem = {"num_vars": 2, "names": ["a", "b"], "bounds": [[0.0, 1.0]] * 2}
+    unit = sample.sample(problem, 8, calc_second_order=False, seed=1)
+    y = np.zeros(len(unit))
+    y[1::4] = unit[1::4, 0]  # moves only in rows of the AB matrices, not in A or B
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = _indices("sobol", problem, unit, y, 4, 200, 0)
+    assert not caught
+    assert all("equal values in the base sample" in r["note"] for r in rows)
+    varied = _indices("sobol", problem, unit, unit[:, 0] + 0.1 * unit[:, 1], 4, 200, 0)
+    assert all(r["note"] == "" for r in varied)

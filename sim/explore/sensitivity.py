@@ -216,7 +216,8 @@ def _indices(method: Method, problem: dict[str, Any], unit: np.ndarray, y: np.nd
     if np.ptp(y) == 0:  # the output does not move at all: every index is 0
         zero = {"mu": 0.0, "mu_star": 0.0, "sigma": 0.0, "mu_star_conf": 0.0} \
             if method == "morris" else {"S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}
-        return [{"parameter": n} | zero for n in names]
+        return [{"parameter": n, "note": "constant in every run"} | zero for n in names]
+    note = ""
     if method == "morris":
         from SALib.analyze import morris
 
@@ -224,12 +225,26 @@ def _indices(method: Method, problem: dict[str, Any], unit: np.ndarray, y: np.nd
                              seed=seed)
         keys = ("mu", "mu_star", "sigma", "mu_star_conf")
     else:
+        import warnings
+
         from SALib.analyze import sobol
 
-        res = sobol.analyze(problem, y, calc_second_order=False, num_resamples=resamples,
-                            seed=seed)
+        # SALib warns, and sets the index to 0, where the base sample's values (or a bootstrap
+        # resample of them) are all equal while the output moves elsewhere: said in the table,
+        # not as a warning on the terminal
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = sobol.analyze(problem, y, calc_second_order=False, num_resamples=resamples,
+                                seed=seed)
+        for w in caught:
+            if "Constant values encountered" in str(w.message):
+                note = ("equal values in the base sample or its resamples: indices set to 0 "
+                        "there (SALib); more base points (--size) resolve it")
+            else:  # any other warning is the user's to see
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         keys = ("S1", "S1_conf", "ST", "ST_conf")
-    return [{"parameter": n} | {k: float(res[k][i]) for k in keys} for i, n in enumerate(names)]
+    return [{"parameter": n, "note": note} | {k: float(res[k][i]) for k in keys}
+            for i, n in enumerate(names)]
 
 
 def ranking(table: pd.DataFrame, output: str, top: int = 10) -> pd.DataFrame:

@@ -139,3 +139,24 @@ def test_a_batch_of_small_changes_gives_each_matrix_exactly_its_own_outcome(seed
             if got.shape == (len(lunar), *want.shape):
                 got = got[b]
             assert np.array_equal(got, want, equal_nan=True), (f.name, b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 8), st.integers(1, 6), st.integers(1, 4))
+def test_a_batch_s_accounts_are_the_outcome_s_per_nation_fields(seed, n, s, batch):
+    """What a membership review weighs (expected_accounts: each nation's accounts, without the
+    per-site detail) must be, field by field and to the last bit, what the step's outcome says
+    for the same batch."""
+    from sim.economy.step import expected_accounts
+
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    state.forced_incidents[:] = False
+    rng = np.random.default_rng(seed + 3)
+    flipped = actions.copy()
+    flipped[0, 1] = not flipped[0, 1]  # one pair changed: the first matrix's results reused
+    many = np.array([actions, flipped, actions] + [rng.random((n, n)) < 0.6 for _ in range(batch)])
+    outcome = resolve_step(world, state, many, rules, econ, None)
+    accounts = expected_accounts(world, state, many, rules, econ)
+    assert "utility" in vars(accounts) and "welfare" in vars(accounts)
+    for name, values in vars(accounts).items():
+        assert np.array_equal(values, getattr(outcome, name)), name

@@ -16,6 +16,8 @@ per step. Capacities are regolith throughput; ``grade`` is the product's mass fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -145,13 +147,45 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
     return Prepared(allocation, demand, before, after, market)
 
 
+def expected_accounts(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
+                      econ: EconParams, prepared: Prepared | None = None) -> SimpleNamespace:
+    """Each nation's accounts for a batch of action matrices [B, N, N], with expected incident
+    losses: the per-nation fields of :class:`Outcome` that payoffs make ([B, N] each: welfare,
+    utility, transfers, sanctions, liability, entry cost, ...), the same numbers as
+    ``resolve_step(..., rng=None)``'s, without the per-site results and the accounting of gross
+    output (:data:`GROSS_ACCOUNTING`): what a membership review weighs, many times a year."""
+    return _resolve(world, state, actions, rules, econ, None, None, detail=False,
+                    prepared=prepared, accounts=True)
+
+
+# what the gross output is made of: computed only for a step's full outcome (``detail``)
+GROSS_ACCOUNTING = ("potential_output", "crowding_loss", "exhaustion_loss", "synergy_gain",
+                    "interference_loss")
+
+
+def _row_fields(k: Any) -> dict[str, int]:
+    """The :class:`Outcome` fields that are rows of the compiled step's per-nation results."""
+    return {"partner_share": k.R_PARTNER_SHARE, "propellant_t": k.R_PROPELLANT,
+            "ree_mined_t": k.R_REE_MINED, "ree_shipped_t": k.R_REE_SHIPPED,
+            "capacity_lost_t_per_yr": k.R_CAPACITY_LOST,
+            "propellant_value": k.R_PROPELLANT_VALUE, "ree_revenue": k.R_REE_REVENUE,
+            "gross_output": k.R_GROSS, "potential_output": k.R_POTENTIAL,
+            "crowding_loss": k.R_CROWDING, "exhaustion_loss": k.R_EXHAUSTION,
+            "synergy_gain": k.R_SYNERGY, "interference_loss": k.R_INTERFERENCE,
+            "operating_cost": k.R_OPERATING, "depreciation": k.R_DEPRECIATION,
+            "incident_loss": k.R_INCIDENT_LOSS, "retaliation_cost": k.R_RETALIATION,
+            "coercion_value": k.R_COERCION, "transfers": k.R_TRANSFERS,
+            "sanctions": k.R_SANCTIONS, "liability": k.R_LIABILITY, "breaches": k.R_BREACHES,
+            "entry_cost": k.R_ENTRY, "welfare": k.R_WELFARE, "utility": k.R_UTILITY}
+
+
 def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
              econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
-             detail: bool, trade: np.ndarray | None = None, prepared: Prepared | None = None
-             ) -> Outcome | np.ndarray:
-    """:func:`resolve_step` (``detail``), or :func:`expected_utility`: only the utility. The
-    arrays the compiled step reads (:func:`sim.economy.kernels.step.resolve`), then its results as
-    an :class:`Outcome`."""
+             detail: bool, trade: np.ndarray | None = None, prepared: Prepared | None = None,
+             accounts: bool = False) -> Outcome | SimpleNamespace | np.ndarray:
+    """:func:`resolve_step` (``detail``), :func:`expected_accounts` (``accounts``), or
+    :func:`expected_utility`: only the utility. The arrays the compiled step reads
+    (:func:`sim.economy.kernels.step.resolve`), then its results as an :class:`Outcome`."""
     from sim.economy.kernels import market as km  # the compiler loads with the first step
     from sim.economy.kernels import step as k
     from sim.economy.kernels.common import batch
@@ -168,7 +202,11 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     utility, out, mk, scalars, reserve_after, per_site, incidents = k.resolve(
         batch(actions, lead, n, n), batch(trade, lead, n, n), *prepared.before,
         rng.random((n, n)) if rng is not None else np.zeros((n, n)), rng is not None,
-        *prepared.after, detail)
+        *prepared.after, detail, accounts)
+    if accounts:  # (the accounting of gross output is computed with the detail only)
+        return SimpleNamespace(**{name: out[:, r].reshape(lead + (n,))
+                                  for name, r in _row_fields(k).items()
+                                  if name not in GROSS_ACCOUNTING})
     if not detail:
         return utility.reshape(lead + (n,))
 
@@ -191,41 +229,17 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         reserve_after_t=per(reserve_after),
         exposure=per_site[..., k.RS_EXPOSURE, :, :],
         output_factor=per_site[..., k.RS_FACTOR, :, :],
-        partner_share=row(k.R_PARTNER_SHARE),
-        propellant_t=row(k.R_PROPELLANT),
-        ree_mined_t=row(k.R_REE_MINED),
-        ree_shipped_t=row(k.R_REE_SHIPPED),
         incidents=per(incidents) if rng is not None else np.zeros(lead + (n, n), dtype=bool),
-        capacity_lost_t_per_yr=row(k.R_CAPACITY_LOST),
         ree_price_usd_per_kg=scalar(scalars[:, 0]),
         leverage_index=scalar(scalars[:, 1]),
         export_targets=mk[..., km.MK_SEVERITY, :] > 0,
         retaliators=mk[..., km.MK_SALES_LOST, :] > 0,
         ree_shortfall_t=mk[..., km.MK_SHORTFALL_T, :],
         import_dependence=mk[..., km.MK_DEPENDENCE, :],
-        propellant_value=row(k.R_PROPELLANT_VALUE),
-        ree_revenue=row(k.R_REE_REVENUE),
-        gross_output=row(k.R_GROSS),
-        potential_output=row(k.R_POTENTIAL),
-        crowding_loss=row(k.R_CROWDING),
-        exhaustion_loss=row(k.R_EXHAUSTION),
-        synergy_gain=row(k.R_SYNERGY),
-        interference_loss=row(k.R_INTERFERENCE),
-        operating_cost=row(k.R_OPERATING),
-        depreciation=row(k.R_DEPRECIATION),
-        incident_loss=row(k.R_INCIDENT_LOSS),
         shortfall_cost=mk[..., km.MK_SHORTFALL_COST, :],
         export_revenue_lost=mk[..., km.MK_EXPORT_LOST, :],
         diversification_cost=mk[..., km.MK_PREMIUM, :],
-        retaliation_cost=row(k.R_RETALIATION),
-        coercion_value=row(k.R_COERCION),
-        transfers=row(k.R_TRANSFERS),
-        sanctions=row(k.R_SANCTIONS),
-        liability=row(k.R_LIABILITY),
-        breaches=row(k.R_BREACHES),
-        entry_cost=row(k.R_ENTRY),
-        welfare=row(k.R_WELFARE),
-        utility=row(k.R_UTILITY),
+        **{name: row(r) for name, r in _row_fields(k).items()},
     )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
-from sim.economy.step import prepare, resolve_step
+from sim.economy.step import expected_accounts, prepare
 
 # What being in is worth, split: in less out of each, USD bn a year. "operations" is the rest:
 # what recognised claims, monitoring and laws lifted between members do to a nation's output.
@@ -152,14 +152,14 @@ def worth_of_membership(world: World, state: State, actions: np.ndarray, econ: E
     parts = {name: np.full(n, np.nan) for name in GAIN_PARTS}
     rules = rules_for(members)
     prepared = prepare(world, state, rules, econ, allocation)  # what no membership changes
-    now = resolve_step(world, state, actions, rules, econ, None, prepared=prepared)
+    now = expected_accounts(world, state, actions, rules, econ, prepared)
     per_year = 1.0 / world.dt
     for i in np.flatnonzero(free):
         flipped = members.copy()
         flipped[i] = not members[i]
         rules = rules_for(flipped)
-        other = resolve_step(world, state, actions, rules, econ, None,
-                             prepared=prepare(world, state, rules, econ, like=prepared))
+        other = expected_accounts(world, state, actions, rules, econ,
+                                  prepare(world, state, rules, econ, like=prepared))
         inside, outside = (now, other) if members[i] else (other, now)
         worth[i] = (inside.utility[:, i] - outside.utility[:, i]).mean() * per_year
         for name, (_, part) in GAIN_PARTS.items():  # (the fee is one row for the batch)

@@ -42,16 +42,19 @@ P = 16
 @numba.njit(cache=True, error_model="numpy")
 def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
             capital, breach_record, trust, forced, uniforms, draw, may, respects, monitored,
-            liable, sharing, entry, wanted, refined, built, h, named, has_named, mp, p, detail):
+            liable, sharing, entry, wanted, refined, built, h, named, has_named, mp, p, detail,
+            accounts=False):
     """Steps 4-8 of :func:`sim.economy.step.resolve_step` for a batch of lunar ``actions`` and
     rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
     one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
     (its allocation this step); ``uniforms`` [N, N] are the incident draws when ``draw`` (one
     matrix), else each pair's expected loss is charged. Returns (utility [B, N], per-nation
     results [B, R, N], the market's [B, MK, N], price and leverage [B, 2], reserves after
-    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]); without ``detail`` only
-    the utility, price, leverage and reserves are kept (the per-nation and market results
-    are the last matrix's, [1, ...], and the last two are empty)."""
+    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there
+    are no per-site results, incidents or accounting of gross output (potential, crowding,
+    exhaustion, synergy, interference), and without ``accounts`` either, the per-nation and
+    market results are only the last matrix's ([1, ...]): a batch of counterfactuals needs
+    only the utility."""
     batch, n = actions.shape[0], actions.shape[1]
     s_n = demand.shape[1]
 
@@ -101,8 +104,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     # matrix (a batch's full results would be new memory at every call, which costs more than
     # the arithmetic)
     utility = np.empty((batch, n))
-    out = np.zeros((batch if detail else 1, R, n))
-    mk = np.empty((batch if detail else 1, MK, n))
+    keep = detail or accounts
+    out = np.zeros((batch if keep else 1, R, n))
+    mk = np.empty((batch if keep else 1, MK, n))
     scalars = np.empty((batch, 2))
     reserve_after = np.empty((batch, s_n))
     per_site = np.empty((batch if detail else 0, RS, n, s_n))
@@ -136,10 +140,10 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     pain0 = np.empty((n, n))
 
     for b in range(batch):
-        r = out[b if detail else 0]
-        if not detail and b > 0:
+        r = out[b if keep else 0]
+        if not keep and b > 0:
             r[:] = 0.0
-        m = mk[b if detail else 0]
+        m = mk[b if keep else 0]
         comp = compete[b]
         for i in range(n):
             as_first[i] = b > 0 and not detail  # (a detailed batch records all of it)

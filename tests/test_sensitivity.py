@@ -266,3 +266,24 @@ def test_a_sobol_estimate_from_equal_base_values_is_said_in_the_table_not_warned
     assert all("equal values in the base sample" in r["note"] for r in rows)
     varied = _indices("sobol", problem, unit, unit[:, 0] + 0.1 * unit[:, 1], 4, 200, 0)
     assert all(r["note"] == "" for r in varied)
+
+
+def test_the_command_says_a_headline_output_s_note_under_its_table(tmp_path, monkeypatch):
+    """A headline output whose Sobol estimate met equal base values: the note the table keeps
+    is printed under that output's ranking, so a reader of the terminal sees why its indices
+    are 0."""
+    from types import SimpleNamespace
+
+    import sim.explore.sensitivity as module
+
+    note = "equal values in the base sample or its resamples: indices set to 0 there (SALib)"
+    table = pd.DataFrame([{"output": "x", "label": "Total welfare", "unit": "USD bn",
+                           "headline": True, "parameter": f"p{k}", "parameter_label": f"P {k}",
+                           "note": note, "S1": 0.0, "S1_conf": 0.0, "ST": 0.0, "ST_conf": 0.0}
+                          for k in range(2)])
+    outcome = SimpleNamespace(notes=(), done=4, total=4, ran=4, folder=tmp_path, failed=0)
+    monkeypatch.setattr(module, "run_study", lambda *a, **k: SimpleNamespace(
+        outcome=outcome, table=table, folder=tmp_path))
+    result = CliRunner().invoke(app, ["explore", "sensitivity", "--method", "sobol"])
+    assert result.exit_code == 0, result.output
+    assert f"note: {note}" in " ".join(result.output.split())

@@ -94,6 +94,9 @@ def explore_sensitivity(
         out_console.print()
         out_console.print(Text(f"{first['label']} ({unit})"))  # as wide as it needs, not the table
         out_console.print(table)
+        note = first.get("note")
+        if isinstance(note, str) and note:  # e.g. equal base values at a small --size
+            out_console.print(Text(f"note: {note}"))
     out_console.print(Text(INTERVAL_NOTE[method]))
     say(f"tables:  {study.folder / 'sensitivity.csv'}")
     say(f"figure:  {study.folder / 'figures' / 'sensitivity.png'}")

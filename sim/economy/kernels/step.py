@@ -100,9 +100,10 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth,
                                    monitoring)
 
-    # a batch keeps only each matrix's utility: the other results are written over for each
-    # matrix (a batch's full results would be new memory at every call, which costs more than
-    # the arithmetic)
+    # a batch of counterfactuals keeps only each matrix's utility (with ``accounts``, its
+    # per-nation and market rows too): the other results are written over for each matrix (a
+    # batch's full results would be new memory at every call, which costs more than the
+    # arithmetic)
     utility = np.empty((batch, n))
     keep = detail or accounts
     out = np.zeros((batch if keep else 1, R, n))

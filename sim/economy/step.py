@@ -16,8 +16,8 @@ per step. Capacities are regolith throughput; ``grade`` is the product's mass fr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 
@@ -163,8 +163,12 @@ GROSS_ACCOUNTING = ("potential_output", "crowding_loss", "exhaustion_loss", "syn
                     "interference_loss")
 
 
-def _row_fields(k: Any) -> dict[str, int]:
-    """The :class:`Outcome` fields that are rows of the compiled step's per-nation results."""
+@cache
+def _row_fields() -> dict[str, int]:
+    """The :class:`Outcome` fields that are rows of the compiled step's per-nation results
+    (built once: the step reads them at every call)."""
+    from sim.economy.kernels import step as k
+
     return {"partner_share": k.R_PARTNER_SHARE, "propellant_t": k.R_PROPELLANT,
             "ree_mined_t": k.R_REE_MINED, "ree_shipped_t": k.R_REE_SHIPPED,
             "capacity_lost_t_per_yr": k.R_CAPACITY_LOST,
@@ -205,7 +209,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         *prepared.after, detail, accounts)
     if accounts:  # (the accounting of gross output is computed with the detail only)
         return SimpleNamespace(**{name: out[:, r].reshape(lead + (n,))
-                                  for name, r in _row_fields(k).items()
+                                  for name, r in _row_fields().items()
                                   if name not in GROSS_ACCOUNTING})
     if not detail:
         return utility.reshape(lead + (n,))
@@ -239,7 +243,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         shortfall_cost=mk[..., km.MK_SHORTFALL_COST, :],
         export_revenue_lost=mk[..., km.MK_EXPORT_LOST, :],
         diversification_cost=mk[..., km.MK_PREMIUM, :],
-        **{name: row(r) for name, r in _row_fields(k).items()},
+        **{name: row(r) for name, r in _row_fields().items()},
     )
 
 

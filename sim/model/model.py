@@ -255,8 +255,10 @@ class LunarModel(mesa.Model):
             they = self._reciprocating
             punish = reciprocate_all(obs.standing, self._linked)
             trade[they] = (~punish | ~self._arenas)[they]
-            answer = reciprocate_all(obs.standing, np.ones_like(self._linked)) & self._arenas
-            intended[they & self._linked] &= ~answer[they & self._linked]
+            answering = they & self._linked  # a linked one answers a restriction at the pole
+            if answering.any():
+                answer = reciprocate_all(obs.standing, answering) & self._arenas
+                intended[answering] &= ~answer[answering]
         self._evaluated = {}  # of this step's state only
         self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]

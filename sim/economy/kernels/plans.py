@@ -1,7 +1,7 @@
 """The forward-looking rule's arithmetic, compiled (:mod:`sim.rules.strategies.plans` holds the
-rule and documents each formula): the matrices it weighs, its stage games, and its plans' values
-weighed by its beliefs. Each is a few small loops a step that numpy would spread over dozens of
-calls on arrays of a dozen numbers."""
+rule and documents each formula): the matrices it weighs, its stage games, its plans' values
+weighed by its beliefs, its first moves and its Bayesian update. Each is a few small loops a
+step that numpy would spread over dozens of calls on arrays of a dozen numbers."""
 
 from __future__ import annotations
 

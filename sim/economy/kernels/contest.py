@@ -76,13 +76,14 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     flows0 = np.zeros((n, n) if keep else (0, 0))
     sums0, scales0, got0, gave0 = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     settled0 = np.zeros((n, n) if keep else (0, 0))
-    flows, sums, scales = np.zeros((n, n)), np.empty(n), np.empty(n)
+    flows, sums, scales, takes = np.zeros((n, n)), np.empty(n), np.empty(n), np.empty(n)
     settled = np.zeros((n, n)) if keep else flows  # (one matrix: its flows are settled in place)
     got, gave = np.empty(n), np.empty(n)
     column_changed = np.zeros(n, dtype=np.bool_)
     row_changed = np.zeros(n, dtype=np.bool_)
     gave_changed = np.zeros(n, dtype=np.bool_)
     y0 = np.empty(n)
+    brought, their_share, their_excess = np.empty(n), np.empty(n), np.empty(n)
     share = np.empty(n)  # y0_i / (L - d_i): a_ij = share_i d_j
     excess = np.empty(n)  # (d_i - y0_i) / (L - d_i): what a zone keeps out of the contest
     active = np.empty(n, dtype=np.int64)  # the site's operators (nobody else gives or gets)
@@ -105,17 +106,32 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
             share[i] = ratio(y0[i], others)
             excess[i] = ratio(demand[i, c] - y0[i], others)
         # what the first matrix's settlement moves, net from j to i, before the bounds, and
-        # what each would give in all (the matrix read in memory order)
+        # what each would give (column sums) and take (row sums) in all: each pair once, both
+        # ways, every sum still over its terms in ascending order
         for q in range(m):
             sums[q] = 0.0
+            takes[q] = 0.0
+            brought[q] = demand[active[q], c]  # (the site's operators' numbers, side by side)
+            their_share[q] = share[active[q]]
+            their_excess[q] = excess[active[q]]
         for k in range(m):
-            for q in range(m):
-                i, j = active[k], active[q]
-                flows[k, q] = 0.0 if i == j else _flow(
-                    demand[i, c], demand[j, c], compete[0, i, j], raced_by[i, j], weight[i, j],
-                    weight_t[i, j], respects_t[i, j], respects[i, j], share[i], share[j],
-                    excess[i], excess[j], zone_share)
-                sums[q] += flows[k, q]
+            i = active[k]
+            di, share_i, excess_i = brought[k], their_share[k], their_excess[k]
+            races, raced, w, w_t = compete[0, i], raced_by[i], weight[i], weight_t[i]
+            zone_of, zone_for = respects_t[i], respects[i]
+            gives, takes_k = sums[k], takes[k]  # (locals: in registers through the row)
+            flows[k, k] = 0.0
+            for q in range(k + 1, m):
+                j = active[q]
+                into_k, into_q = _pair(di, brought[q], races[j], raced[j], w[j], w_t[j],
+                                       zone_of[j], zone_for[j], share_i, their_share[q],
+                                       excess_i, their_excess[q], zone_share)
+                flows[k, q], flows[q, k] = into_k, into_q
+                sums[q] += into_k
+                gives += into_q
+                takes_k += into_k
+                takes[q] += into_q
+            sums[k], takes[k] = gives, takes_k
             column_changed[k] = row_changed[k] = gave_changed[k] = True  # the first: all of it
             if keep:
                 for q in range(m):
@@ -153,10 +169,12 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                             if flows[k, q] != 0.0:
                                 row_changed[k] = True
             # ... nor gets more than it brought (row by row: the matrix is read in memory order)
-            if b == 0:
+            if b == 0 and not keep:
+                _bound_one(m, active, demand[:, c], y0, flows, sums, takes, scales, got, gave)
+            if b == 0 and keep:
                 for q in range(m):
                     gave[q] = 0.0
-            for k in range(m):
+            for k in range(m if b > 0 or keep else 0):
                 if row_changed[k]:
                     i = active[k]
                     taken = 0.0
@@ -193,7 +211,8 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                     out[b, i, c] = min(max(y0[i] + got[k] - gave[k], 0.0), demand[i, c])
                     if value_moved:
                         for q in range(m):
-                            moved[b, i, active[q]] += settled[k, q] * worth[c]
+                            if settled[k, q] != 0.0:  # (at least half of them are)
+                                moved[b, i, active[q]] += settled[k, q] * worth[c]
                 else:
                     out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
             if b > 0:  # back to the first matrix's
@@ -244,3 +263,72 @@ def _flow(di, dj, i_races, j_races, wi_race, wj_race, i_zone, j_zone, share_i, s
         # its terms underflow: demands below 1e-160 t)
         flow += ratio(pool * di * dj * (wi - wj), (wi * di + wj * dj) * (di + dj))
     return flow if flow > 0.0 else 0.0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bound_one(m, active, demand, y0, settled, sums, takes, scales, got, gave):
+    """The bounds of a single matrix's settlement at a site, in place (``settled`` holds its
+    flows; ``sums`` and ``takes`` their column and row sums; ``scales`` the givers' scales):
+    what each operator got and gave. Where no bound binds (every scale 1, or nothing to scale)
+    the flows are the settlement and their sums what each gets and gives, with no pass over the
+    matrix; the numbers are the general settlement's to the last bit (a product by 1 changes
+    nothing, and every sum runs over the same terms in the same order)."""
+    free = True
+    for q in range(m):
+        free = free and (scales[q] == 1.0 or sums[q] == 0.0)
+    rescaled = not free
+    for k in range(m):
+        if free:
+            taken = takes[k]
+        else:
+            taken = 0.0
+            for q in range(m):
+                settled[k, q] *= scales[q]
+                taken += settled[k, q]
+        scale = min(1.0, ratio(demand[active[k]] - y0[active[k]], taken))
+        if scale == 1.0 or taken == 0.0:  # (nothing taken: nothing to scale)
+            got[k] = taken
+        else:
+            total = 0.0
+            for q in range(m):
+                settled[k, q] *= scale
+                total += settled[k, q]
+            got[k] = total
+            rescaled = True
+    for q in range(m):
+        gave[q] = 0.0 if rescaled else sums[q]
+    for k in range(m if rescaled else 0):
+        for q in range(m):
+            gave[q] += settled[k, q]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pair(di, dj, i_races, j_races, wi_race, wj_race, i_zone, j_zone, share_i, share_j,
+          excess_i, excess_j, zone_share):
+    """A pair's flows both ways (to i, to j): :func:`_flow` of (i, j) and of (j, i), to the last
+    bit, with one division where those two would take two. Without a zone's return the pair's
+    race moves throughput only toward the heavier weight, so only that way is computed (the
+    other is 0: its numerator has the opposite sign)."""
+    zi = zj = 0.0
+    if zone_share > 0.0:
+        to_i = i_zone * excess_i * dj
+        to_j = j_zone * excess_j * di
+        zi = zone_share * (to_i - to_j)
+        zj = zone_share * (to_j - to_i)
+    if not (i_races or j_races):
+        return (zi if zi > 0.0 else 0.0), (zj if zj > 0.0 else 0.0)
+    wi = 1.0 + i_races * wi_race
+    wj = 1.0 + j_races * wj_race
+    pool = share_i * dj + share_j * di
+    den = (wi * di + wj * dj) * (di + dj)
+    if zi == 0.0 and zj == 0.0:
+        if wi > wj:
+            flow = ratio(pool * di * dj * (wi - wj), den)
+            return (flow if flow > 0.0 else 0.0), 0.0
+        if wj > wi:
+            flow = ratio(pool * dj * di * (wj - wi), den)
+            return 0.0, (flow if flow > 0.0 else 0.0)
+        return 0.0, 0.0
+    fi = zi + ratio(pool * di * dj * (wi - wj), den)
+    fj = zj + ratio(pool * dj * di * (wj - wi), den)
+    return (fi if fi > 0.0 else 0.0), (fj if fj > 0.0 else 0.0)

@@ -74,22 +74,34 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     # the log of the capacity an incident leaves (the share of i's work where j works)
     hostile_chance = np.empty((n, n))
     incident_log = np.empty((n, n))
+    presence_t = np.ascontiguousarray(presence.T)  # (the sums over sites run along rows of j)
+    works_t = np.ascontiguousarray(demand.T) > 0.0
+    colocation = np.empty(n)
+    overlap = np.empty(n)
+    last_loss, last_log = np.nan, 0.0  # (neighbours' losses repeat: one logarithm for a run)
     for i in range(n):
+        colocation[:] = 0.0
+        overlap[:] = 0.0
+        for c in range(s_n):  # each pair's sums over sites, site by site as a pair's loop
+            here = presence[i, c]
+            for j in range(n):
+                colocation[j] += here * presence_t[c, j]
+                if works_t[c, j]:
+                    overlap[j] += here
         for j in range(n):
-            colocation, overlap = 0.0, 0.0
-            for c in range(s_n):
-                colocation += presence[i, c] * presence[j, c]
-                if demand[j, c] > 0.0:
-                    overlap += presence[i, c]
             hostile_chance[i, j] = 0.0  # (apart, nothing to lose: skip the logarithms)
             incident_log[i, j] = 0.0
-            if i != j and colocation > 0.0:
-                hazard = p[P_HAZARD] * colocation * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
+            if i != j and colocation[j] > 0.0:
+                hazard = p[P_HAZARD] * colocation[j] * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
                 hostile_chance[i, j] = -np.expm1(-hazard)
             if hostile_chance[i, j] > 0.0 or forced[i, j]:
-                if forced[i, j] and overlap <= 0.0:  # a forced incident hits everywhere
-                    overlap = 1.0
-                incident_log[i, j] = np.log1p(-p[P_DAMAGE] * min(overlap, 1.0))
+                hit = overlap[j]
+                if forced[i, j] and hit <= 0.0:  # a forced incident hits everywhere
+                    hit = 1.0
+                loss = -p[P_DAMAGE] * min(hit, 1.0)
+                if loss != last_loss:
+                    last_loss, last_log = loss, np.log1p(loss)
+                incident_log[i, j] = last_log
 
     compete = np.empty((batch, n, n), dtype=np.bool_)
     for b in range(batch):

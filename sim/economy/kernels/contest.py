@@ -225,7 +225,7 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                     sums0[q], scales0[q], got0[q], gave0[q] = sums[q], scales[q], got[q], gave[q]
                     for l in range(m):
                         settled0[q, l] = settled[q, l]
-                else:
+                elif b > 0:  # back to the first matrix's (one matrix alone keeps nothing)
                     if column_changed[q]:
                         sums[q], scales[q] = sums0[q], scales0[q]
                     if row_changed[q]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -148,7 +147,7 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
 
 
 def expected_accounts(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
-                      econ: EconParams, prepared: Prepared | None = None) -> SimpleNamespace:
+                      econ: EconParams, prepared: Prepared | None = None) -> Accounts:
     """Each nation's accounts for a batch of action matrices [B, N, N], with expected incident
     losses: the per-nation fields of :class:`Outcome` that payoffs make ([B, N] each: welfare,
     utility, transfers, sanctions, liability, entry cost, ...), the same numbers as
@@ -156,6 +155,27 @@ def expected_accounts(world: World, state: State, actions: np.ndarray, rules: Re
     output (:data:`GROSS_ACCOUNTING`): what a membership review weighs, many times a year."""
     return _resolve(world, state, actions, rules, econ, None, None, detail=False,
                     prepared=prepared, accounts=True)
+
+
+class Accounts:
+    """Each nation's accounts for a batch (:func:`expected_accounts`): the per-nation fields of
+    :class:`Outcome` but :data:`GROSS_ACCOUNTING`, as attributes ([B, N] each), each read from
+    the compiled step's rows when asked for (a review reads six of them, many times a year)."""
+
+    __slots__ = ("_rows", "_lead")
+
+    def __init__(self, rows: np.ndarray, lead: tuple[int, ...]) -> None:
+        self._rows, self._lead = rows, lead  # [B, R, N], the batch's leading shape
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        r = _account_rows().get(name)
+        if r is None:
+            raise AttributeError(name)
+        return self._rows[:, r].reshape(self._lead + self._rows.shape[-1:])
+
+    def fields(self) -> dict[str, np.ndarray]:
+        """Every field, by name."""
+        return {name: getattr(self, name) for name in _account_rows()}
 
 
 # what the gross output is made of: computed only for a step's full outcome (``detail``)
@@ -183,10 +203,16 @@ def _row_fields() -> dict[str, int]:
             "entry_cost": k.R_ENTRY, "welfare": k.R_WELFARE, "utility": k.R_UTILITY}
 
 
+@cache
+def _account_rows() -> dict[str, int]:
+    """:func:`_row_fields` but :data:`GROSS_ACCOUNTING`: the fields of :class:`Accounts`."""
+    return {name: r for name, r in _row_fields().items() if name not in GROSS_ACCOUNTING}
+
+
 def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
              econ: EconParams, rng: np.random.Generator | None, allocation: np.ndarray | None,
              detail: bool, trade: np.ndarray | None = None, prepared: Prepared | None = None,
-             accounts: bool = False) -> Outcome | SimpleNamespace | np.ndarray:
+             accounts: bool = False) -> Outcome | Accounts | np.ndarray:
     """:func:`resolve_step` (``detail``), :func:`expected_accounts` (``accounts``), or
     :func:`expected_utility`: only the utility. The arrays the compiled step reads
     (:func:`sim.economy.kernels.step.resolve`), then its results as an :class:`Outcome`."""
@@ -208,9 +234,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         rng.random((n, n)) if rng is not None else np.zeros((n, n)), rng is not None,
         *prepared.after, detail, accounts)
     if accounts:  # (the accounting of gross output is computed with the detail only)
-        return SimpleNamespace(**{name: out[:, r].reshape(lead + (n,))
-                                  for name, r in _row_fields().items()
-                                  if name not in GROSS_ACCOUNTING})
+        return Accounts(out, lead)
     if not detail:
         return utility.reshape(lead + (n,))
 

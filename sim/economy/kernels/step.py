@@ -247,6 +247,8 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
 
         # 7. Incidents: uncoordinated pairs at the same sites, more often with distrust
         for i in range(n):
+            if as_first[i]:  # (it keeps the first matrix's losses: its row is not read)
+                continue
             for j in range(n):
                 chance = 0.0 if mutual[i, j] else hostile_chance[i, j]
                 if draw:

@@ -105,3 +105,25 @@ def test_a_run_folders_tables_follow_the_same_convention(tmp_path):
     assert result.exit_code == 0, result.output
     for name in ("series_model", "series_nations", "summary_nations", "pairs"):
         check_schema(pq.read_schema(out / f"{name}.parquet").remove_metadata(), name)
+
+
+@pytest.mark.parametrize("last_scenario", ["c", None])
+def test_a_table_read_from_its_parts_is_its_parts_joined_one_by_one(tmp_path, last_scenario):
+    """A table's parts are read at once (in threads, converted to pandas once): the frame must
+    be the one reading and joining them one by one gives (values, types, index, order), also
+    where one part's column holds nothing (typed null there, which Arrow cannot join as is)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.experiment.store import _concatenated
+
+    frames = [pd.DataFrame({"run": [1, 2], "scenario": ["a", "b"], "x": [0.5, np.nan]}),
+              pd.DataFrame({"run": [3], "scenario": [last_scenario], "x": [1.5]}),
+              pd.DataFrame({"run": [7, 4], "scenario": ["d", "e"], "x": [2.0, -1.0]})]
+    paths = []
+    for k, frame in enumerate(frames):
+        paths.append(tmp_path / f"part{k}.parquet")
+        frame.to_parquet(paths[-1], index=False)
+    want = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+    pd.testing.assert_frame_equal(_concatenated(paths), want)
+    assert list(_concatenated(paths)["run"]) == [1, 2, 3, 7, 4]

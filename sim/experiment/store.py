@@ -415,7 +415,7 @@ class ResultStore:
         if not parts:
             return pd.DataFrame()
         try:
-            frame = pd.concat([pd.read_parquet(p) for p in sorted(parts)], ignore_index=True)
+            frame = _concatenated(sorted(parts))
         except (OSError, pyarrow.ArrowException) as err:  # changed since it was checked
             raise UserError(f"{self.folder}: {table} cannot be read ({err}); another program "
                             "changed it while it was read") from None
@@ -423,6 +423,24 @@ class ResultStore:
             succeeded = set().union(*(m.succeeded for m in scan.intact))
             frame = frame[~frame["run"].isin(succeeded)].drop_duplicates("run", keep="last")
         return frame.sort_values(SORT_KEYS[table], kind="stable").reset_index(drop=True)
+
+
+def _concatenated(paths: list[Path]) -> Any:  # -> pandas.DataFrame
+    """The Parquet files ``paths`` as one table, in that order: read in threads (the decoding
+    releases the GIL) and converted to pandas once, which is what makes it two or three times
+    faster than reading and joining them one by one (the same frame: tested)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pandas as pd
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
+        tables = list(pool.map(pq.read_table, paths))
+    try:
+        return pyarrow.concat_tables(tables).to_pandas()
+    except pyarrow.ArrowInvalid:  # parts whose columns are typed differently: joined by pandas
+        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
 
 
 def _parse_marker(name: str, raw: Any) -> Marker | None:

@@ -353,14 +353,15 @@ def test_incident_losses_follow_the_formula_at_every_size(n, s):
 
 
 
-def test_a_preparation_for_other_rules_is_the_one_made_afresh():
-    """A membership review weighs the step under many rules, reusing the part of the
-    preparation the rules do not change: it must be exactly what preparing afresh gives, and
-    the rules' numbers must land where the compiled step reads them."""
+def test_accounts_under_several_rule_sets_are_each_rule_set_s_own():
+    """A membership review weighs the step under many rule sets in one compiled call, from the
+    preparation made under the first: under each rule set the accounts must be, to the last
+    bit, those of a preparation made afresh for it (so the rules' numbers land where the
+    compiled step reads them)."""
     from helpers import raw_scenario, scenario_from
 
     from sim.economy.kernels import step as k
-    from sim.economy.step import RULE_PARAMETERS, prepare
+    from sim.economy.step import RULE_PARAMETERS, accounts_under, expected_accounts, prepare
     from sim.model.build import rules_in_force
     from sim.model.model import LunarModel
 
@@ -369,14 +370,20 @@ def test_a_preparation_for_other_rules_is_the_one_made_afresh():
                        rng=2)
     for _ in range(6):
         model.step()
-    members = model.members.copy()
-    members[np.flatnonzero(members)[0]] = False
-    rules = rules_in_force(model.regime, model.names, model.blocs, members, model.laws,
-                           model._law_bars)
-    base = prepare(model.world, model.state, model.rules, model.econ)
-    reused = prepare(model.world, model.state, rules, model.econ, like=base)
-    fresh = prepare(model.world, model.state, rules, model.econ, base.allocation)
-    for a, b in zip((*reused.before, *reused.after), (*fresh.before, *fresh.after), strict=True):
-        assert np.array_equal(np.asarray(a), np.asarray(b))
-    assert not np.array_equal(reused.after[-1], base.after[-1]) or \
-        not np.array_equal(reused.after[0], base.after[0])
+    world, state, econ = model.world, model.state, model.econ
+    memberships = [model.members.copy()]
+    for i in np.flatnonzero(model.members)[:2]:  # each out in turn
+        memberships.append(model.members.copy())
+        memberships[-1][i] = not memberships[-1][i]
+    rule_sets = [rules_in_force(model.regime, model.names, model.blocs, m, model.laws,
+                                model._law_bars) for m in memberships]
+    actions = np.array(model.recent_intended)
+    base = prepare(world, state, model.rules, econ)
+    together = accounts_under(world, state, actions, rule_sets, econ, base)
+    for f, rules in enumerate(rule_sets):
+        alone = expected_accounts(world, state, actions, rules, econ,
+                                  prepare(world, state, rules, econ, base.allocation))
+        for name, values in alone.fields().items():
+            assert np.array_equal(getattr(together, name)[f], values), (f, name)
+    assert not np.array_equal(together.utility[0], together.utility[1])
+    assert not np.array_equal(together.utility[0], together.utility[2])

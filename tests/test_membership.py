@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import raw_scenario, scenario_from
 
-from sim.economy.step import expected_utility, locate
+from sim.economy.step import expected_accounts, expected_utility, locate
 from sim.model.build import rules_in_force
 from sim.model.membership import GAIN_PARTS, Membership, worth_of_membership
 from sim.model.model import LunarModel
@@ -114,6 +114,17 @@ def test_worth_is_the_utility_in_less_out_and_its_parts_add_up():
         assert worth[i] == pytest.approx((inside - outside) * model.steps_per_year, rel=1e-9)
     assert parts["fee"] == pytest.approx(np.full(n, -0.01))  # the fee, a year
     assert set(parts) == set(GAIN_PARTS)
+    # every part, to the last bit, as its definition reads each membership's accounts
+    now = expected_accounts(model.world, model.state, actions, rules(members), model.econ)
+    for i in range(n):
+        flipped = members.copy()
+        flipped[i] = ~flipped[i]
+        other = expected_accounts(model.world, model.state, actions, rules(flipped), model.econ)
+        inside, outside = (now, other) if members[i] else (other, now)
+        assert worth[i] == np.mean(inside.utility[:, i] - outside.utility[:, i]) / model.world.dt
+        for name, (_, part) in GAIN_PARTS.items():
+            want = np.mean(part(inside)[:, i] - part(outside)[:, i]) / model.world.dt
+            assert parts[name][i] == want, (name, i)
     assert np.isfinite(worth).all()
 
 

@@ -109,41 +109,42 @@ RULE_PARAMETERS = slice(9, 14)
 
 
 def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
-            allocation: np.ndarray | None = None, like: Prepared | None = None) -> Prepared:
+            allocation: np.ndarray | None = None) -> Prepared:
     """The action-independent inputs of :func:`resolve_step` for this state (``allocation``:
-    :func:`locate`'s result, if already known). ``like``: a preparation of the same world,
-    state and parameters under other rules (what a membership review weighs), whose part that
-    does not depend on the rules is reused. Pure."""
+    :func:`locate`'s result, if already known). Pure."""
     dt = world.dt
-    if like is not None:
-        allocation, demand, before, market = like.allocation, like.demand, like.before, like.market
-        p = like.after[-1].copy()
-    else:
-        n = state.capacity_t_per_yr.shape[0]
-        if allocation is None:
-            allocation = locate(world, state, econ)  # 3. Locate
-        demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
-        ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
-        p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
-                      econ.incident_rate_per_year * dt, econ.incident_damage,
-                      econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
-                      ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), 0.0, 0.0, 0.0, 0.0,
-                      0.0, econ.coercion_weight, econ.relative_gains_weight])
-        before = (demand, world.site_capacity_t_per_yr * dt,
-                  world.grade * econ.recovery_fraction * world.uptime,
-                  unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
-                  operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
-                  state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
-                  state.forced_incidents)
-        market = (*supply_side(world, state), *holder_and_targets(world, state, n),
-                  market_parameters(world, state, econ))
+    n = state.capacity_t_per_yr.shape[0]
+    if allocation is None:
+        allocation = locate(world, state, econ)  # 3. Locate
+    demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
+    ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
+    p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
+                  econ.incident_rate_per_year * dt, econ.incident_damage,
+                  econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
+                  ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), 0.0, 0.0, 0.0, 0.0,
+                  0.0, econ.coercion_weight, econ.relative_gains_weight])
+    before = (demand, world.site_capacity_t_per_yr * dt,
+              world.grade * econ.recovery_fraction * world.uptime,
+              unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
+              operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
+              state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
+              state.forced_incidents)
+    market = (*supply_side(world, state), *holder_and_targets(world, state, n),
+              market_parameters(world, state, econ))
+    *rule_arrays, p = _rule_arguments(rules, dt, p)
+    return Prepared(allocation, demand, before, (*rule_arrays, *market, p), market)
+
+
+def _rule_arguments(rules: RegimeRules, dt: float, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What the compiled step reads of the rules: who may coordinate with whom, whose claims
+    each recognises, who is monitored and liable toward whom, who shares and what it pays this
+    step, and the step's parameters ``p`` with the rules' numbers in :data:`RULE_PARAMETERS`."""
+    p = p.copy()
     p[RULE_PARAMETERS] = (rules.benefit_share, rules.detection, rules.fine_multiple,
                           rules.escalation, rules.liability_share)
-    after = (rules.may_cooperate, rules.recognises_claims, rules.monitored, rules.liable,
-             rules.sharing_members,
-             np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0),
-             *market, p)
-    return Prepared(allocation, demand, before, after, market)
+    return (rules.may_cooperate, rules.recognises_claims, rules.monitored, rules.liable,
+            rules.sharing_members,
+            np.where(rules.sharing_members, rules.entry_cost_usd_bn_per_yr * dt, 0.0), p)
 
 
 def expected_accounts(world: World, state: State, actions: np.ndarray, rules: RegimeRules,
@@ -152,15 +153,38 @@ def expected_accounts(world: World, state: State, actions: np.ndarray, rules: Re
     losses: the per-nation fields of :class:`Outcome` that payoffs make ([B, N] each: welfare,
     utility, transfers, sanctions, liability, entry cost, ...), the same numbers as
     ``resolve_step(..., rng=None)``'s, without the per-site results and the accounting of gross
-    output (:data:`GROSS_ACCOUNTING`): what a membership review weighs, many times a year."""
+    output (:data:`GROSS_ACCOUNTING`)."""
     return _resolve(world, state, actions, rules, econ, None, None, detail=False,
                     prepared=prepared, accounts=True)
 
 
+def accounts_under(world: World, state: State, actions: np.ndarray,
+                   rule_sets: list[RegimeRules], econ: EconParams,
+                   prepared: Prepared | None = None) -> Accounts:
+    """:func:`expected_accounts` under each of F rule sets (what a membership review weighs:
+    the membership as it is and with each nation's flipped), in one compiled call: each field
+    [F, B, N], the same numbers to the last bit. ``prepared``: this state's preparation under
+    any rules (only what the rules do not change is read of it)."""
+    from sim.economy.kernels import step as k
+    from sim.economy.kernels.common import batch
+
+    actions = np.asarray(actions, dtype=bool)
+    n, lead = actions.shape[-1], actions.shape[:-2]
+    if prepared is None:
+        prepared = prepare(world, state, rule_sets[0], econ)
+    each = [_rule_arguments(rules, world.dt, prepared.after[-1]) for rules in rule_sets]
+    may, respects, monitored, liable, sharing, entry, p = (np.stack(a) for a in zip(*each))
+    rows = k.resolve_rules(batch(actions, lead, n, n), batch(np.ones((n, n), bool), lead, n, n),
+                           *prepared.before, np.zeros((n, n)), False, may, respects, monitored,
+                           liable, sharing, entry, *prepared.market, p)
+    return Accounts(rows, lead)
+
+
 class Accounts:
     """Each nation's accounts for a batch (:func:`expected_accounts`): the per-nation fields of
-    :class:`Outcome` but :data:`GROSS_ACCOUNTING`, as attributes ([B, N] each), each read from
-    the compiled step's rows when asked for (a review reads six of them, many times a year)."""
+    :class:`Outcome` but :data:`GROSS_ACCOUNTING`, as attributes ([B, N] each; [F, B, N] under
+    F rule sets, :func:`accounts_under`), each read from the compiled step's rows when asked
+    for (a review reads six of them, many times a year)."""
 
     __slots__ = ("_rows", "_lead")
 
@@ -171,7 +195,8 @@ class Accounts:
         r = _account_rows().get(name)
         if r is None:
             raise AttributeError(name)
-        return self._rows[:, r].reshape(self._lead + self._rows.shape[-1:])
+        rows = self._rows  # [B, R, N], or [F, B, R, N] under F rule sets (accounts_under)
+        return rows[..., r, :].reshape(rows.shape[:-3] + self._lead + rows.shape[-1:])
 
     def fields(self) -> dict[str, np.ndarray]:
         """Every field, by name."""

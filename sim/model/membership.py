@@ -32,7 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
-from sim.economy.step import Accounts, expected_accounts, prepare
+from sim.economy.step import Accounts, accounts_under, prepare
 
 # What being in is worth, split: in less out of each, USD bn a year. "operations" is the rest:
 # what recognised claims, monitoring and laws lifted between members do to a nation's output.
@@ -151,34 +151,36 @@ def worth_of_membership(world: World, state: State, actions: np.ndarray, econ: E
     n = members.size
     worth = np.full(n, np.nan)
     parts = {name: np.full(n, np.nan) for name in GAIN_PARTS}
-    rules = rules_for(members)
-    prepared = prepare(world, state, rules, econ, allocation)  # what no membership changes
-    now = expected_accounts(world, state, actions, rules, econ, prepared)
-    per_year = 1.0 / world.dt
-    for i in np.flatnonzero(free):
+    choosing = np.flatnonzero(free)
+    rule_sets = [rules_for(members)]
+    for i in choosing:
         flipped = members.copy()
         flipped[i] = not members[i]
-        rules = rules_for(flipped)
-        other = expected_accounts(world, state, actions, rules, econ,
-                                  prepare(world, state, rules, econ, like=prepared))
-        inside, outside = (now, other) if members[i] else (other, now)
-        inside, outside = _column(inside, i), _column(outside, i)
-        worth[i] = _mean(inside.utility - outside.utility) * per_year
-        for name, (_, part) in GAIN_PARTS.items():
-            parts[name][i] = _mean(part(inside) - part(outside)) * per_year
+        rule_sets.append(rules_for(flipped))
+    prepared = prepare(world, state, rule_sets[0], econ, allocation)
+    accounts = accounts_under(world, state, actions, rule_sets, econ, prepared)  # [F, B, N] each
+    flip = np.arange(1, len(rule_sets))  # nation choosing[k]'s flipped membership: rule set k + 1
+    inside, outside = _side(accounts, np.where(members[choosing], 0, flip), choosing), \
+        _side(accounts, np.where(members[choosing], flip, 0), choosing)
+    per_year = 1.0 / world.dt
+    worth[choosing] = _mean(inside.utility - outside.utility) * per_year
+    for name, (_, part) in GAIN_PARTS.items():
+        parts[name][choosing] = _mean(part(inside) - part(outside)) * per_year
     return worth, parts
 
 
-def _column(accounts: Accounts, i: int) -> SimpleNamespace:
-    """Nation i's accounts over the batch ([B] each): what its gain and its parts read."""
-    return SimpleNamespace(**{name: getattr(accounts, name)[:, i] for name in _READ})
+def _side(accounts: Accounts, rule_set: np.ndarray, nation: np.ndarray) -> SimpleNamespace:
+    """Each nation's accounts [k, B] (``nation[k]`` under ``rule_set[k]``): what its gain and
+    its parts read."""
+    return SimpleNamespace(**{name: getattr(accounts, name)[rule_set, :, nation]
+                              for name in _READ})
 
 
 # the accounts a nation's gain and its parts read (:data:`GAIN_PARTS`)
 _READ = ("utility", "welfare", "transfers", "sanctions", "liability", "entry_cost")
 
 
-def _mean(values: np.ndarray) -> float:
-    """``np.mean`` of a short vector, to the last bit (its sum over its length), without its
-    Python-level overhead (a review takes hundreds)."""
-    return float(values.sum() / values.size)
+def _mean(values: np.ndarray) -> np.ndarray:
+    """Each row's mean [k] of ``values`` [k, B]: its sum over its length, as ``np.mean`` of
+    the row alone computes it (to the last bit), for all rows at once."""
+    return values.sum(axis=-1) / values.shape[-1]

@@ -486,3 +486,38 @@ def test_the_leverage_path_says_when_most_of_the_fall_came():
     assert "goes from 90% in 2026 to 60% in 2030 (half of the fall by 2027)" in text
     sudden = [(2026.0, 0.9), (2030.0, 0.6), (2031.0, 0.62)]
     assert "to 60% in 2030 as refineries" in _leverage_path(results(sudden), "ref")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_pairing_by_key_gives_the_frame_pandas_alignment_gives(seed):
+    """Runs are paired on (point, replicate) through a dictionary of the keys: the frame must be
+    the one pandas' alignment on that index gives (values, types, order), for runs in any
+    order, outcomes missing or undefined on either side, whole or real values; and a key that
+    appears twice is left to pandas."""
+    from sim.analysis.stats import _paired_by_index, paired
+
+    rng = np.random.default_rng(seed)
+    rows = [(s, p, r) for s in ("a", "b", "c") for p in range(4) for r in range(3)
+            if rng.random() < 0.8]
+    order = rng.permutation(len(rows))
+    runs = pd.DataFrame({"run": np.arange(len(rows)) * 3 + 5,
+                         "scenario": [rows[k][0] for k in order],
+                         "point": [rows[k][1] for k in order],
+                         "replicate": [rows[k][2] for k in order]})
+    whole = seed % 2 == 0
+    values = pd.Series(rng.integers(-5, 5, len(rows)) if whole else rng.normal(size=len(rows)),
+                       index=runs["run"].to_numpy())
+    if not whole:
+        values[values.index[rng.random(len(rows)) < 0.15]] = np.nan
+    values = values.drop(values.index[rng.random(len(rows)) < 0.1])  # some runs have none
+    for scenario in "abc":
+        for reference in "abc":
+            got = paired(runs, values, scenario, reference)
+            pd.testing.assert_frame_equal(got, _paired_by_index(runs, values, scenario, reference))
+            assert list(got.columns) == ["point", "replicate", "scenario", "reference",
+                                         "difference"]
+    twice = pd.concat([runs, runs.iloc[:1].assign(run=999)], ignore_index=True)
+    with pytest.raises(Exception):  # noqa: B017 (as pandas refuses to align a key twice)
+        _paired_by_index(twice, values, twice["scenario"][0], "b")
+    with pytest.raises(Exception):  # noqa: B017
+        paired(twice, values, twice["scenario"][0], "b")

@@ -23,7 +23,33 @@ PAIR_KEYS = ["point", "replicate"]
 
 
 def paired(runs: pd.DataFrame, values: pd.Series, scenario: str, reference: str) -> pd.DataFrame:
-    """The outcome of ``scenario`` and of ``reference`` on the same (point, replicate)."""
+    """The outcome of ``scenario`` and of ``reference`` on the same (point, replicate): columns
+    point, replicate, scenario, reference and difference, a row per pair where both are
+    defined, in the order of (point, replicate). Matched through a dictionary of the keys: the
+    frame :func:`_paired_by_index` builds (tested), a few times faster (the report pairs a few
+    hundred times)."""
+    value = runs["run"].map(values)
+    keys = list(zip(*(runs[k].tolist() for k in PAIR_KEYS), strict=True))
+    names = runs["scenario"].to_numpy()
+    mine, theirs = np.flatnonzero(names == scenario), np.flatnonzero(names == reference)
+    partner = {keys[k]: k for k in theirs}
+    if len(partner) < len(theirs) or len({keys[k] for k in mine}) < len(mine):
+        return _paired_by_index(runs, values, scenario, reference)  # (a key twice: pandas says)
+    a = np.array([k for k in mine if keys[k] in partner], dtype=np.int64)
+    b = np.array([partner[keys[k]] for k in a], dtype=np.int64)
+    va, vb = value.iloc[a].reset_index(drop=True), value.iloc[b].reset_index(drop=True)
+    both = ~(va.isna() | vb.isna()).to_numpy()
+    a, b, va, vb = a[both], b[both], va[both], vb[both]
+    order = np.lexsort([runs[k].to_numpy()[a] for k in reversed(PAIR_KEYS)])
+    frame = pd.DataFrame({k: runs[k].iloc[a[order]].reset_index(drop=True) for k in PAIR_KEYS}
+                         | {"scenario": va.iloc[order].reset_index(drop=True),
+                            "reference": vb.iloc[order].reset_index(drop=True)})
+    return frame.assign(difference=frame["scenario"] - frame["reference"])
+
+
+def _paired_by_index(runs: pd.DataFrame, values: pd.Series, scenario: str,
+                     reference: str) -> pd.DataFrame:
+    """:func:`paired` by pandas' own alignment on the (point, replicate) index."""
     frame = runs[["run", "scenario", *PAIR_KEYS]].assign(value=runs["run"].map(values))
     a = frame[frame["scenario"] == scenario].set_index(PAIR_KEYS)["value"]
     b = frame[frame["scenario"] == reference].set_index(PAIR_KEYS)["value"]

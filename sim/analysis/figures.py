@@ -108,7 +108,8 @@ def rare_earths_differ(results: Results) -> bool:
     s = results.series_model[["run", "step", *columns]].copy()
     runs = results.runs.set_index("run")
     s["point"], s["replicate"] = s["run"].map(runs["point"]), s["run"].map(runs["replicate"])
-    spread = s.groupby(["point", "replicate", "step"])[columns].agg(lambda x: x.max() - x.min())
+    grouped = s.groupby(["point", "replicate", "step"])[columns]
+    spread = grouped.max() - grouped.min()
     return bool((spread > pd.Series(REE_SPREAD)[columns]).to_numpy().any())
 
 

@@ -111,7 +111,8 @@ def figure(results: Results) -> Figure | None:
     if not names:
         return None
     s = results.series_nations
-    order = [x for x in results.nation_order if x in set(s["nation"])]
+    present = set(s["nation"])
+    order = [x for x in results.nation_order if x in present]
     fig = Figure(figsize=(4.2 * len(names) + 1.2, 0.32 * len(order) + 1.6), layout="constrained")
     axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
     image = None

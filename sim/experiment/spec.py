@@ -156,7 +156,7 @@ class ExperimentSpec(_Strict):
 
 def _tree_copy(raw: Any) -> Any:
     """A copy of a scenario's raw table (TOML's dicts and lists of immutable values) that may
-    be changed without changing ``raw``: ``copy.deepcopy`` gives the same, four to eight times
+    be changed without changing ``raw``: ``copy.deepcopy`` gives the same, about three times
     slower (a study builds each of its runs' scenarios twice, 100,000 of them in a Sobol one)."""
     if isinstance(raw, dict):
         return {key: _tree_copy(value) for key, value in raw.items()}

@@ -368,20 +368,3 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                     per_site[b, RS_PRODUCT, i, c] = product[i, c]
     return utility, out, mk, scalars, reserve_after, per_site, incidents
 
-
-@numba.njit(cache=True, error_model="numpy")
-def resolve_rules(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve,
-                  capacity, capital, breach_record, trust, forced, uniforms, draw, may, respects,
-                  monitored, liable, sharing, entry, wanted, refined, built, h, named, has_named,
-                  mp, p):
-    """:func:`resolve`'s per-nation results ([F, B, R, N], with ``accounts``) for a batch under
-    each of F rule sets (``may``, ``respects``, ``monitored``, ``liable`` [F, N, N], ``sharing``
-    and ``entry`` [F, N], ``p`` [F, P]): what a membership review weighs, in one call."""
-    rows = np.empty((may.shape[0], actions.shape[0], R, actions.shape[1]))
-    for f in range(may.shape[0]):
-        rows[f] = resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice,
-                          reserve, capacity, capital, breach_record, trust, forced, uniforms,
-                          draw, may[f], respects[f], monitored[f], liable[f], sharing[f],
-                          entry[f], wanted, refined, built, h, named, has_named, mp, p[f],
-                          False, True)[1]
-    return rows

@@ -354,10 +354,10 @@ def test_incident_losses_follow_the_formula_at_every_size(n, s):
 
 
 def test_accounts_under_several_rule_sets_are_each_rule_set_s_own():
-    """A membership review weighs the step under many rule sets in one compiled call, from the
-    preparation made under the first: under each rule set the accounts must be, to the last
-    bit, those of a preparation made afresh for it (so the rules' numbers land where the
-    compiled step reads them)."""
+    """A membership review weighs the step under many rule sets from the preparation made
+    under the first: under each rule set the accounts must be, to the last bit, those of a
+    preparation made afresh for it (so the rules' numbers land where the compiled step reads
+    them)."""
     from helpers import raw_scenario, scenario_from
 
     from sim.economy.kernels import step as k

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from helpers import raw_scenario, scenario_from
 
-from sim.economy.step import expected_accounts, expected_utility, locate
+from sim.economy.step import expected_accounts, expected_utility, locate, prepare
 from sim.model.build import rules_in_force
 from sim.model.membership import GAIN_PARTS, Membership, worth_of_membership
 from sim.model.model import LunarModel
@@ -102,7 +102,9 @@ def test_worth_is_the_utility_in_less_out_and_its_parts_add_up():
     actions = np.array(model.recent_intended)
     assert actions.shape == (4, n, n)
     worth, parts = worth_of_membership(model.world, model.state, actions, model.econ, members,
-                                       np.ones(n, dtype=bool), rules, alloc)
+                                       np.ones(n, dtype=bool), rules,
+                                       prepare(model.world, model.state, rules(members),
+                                               model.econ, alloc))
     for i in range(n):
         flipped = members.copy()
         flipped[i] = ~flipped[i]

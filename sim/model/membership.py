@@ -32,7 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
-from sim.economy.step import Accounts, accounts_under, prepare
+from sim.economy.step import Accounts, Prepared, accounts_under
 
 # What being in is worth, split: in less out of each, USD bn a year. "operations" is the rest:
 # what recognised claims, monitoring and laws lifted between members do to a nation's output.
@@ -143,11 +143,12 @@ class Membership:
 def worth_of_membership(world: World, state: State, actions: np.ndarray, econ: EconParams,
                         members: np.ndarray, free: np.ndarray,
                         rules_for: Callable[[np.ndarray], RegimeRules],
-                        allocation: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                        prepared: Prepared) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """What being in the regime is worth to each nation free to choose [N], USD bn a year (its
     utility in less its utility out, mean over the action matrices ``actions`` [B, N, N] that
     everyone plays), and the parts of it (:data:`GAIN_PARTS`); NaN for the others.
-    ``rules_for(members)`` gives the rules in force for a membership."""
+    ``rules_for(members)`` gives the rules in force for a membership; ``prepared`` is this
+    state's preparation (:func:`sim.economy.step.prepare`, under any rules)."""
     n = members.size
     worth = np.full(n, np.nan)
     parts = {name: np.full(n, np.nan) for name in GAIN_PARTS}
@@ -157,7 +158,6 @@ def worth_of_membership(world: World, state: State, actions: np.ndarray, econ: E
         flipped = members.copy()
         flipped[i] = not members[i]
         rule_sets.append(rules_for(flipped))
-    prepared = prepare(world, state, rule_sets[0], econ, allocation)
     accounts = accounts_under(world, state, actions, rule_sets, econ, prepared)  # [F, B, N] each
     flip = np.arange(1, len(rule_sets))  # nation choosing[k]'s flipped membership: rule set k + 1
     inside, outside = _side(accounts, np.where(members[choosing], 0, flip), choosing), \

@@ -42,7 +42,6 @@ from sim.economy.step import (
     expected_utility,
     grow,
     learn_trust,
-    locate,
     prepare,
     resolve_step,
 )
@@ -365,10 +364,10 @@ class LunarModel(mesa.Model):
             return
         if ship.due(self.steps):
             actions = np.array(self.recent_intended)
-            allocation = locate(self.world, self.state, self.econ)
+            prepared = self.prepared()  # this state's, once for the whole review
             members, said = ship.review(self.steps, self.members, lambda expected: (
                 worth_of_membership(self.world, self.state, actions, self.econ, expected,
-                                    ship.free, self._rules_for, allocation)))
+                                    ship.free, self._rules_for, prepared)))
         else:
             said = [""] * len(self.names)
             members = ship.leave(self.steps, self.members, said)

@@ -27,3 +27,61 @@ def test_gini_is_the_usual_one_for_gains_and_counts_unequal_losses():
         assert g == pytest.approx(float(gini(np.array(values) * 3.7)), abs=1e-9)  # scale-free
 
     bounded()
+
+
+def test_the_pair_tallies_are_numpys_sums_to_the_last_bit():
+    """The recorder's compiled tallies over pairs equal the numpy expressions that define them
+    (the trust a nation receives is a sum over floats, added in numpy's order), for any size,
+    any masks, and trust with signed zeros and tiny or huge values."""
+    from sim.economy.kernels.tally import pair_tallies
+
+    rng = np.random.default_rng(11)
+    for n in (1, 2, 3, 8, 11, 37, 120):
+        for _ in range(20):
+            trust = rng.random((n, n)) * rng.choice([1e-300, 1.0, 1e300], size=(n, n))
+            trust[rng.random((n, n)) < 0.1] = -0.0
+            actions = rng.random((n, n)) < rng.random()
+            off = ~np.eye(n, dtype=bool)
+            same = off & (rng.random((n, n)) < 0.5)
+            across = off & ~same & (rng.random((n, n)) < 0.9)
+            incidents = rng.random((n, n)) < 0.2
+            trusted, given, received, shares, count = pair_tallies(
+                trust, actions, off, same, across, incidents)
+            assert np.array_equal(trusted, (trust.sum(axis=0) - np.diag(trust)) / max(n - 1, 1))
+            with np.errstate(invalid="ignore"):
+                assert np.array_equal(given, (actions & off).sum(axis=1) / (n - 1), equal_nan=True)
+                assert np.array_equal(received, (actions & off).sum(axis=0) / (n - 1),
+                                      equal_nan=True)
+            for k, mask in enumerate((off, same, across)):
+                m = np.count_nonzero(mask)
+                want = np.count_nonzero(actions & mask) / m if m else np.nan
+                assert np.array_equal(shares[k], want, equal_nan=True), (n, k)
+            assert np.array_equal(count, incidents.sum(axis=1).astype(float))
+
+
+def test_the_break_even_follows_the_economics_it_is_asked_with():
+    """The break-even keeps the part that does not move with the price for the last world and
+    numbers asked: asked with another operating cost, recovery or world, it answers for them."""
+    from dataclasses import replace
+
+    from sim.economy.rare_earths import break_even_return_cost
+    from sim.model.model import LunarModel
+
+    model = LunarModel("baseline", rng=0)
+    world, state, econ = model.world, model.state, model.econ
+
+    def by_hand(world, econ):
+        ree = ~world.site_is_ice
+        yield_kg = world.grade[ree] * econ.recovery_fraction * world.uptime[ree] * 1000.0
+        return float(np.max(econ.magnet_share * state.ree_price_usd_per_kg
+                            - econ.ree_operating_cost_usd_per_t / yield_kg))
+
+    dearer = replace(econ, ree_operating_cost_usd_per_t=econ.ree_operating_cost_usd_per_t * 3)
+    poorer = replace(econ, recovery_fraction=econ.recovery_fraction / 2)
+    richer = replace(world, grade=world.grade * 2)
+    # each asked right after one that differs in that one thing
+    for w, e in ((world, econ), (world, poorer), (world, econ), (world, dearer), (world, econ),
+                 (richer, econ), (world, econ)):
+        assert break_even_return_cost(w, state, e) == pytest.approx(by_hand(w, e), rel=1e-12)
+    assert len({break_even_return_cost(w, state, e)
+                for w, e in ((world, econ), (world, dearer), (world, poorer), (richer, econ))}) == 4

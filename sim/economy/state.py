@@ -188,6 +188,17 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Resolved(Outcome):
+    """An :class:`Outcome` as the compiled step makes it (:func:`sim.economy.step.resolve_step`):
+    its per-nation fields are views of two blocks of results, kept here so that the recorder
+    copies a step's in two pieces instead of field by field
+    (:func:`sim.economy.step.block_fields` names their rows)."""
+
+    rows: np.ndarray  # [..., R, N] the step's per-nation results
+    market_rows: np.ndarray  # [..., MK, N] the market's
+
+
+@dataclass(frozen=True)
 class RegimeRules:
     """The rules in force at one step, as arrays over nations (N) and pairs (N x N).
 

@@ -29,7 +29,7 @@ from sim.economy.invest import (
 )
 from sim.economy.rare_earths.market import holder_and_targets, supply_side
 from sim.economy.rare_earths.market import parameters as market_parameters
-from sim.economy.state import EconParams, Outcome, RegimeRules, State, World
+from sim.economy.state import EconParams, Outcome, RegimeRules, Resolved, State, World
 
 OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
 
@@ -245,8 +245,7 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
     """:func:`resolve_step` (``detail``), :func:`expected_accounts` (``accounts``), or
     :func:`expected_utility`: only the utility. The arrays the compiled step reads
     (:func:`sim.economy.kernels.step.resolve`), then its results as an :class:`Outcome`."""
-    from sim.economy.kernels import market as km  # the compiler loads with the first step
-    from sim.economy.kernels import step as k
+    from sim.economy.kernels import step as k  # the compiler loads with the first step
     from sim.economy.kernels.common import batch
 
     actions = np.asarray(actions, dtype=bool)
@@ -272,13 +271,10 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
 
     out, mk, per_site = per(out), per(mk), per(per_site)
 
-    def row(r: int) -> np.ndarray:
-        return out[..., r, :]
-
     def scalar(a: np.ndarray) -> float | np.ndarray:
         return float(a[0]) if not lead else a.reshape(lead)
 
-    return Outcome(
+    return Resolved(
         allocation=allocation,
         demand_t=demand,
         worked_t=per_site[..., k.RS_WORKED, :, :],
@@ -289,15 +285,27 @@ def _resolve(world: World, state: State, actions: np.ndarray, rules: RegimeRules
         incidents=per(incidents) if rng is not None else np.zeros(lead + (n, n), dtype=bool),
         ree_price_usd_per_kg=scalar(scalars[:, 0]),
         leverage_index=scalar(scalars[:, 1]),
-        export_targets=mk[..., km.MK_SEVERITY, :] > 0,
-        retaliators=mk[..., km.MK_SALES_LOST, :] > 0,
-        ree_shortfall_t=mk[..., km.MK_SHORTFALL_T, :],
-        import_dependence=mk[..., km.MK_DEPENDENCE, :],
-        shortfall_cost=mk[..., km.MK_SHORTFALL_COST, :],
-        export_revenue_lost=mk[..., km.MK_EXPORT_LOST, :],
-        diversification_cost=mk[..., km.MK_PREMIUM, :],
-        **{name: row(r) for name, r in _row_fields().items()},
+        rows=out,
+        market_rows=mk,
+        **block_fields(out, mk),
     )
+
+
+def block_fields(rows: np.ndarray, market: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-nation fields of an :class:`Outcome` that the compiled step's two blocks of
+    results hold — ``rows`` [..., R, N] and the market's ``market`` [..., MK, N] — by name: views
+    of them, but for the two flags. Whatever the leading shape: one step's blocks, a batch's,
+    or a run's stacked by the recorder ([T, R, N])."""
+    from sim.economy.kernels import market as km
+
+    return {"export_targets": market[..., km.MK_SEVERITY, :] > 0,
+            "retaliators": market[..., km.MK_SALES_LOST, :] > 0,
+            "ree_shortfall_t": market[..., km.MK_SHORTFALL_T, :],
+            "import_dependence": market[..., km.MK_DEPENDENCE, :],
+            "shortfall_cost": market[..., km.MK_SHORTFALL_COST, :],
+            "export_revenue_lost": market[..., km.MK_EXPORT_LOST, :],
+            "diversification_cost": market[..., km.MK_PREMIUM, :],
+            } | {name: rows[..., r, :] for name, r in _row_fields().items()}
 
 
 @dataclass(frozen=True)

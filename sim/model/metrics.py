@@ -62,28 +62,32 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
 }
 
 
-# The step's outcome fields that the derived quantities (:func:`derived`) are computed from
-KEPT_OUTCOME = ("potential_output", "crowding_loss", "exhaustion_loss", "synergy_gain",
-                "interference_loss", "operating_cost", "depreciation", "incident_loss",
-                "transfers", "sanctions", "liability", "entry_cost", "shortfall_cost",
-                "export_revenue_lost", "diversification_cost", "retaliation_cost", "welfare")
 
 
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
     """The raw quantities kept at each step, [N], [S] or scalars (the recorder copies them);
     what is a sum of them is computed over the whole history (:func:`derived`)."""
+    from sim.economy.kernels.market import MK  # the compiler loads with the model
+    from sim.economy.kernels.step import R
+    from sim.economy.kernels.tally import pair_tallies
+
     st, out, a = s.state, s.outcome, s.actions
     n = st.welfare_usd_bn.size
     zeros = np.zeros(n)
     nan = float("nan")
     off = s.off_diagonal
-    trust_in = (st.trust.sum(axis=0) - np.diag(st.trust)) / max(n - 1, 1)
+    trust_in, given, received, shares, incidents = pair_tallies(
+        st.trust, off if a is None else a, off, s.same_bloc, s.across_blocs,
+        off if out is None else out.incidents)
+    if a is None or n < 2:
+        given = received = np.full(n, nan)
+    if a is None:
+        shares = np.full(3, nan)
     return {
         "welfare": st.welfare_usd_bn,
         "capacity": st.capacity_t_per_yr,
         "capital": st.capital_usd_bn,
         "investment": s.investment,
-        "gross_output": zeros if out is None else out.gross_output,
         "discount": (1.0 + s.econ.social_discount_rate_per_year) ** -s.elapsed_years,
         "brought": zeros if out is None else out.demand_t.sum(axis=-1),
         "worked": zeros if out is None else out.worked_t.sum(axis=-1),
@@ -99,11 +103,7 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         "membership_gain": s.membership_gain,
         "bloc": s.blocs,
         "stepped": out is not None,
-        "propellant_step": zeros if out is None else out.propellant_t,
-        "ree_delivered_step": zeros if out is None else out.ree_shipped_t,
-        "incidents": zeros if out is None else out.incidents.sum(axis=1).astype(float),
-        "export_control": zeros if out is None else out.export_targets.astype(float),
-        "retaliation": zeros if out is None else out.retaliators.astype(float),
+        "incidents": zeros if out is None else incidents,
         "leverage_index": float(st.leverage_index),
         "ree_threat": st.ree_threat,
         "refining_built": st.ree_refining_built_t_per_yr[:-1],
@@ -112,14 +112,28 @@ def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
         # where plants exist to be sent to a KREEP site (NaN before any)
         "ree_break_even": (break_even_return_cost(s.world, st, s.econ)
                            if st.capacity_t_per_yr.sum() > 0 else nan),
-        "cooperation": np.full(n, nan) if a is None or n < 2 else (a & off).sum(axis=1) / (n - 1),
-        "cooperation_received": (np.full(n, nan) if a is None or n < 2
-                                 else (a & off).sum(axis=0) / (n - 1)),
-        "cooperation_rate": nan if a is None else _share(a, off),
-        "cooperation_within_blocs": nan if a is None else _share(a, s.same_bloc),
-        "cooperation_across_blocs": nan if a is None else _share(a, s.across_blocs),
-    } | {f"outcome_{name}": zeros if out is None else getattr(out, name) for name in KEPT_OUTCOME
-         } | {f"membership_gain_{name}": part for name, part in s.membership_parts.items()}
+        "cooperation": given,
+        "cooperation_received": received,
+        "cooperation_rate": shares[0],
+        "cooperation_within_blocs": shares[1],
+        "cooperation_across_blocs": shares[2],
+        # the step's outcome in two blocks (its fields are rows of them: outcome_history)
+        "outcome_rows": np.zeros((R, n)) if out is None else out.rows,
+        "outcome_market": np.zeros((MK, n)) if out is None else out.market_rows,
+    } | {f"membership_gain_{name}": part for name, part in s.membership_parts.items()}
+
+
+def outcome_history(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The outcome quantities the metrics read of each step [T, N], from the two blocks
+    :func:`raw_record` keeps (zeros at a step without an outcome, the start)."""
+    from sim.economy.step import block_fields
+
+    out = block_fields(data["outcome_rows"], data["outcome_market"])
+    return {"gross_output": out["gross_output"], "propellant_step": out["propellant_t"],
+            "ree_delivered_step": out["ree_shipped_t"],
+            "export_control": out["export_targets"].astype(float),
+            "retaliation": out["retaliators"].astype(float)
+            } | {f"outcome_{name}": values for name, values in out.items()}
 
 
 def ree_costs(out: Outcome) -> np.ndarray:
@@ -128,11 +142,6 @@ def ree_costs(out: Outcome) -> np.ndarray:
     ``rare_earths``)."""
     return (out.shortfall_cost + out.export_revenue_lost + out.diversification_cost
             + out.retaliation_cost)
-
-
-def _share(actions: np.ndarray, mask: np.ndarray) -> float:
-    count = np.count_nonzero(mask)
-    return float(np.count_nonzero(actions & mask) / count) if count else float("nan")
 
 
 @dataclass(frozen=True)

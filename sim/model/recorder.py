@@ -16,6 +16,7 @@ from sim.model.metrics import (
     NATION_METRICS,
     History,
     Snapshot,
+    outcome_history,
     raw_record,
     ree_costs,
 )
@@ -71,6 +72,7 @@ class Recorder:
         self.world = world
         self.steps: list[int] = []
         self._data: dict[str, np.ndarray] = {}  # each quantity's rows, with room to grow
+        self._columns: list[np.ndarray] = []  # the same arrays, in order
         self._history: History | None = None
 
     def record(self, step: int, snap: Snapshot) -> None:
@@ -80,8 +82,9 @@ class Recorder:
             self._data = {key: np.concatenate([self._data[key], np.empty_like(self._data[key])])
                           if self._data else np.empty((16, *np.shape(v)), np.asarray(v).dtype)
                           for key, v in values.items()}
-        for key, value in values.items():
-            self._data[key][row] = value
+            self._columns = list(self._data.values())  # in the order raw_record gives them
+        for column, value in zip(self._columns, values.values(), strict=True):
+            column[row] = value
         self.steps.append(step)
         self._history = None
 
@@ -89,6 +92,7 @@ class Recorder:
         if self._history is None:
             n = len(self.steps)
             data = {k: a[:n] for k, a in self._data.items()}
+            data |= outcome_history(data)
             self._history = History(data | derived(data), self.world)
         return self._history
 

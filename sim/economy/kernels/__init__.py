@@ -2,8 +2,10 @@
 numpy caller documents, with no temporaries in the hot loop: the pairwise contest
 (:mod:`.contest`), the rare-earth market and the importers' diversification (:mod:`.market`),
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
-(:mod:`.growth`), and the forward-looking rule's arithmetic (:mod:`.plans`). Imported by the step only: listing or validating scenarios never loads the
-compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
+(:mod:`.growth`), the forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder
+counts over pairs (:mod:`.tally`). Imported by the step only: listing or validating scenarios
+never loads the compiler. Division follows numpy's rules (``error_model="numpy"``), as the code
+they replaced.
 
 Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load
 them instead of compiling. Numba renews a function's cache when its own file changes, but not

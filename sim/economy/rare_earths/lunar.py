@@ -13,12 +13,28 @@ def break_even_return_cost(world: World, state: State, econ: EconParams) -> floa
     """The Earth-return cost (USD per kg of lunar oxide shipped) below which working the best
     KREEP site pays at this step's price: ``f·p − c_op / (grade · recovery · uptime · 1000)``
     (section 7.5). NaN where the scenario has no rare-earth site that yields anything."""
-    ree = ~world.site_is_ice
-    if not ree.any():
+    cost = _operating_cost_per_kg(world, econ.recovery_fraction, econ.ree_operating_cost_usd_per_t)
+    if cost is None:
         return float("nan")
-    yield_kg = world.grade[ree] * econ.recovery_fraction * world.uptime[ree] * KG_PER_T
-    with np.errstate(divide="ignore"):
-        threshold = econ.magnet_share * state.ree_price_usd_per_kg - np.where(
-            yield_kg > 0, econ.ree_operating_cost_usd_per_t / yield_kg, np.inf)
-    best = float(threshold.max())
+    best = float((econ.magnet_share * state.ree_price_usd_per_kg - cost).max())
     return best if np.isfinite(best) else float("nan")  # no site yields anything
+
+
+_last: tuple = (None, None, None, None)  # the last world and numbers asked, and the answer
+
+
+def _operating_cost_per_kg(world: World, recovery: float, cost_per_t: float) -> np.ndarray | None:
+    """``c_op / (grade · recovery · uptime · 1000)`` at each rare-earth site (inf where one
+    yields nothing), None without one: the part of the break-even that does not move with the
+    price, kept for the last world and numbers asked (the recorder asks at every step)."""
+    global _last
+    if _last[0] is world and _last[1] == recovery and _last[2] == cost_per_t:
+        return _last[3]
+    ree = ~world.site_is_ice
+    cost = None
+    if ree.any():
+        yield_kg = world.grade[ree] * recovery * world.uptime[ree] * KG_PER_T
+        with np.errstate(divide="ignore"):
+            cost = np.where(yield_kg > 0, cost_per_t / yield_kg, np.inf)
+    _last = (world, recovery, cost_per_t, cost)
+    return cost

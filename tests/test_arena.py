@@ -410,3 +410,18 @@ def test_contrite_reciprocity_for_all_at_once_is_each_nation_s_own():
             model.step()
         for a, b in zip(*chosen, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+def test_standing_is_its_definition_for_any_play():
+    """The compiled standing update equals its definition in array form: good where i did not
+    defect against j (in the arena counted) or defected as a justified punishment, counting
+    either arena; always toward oneself."""
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 7, 30):
+        for _ in range(40):
+            standing = rng.random((2, n, n)) < rng.random()
+            lunar, trade = rng.random((2, n, n)) < rng.random()
+            either = standing[EITHER]
+            want = ~np.stack([~trade, ~trade | ~lunar]) | (either & ~either.T)
+            want[:, np.arange(n), np.arange(n)] = True
+            assert np.array_equal(play(standing, lunar, trade), want)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from helpers import random_world_state
@@ -387,3 +389,23 @@ def test_accounts_under_several_rule_sets_are_each_rule_set_s_own():
             assert np.array_equal(getattr(together, name)[f], values), (f, name)
     assert not np.array_equal(together.utility[0], together.utility[1])
     assert not np.array_equal(together.utility[0], together.utility[2])
+
+
+def test_trust_learning_is_its_definition_to_the_last_bit():
+    """Step 10's trust, compiled, equals its definition in numpy (docs/ODD.md): toward 1 after
+    C in both arenas, toward 0 after D, cut by the shock where an incident was, 1 toward
+    oneself, clipped to [0, 1]."""
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 11, 40):
+        for _ in range(25):
+            trust = rng.random((n, n)) * rng.choice([1.0, 1e-12])
+            actions, trade = rng.random((2, n, n)) < rng.random()
+            incidents = rng.random((n, n)) < 0.3
+            econ = replace(random_world_state(0, 2, 2)[4], trust_learning_rate=rng.random(),
+                           trust_incident_shock=rng.random())
+            received = (actions & trade).T.astype(float)
+            want = trust + econ.trust_learning_rate * (received - trust)
+            want[incidents] = want[incidents] * (1.0 - econ.trust_incident_shock)
+            np.fill_diagonal(want, 1.0)
+            assert np.array_equal(learn_trust(trust, actions, incidents, econ, trade),
+                                  np.clip(want, 0.0, 1.0))

@@ -358,9 +358,8 @@ def learn_trust(trust: np.ndarray, actions: np.ndarray, incidents: np.ndarray, e
     """Step 10: trust[i, j] moves toward 1 after j's C toward i (in both arenas: a rare-earth
     restriction is as hostile as a race), toward 0 after its D; an incident between them cuts
     it by ``trust_incident_shock``."""
-    received = (actions if trade is None else actions & trade).T.astype(float)
-    new = trust + econ.trust_learning_rate * (received - trust)
-    if incidents.any():  # (few pairs: only theirs are cut)
-        new[incidents] = new[incidents] * (1.0 - econ.trust_incident_shock)
-    np.fill_diagonal(new, 1.0)
-    return np.clip(new, 0.0, 1.0)
+    from sim.economy.kernels.learning import learn_trust as compiled
+
+    received = actions if trade is None else actions & trade
+    return compiled(trust, received, incidents, econ.trust_learning_rate,
+                    econ.trust_incident_shock)

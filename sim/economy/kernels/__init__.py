@@ -2,8 +2,9 @@
 numpy caller documents, with no temporaries in the hot loop: the pairwise contest
 (:mod:`.contest`), the rare-earth market and the importers' diversification (:mod:`.market`),
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
-(:mod:`.growth`), the forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder
-counts over pairs (:mod:`.tally`). Imported by the step only: listing or validating scenarios
+(:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), the
+forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder counts over pairs
+(:mod:`.tally`). Imported by the step only: listing or validating scenarios
 never loads the compiler. Division follows numpy's rules (``error_model="numpy"``), as the code
 they replaced.
 

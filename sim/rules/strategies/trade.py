@@ -38,12 +38,9 @@ def update_standing(standing: np.ndarray, actions: np.ndarray, trade: np.ndarray
     at the pole with a restriction, but it knows a restriction that answered its own race for
     the punishment it is (as Japan did not retaliate in 2010). Without that, a nation that links
     and one that does not would each see the other's answer as the provocation, for ever."""
-    defected = np.stack([~trade, ~trade | ~actions])
-    either = standing[EITHER]
-    justified = either & ~either.T
-    new = ~defected | justified
-    new[:, np.arange(new.shape[-1]), np.arange(new.shape[-1])] = True
-    return new
+    from sim.economy.kernels.learning import update_standing as compiled  # (with the step)
+
+    return compiled(standing, actions, trade)
 
 
 def reciprocate(me: int, standing: np.ndarray, linked: bool) -> np.ndarray:

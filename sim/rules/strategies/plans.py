@@ -191,7 +191,7 @@ class ForwardLooking(Strategy):
         self._seen = np.ones(self.n, dtype=bool)  # my standing toward each when I last decided
         self._asked: tuple | None = None  # (observation, matrices, trade, where) of evaluations()
         self._trade_row: np.ndarray | None = None  # decided with the lunar row
-        self._beliefs: dict[str, tuple] = {}  # (evidence, beliefs) by arena: see beliefs
+        self._beliefs: tuple = (None, None)  # (the evidence, the beliefs): see _posteriors
         # the log-likelihood of a move a type predicts, and of one it does not (a tremble)
         self._log_likelihood = np.log(np.array([1.0 - p.noise, p.noise]))
 
@@ -199,15 +199,19 @@ class ForwardLooking(Strategy):
         """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C), from
         its moves at the pole (``"lunar"``; in both arenas for a linked rule) or in the
         rare-earth arena (``"trade"``)."""
-        evidence = self.evidence_trade if arena == "trade" else self.evidence
-        seen, known = self._beliefs.get(arena, (None, None))
-        if seen is not evidence:  # (once a step: learning replaces the evidence)
-            log_post = self.log_prior[None, :] + evidence
-            log_post = log_post - log_post.max(axis=1, keepdims=True)
+        return self._posteriors()[1 if arena == "trade" else 0].copy()
+
+    def _posteriors(self) -> np.ndarray:
+        """[arena, N, 3]: :meth:`beliefs` at the pole and in the rare-earth arena, computed
+        together once a step (learning replaces the evidence), each row as alone."""
+        seen, known = self._beliefs
+        if seen is None or seen[0] is not self.evidence or seen[1] is not self.evidence_trade:
+            log_post = self.log_prior + np.stack([self.evidence, self.evidence_trade])
+            log_post = log_post - log_post.max(axis=2, keepdims=True)
             weights = np.exp(log_post)
-            known = weights / weights.sum(axis=1, keepdims=True)
-            self._beliefs[arena] = (evidence, known)
-        return known.copy()
+            known = weights / weights.sum(axis=2, keepdims=True)
+            self._beliefs = ((self.evidence, self.evidence_trade), known)
+        return known
 
     def _matrices(self, obs: Observation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The distinct pairs of action matrices (lunar, rare-earth) to evaluate, and where in
@@ -268,8 +272,7 @@ class ForwardLooking(Strategy):
         played = self.played(obs)
         mine = owed if self.linked else self.cooperate_with_all() if played is None else played
         return rule_values(self._utility(obs), self.arena, self.linked, self.discount,
-                           np.ascontiguousarray(mine), owed, self.beliefs("lunar"),
-                           self.beliefs("trade"))
+                           np.ascontiguousarray(mine), owed, *self._posteriors())
 
     def _owed(self, obs: Observation) -> np.ndarray | None:
         """Whether I am in good standing toward each rival, counting the arenas I weigh

@@ -62,11 +62,10 @@ CHANNELS: dict[str, tuple[str, Callable[[Outcome], np.ndarray]]] = {
 }
 
 
-
-
 def raw_record(s: Snapshot) -> dict[str, np.ndarray | float]:
-    """The raw quantities kept at each step, [N], [S] or scalars (the recorder copies them);
-    what is a sum of them is computed over the whole history (:func:`derived`)."""
+    """The raw quantities kept at each step, [N], [S], the outcome's two blocks of results or
+    scalars (the recorder copies them); what is a sum of them is computed over the whole
+    history (:func:`outcome_history`, :func:`sim.model.recorder.derived`)."""
     from sim.economy.kernels.market import MK  # the compiler loads with the model
     from sim.economy.kernels.step import R
     from sim.economy.kernels.tally import pair_tallies

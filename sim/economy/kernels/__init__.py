@@ -4,9 +4,8 @@ numpy caller documents, with no temporaries in the hot loop: the pairwise contes
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
 (:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), the
 forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder counts over pairs
-(:mod:`.tally`). Imported by the step only: listing or validating scenarios
-never loads the compiler. Division follows numpy's rules (``error_model="numpy"``), as the code
-they replaced.
+(:mod:`.tally`). Imported by the step only: listing or validating scenarios never loads the
+compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
 
 Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load
 them instead of compiling. Numba renews a function's cache when its own file changes, but not

@@ -28,8 +28,9 @@ def _operating_cost_per_kg(world: World, recovery: float, cost_per_t: float) -> 
     yields nothing), None without one: the part of the break-even that does not move with the
     price, kept for the last world and numbers asked (the recorder asks at every step)."""
     global _last
-    if _last[0] is world and _last[1] == recovery and _last[2] == cost_per_t:
-        return _last[3]
+    last = _last  # (read once: another thread may replace it)
+    if last[0] is world and last[1] == recovery and last[2] == cost_per_t:
+        return last[3]
     ree = ~world.site_is_ice
     cost = None
     if ree.any():

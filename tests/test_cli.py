@@ -368,3 +368,25 @@ def test_the_help_shows_no_type_beside_a_flag(args):
     assert "<bool>" not in shown and "--help" in shown
     if args[0] == "compare":
         assert "<int range>" in shown  # --robustness takes a number
+
+
+def test_every_kernel_is_cached_in_the_folder_named_by_all_their_sources():
+    """A kernel module imported after the package sets the cache folder back would cache in
+    numba's default folder, where a change to a kernel it calls does not renew it."""
+    import importlib
+    import pkgutil
+
+    import numba.core.registry
+
+    import sim.economy.kernels as kernels
+
+    modules = [m.name for m in pkgutil.iter_modules(kernels.__path__)]
+    assert {"step", "tally", "learning"} <= set(modules)
+    for name in modules:
+        module = importlib.import_module(f"sim.economy.kernels.{name}")
+        jitted = [f for f in vars(module).values()
+                  if isinstance(f, numba.core.registry.CPUDispatcher)
+                  and f.__module__ == module.__name__]
+        assert jitted, name
+        for f in jitted:
+            assert Path(f._cache._cache_path).is_relative_to(kernels.CACHE), (name, f.__name__)

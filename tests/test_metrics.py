@@ -47,7 +47,8 @@ def test_the_pair_tallies_are_numpys_sums_to_the_last_bit():
             incidents = rng.random((n, n)) < 0.2
             trusted, given, received, shares, count = pair_tallies(
                 trust, actions, off, same, across, incidents)
-            assert np.array_equal(trusted, (trust.sum(axis=0) - np.diag(trust)) / max(n - 1, 1))
+            want = (trust.sum(axis=0) - np.diag(trust)) / max(n - 1, 1)
+            assert trusted.tobytes() == want.tobytes()  # the bits, signed zeros included
             with np.errstate(invalid="ignore"):
                 assert np.array_equal(given, (actions & off).sum(axis=1) / (n - 1), equal_nan=True)
                 assert np.array_equal(received, (actions & off).sum(axis=0) / (n - 1),
@@ -56,7 +57,7 @@ def test_the_pair_tallies_are_numpys_sums_to_the_last_bit():
                 m = np.count_nonzero(mask)
                 want = np.count_nonzero(actions & mask) / m if m else np.nan
                 assert np.array_equal(shares[k], want, equal_nan=True), (n, k)
-            assert np.array_equal(count, incidents.sum(axis=1).astype(float))
+            assert count.tobytes() == incidents.sum(axis=1).astype(float).tobytes()
 
 
 def test_the_break_even_follows_the_economics_it_is_asked_with():

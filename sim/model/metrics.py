@@ -18,7 +18,7 @@ import numpy as np
 from sim.base.columns import column_name
 from sim.base.units import ratio
 from sim.economy.rare_earths import break_even_return_cost
-from sim.economy.state import EconParams, Outcome, State, World
+from sim.economy.state import EconParams, Outcome, Resolved, State, World
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Snapshot:
     world: World
     state: State
     actions: np.ndarray | None  # coordination that took place (C and no legal bar)
-    outcome: Outcome | None
+    outcome: Resolved | None  # the compiled step's: the record copies its two blocks
     same_bloc: np.ndarray  # bool [N, N], False on the diagonal
     across_blocs: np.ndarray  # bool [N, N], False on the diagonal
     off_diagonal: np.ndarray  # bool [N, N]
@@ -128,7 +128,8 @@ def outcome_history(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     from sim.economy.step import block_fields
 
     out = block_fields(data["outcome_rows"], data["outcome_market"])
-    return {"gross_output": out["gross_output"], "propellant_step": out["propellant_t"],
+    # (a nation table's column is a copy: a view would keep the whole block alive with it)
+    return {"gross_output": out["gross_output"].copy(), "propellant_step": out["propellant_t"],
             "ree_delivered_step": out["ree_shipped_t"],
             "export_control": out["export_targets"].astype(float),
             "retaliation": out["retaliators"].astype(float)
@@ -145,7 +146,8 @@ def ree_costs(out: Outcome) -> np.ndarray:
 
 @dataclass(frozen=True)
 class History:
-    """Raw quantities stacked over recorded steps: [T], [T, N] or [T, S]."""
+    """Raw quantities stacked over recorded steps: [T], [T, N] or [T, S] (the outcome's two
+    blocks [T, R, N] and [T, MK, N], with each field's rows named: :func:`outcome_history`)."""
 
     data: dict[str, np.ndarray]
     world: World

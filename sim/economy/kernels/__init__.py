@@ -4,7 +4,7 @@ numpy caller documents, with no temporaries in the hot loop: the pairwise contes
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
 (:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), the
 forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder counts over pairs
-(:mod:`.tally`). Imported by the step only: listing or validating scenarios never loads the
+(:mod:`.tally`). Imported by the model only: listing or validating scenarios never loads the
 compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
 
 Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load
@@ -43,7 +43,16 @@ def cache_dir(here: Path = Path(__file__).parent, also: tuple[Path, ...] = (UNIT
 CACHE = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else cache_dir()
 _previous, numba.config.CACHE_DIR = numba.config.CACHE_DIR, str(CACHE)
 try:
-    from sim.economy.kernels import common, contest, growth, market, plans, step  # noqa: F401
+    from sim.economy.kernels import (  # noqa: F401 (every module here: tested)
+        common,
+        contest,
+        growth,
+        learning,
+        market,
+        plans,
+        step,
+        tally,
+    )
 finally:
     numba.config.CACHE_DIR = _previous
 

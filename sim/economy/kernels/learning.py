@@ -36,7 +36,7 @@ def update_standing(standing, actions, trade):
     defect against j, or did as a justified punishment (in good standing against a j in bad
     standing, counting either arena); always toward oneself."""
     n = actions.shape[0]
-    new = np.empty((2, n, n), dtype=np.bool_)
+    new = np.empty((2, n, n), dtype=np.bool_)  # [0]: the arena only (TRADE_ONLY), [1]: EITHER
     for i in range(n):
         for j in range(n):
             justified = standing[1, i, j] and not standing[1, j, i]

@@ -1,8 +1,8 @@
 """What the recorder counts over pairs at each step, compiled: one pass instead of a dozen
 small numpy reductions (:func:`sim.model.metrics.raw_record` names the results). Each count
 is a whole number, and the one sum over floats (the trust a nation receives) adds the rows in
-order, as numpy's sum over the first axis does, so the results are numpy's to the last bit
-(tested)."""
+order, as numpy's sum over the first axis of a C-ordered array does (the state's trust is one),
+so the results are numpy's to the last bit (tested)."""
 
 from __future__ import annotations
 

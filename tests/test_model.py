@@ -280,3 +280,27 @@ def test_plants_in_place_are_booked_at_their_cost_and_events_fall_in_date_order(
     np.testing.assert_allclose(parts.state.capital_usd_bn[0], 2000.0 * cost / 1e9, rtol=1e-12)
     mine = [(e.year, e.name) for e in parts.events if e.name != "refining_project"]
     assert mine == [(2030.0, "lift_law"), (2030.0, "accede"), (2035.0, "budget_shock")]
+
+
+def test_utilities_read_no_action_toward_oneself_and_one_trade_matrix_as_every_one():
+    """A nation's action toward itself is no action: utilities of matrices whose diagonals say
+    D equal those of the same matrices with C there; one rare-earth matrix stands for the same
+    matrix at every position of the batch; each matrix's utilities are its own alone."""
+    from sim.economy.step import expected_utility
+
+    model = LunarModel("baseline", rng=4)
+    for _ in range(3):
+        model.step()
+    n = len(model.names)
+    rng = np.random.default_rng(8)
+    lunar = rng.random((5, n, n)) < 0.6
+    trade = rng.random((n, n)) < 0.8
+    got = model.utilities(lunar, trade)
+    cleaned = lunar.copy()
+    cleaned[:, np.arange(n), np.arange(n)] = True
+    assert np.array_equal(got, model.utilities(cleaned, np.repeat(trade[None], 5, axis=0)))
+    assert not np.array_equal(got, model.utilities(~lunar, trade))  # (the actions matter)
+    for b in range(5):
+        alone = expected_utility(model.world, model.state, cleaned[b], model.rules, model.econ,
+                                 trade=trade, prepared=model.prepared())
+        assert np.array_equal(got[b], alone)

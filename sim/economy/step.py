@@ -34,7 +34,8 @@ from sim.economy.state import EconParams, Outcome, RegimeRules, Resolved, State,
 OXYGEN_MASS_FRACTION = 8.0 / 9.0  # H2O -> O2 + H2: 16/18 of the mass is oxygen
 
 
-def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
+def locate(world: World, state: State, econ: EconParams,
+           margin: np.ndarray | None = None) -> np.ndarray:
     """Step 3: spread capacity over sites by expected margin (share of capacity, [N, S];
     computed by the compiled :func:`sim.economy.kernels.growth.locate`).
 
@@ -42,12 +43,13 @@ def locate(world: World, state: State, econ: EconParams) -> np.ndarray:
     at the previous step, times the output hostile neighbours took there. Capacity goes to
     sites in proportion to expected margin ** ``site_choice_focus``; only ``relocation_per_year``
     of it can move in a year (plants are not mobile); a nation's first plants go straight to
-    the target.
+    the target. ``margin``: the unit margin at each site, if already known.
     """
     from sim.economy.kernels.growth import locate as compiled
 
-    return compiled(unit_margin_usd_per_t(world, econ, state.ree_price_usd_per_kg),
-                    state.reserve_t, world.initial_reserve_t,
+    if margin is None:
+        margin = unit_margin_usd_per_t(world, econ, state.ree_price_usd_per_kg)
+    return compiled(margin, state.reserve_t, world.initial_reserve_t,
                     world.site_capacity_t_per_yr * world.dt, state.site_load_t, state.exposure,
                     state.allocation, econ.interference, econ.site_choice_focus,
                     1.0 - (1.0 - econ.relocation_per_year) ** world.dt)
@@ -114,8 +116,10 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
     :func:`locate`'s result, if already known). Pure."""
     dt = world.dt
     n = state.capacity_t_per_yr.shape[0]
+    value = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg)
+    cost = operating_cost_usd_per_t(world, econ)
     if allocation is None:
-        allocation = locate(world, state, econ)  # 3. Locate
+        allocation = locate(world, state, econ, value - cost)  # 3. Locate (the unit margin)
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
     ree_value = ree_value_usd_per_kg(econ, state.ree_price_usd_per_kg)
     p = np.array([econ.race_advantage, econ.claim_exclusion, econ.synergy, econ.interference,
@@ -125,8 +129,7 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
                   0.0, econ.coercion_weight, econ.relative_gains_weight])
     before = (demand, world.site_capacity_t_per_yr * dt,
               world.grade * econ.recovery_fraction * world.uptime,
-              unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg) / USD_PER_BN,
-              operating_cost_usd_per_t(world, econ), world.site_is_ice, state.reserve_t,
+              value / USD_PER_BN, cost, world.site_is_ice, state.reserve_t,
               state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
               state.forced_incidents)
     market = (*supply_side(world, state), *holder_and_targets(world, state, n),

@@ -192,10 +192,12 @@ class LunarModel(mesa.Model):
         call weighs a pair's game for both players)."""
         actions = np.array(matrices, dtype=bool)
         n = len(self.names)
-        actions[:, np.arange(n), np.arange(n)] = True
+        actions.reshape(-1, n * n)[:, :: n + 1] = True  # each matrix's diagonal
         if trade is None:
             trade = np.ones((n, n), dtype=bool) if self.last_trade is None else self.last_trade
-        trade = np.broadcast_to(np.asarray(trade, dtype=bool), actions.shape)
+        trade = np.asarray(trade, dtype=bool)
+        if trade.shape != actions.shape:  # (a whole batch is read as it is, not copied)
+            trade = np.broadcast_to(trade, actions.shape)
         return expected_utility(self.world, self.state, actions, self.rules, self.econ,
                                 trade=trade, prepared=self.prepared())
 

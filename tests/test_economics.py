@@ -409,3 +409,17 @@ def test_trust_learning_is_its_definition_to_the_last_bit():
             np.fill_diagonal(want, 1.0)
             got = learn_trust(trust, actions, incidents, econ, trade)
             assert got.tobytes() == np.clip(want, 0.0, 1.0).tobytes()  # the bits
+
+
+def test_a_kernels_copies_of_an_array_are_the_array_whatever_its_layout():
+    """``repeated`` (the batches' starting points) gives ``count`` copies of any array: C- or
+    F-ordered, a strided view, floats or booleans."""
+    from sim.economy.kernels.common import repeated
+
+    rng = np.random.default_rng(2)
+    base = rng.random((7, 5))
+    for a in (base, np.asfortranarray(base), base[::2, 1:], base.T, base > 0.5):
+        for count in (0, 1, 4):
+            got = repeated(a, count)
+            assert got.dtype == a.dtype and got.shape == (count, *a.shape)
+            assert np.array_equal(got, np.repeat(a[None], count, axis=0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.economy.kernels.common import ratio
+from sim.economy.kernels.common import ratio, repeated
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -65,10 +65,8 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                 if (compete[b, i, j] != compete[0, i, j]) or (compete[b, j, i] != compete[0, j, i]):
                     first[at], second[at] = i, j
                     at += 1
-    out = np.empty((batch, n, s))
+    out = repeated(demand, batch)
     moved = np.zeros((batch, n, n) if value_moved else (batch, 0, 0))
-    for b in range(batch):
-        out[b] = demand
     # at a crowded site, over its operators ([k, l] for active[k], active[l]): the first
     # matrix's flows, sums, scales and settlement, and the matrix being settled (the first
     # one's with its changes, which are undone after it)

@@ -367,4 +367,3 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                     per_site[b, RS_WORKED, i, c] = worked[i, c]
                     per_site[b, RS_PRODUCT, i, c] = product[i, c]
     return utility, out, mk, scalars, reserve_after, per_site, incidents
-

@@ -66,6 +66,36 @@ def test_market_clearing_conserves_mass(seed, n, batch):
     assert f.refined.sum(-1) == pytest.approx(mined(world, state).sum(), rel=1e-9, abs=1e-6)
 
 
+@settings(max_examples=300, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 40))
+def test_the_compiled_supply_side_is_its_definition_to_the_last_bit(seed, n):
+    """What the market has before anyone acts (wanted, refined, built) is the array definition
+    of section 7.6, bit for bit, with or without a holder: the refiners outside the residual one
+    run their capacity on the ore nobody else refines, the residual refiner the rest."""
+    from sim.base.units import ratio
+    from sim.economy.rare_earths.market import capacity, supply_side
+
+    world, state, *_ = random_world_state(seed, n, 3)
+    rng = np.random.default_rng(seed)
+    state.ree_refining_built_t_per_yr = rng.uniform(0, 2e4, n + 1) * (rng.random(n + 1) < 0.5)
+    state.ree_mining_built_t_per_yr = rng.uniform(0, 2e4, n + 1) * (rng.random(n + 1) < 0.5)
+    state.ree_demand_factor, state.ree_supply_factor = rng.uniform(0.5, 3, 2)
+    h = world.leverage_holder
+    residual = n if h is None else h
+    minedd, cap = mined(world, state), capacity(world, state)
+    cap[residual] = 0.0
+    feed = minedd.sum() - minedd[residual]
+    if h is not None:
+        feed -= world.ree_rest_ore_to_holder * minedd[-1]
+    use = min(1.0, float(ratio(feed, cap.sum())))
+    refined = cap * use
+    refined[residual] = max(minedd.sum() - refined.sum(), 0.0)
+    want = (world.ree_demand_t_per_yr * state.ree_demand_factor, refined,
+            np.minimum(state.ree_refining_built_t_per_yr, cap) * use)
+    for got, expected in zip(supply_side(world, state), want, strict=True):
+        assert got.tobytes() == expected.tobytes()
+
+
 @settings(max_examples=100, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 7))
 def test_a_nation_with_no_imports_cannot_be_hurt_by_controls(seed, n):

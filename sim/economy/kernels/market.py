@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.economy.kernels.common import ratio
+from sim.economy.kernels.common import numpy_sum, ratio
 
 # rows of the market's per-nation results [MK, N]
 MK_SHORTFALL_T, MK_SHORTFALL_COST, MK_EXPORT_LOST, MK_PREMIUM, MK_DEPENDENCE = 0, 1, 2, 3, 4
@@ -25,6 +25,40 @@ FL = 10
 (MP_DT, MP_PRICE, MP_ELASTICITY, MP_SHORTFALL, MP_PREMIUM, MP_RETALIATION, MP_RESTRICTION,
  MP_CONTROL_ACTIVE, MP_CONTROL_SEVERITY, MP_MAGNET) = range(10)
 MP = 10
+
+
+@numba.njit(cache=True, error_model="numpy")
+def supply_side(demand, demand_factor, mining, mining_built, refining, refining_built,
+                supply_factor, h, rest_to_holder):
+    """:func:`sim.economy.rare_earths.market.supply_side`: (wanted, refined, built) [N+1] from
+    each economy's demand, mines and refineries at the start ([N+1], the rest of the world
+    last), the market's growth factors and what was built in the run, the holder ``h`` (-1:
+    none) and the share of the rest of the world's ore shipped to it. numpy's numbers, to the
+    last bit (tested)."""
+    e_n = demand.shape[0]
+    residual = e_n - 1 if h < 0 else h  # refines the ore nobody else does
+    wanted, mined, cap = np.empty(e_n), np.empty(e_n), np.empty(e_n)
+    for e in range(e_n):
+        wanted[e] = demand[e] * demand_factor
+        mined[e] = mining[e] * supply_factor + mining_built[e]
+        cap[e] = refining[e] * supply_factor + refining_built[e]
+    if h >= 0:
+        cap[h] = 0.0
+    cap[residual] = 0.0
+    feed = numpy_sum(mined) - mined[residual]  # ore the residual refiner does not mine itself
+    if h >= 0:  # ore the rest of the world ships to the holder (Myanmar's, Nigeria's)
+        feed -= rest_to_holder * mined[e_n - 1]
+    use = ratio(feed, numpy_sum(cap))
+    use = use if use < 1.0 else 1.0  # (min(1.0, use), as Python takes it)
+    refined, built = np.empty(e_n), np.empty(e_n)
+    for e in range(e_n):
+        refined[e] = cap[e] * use
+        # np.minimum: the first where smaller or NaN, else the second
+        less = refining_built[e] < cap[e] or np.isnan(refining_built[e])
+        built[e] = (refining_built[e] if less else cap[e]) * use
+    rest = numpy_sum(mined) - numpy_sum(refined)
+    refined[residual] = 0.0 if 0.0 > rest else rest  # >= its own mines, but for rounding
+    return wanted, refined, built
 
 
 @numba.njit(cache=True, error_model="numpy")

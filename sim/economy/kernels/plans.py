@@ -160,3 +160,13 @@ def first_moves(values, arena, linked):
         own = row[j] if linked else values[1, j, 0] <= max(values[1, j, 1], values[1, j, 2])
         trade_row[j] = own or not arena[j]
     return row, trade_row
+
+
+@numba.njit(cache=True, error_model="numpy")
+def plan_moves(evaluated, differ, me, arena, linked, d, m0_lunar, m0_trade, beliefs_lunar,
+               beliefs_trade):
+    """A forward-looking rule's rows at the pole and in the rare-earth arena from its evaluated
+    matrices, in one call: :func:`first_moves` of :func:`rule_values` of :func:`stage_games`."""
+    values = rule_values(stage_games(evaluated, differ, me, arena), arena, linked, d, m0_lunar,
+                         m0_trade, beliefs_lunar, beliefs_trade)
+    return first_moves(values, arena, linked)

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.base.units import ratio as _ratio
 from sim.economy.rare_earths.arena import Retaliation
-from sim.economy.rare_earths.mines import mined as mined_by
 from sim.economy.state import EconParams, State, World
 
 
@@ -71,20 +69,13 @@ def supply_side(world: World, state: State) -> tuple[np.ndarray, np.ndarray, np.
     reference price, what its refineries put out, and the part of that from refining built in
     the run. Each refiner outside the holder runs its capacity on ore mined outside the holder;
     the holder (or, without one, the rest of the world) refines all the ore nobody else does."""
+    from sim.economy.kernels.market import supply_side as compiled
+
     h = world.leverage_holder
-    residual = world.ree_demand_t_per_yr.size - 1 if h is None else h  # refines the rest
-    wanted = world.ree_demand_t_per_yr * state.ree_demand_factor  # at the reference price
-    mined = mined_by(world, state)
-    cap = capacity(world, state)
-    cap[residual] = 0.0
-    feed = mined.sum() - mined[residual]  # ore the residual refiner does not mine itself
-    if h is not None:  # ore the rest of the world ships to the holder (Myanmar's, Nigeria's)
-        feed -= world.ree_rest_ore_to_holder * mined[-1]
-    use = min(1.0, float(_ratio(feed, cap.sum())))
-    refined = cap * use
-    refined[residual] = max(mined.sum() - refined.sum(), 0.0)  # >= its own mines, but for rounding
-    built = np.minimum(state.ree_refining_built_t_per_yr, cap) * use
-    return wanted, refined, built
+    return compiled(world.ree_demand_t_per_yr, state.ree_demand_factor, world.ree_mining_t_per_yr,
+                    state.ree_mining_built_t_per_yr, world.ree_refining_t_per_yr,
+                    state.ree_refining_built_t_per_yr, state.ree_supply_factor,
+                    -1 if h is None else int(h), world.ree_rest_ore_to_holder)
 
 
 def parameters(world: World, state: State, econ: EconParams) -> np.ndarray:

@@ -246,13 +246,17 @@ class ForwardLooking(Strategy):
         of the two. Nothing is at stake toward a rival the arena does not pair me with."""
         from sim.economy.kernels.plans import stage_games
 
+        return stage_games(*self._evaluated(obs), self.me, self.arena)
+
+    def _evaluated(self, obs: Observation) -> tuple[np.ndarray, np.ndarray]:
+        """My utility [B] for each pair of matrices I weigh at this step (the base first), and
+        where each but the first goes in the stage games (:meth:`_matrices`)."""
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         asked = self._asked
-        fresh = asked is not None and asked[0] is obs
-        lunar, trade, differ = asked[1:] if fresh else self._matrices(obs)
-        evaluated = np.asarray(obs.evaluate(self.me, lunar, trade), dtype=float)
-        return stage_games(evaluated, differ, self.me, self.arena)
+        lunar, trade, differ = asked[1:] if asked is not None and asked[0] is obs \
+            else self._matrices(obs)
+        return np.asarray(obs.evaluate(self.me, lunar, trade), dtype=float), differ
 
     def expected_values(self, obs: Observation, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: each plan's value (always-D, tit for tat, always-C) toward each rival,
@@ -268,11 +272,17 @@ class ForwardLooking(Strategy):
         move; in the rare-earth arena, and in both for a linked rule, my standing (contrite)."""
         from sim.economy.kernels.plans import rule_values
 
+        return rule_values(self._utility(obs), self.arena, self.linked, self.discount,
+                           *self._answered(obs, owed), *self._posteriors())
+
+    def _answered(self, obs: Observation, owed: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """What a tit-for-tat rival answers at the pole (my last move; for a linked rule, my
+        standing) and in the rare-earth arena (my standing; all C before the first step)."""
         owed = self.cooperate_with_all() if owed is None else owed
         played = self.played(obs)
         mine = owed if self.linked else self.cooperate_with_all() if played is None else played
-        return rule_values(self._utility(obs), self.arena, self.linked, self.discount,
-                           np.ascontiguousarray(mine), owed, *self._posteriors())
+        return np.ascontiguousarray(mine), owed
 
     def _owed(self, obs: Observation) -> np.ndarray | None:
         """Whether I am in good standing toward each rival, counting the arenas I weigh
@@ -285,12 +295,13 @@ class ForwardLooking(Strategy):
         return obs.standing[EITHER if self.linked else TRADE_ONLY][self.me].copy()
 
     def decide(self, obs: Observation) -> np.ndarray:
-        owed = self._owed(obs)
-        self._seen = self.cooperate_with_all() if owed is None else owed  # for learn()
-        from sim.economy.kernels.plans import first_moves
+        from sim.economy.kernels.plans import plan_moves
 
+        mine, self._seen = self._answered(obs, self._owed(obs))  # (_seen: for learn())
         # (a linked rule plays one plan toward each rival in both arenas)
-        row, self._trade_row = first_moves(self._plan_values(obs, owed), self.arena, self.linked)
+        row, self._trade_row = plan_moves(*self._evaluated(obs), self.me, self.arena,
+                                          self.linked, self.discount, mine, self._seen,
+                                          *self._posteriors())
         return row
 
     def decide_trade(self, obs: Observation) -> np.ndarray:

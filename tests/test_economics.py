@@ -441,3 +441,72 @@ def test_a_kernels_sum_is_numpys_to_the_last_bit():
             if kind == 2:
                 a = np.full(n, -0.0)
             assert np.float64(numpy_sum(a)).tobytes() == np.float64(a.sum()).tobytes(), (n, kind)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_what_a_step_leaves_in_one_call_is_each_part_s_own_to_the_last_bit(seed):
+    """The model settles trust, the importers' refining, the mines, the running accounts and
+    standing in one compiled call (``kernels.advance``); each result is, bit for bit, what the
+    part's own function or array expression gives: with and without a holder, mines that do
+    and do not answer to price, one site or several."""
+    from sim.economy.kernels.advance import advance
+    from sim.economy.rare_earths import diversify, open_mines
+    from sim.economy.rare_earths.importers import rates
+    from sim.economy.rare_earths.mines import price_answer
+    from sim.economy.step import learn_trust
+    from sim.model.build import bloc_masks
+    from sim.rules.strategies.trade import update_standing
+
+    rng = np.random.default_rng(seed)
+    n, s = int(rng.integers(1, 12)), int(rng.integers(1, 6))
+    world, state, actions, rules, econ = random_world_state(seed, n, s)
+    econ.mine_supply_elasticity = float(rng.choice([0.0, rng.uniform(0.1, 2)]))
+    trade = rng.random((n, n)) < 0.7
+    np.fill_diagonal(trade, True)
+    incidents = rng.random((n, n)) < 0.2
+    incidents |= incidents.T
+    off, same, _ = bloc_masks(np.array(rng.choice(["a", "b", "c"], n), dtype=object))
+    targets = rng.random(n) < 0.3
+    price = econ.ree_price_usd_per_kg * float(rng.uniform(0.5, 3))  # above or below reference
+    demand = rng.uniform(0, 1e4, (n, s)) * (rng.random((n, s)) < 0.7)
+    step = {name: rng.uniform(-5, 50, n) for name in ("propellant", "mined", "welfare")}
+    breaches, growth = rng.integers(0, 3, n).astype(float), rng.uniform(0.9, 1.1, n)
+    standing = rng.random((2, n, n)) < 0.8
+    may = rng.random((n, n)) < 0.6
+    counted = rng.integers(0, 9, (n, n)).astype(float)
+    before = counted.copy()
+    h = -1 if world.leverage_holder is None else int(world.leverage_holder)
+    dt = world.dt
+
+    got = advance(
+        state.trust, actions, trade, incidents, econ.trust_learning_rate,
+        econ.trust_incident_shock, h, same, off, targets, state.ree_threat,
+        world.ree_demand_t_per_yr, state.ree_demand_factor, world.ree_mining_t_per_yr,
+        state.ree_mining_built_t_per_yr, world.ree_refining_t_per_yr,
+        state.ree_refining_built_t_per_yr, state.ree_supply_factor, *rates(econ, dt),
+        *price_answer(econ, price, dt), demand, state.budget_usd_bn, growth, state.propellant_t,
+        step["propellant"], state.ree_mined_t, step["mined"], state.welfare_usd_bn,
+        step["welfare"], state.breach_record, 0.5 ** dt, rules.detection, breaches, standing, may,
+        counted)
+
+    built, threat = diversify(world, state, targets, same | ~off, econ)
+    mines = state.ree_mining_built_t_per_yr.copy()  # the array definition of step 9c
+    if econ.mine_supply_elasticity > 0:
+        ratio = max(price / econ.ree_price_usd_per_kg, 0.0)
+        wanted = world.ree_mining_t_per_yr * state.ree_supply_factor * max(
+            ratio ** econ.mine_supply_elasticity - 1.0, 0.0)
+        mines += np.maximum(wanted - mines, 0.0) * -np.expm1(-dt / econ.mine_lead_time_years)
+        if h >= 0:
+            mines[h] = 0.0
+    state.ree_price_usd_per_kg = price  # (the mines answer the step's price)
+    assert open_mines(world, state, econ).tobytes() == mines.tobytes()
+    want = (learn_trust(state.trust, actions, incidents, econ, trade), built, threat,
+            mines, demand.sum(axis=0),
+            state.budget_usd_bn * growth, state.propellant_t + step["propellant"],
+            state.ree_mined_t + step["mined"], state.welfare_usd_bn + step["welfare"],
+            state.breach_record * 0.5 ** dt + rules.detection * (breaches > 0),
+            update_standing(standing, actions, trade), actions & may)
+    assert len(got) == len(want)
+    for k, (a, b) in enumerate(zip(got, want, strict=True)):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), k
+    assert counted.tobytes() == (before + (actions & may)).tobytes()  # counted in place

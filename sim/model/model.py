@@ -35,13 +35,13 @@ import numpy as np
 
 from sim.base.arguments import whole_number
 from sim.base.errors import BadType
-from sim.economy.rare_earths import diversify, open_mines
+from sim.economy.rare_earths.importers import rates as diversification_rates
+from sim.economy.rare_earths.mines import price_answer
 from sim.economy.state import Outcome, RegimeRules
 from sim.economy.step import (
     Prepared,
     expected_utility,
     grow,
-    learn_trust,
     prepare,
     resolve_step,
 )
@@ -53,7 +53,7 @@ from sim.model.recorder import Recorder
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
 from sim.rules.strategies import Observation, Strategy
-from sim.rules.strategies.trade import initial_standing, reciprocate_all, update_standing
+from sim.rules.strategies.trade import initial_standing, reciprocate_all
 from sim.scenario import Scenario
 from sim.scenario.loader import with_changes
 
@@ -270,6 +270,8 @@ class LunarModel(mesa.Model):
 
     def _apply(self, outcome: Outcome, actions: np.ndarray, trade: np.ndarray) -> None:
         """Phase two: the outcome becomes the new state; trust and strategies learn."""
+        from sim.economy.kernels.advance import advance  # (the compiler loads with the step)
+
         self.state_changed()
         s, econ = self.state, self.econ
         growth = grow(self.world, s, outcome, econ)
@@ -278,29 +280,30 @@ class LunarModel(mesa.Model):
         self.last_expected_npv = growth.expected_npv_usd_bn
         s.reserve_t = outcome.reserve_after_t
         s.allocation = growth.allocation
-        s.site_load_t = outcome.demand_t.sum(axis=0)
         s.exposure = outcome.exposure
-        s.trust = learn_trust(s.trust, actions, outcome.incidents, econ, trade)
         s.ree_price_usd_per_kg = outcome.ree_price_usd_per_kg
         s.import_dependence, s.leverage_index = outcome.import_dependence, outcome.leverage_index
-        s.ree_refining_built_t_per_yr, s.ree_threat = diversify(
-            self.world, s, outcome.export_targets, self.same_bloc | ~self.off_diagonal, econ)
-        s.ree_mining_built_t_per_yr = open_mines(self.world, s, econ)
         if s.forced_incidents.any():  # an event forced them for this step only
             s.forced_incidents = np.zeros_like(s.forced_incidents)
-        dt = self.world.dt
+        # trust, the importers' refining (9b), mines (9c), the accounts, standing, in one call
+        world, dt = self.world, self.world.dt
+        h = -1 if world.leverage_holder is None else int(world.leverage_holder)
+        (s.trust, s.ree_refining_built_t_per_yr, s.ree_threat, s.ree_mining_built_t_per_yr,
+         s.site_load_t, s.budget_usd_bn, s.propellant_t, s.ree_mined_t, s.welfare_usd_bn,
+         s.breach_record, self.standing, self.last_coordination) = advance(
+            s.trust, actions, trade, outcome.incidents, econ.trust_learning_rate,
+            econ.trust_incident_shock, h, self.same_bloc, self.off_diagonal,
+            outcome.export_targets, s.ree_threat, world.ree_demand_t_per_yr, s.ree_demand_factor,
+            world.ree_mining_t_per_yr, s.ree_mining_built_t_per_yr, world.ree_refining_t_per_yr,
+            s.ree_refining_built_t_per_yr, s.ree_supply_factor, *diversification_rates(econ, dt),
+            *price_answer(econ, outcome.ree_price_usd_per_kg, dt), outcome.demand_t,
+            s.budget_usd_bn, self._budget_growth_per_step, s.propellant_t, outcome.propellant_t,
+            s.ree_mined_t, outcome.ree_mined_t, s.welfare_usd_bn, outcome.welfare,
+            s.breach_record, 0.5 ** dt, self.rules.detection, outcome.breaches, self.standing,
+            self.rules.may_cooperate, self.cooperation_sum)  # (counts the coordination)
         s.ree_demand_factor *= (1.0 + econ.demand_growth_per_year) ** dt
         s.ree_supply_factor *= (1.0 + econ.supply_growth_per_year) ** dt
-        s.budget_usd_bn = s.budget_usd_bn * self._budget_growth_per_step
-        s.propellant_t = s.propellant_t + outcome.propellant_t
-        s.ree_mined_t = s.ree_mined_t + outcome.ree_mined_t
-        s.welfare_usd_bn = s.welfare_usd_bn + outcome.welfare
-        # the record counts detected breaches (in expectation, as the fines are charged)
-        s.breach_record = s.breach_record * 0.5 ** dt + self.rules.detection * (outcome.breaches > 0)
-        self.standing = update_standing(self.standing, actions, trade)
         self.last_actions, self.last_trade, self.last_outcome = actions, trade, outcome
-        self.last_coordination = actions & self.rules.may_cooperate
-        self.cooperation_sum += self.last_coordination
         if self._learners:
             obs = self.observation()
             for nation in self._learners:

@@ -2,7 +2,9 @@
 numpy caller documents, with no temporaries in the hot loop: the pairwise contest
 (:mod:`.contest`), the rare-earth market and the importers' diversification (:mod:`.market`),
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
-(:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), the
+(:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), what a
+step leaves in one call, those and the mines, the importers' refining and the accounts
+(:mod:`.advance`), the
 forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder counts over pairs
 (:mod:`.tally`). Imported by the model only: listing or validating scenarios never loads the
 compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
@@ -44,6 +46,7 @@ CACHE = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR")
 _previous, numba.config.CACHE_DIR = numba.config.CACHE_DIR, str(CACHE)
 try:
     from sim.economy.kernels import (  # noqa: F401 (every module here: tested)
+        advance,
         common,
         contest,
         growth,

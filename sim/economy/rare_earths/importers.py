@@ -30,10 +30,15 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     h = world.leverage_holder
     if h is None:  # nobody to diversify away from
         return state.ree_refining_built_t_per_yr.copy(), np.zeros_like(state.ree_threat)
-    dt = world.dt
     return compiled(int(h), np.asarray(same_bloc, dtype=bool), np.asarray(targets, dtype=bool),
                     state.ree_threat, world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor,
                     mined(world, state)[:-1], capacity(world, state)[:-1],
-                    state.ree_refining_built_t_per_yr, 0.5 ** (dt / econ.threat_half_life_years),
-                    econ.ally_threat, econ.self_reliance_goal,
-                    -np.expm1(-dt / econ.refining_lead_time_years))
+                    state.ree_refining_built_t_per_yr, *rates(econ, world.dt))
+
+
+def rates(econ: EconParams, dt: float) -> tuple[float, float, float, float]:
+    """What step 9b reads of the parameters for a step of ``dt`` years: how much of the threat
+    felt is left (it halves every ``threat_half_life_years``), the threat an ally's control
+    carries, the self-reliance goal, and the share ``1 − e^(−dt/L)`` of the gap built."""
+    return (0.5 ** (dt / econ.threat_half_life_years), econ.ally_threat, econ.self_reliance_goal,
+            float(-np.expm1(-dt / econ.refining_lead_time_years)))

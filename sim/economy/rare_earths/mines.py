@@ -27,15 +27,22 @@ def mined(world: World, state: State) -> np.ndarray:
 
 def open_mines(world: World, state: State, econ: EconParams) -> np.ndarray:
     """Step 9c: the mines opened outside the holder after this step's price [N+1], t/yr of
-    magnet oxide (see the module's docstring)."""
-    built = state.ree_mining_built_t_per_yr.copy()
+    magnet oxide (see the module's docstring). Computed by the compiled
+    :func:`sim.economy.kernels.advance.open_mines`."""
+    from sim.economy.kernels.advance import open_mines as compiled
+
+    h = world.leverage_holder
+    return compiled(world.ree_mining_t_per_yr, state.ree_mining_built_t_per_yr,
+                    state.ree_supply_factor, -1 if h is None else int(h),
+                    *price_answer(econ, state.ree_price_usd_per_kg, world.dt))
+
+
+def price_answer(econ: EconParams, price: float, dt: float) -> tuple[bool, float, float]:
+    """Whether mines answer to the price at all (a positive elasticity and reference price),
+    the extra output each economy aims at per t/yr it mines, ``max((p / p_ref)^ε − 1, 0)``, and
+    the share ``1 − e^(−dt/L)`` of the gap it closes in a step."""
     if econ.mine_supply_elasticity <= 0 or econ.ree_price_usd_per_kg <= 0:
-        return built
-    base = world.ree_mining_t_per_yr * state.ree_supply_factor
-    ratio = max(state.ree_price_usd_per_kg / econ.ree_price_usd_per_kg, 0.0)
-    wanted = base * max(ratio ** econ.mine_supply_elasticity - 1.0, 0.0)
-    gap = np.maximum(wanted - built, 0.0)
-    built += gap * -np.expm1(-world.dt / econ.mine_lead_time_years)
-    if world.leverage_holder is not None:
-        built[world.leverage_holder] = 0.0
-    return built
+        return False, 0.0, 0.0
+    ratio = max(price / econ.ree_price_usd_per_kg, 0.0)
+    return (True, max(ratio ** econ.mine_supply_elasticity - 1.0, 0.0),
+            float(-np.expm1(-dt / econ.mine_lead_time_years)))

@@ -114,6 +114,9 @@ class LunarModel(mesa.Model):
         # who acts in the rare-earth arena by contrite reciprocity alone, as every rule does
         # that does not weigh the arena itself: their rows are computed for all of them at once
         self._reciprocating = np.array([_reciprocates_only(n.strategy) for n in self.nation_list])
+        # (the same as lists, read nation by nation in the decision loop)
+        self._grouped_list, self._reciprocating_list = (self._grouped.tolist(),
+                                                        self._reciprocating.tolist())
         self._linked = np.array([n.strategy.linked for n in self.nation_list], dtype=bool)
         self._arenas = np.array([n.strategy.arena for n in self.nation_list], dtype=bool)
 
@@ -241,11 +244,12 @@ class LunarModel(mesa.Model):
             for nation, row in zip(players, rows, strict=True):
                 nation.intended = row
         trade = np.ones_like(intended)
+        grouped, reciprocating = self._grouped_list, self._reciprocating_list
         for nation in self.decision_order:  # any order gives the same actions (tested)
-            if not self._grouped[nation.index]:
+            if not grouped[nation.index]:
                 nation.decide(obs)
             intended[nation.index] = nation.intended
-            if self._reciprocating[nation.index]:
+            if reciprocating[nation.index]:
                 continue
             trade[nation.index] = nation.strategy.decide_trade(obs)
             answer = nation.strategy.answer_in_lunar(obs)
@@ -264,8 +268,9 @@ class LunarModel(mesa.Model):
         self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]
         actions = intended ^ slips  # chosen; a legal bar stops coordination in the economics
-        np.fill_diagonal(actions, True)
-        np.fill_diagonal(trade, True)
+        n = len(self.names)
+        actions.reshape(-1)[:: n + 1] = True  # the diagonals (both arrays are new, C-ordered)
+        trade.reshape(-1)[:: n + 1] = True
         return actions, trade
 
     def _apply(self, outcome: Outcome, actions: np.ndarray, trade: np.ndarray) -> None:

@@ -114,6 +114,8 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
             allocation: np.ndarray | None = None) -> Prepared:
     """The action-independent inputs of :func:`resolve_step` for this state (``allocation``:
     :func:`locate`'s result, if already known). Pure."""
+    from sim.economy.kernels import step as k  # (the compiler loads with the first step)
+
     dt = world.dt
     n = state.capacity_t_per_yr.shape[0]
     value = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg)
@@ -131,7 +133,9 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
               world.grade * econ.recovery_fraction * world.uptime,
               value / USD_PER_BN, cost, world.site_is_ice, state.reserve_t,
               state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
-              state.forced_incidents)
+              state.forced_incidents,
+              *k.exposure(demand, state.trust, state.forced_incidents, p[k.P_HAZARD],
+                          p[k.P_DAMAGE]))
     market = (*supply_side(world, state), *holder_and_targets(world, state, n),
               market_parameters(world, state, econ))
     *rule_arrays, p = _rule_arguments(rules, dt, p)

@@ -114,9 +114,6 @@ class LunarModel(mesa.Model):
         # who acts in the rare-earth arena by contrite reciprocity alone, as every rule does
         # that does not weigh the arena itself: their rows are computed for all of them at once
         self._reciprocating = np.array([_reciprocates_only(n.strategy) for n in self.nation_list])
-        # (the same as lists, read nation by nation in the decision loop)
-        self._grouped_list, self._reciprocating_list = (self._grouped.tolist(),
-                                                        self._reciprocating.tolist())
         self._linked = np.array([n.strategy.linked for n in self.nation_list], dtype=bool)
         self._arenas = np.array([n.strategy.arena for n in self.nation_list], dtype=bool)
 
@@ -244,7 +241,7 @@ class LunarModel(mesa.Model):
             for nation, row in zip(players, rows, strict=True):
                 nation.intended = row
         trade = np.ones_like(intended)
-        grouped, reciprocating = self._grouped_list, self._reciprocating_list
+        grouped, reciprocating = self._grouped.tolist(), self._reciprocating.tolist()
         for nation in self.decision_order:  # any order gives the same actions (tested)
             if not grouped[nation.index]:
                 nation.decide(obs)

@@ -40,25 +40,14 @@ P = 16
 
 
 @numba.njit(cache=True, error_model="numpy")
-def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
-            capital, breach_record, trust, forced, uniforms, draw, may, respects, monitored,
-            liable, sharing, entry, wanted, refined, built, h, named, has_named, mp, p, detail,
-            accounts=False):
-    """Steps 4-8 of :func:`sim.economy.step.resolve_step` for a batch of lunar ``actions`` and
-    rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
-    one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
-    (its allocation this step); ``uniforms`` [N, N] are the incident draws when ``draw`` (one
-    matrix), else each pair's expected loss is charged. Returns (utility [B, N], per-nation
-    results [B, R, N], the market's [B, MK, N], price and leverage [B, 2], reserves after
-    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there
-    are no per-site results, incidents or accounting of gross output (potential, crowding,
-    exhaustion, synergy, interference), and without ``accounts`` either, the per-nation and
-    market results are only the last matrix's ([1, ...]): a batch of counterfactuals needs
-    only the utility."""
-    batch, n = actions.shape[0], actions.shape[1]
-    s_n = demand.shape[1]
-
-    # what does not depend on the actions: loads, presence, the risk of incidents
+def exposure(demand, trust, forced, hazard_rate, damage):
+    """What the step's economics reads that does not depend on the actions (the same for a
+    step, its counterfactuals and a membership review's rule sets): each site's load [S], each
+    nation's share of its regolith at each site [N, S], each pair's chance of an incident if it
+    does not coordinate (colocation, distrust) and the log of the capacity an incident leaves
+    (the share of i's work where j works) [N, N]. ``hazard_rate``: incidents a step at full
+    colocation; ``damage``: the share of capacity at the shared sites an incident destroys."""
+    n, s_n = demand.shape
     load = np.zeros(s_n)
     for i in range(n):
         for c in range(s_n):
@@ -92,16 +81,39 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             hostile_chance[i, j] = 0.0  # (apart, nothing to lose: skip the logarithms)
             incident_log[i, j] = 0.0
             if i != j and colocation[j] > 0.0:
-                hazard = p[P_HAZARD] * colocation[j] * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
+                hazard = hazard_rate * colocation[j] * (1.0 - 0.5 * (trust[i, j] + trust[j, i]))
                 hostile_chance[i, j] = -np.expm1(-hazard)
             if hostile_chance[i, j] > 0.0 or forced[i, j]:
                 hit = overlap[j]
                 if forced[i, j] and hit <= 0.0:  # a forced incident hits everywhere
                     hit = 1.0
-                loss = -p[P_DAMAGE] * min(hit, 1.0)
+                loss = -damage * min(hit, 1.0)
                 if loss != last_loss:
                     last_loss, last_log = loss, np.log1p(loss)
                 incident_log[i, j] = last_log
+    return load, presence, hostile_chance, incident_log
+
+
+@numba.njit(cache=True, error_model="numpy")
+def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
+            capital, breach_record, trust, forced, load, presence, hostile_chance, incident_log,
+            uniforms, draw, may, respects, monitored, liable, sharing, entry, wanted, refined,
+            built, h, named, has_named, mp, p, detail, accounts=False):
+    """Steps 4-8 of :func:`sim.economy.step.resolve_step` for a batch of lunar ``actions`` and
+    rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
+    one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
+    (its allocation this step); ``uniforms`` [N, N] are the incident draws when ``draw`` (one
+    matrix), else each pair's expected loss is charged; ``load``, ``presence``,
+    ``hostile_chance`` and ``incident_log`` are what does not depend on the actions
+    (:func:`exposure`). Returns (utility [B, N], per-nation results [B, R, N], the market's
+    [B, MK, N], price and leverage [B, 2], reserves after
+    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there
+    are no per-site results, incidents or accounting of gross output (potential, crowding,
+    exhaustion, synergy, interference), and without ``accounts`` either, the per-nation and
+    market results are only the last matrix's ([1, ...]): a batch of counterfactuals needs
+    only the utility."""
+    batch, n = actions.shape[0], actions.shape[1]
+    s_n = demand.shape[1]
 
     compete = np.empty((batch, n, n), dtype=np.bool_)
     for b in range(batch):

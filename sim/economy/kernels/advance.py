@@ -64,8 +64,8 @@ def advance(trust, actions, trade, incidents, rate, shock,
     state's arrays before the step, the step's (``*_step``, ``incidents``, ``breaches``,
     ``targets``: those under the holder's controls), the rules' and the parameters', with the
     scalars the callers compute: ``decay`` (threat's halving over a step), ``lead`` (the share
-    of the refining gap closed), ``opening``, ``push`` and ``mine_share`` (:func:`open_mines`), ``halving``
-    (0.5^dt)."""
+    of the refining gap closed), ``opening``, ``push`` and ``mine_share``
+    (:func:`open_mines`), ``halving`` (0.5^dt)."""
     n = trust.shape[0]
     received = np.empty((n, n), dtype=np.bool_)
     bloc = np.empty((n, n), dtype=np.bool_)

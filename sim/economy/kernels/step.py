@@ -106,12 +106,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     matrix), else each pair's expected loss is charged; ``load``, ``presence``,
     ``hostile_chance`` and ``incident_log`` are what does not depend on the actions
     (:func:`exposure`). Returns (utility [B, N], per-nation results [B, R, N], the market's
-    [B, MK, N], price and leverage [B, 2], reserves after
-    [B, S], per-site results [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there
-    are no per-site results, incidents or accounting of gross output (potential, crowding,
-    exhaustion, synergy, interference), and without ``accounts`` either, the per-nation and
-    market results are only the last matrix's ([1, ...]): a batch of counterfactuals needs
-    only the utility."""
+    [B, MK, N], price and leverage [B, 2], reserves after [B, S], per-site results
+    [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there are no per-site results,
+    incidents or accounting of gross output (potential, crowding, exhaustion, synergy,
+    interference), and without ``accounts`` either, the per-nation and market results are
+    only the last matrix's ([1, ...]): a batch of counterfactuals needs only the utility."""
     batch, n = actions.shape[0], actions.shape[1]
     s_n = demand.shape[1]
 

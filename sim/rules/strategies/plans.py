@@ -254,8 +254,8 @@ class ForwardLooking(Strategy):
         if obs.evaluate is None:
             raise RuntimeError(f"{self.name} needs an observation that can evaluate actions")
         asked = self._asked
-        lunar, trade, differ = asked[1:] if asked is not None and asked[0] is obs \
-            else self._matrices(obs)
+        fresh = asked is not None and asked[0] is obs
+        lunar, trade, differ = asked[1:] if fresh else self._matrices(obs)
         return np.asarray(obs.evaluate(self.me, lunar, trade), dtype=float), differ
 
     def expected_values(self, obs: Observation, arena: str = "lunar") -> np.ndarray:

@@ -510,3 +510,17 @@ def test_what_a_step_leaves_in_one_call_is_each_part_s_own_to_the_last_bit(seed)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
         assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), k
     assert counted.tobytes() == (before + (actions & may)).tobytes()  # counted in place
+
+
+def test_a_kernels_column_sums_are_numpys_to_the_last_bit_in_either_order():
+    """``column_sums`` (the load on each site) adds as ``a.sum(axis=0)`` does: row after row
+    for a C-ordered array, each column pairwise for an F-ordered one or a single column."""
+    from sim.economy.kernels.advance import column_sums
+
+    rng = np.random.default_rng(8)
+    for n in (1, 2, 7, 8, 9, 17, 40, 300):
+        for s in (1, 2, 3, 10):
+            a = rng.standard_normal((n, s)) * 10.0 ** rng.integers(-8, 9, (n, s))
+            a[rng.random((n, s)) < 0.2] = -0.0
+            for layout in (a, np.asfortranarray(a)):
+                assert column_sums(layout).tobytes() == layout.sum(axis=0).tobytes(), (n, s)

@@ -113,7 +113,8 @@ RULE_PARAMETERS = slice(9, 14)
 def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
             allocation: np.ndarray | None = None) -> Prepared:
     """The action-independent inputs of :func:`resolve_step` for this state (``allocation``:
-    :func:`locate`'s result, if already known). Pure."""
+    :func:`locate`'s result, if already known). Pure; what it derives (each pair's incident
+    risk, the market's supply side, ...) is the state's as it is now, not a view of it."""
     from sim.economy.kernels import step as k  # (the compiler loads with the first step)
 
     dt = world.dt

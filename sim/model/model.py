@@ -203,8 +203,10 @@ class LunarModel(mesa.Model):
 
     def prepared(self) -> Prepared:
         """What the step's economics reads of this state whatever the actions (where plants
-        go, the market's supply side, ...): computed once a step for the step and all the
-        counterfactuals weighed before it. :meth:`state_changed` forgets it."""
+        go, the market's supply side, each pair's incident risk, ...): computed once a step
+        for the step and all the counterfactuals weighed before it, from the state as it is
+        then (values, not views: a state changed in place afterwards is not seen until
+        :meth:`state_changed` forgets it)."""
         if self._prepared is None:
             self._prepared = prepare(self.world, self.state, self.rules, self.econ)
         return self._prepared

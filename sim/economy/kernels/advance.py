@@ -20,11 +20,15 @@ from sim.economy.kernels.market import diversify
 
 @numba.njit(cache=True, error_model="numpy")
 def column_sums(a):
-    """``a.sum(axis=0)`` of a C-ordered [N, S] array as numpy adds it: each column from 0, row
-    after row (a single column, which is contiguous, pairwise)."""
+    """``a.sum(axis=0)`` of an [N, S] array as numpy adds it, C- or F-ordered (tested): each
+    column from 0, row after row, where the rows are contiguous; pairwise, where the columns
+    are (F-ordered, or a single column)."""
     n, s = a.shape
-    if s == 1:
-        return np.array([numpy_sum(a[:, 0].copy())])
+    if s == 1 or not a.flags.c_contiguous:
+        out = np.empty(s)
+        for c in range(s):
+            out[c] = numpy_sum(np.ascontiguousarray(a[:, c]))
+        return out
     out = np.zeros(s)
     for i in range(n):
         for c in range(s):

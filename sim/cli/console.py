@@ -170,7 +170,7 @@ def say_if_compiling() -> None:
     from sim.economy.kernels import cold
 
     if cold():
-        say("compiling the model's kernels: once after an install or an upgrade, about 20 s")
+        say("compiling the model's kernels: once after an install or an upgrade, about 30 s")
 
 
 def with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:

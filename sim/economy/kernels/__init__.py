@@ -9,7 +9,7 @@ forward-looking rule's arithmetic (:mod:`.plans`), and what the recorder counts 
 (:mod:`.tally`). Imported by the model only: listing or validating scenarios never loads the
 compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
 
-Compiled on first use (about 20 s, once) and cached on disk, so workers and later runs load
+Compiled on first use (about 30 s, once) and cached on disk, so workers and later runs load
 them instead of compiling. Numba renews a function's cache when its own file changes, but not
 when a kernel it calls from another file does, or a constant it compiles in: the cache folder
 is named by a hash of all the kernels' sources and ``sim/base/units.py``, so any change
@@ -62,5 +62,5 @@ finally:
 
 def cold() -> bool:
     """Whether the kernels have yet to be compiled into the cache: the first run after an
-    install or an upgrade compiles them (about 20 s)."""
+    install or an upgrade compiles them (about 30 s)."""
     return not any(CACHE.rglob("*.nbi"))

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.economy.kernels.common import numpy_sum
 from sim.economy.kernels.learning import learn_trust, update_standing
-from sim.economy.kernels.market import diversify
+from sim.economy.kernels.market import diversify, holdings
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -80,13 +80,13 @@ def advance(trust, actions, trade, incidents, rate, shock,
     new_trust = learn_trust(trust, received, incidents, rate, shock)
     if h < 0:  # nobody to diversify away from
         built, felt = refining_built.copy(), np.zeros(n)
-    else:  # (mined and capacity of sim.economy.rare_earths.market, the nations' part)
-        wanted, mined, capacity = np.empty(n), np.empty(n), np.empty(n)
+    else:  # (the nations' part of the economies' arrays)
+        wanted = np.empty(n)
         for i in range(n):
             wanted[i] = demand_world[i] * demand_factor
-            mined[i] = mining[i] * supply_factor + mining_built[i]
-            capacity[i] = 0.0 if i == h else refining[i] * supply_factor + refining_built[i]
-        built, felt = diversify(h, bloc, targets, threat, wanted, mined, capacity,
+        mined, capacity = holdings(mining, mining_built, refining, refining_built,
+                                   supply_factor, h)
+        built, felt = diversify(h, bloc, targets, threat, wanted, mined[:n], capacity[:n],
                                 refining_built, decay, ally_threat, goal, lead)
     mines = open_mines(mining, mining_built, supply_factor, h, opening, push, mine_share)
     grown, stock, extracted, gained, record = (np.empty(n), np.empty(n), np.empty(n),

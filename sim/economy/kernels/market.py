@@ -28,6 +28,22 @@ MP = 10
 
 
 @numba.njit(cache=True, error_model="numpy")
+def holdings(mining, mining_built, refining, refining_built, supply_factor, h):
+    """Each economy's mine output and refining capacity outside the holder ``h`` (-1: none),
+    t/yr [N+1] (:func:`sim.economy.rare_earths.mines.mined` and
+    :func:`sim.economy.rare_earths.market.capacity`): what it had at the start, grown with
+    mine supply, plus what it built in the run."""
+    e_n = mining.shape[0]
+    mined, capacity = np.empty(e_n), np.empty(e_n)
+    for e in range(e_n):
+        mined[e] = mining[e] * supply_factor + mining_built[e]
+        capacity[e] = refining[e] * supply_factor + refining_built[e]
+    if h >= 0:
+        capacity[h] = 0.0
+    return mined, capacity
+
+
+@numba.njit(cache=True, error_model="numpy")
 def supply_side(demand, demand_factor, mining, mining_built, refining, refining_built,
                 supply_factor, h, rest_to_holder):
     """:func:`sim.economy.rare_earths.market.supply_side`: (wanted, refined, built) [N+1] from
@@ -37,13 +53,10 @@ def supply_side(demand, demand_factor, mining, mining_built, refining, refining_
     last bit (tested)."""
     e_n = demand.shape[0]
     residual = e_n - 1 if h < 0 else h  # refines the ore nobody else does
-    wanted, mined, cap = np.empty(e_n), np.empty(e_n), np.empty(e_n)
+    wanted = np.empty(e_n)
     for e in range(e_n):
         wanted[e] = demand[e] * demand_factor
-        mined[e] = mining[e] * supply_factor + mining_built[e]
-        cap[e] = refining[e] * supply_factor + refining_built[e]
-    if h >= 0:
-        cap[h] = 0.0
+    mined, cap = holdings(mining, mining_built, refining, refining_built, supply_factor, h)
     cap[residual] = 0.0
     feed = numpy_sum(mined) - mined[residual]  # ore the residual refiner does not mine itself
     if h >= 0:  # ore the rest of the world ships to the holder (Myanmar's, Nigeria's)

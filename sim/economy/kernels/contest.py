@@ -77,6 +77,8 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
     flows, sums, scales, takes = np.zeros((n, n)), np.empty(n), np.empty(n), np.empty(n)
     settled = np.zeros((n, n)) if keep else flows  # (one matrix: its flows are settled in place)
     got, gave = np.empty(n), np.empty(n)
+    cols, rows, gave_cols = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                             np.empty(n, dtype=np.int64))  # (what changed, listed)
     column_changed = np.zeros(n, dtype=np.bool_)
     row_changed = np.zeros(n, dtype=np.bool_)
     gave_changed = np.zeros(n, dtype=np.bool_)
@@ -130,14 +132,38 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                 takes_k += into_k
                 takes[q] += into_q
             sums[k], takes[k] = gives, takes_k
-            column_changed[k] = row_changed[k] = gave_changed[k] = True  # the first: all of it
             if keep:
                 for q in range(m):
                     flows0[k, q] = flows[k, q]
+        positive0 = 0  # the first matrix's givers whose flows give something
         for b in range(batch):
             if same[b]:
                 continue
-            if b > 0:  # the first matrix's flows, changed where its races differ
+            if b == 0:  # every column and row is its own
+                for q in range(m):
+                    scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
+                    positive0 += sums[q] > 0.0
+                positive = positive0
+                if not keep:  # nor gets more than it brought: in place
+                    _bound_one(m, active, demand[:, c], y0, flows, sums, takes, scales, got, gave)
+                for q in range(m if keep else 0):
+                    gave[q] = 0.0
+                for k in range(m if keep else 0):  # (row by row: in memory order)
+                    i = active[k]
+                    taken = 0.0
+                    for q in range(m):
+                        settled[k, q] = flows[k, q] * scales[q]
+                        taken += settled[k, q]
+                    scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
+                    total = 0.0  # (a local: the compiler keeps it in a register)
+                    for q in range(m):
+                        settled[k, q] *= scale
+                        total += settled[k, q]
+                        gave[q] += settled[k, q]
+                    got[k] = total
+            else:  # the first matrix's flows, changed where its races differ: only the
+                # columns, rows and sums those changes touch are computed again (listed)
+                n_cols = n_rows = n_gave = 0
                 for at in range(start[b], start[b + 1]):
                     k, q = position[first[at]], position[second[at]]
                     if k >= 0 and q >= 0:
@@ -151,61 +177,64 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                                             weight[j, i], weight_t[j, i], respects_t[j, i],
                                             respects[j, i], share[j], share[i], excess[j],
                                             excess[i], zone_share)
-                        column_changed[k] = column_changed[q] = True
-                        row_changed[k] = row_changed[q] = True
-            # nobody gives more than its pro-rata share (a scale per column: what a giver gives
-            # of what its flows would give) ...
-            for q in range(m):
-                if column_changed[q]:
-                    if b > 0:
-                        sums[q] = 0.0
-                        for k in range(m):
-                            sums[q] += flows[k, q]
+                        for x in (k, q):
+                            if not column_changed[x]:
+                                column_changed[x] = row_changed[x] = True
+                                cols[n_cols] = rows[n_rows] = x
+                                n_cols += 1
+                                n_rows += 1
+                # nobody gives more than its pro-rata share (a scale per column) ...
+                positive = positive0
+                for x in range(n_cols):
+                    q = cols[x]
+                    positive -= sums0[q] > 0.0
+                    sums[q] = 0.0
+                    for k in range(m):
+                        sums[q] += flows[k, q]
+                    positive += sums[q] > 0.0
                     scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
-                    if b > 0 and scales[q] != scales0[q]:  # every row taking from it changes
+                    if scales[q] != scales0[q]:  # every row taking from it changes
                         for k in range(m):
-                            if flows[k, q] != 0.0:
+                            if flows[k, q] != 0.0 and not row_changed[k]:
                                 row_changed[k] = True
-            # ... nor gets more than it brought (row by row: the matrix is read in memory order)
-            if b == 0 and not keep:
-                _bound_one(m, active, demand[:, c], y0, flows, sums, takes, scales, got, gave)
-            if b == 0 and keep:
-                for q in range(m):
-                    gave[q] = 0.0
-            for k in range(m if b > 0 or keep else 0):
-                if row_changed[k]:
+                                rows[n_rows] = k
+                                n_rows += 1
+                # ... nor gets more than it brought
+                for x in range(n_rows):
+                    k = rows[x]
                     i = active[k]
                     taken = 0.0
                     for q in range(m):
                         settled[k, q] = flows[k, q] * scales[q]
                         taken += settled[k, q]
                     scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                    total = 0.0  # (a local: the compiler keeps it in a register)
-                    if b == 0:
-                        for q in range(m):
-                            settled[k, q] *= scale
-                            total += settled[k, q]
-                            gave[q] += settled[k, q]
-                    else:
-                        for q in range(m):
-                            settled[k, q] *= scale
-                            total += settled[k, q]
-                            if settled[k, q] != settled0[k, q]:
-                                gave_changed[q] = True
+                    total = 0.0
+                    for q in range(m):
+                        settled[k, q] *= scale
+                        total += settled[k, q]
+                        if settled[k, q] != settled0[k, q] and not gave_changed[q]:
+                            gave_changed[q] = True
+                            gave_cols[n_gave] = q
+                            n_gave += 1
                     got[k] = total
-            if b > 0:
-                for q in range(m):
-                    if gave_changed[q]:
-                        gave[q] = 0.0
-                        for k in range(m):
-                            gave[q] += settled[k, q]
-            anything = False  # nobody races, no zone returns anything: the pro-rata shares
-            for q in range(m):
-                anything = anything or sums[q] > 0.0
-            for k in range(m):
+                for x in range(n_gave):
+                    q = gave_cols[x]
+                    gave[q] = 0.0
+                    for k in range(m):
+                        gave[q] += settled[k, q]
+            # each operator: its pro-rata share, what it got and what it gave, within what it
+            # brought (its pro-rata share alone where nobody races and no zone returns anything)
+            anything = positive > 0
+            if b > 0 and anything == (positive0 > 0) and not value_moved:
+                for k in range(m):  # the first matrix's, but where a row or a sum changed
+                    out[b, active[k], c] = out[0, active[k], c]
+                last = n_rows + n_gave
+            else:
+                last = m
+            for x in range(last):
+                k = x if last == m else (rows[x] if x < n_rows else gave_cols[x - n_rows])
                 i = active[k]
                 if anything:
-                    # its pro-rata share, what it got and what it gave, within what it brought
                     out[b, i, c] = min(max(y0[i] + got[k] - gave[k], 0.0), demand[i, c])
                     if value_moved:
                         for q in range(m):
@@ -213,26 +242,30 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                                 moved[b, i, active[q]] += settled[k, q] * worth[c]
                 else:
                     out[b, i, c] = min(max(y0[i], 0.0), demand[i, c])
-            if b > 0:  # back to the first matrix's
+            if b == 0 and keep:  # kept, for the matrices after it
+                for q in range(m):
+                    sums0[q], scales0[q], got0[q], gave0[q] = sums[q], scales[q], got[q], gave[q]
+                    for l in range(m):
+                        settled0[q, l] = settled[q, l]
+            elif b > 0:  # back to the first matrix's
                 for at in range(start[b], start[b + 1]):
                     k, q = position[first[at]], position[second[at]]
                     if k >= 0 and q >= 0:
                         flows[k, q], flows[q, k] = flows0[k, q], flows0[q, k]
-            for q in range(m):
-                if b == 0 and keep:  # kept, for the matrices after it
-                    sums0[q], scales0[q], got0[q], gave0[q] = sums[q], scales[q], got[q], gave[q]
+                for x in range(n_cols):
+                    q = cols[x]
+                    sums[q], scales[q] = sums0[q], scales0[q]
+                    column_changed[q] = False
+                for x in range(n_rows):
+                    k = rows[x]
+                    got[k] = got0[k]
                     for l in range(m):
-                        settled0[q, l] = settled[q, l]
-                elif b > 0:  # back to the first matrix's (one matrix alone keeps nothing)
-                    if column_changed[q]:
-                        sums[q], scales[q] = sums0[q], scales0[q]
-                    if row_changed[q]:
-                        got[q] = got0[q]
-                        for l in range(m):
-                            settled[q, l] = settled0[q, l]
-                    if gave_changed[q]:
-                        gave[q] = gave0[q]
-                column_changed[q] = row_changed[q] = gave_changed[q] = False
+                        settled[k, l] = settled0[k, l]
+                    row_changed[k] = False
+                for x in range(n_gave):
+                    q = gave_cols[x]
+                    gave[q] = gave0[q]
+                    gave_changed[q] = False
     for b in range(1, batch):
         if same[b]:
             out[b] = out[0]

@@ -115,10 +115,20 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     s_n = demand.shape[1]
 
     compete = np.empty((batch, n, n), dtype=np.bool_)
+    # a later matrix of a batch of counterfactuals with the first one's lunar actions (one
+    # that changes only rare-earth actions) keeps the first one's whole lunar side: contest,
+    # extraction, use, incidents and operating costs (the same inputs give the same numbers)
+    lunar_same = np.zeros(batch, dtype=np.bool_)
+    touched = np.zeros((batch, n), dtype=np.bool_)  # whose lunar actions, given or received, differ
     for b in range(batch):
         for i in range(n):
             for j in range(n):
                 compete[b, i, j] = i != j and not actions[b, i, j]
+                if b > 0 and i != j and actions[b, i, j] != actions[0, i, j]:
+                    touched[b, i] = touched[b, j] = True
+        lunar_same[b] = b > 0 and not detail
+        for i in range(n):
+            lunar_same[b] = lunar_same[b] and not touched[b, i]
     monitoring, liability = monitored.any(), liable.any()  # (else their loops add nothing)
     worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth,
                                    monitoring)
@@ -159,6 +169,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     share0 = np.empty((n, n))
     lost0 = np.empty(n)
     as_first = np.zeros(n, dtype=np.bool_)
+    r0 = np.empty((R if batch > 1 else 0, n))  # its per-nation results
     shipped0 = np.empty(n)  # and its market's inputs and results
     m0 = np.empty((MK, n))
     pain0 = np.empty((n, n))
@@ -169,8 +180,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             r[:] = 0.0
         m = mk[b if keep else 0]
         comp = compete[b]
-        for i in range(n):
+        own_lunar = not lunar_same[b]
+        for i in range(n if own_lunar else 0):
             as_first[i] = b > 0 and not detail  # (a detailed batch records all of it)
+            if as_first[i] and not touched[b, i]:  # (its partners are the first matrix's)
+                continue
             for j in range(n):
                 mutual[i, j] = (i != j and actions[b, i, j] and may[i, j] and actions[b, j, i]
                                 and may[j, i])
@@ -178,9 +192,17 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                     mutual0[i, j] = mutual[i, j]
                 elif mutual[i, j] != mutual0[i, j]:
                     as_first[i] = False
+        if not own_lunar:  # (steps 4 and 5, and the operating costs, are the first matrix's)
+            as_first[:] = True
+            reserve_after[b] = reserve_after[0]
+            for i in range(n):
+                r[R_PROPELLANT, i] = r0[R_PROPELLANT, i]
+                r[R_REE_MINED, i] = r0[R_REE_MINED, i]
+                r[R_PARTNER_SHARE, i] = r0[R_PARTNER_SHARE, i]
+                r[R_REE_SHIPPED, i] = r0[R_REE_SHIPPED, i]
 
         # 4. Extract: exposure to hostile operators, partners, the output factor; reserves
-        for i in range(n):
+        for i in range(n if own_lunar else 0):
             if as_first[i]:
                 for c in range(s_n):
                     partners[i, c] = partners0[i, c]
@@ -210,7 +232,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                 if b == 0:
                     partners0[i, c] = partners[i, c]
                     factor0[i, c] = factor[i, c]
-        for c in range(s_n):
+        for c in range(s_n if own_lunar else 0):
             wanted_c = 0.0
             for i in range(n):
                 wanted_c += product[i, c]
@@ -223,7 +245,7 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             reserve_after[b, c] = left if left > 0.0 else 0.0
 
         # 5. Use: propellant; rare earths shipped where the price pays the trip
-        for i in range(n):
+        for i in range(n if own_lunar else 0):
             share_partners = 0.0
             for c in range(s_n):
                 share_partners += presence[i, c] * partners[i, c]
@@ -301,10 +323,13 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
             r[R_PROPELLANT_VALUE, i] = r[R_PROPELLANT, i] * p[P_PROPELLANT]
             r[R_REE_REVENUE, i] = r[R_REE_SHIPPED, i] * p[P_REE]
             r[R_GROSS, i] = r[R_PROPELLANT_VALUE, i] + r[R_REE_REVENUE, i]
-            cost = 0.0
-            for c in range(s_n):
-                cost += worked[i, c] * op_cost[c]
-            r[R_OPERATING, i] = cost / USD_PER_BN
+            if own_lunar:
+                cost = 0.0
+                for c in range(s_n):
+                    cost += worked[i, c] * op_cost[c]
+                r[R_OPERATING, i] = cost / USD_PER_BN
+            else:
+                r[R_OPERATING, i] = r0[R_OPERATING, i]
             destroyed = ratio(r[R_CAPACITY_LOST, i], capacity[i])
             r[R_INCIDENT_LOSS, i] = capital[i] * destroyed
             r[R_DEPRECIATION, i] = capital[i] * (1.0 - destroyed) * (1.0 - p[P_SURVIVAL])
@@ -377,4 +402,6 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                                                              - factor[i, c]) * w)
                     per_site[b, RS_WORKED, i, c] = worked[i, c]
                     per_site[b, RS_PRODUCT, i, c] = product[i, c]
+        if b == 0 and batch > 1:
+            r0[:, :] = r
     return utility, out, mk, scalars, reserve_after, per_site, incidents

@@ -379,6 +379,13 @@ def test_accounts_under_several_rule_sets_are_each_rule_set_s_own():
         memberships[-1][i] = not memberships[-1][i]
     rule_sets = [rules_in_force(model.regime, model.names, model.blocs, m, model.laws,
                                 model._law_bars) for m in memberships]
+    # rule sets that recognise the same claims share one settlement of the contest: one that
+    # monitors nobody beside one that monitors (the value moved, which only fines read), and
+    # one whose claims are another's but that differs in every other rule
+    rule_sets += [replace(rule_sets[1], monitored=np.zeros_like(rule_sets[1].monitored)),
+                  replace(rule_sets[0], recognises_claims=rule_sets[2].recognises_claims)]
+    assert len({r.recognises_claims.tobytes() for r in rule_sets}) == 3
+    assert rule_sets[1].monitored.any()
     actions = np.array(model.recent_intended)
     base = prepare(world, state, model.rules, econ)
     together = accounts_under(world, state, actions, rule_sets, econ, base)
@@ -389,6 +396,8 @@ def test_accounts_under_several_rule_sets_are_each_rule_set_s_own():
             assert np.array_equal(getattr(together, name)[f], values), (f, name)
     assert not np.array_equal(together.utility[0], together.utility[1])
     assert not np.array_equal(together.utility[0], together.utility[2])
+    assert not np.array_equal(together.sanctions[1], together.sanctions[3])
+    assert not np.array_equal(together.utility[4], together.utility[0])
 
 
 def test_trust_learning_is_its_definition_to_the_last_bit():

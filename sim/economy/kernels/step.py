@@ -98,7 +98,7 @@ def exposure(demand, trust, forced, hazard_rate, damage):
 def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, reserve, capacity,
             capital, breach_record, trust, forced, load, presence, hostile_chance, incident_log,
             uniforms, draw, may, respects, monitored, liable, sharing, entry, wanted, refined,
-            built, h, named, has_named, mp, p, detail, accounts=False):
+            built, h, named, has_named, mp, p, detail, accounts, settled, settled_moved):
     """Steps 4-8 of :func:`sim.economy.step.resolve_step` for a batch of lunar ``actions`` and
     rare-earth actions ``trade`` [B, N, N] (True = C), the equations of docs/ODD.md section 7
     one nation, site and pair at a time. ``demand`` [N, S] is the regolith each nation brings
@@ -110,7 +110,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
     [B, RS, N, S] and incidents [B, N, N]). Without ``detail`` there are no per-site results,
     incidents or accounting of gross output (potential, crowding, exhaustion, synergy,
     interference), and without ``accounts`` either, the per-nation and market results are
-    only the last matrix's ([1, ...]): a batch of counterfactuals needs only the utility."""
+    only the last matrix's ([1, ...]): a batch of counterfactuals needs only the utility.
+    ``settled`` and ``settled_moved`` are :func:`contest`'s results for these actions if
+    already known (under other rules that recognise the same claims), else empty [0, 0, 0]."""
     batch, n = actions.shape[0], actions.shape[1]
     s_n = demand.shape[1]
 
@@ -130,8 +132,11 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         for i in range(n):
             lunar_same[b] = lunar_same[b] and not touched[b, i]
     monitoring, liability = monitored.any(), liable.any()  # (else their loops add nothing)
-    worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE], worth,
-                                   monitoring)
+    if settled.shape[0] == batch:  # (with the value moved, if monitoring)
+        worked_all, moved_all = settled, settled_moved
+    else:
+        worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE],
+                                       worth, monitoring)
 
     # a batch of counterfactuals keeps only each matrix's utility (with ``accounts``, its
     # per-nation and market rows too): the other results are written over for each matrix (a

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.explore.game.patience import patience_sweep
 from sim.rules.strategies import Observation, Roster
@@ -140,3 +142,27 @@ def test_two_forward_looking_nations_cooperate_by_patience_and_belief():
     assert (below["mutual"] < 0.3).all() and (unsure["mutual"] < 0.3).all()
     assert (sure["mutual"] > 0.7).all()
     assert by_delta["mutual"].is_monotonic_increasing
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.floats(1e-3, 1e4),
+       st.sampled_from(["none", "one", "two"]))
+def test_the_compiled_posteriors_are_numpys_to_the_last_bit(seed, n, scale, impossible):
+    """The posterior over each rival's type: its compiled parts around numpy's exp give, bit
+    for bit, the numpy expression the rule defines (a prior that rules out types: -inf)."""
+    from sim.economy.kernels.plans import log_posteriors, normalised
+
+    rng = np.random.default_rng(seed)
+    prior = rng.dirichlet(np.ones(3))
+    prior[: {"none": 0, "one": 1, "two": 2}[impossible]] = 0.0
+    with np.errstate(divide="ignore"):
+        log_prior = np.log(prior)
+    evidence, evidence_trade = (rng.normal(0.0, scale, (n, 3)) for _ in range(2))
+    evidence[0] = evidence[0, 0]  # ties for the largest
+    log_post = log_prior + np.stack([evidence, evidence_trade])
+    log_post = log_post - log_post.max(axis=2, keepdims=True)
+    weights = np.exp(log_post)
+    want = weights / weights.sum(axis=2, keepdims=True)
+    got = normalised(np.exp(log_posteriors(log_prior, evidence, evidence_trade)))
+    assert np.array_equal(got, want)
+    assert np.allclose(got.sum(axis=2), 1.0)

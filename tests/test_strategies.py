@@ -155,6 +155,10 @@ def test_a_rule_deciding_for_all_its_players_at_once_decides_as_each_would(rule)
         np.fill_diagonal(last, True)
         for player in players:
             player.learn(Observation(1, last, None, np.full((n, n), 0.5), blocs))
+        # another group of the same players (what a rule keeps of a group is that group's)
+        others = players[:1] + players[:0:-1]
+        for player, row in zip(others, cls.decide_all(others, obs), strict=True):
+            np.testing.assert_array_equal(row, player.decide(obs))
 
 
 def test_a_subclass_that_changes_decide_alone_is_asked_one_by_one():

@@ -170,3 +170,40 @@ def plan_moves(evaluated, differ, me, arena, linked, d, m0_lunar, m0_trade, beli
     values = rule_values(stage_games(evaluated, differ, me, arena), arena, linked, d, m0_lunar,
                          m0_trade, beliefs_lunar, beliefs_trade)
     return first_moves(values, arena, linked)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def log_posteriors(log_prior, evidence, evidence_trade):
+    """[arena, N, type]: the log-posterior over each rival's type at the pole and in the
+    rare-earth arena, less each row's largest (``log_prior + evidence``, shifted so that its
+    exponentials neither overflow nor all underflow): numpy's numbers to the last bit (one
+    addition and one subtraction an entry; the row's maximum with numpy's NaN rule). The
+    exponential is left to numpy, whose ``exp`` differs from the compiled one in the last bit."""
+    n, types = evidence.shape
+    out = np.empty((2, n, types))
+    for ar in range(2):
+        ev = evidence if ar == 0 else evidence_trade
+        for j in range(n):
+            top = log_prior[0] + ev[j, 0]
+            for t in range(types):
+                out[ar, j, t] = log_prior[t] + ev[j, t]
+                if top == top and (out[ar, j, t] > top or out[ar, j, t] != out[ar, j, t]):
+                    top = out[ar, j, t]
+            for t in range(types):
+                out[ar, j, t] -= top
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def normalised(weights):
+    """Each row of ``weights`` [..., type] over its sum, in place: numpy's
+    ``weights / weights.sum(axis=-1, keepdims=True)`` to the last bit for rows of fewer than
+    eight (numpy sums so short a row from 0, term by term)."""
+    rows = weights.reshape(-1, weights.shape[-1])
+    for j in range(rows.shape[0]):
+        total = 0.0
+        for t in range(rows.shape[1]):
+            total += rows[j, t]
+        for t in range(rows.shape[1]):
+            rows[j, t] /= total
+    return weights

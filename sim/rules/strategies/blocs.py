@@ -49,13 +49,15 @@ class BlocFollower(Strategy):
 
     @classmethod
     def decide_all(cls, players: list[Strategy], obs: Observation) -> np.ndarray:
-        k, last = len(players), obs.last_actions
+        from sim.economy.kernels.rules import follow  # (the compiler loads with the step)
+
+        last = obs.last_actions
         if last is None:
-            return np.ones((k, players[0].n), dtype=bool)
-        me = np.array([p.me for p in players])
-        lead = np.array([p.leader for p in players])  # type: ignore[attr-defined]
-        rows = last[lead, :].copy()
-        rows[np.arange(k), lead] = last[lead, me]
-        own = lead == me  # a leader following itself plays tit for tat
-        rows[own] = last[:, me[own]].T
-        return rows
+            return np.ones((len(players), players[0].n), dtype=bool)
+        # who each is and follows, kept with the first player for the same group of players
+        group = tuple(players)
+        kept = getattr(players[0], "_group", None)
+        if kept is None or kept[0] != group:
+            kept = players[0]._group = (group, np.array([p.me for p in players]),
+                                        np.array([p.leader for p in players]))  # type: ignore
+        return follow(np.ascontiguousarray(last), kept[1], kept[2])

@@ -204,12 +204,14 @@ class ForwardLooking(Strategy):
     def _posteriors(self) -> np.ndarray:
         """[arena, N, 3]: :meth:`beliefs` at the pole and in the rare-earth arena, computed
         together once a step (learning replaces the evidence), each row as alone."""
+        from sim.economy.kernels.plans import log_posteriors, normalised
+
         seen, known = self._beliefs
         if seen is None or seen[0] is not self.evidence or seen[1] is not self.evidence_trade:
-            log_post = self.log_prior + np.stack([self.evidence, self.evidence_trade])
-            log_post = log_post - log_post.max(axis=2, keepdims=True)
-            weights = np.exp(log_post)
-            known = weights / weights.sum(axis=2, keepdims=True)
+            # exp(log prior + evidence - its row's largest), over its row's sum: numpy's exp
+            # between two compiled calls that give numpy's numbers to the last bit
+            known = normalised(np.exp(log_posteriors(self.log_prior, self.evidence,
+                                                     self.evidence_trade)))
             self._beliefs = ((self.evidence, self.evidence_trade), known)
         return known
 

@@ -53,7 +53,7 @@ from sim.model.recorder import Recorder
 from sim.rules.events import Event
 from sim.rules.regimes import Regime
 from sim.rules.strategies import Observation, Strategy
-from sim.rules.strategies.trade import initial_standing, reciprocate_all
+from sim.rules.strategies.trade import EITHER, TRADE_ONLY, initial_standing
 from sim.scenario import Scenario
 from sim.scenario.loader import with_changes
 
@@ -255,14 +255,12 @@ class LunarModel(mesa.Model):
             if answer is not None:  # a linked rule answers a restriction at the pole
                 intended[nation.index] &= ~answer
         if obs.standing is not None and self._reciprocating.any():  # (all C before the first)
-            # Strategy.decide_trade and Strategy.answer_in_lunar, for all of them at once
-            they = self._reciprocating
-            punish = reciprocate_all(obs.standing, self._linked)
-            trade[they] = (~punish | ~self._arenas)[they]
-            answering = they & self._linked  # a linked one answers a restriction at the pole
-            if answering.any():
-                answer = reciprocate_all(obs.standing, answering) & self._arenas
-                intended[answering] &= ~answer[answering]
+            # Strategy.decide_trade and Strategy.answer_in_lunar for all of them at once, in
+            # place (a linked one answers a restriction at the pole)
+            from sim.economy.kernels.rules import reciprocate_rows  # (loaded with the step)
+
+            reciprocate_rows(obs.standing[EITHER], obs.standing[TRADE_ONLY],
+                             self._reciprocating, self._linked, self._arenas, trade, intended)
         self._evaluated = {}  # of this step's state only
         self.recent_intended = [*self.recent_intended, intended][-self.steps_per_year:]
         slips = self._tremble_rng.random(intended.shape) < self.tremble[:, None]

@@ -20,3 +20,23 @@ def follow(last, me, lead):
             rows[x, j] = last[j, me[x]] if lead[x] == me[x] else last[lead[x], j]
         rows[x, lead[x]] = last[lead[x], me[x]]
     return rows
+
+
+@numba.njit(cache=True, error_model="numpy")
+def reciprocate_rows(either, trade_only, they, linked, arenas, trade, intended):
+    """In place, for each nation in ``they`` (those that act in the rare-earth arena by contrite
+    reciprocity alone, :func:`sim.rules.strategies.trade.reciprocate`): its rare-earth row in
+    ``trade`` — a restriction toward each rival in bad standing toward it while it is in good
+    standing toward the rival (``either`` or ``trade_only`` [N, N] the standing, as its
+    ``linked`` says it counts defections), where its ``arenas`` row pairs them — and, for a
+    linked one, its answer at the pole: no C in ``intended`` toward such a rival."""
+    n = they.shape[0]
+    for i in range(n):
+        if not they[i]:
+            continue
+        good = either if linked[i] else trade_only
+        for j in range(n):
+            punish = i != j and good[i, j] and not good[j, i]
+            trade[i, j] = not punish or not arenas[i, j]
+            if linked[i] and punish and arenas[i, j]:
+                intended[i, j] = False

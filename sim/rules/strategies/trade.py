@@ -52,11 +52,3 @@ def reciprocate(me: int, standing: np.ndarray, linked: bool) -> np.ndarray:
     out[me] = False
     return out
 
-
-def reciprocate_all(standing: np.ndarray, linked: np.ndarray) -> np.ndarray:
-    """[N, N] bool: :func:`reciprocate` for every nation at once, each counting defections as
-    its ``linked`` [N] says."""
-    either, trade_only = standing[EITHER], standing[TRADE_ONLY]
-    out = np.where(linked[:, None], either & ~either.T, trade_only & ~trade_only.T)
-    np.fill_diagonal(out, False)
-    return out

@@ -533,3 +533,28 @@ def test_a_kernels_column_sums_are_numpys_to_the_last_bit_in_either_order():
             a[rng.random((n, s)) < 0.2] = -0.0
             for layout in (a, np.asfortranarray(a)):
                 assert column_sums(layout).tobytes() == layout.sum(axis=0).tobytes(), (n, s)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_each_site_s_yield_value_and_cost_are_their_definitions_to_the_last_bit(seed):
+    """What a t of regolith yields, earns and costs at each site (compiled, asked twice a step)
+    equals its numpy definition bit for bit: grade · recovery · uptime, that times the value
+    of a kg of the site's product (propellant; rare-earth oxide at the price, less the return
+    cost) times 1,000, and the site kind's operating cost."""
+    from helpers import random_world_state
+
+    from sim.base.units import KG_PER_T
+    from sim.economy.invest import ree_value_usd_per_kg, unit_terms
+
+    rng = np.random.default_rng(seed)
+    world, state, _, _, econ = random_world_state(seed, 3, int(rng.integers(1, 9)))
+    price = float(rng.uniform(0.0, 500.0))
+    per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg,
+                      ree_value_usd_per_kg(econ, price))
+    want_yield = world.grade * econ.recovery_fraction * world.uptime
+    want_value = world.grade * econ.recovery_fraction * world.uptime * per_kg * KG_PER_T
+    want_cost = np.where(world.site_is_ice, econ.operating_cost_usd_per_t,
+                         econ.ree_operating_cost_usd_per_t)
+    yield_t, value, cost = unit_terms(world, econ, price)
+    assert np.array_equal(yield_t, want_yield) and np.array_equal(value, want_value)
+    assert np.array_equal(cost, want_cost)

@@ -86,3 +86,20 @@ def test_the_break_even_follows_the_economics_it_is_asked_with():
         assert break_even_return_cost(w, state, e) == pytest.approx(by_hand(w, e), rel=1e-12)
     assert len({break_even_return_cost(w, state, e)
                 for w, e in ((world, econ), (world, dearer), (world, poorer), (richer, econ))}) == 4
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_best_rare_earth_margin_is_numpys_max(seed):
+    """The break-even's compiled maximum over the rare-earth sites is numpy's, bit for bit:
+    sites that yield nothing (an infinite cost) and a NaN among them included."""
+    from sim.economy.kernels.market import best_margin
+
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(0.0, 1e4, int(rng.integers(1, 9)))
+    cost[rng.random(cost.size) < 0.3] = np.inf
+    if seed % 5 == 0:
+        cost[rng.integers(cost.size)] = np.nan
+    earned = float(rng.uniform(0.0, 1e4))
+    want = (earned - cost).max()
+    got = best_margin(earned, cost)
+    assert got == want or (np.isnan(got) and np.isnan(want))

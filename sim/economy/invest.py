@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.base.units import KG_PER_T
 from sim.economy.state import EconParams, World
 
 
@@ -59,11 +58,23 @@ def ree_value_usd_per_kg(econ: EconParams, ree_price: float) -> float:
     return max(econ.magnet_share * ree_price - econ.ree_return_cost_usd_per_kg, 0.0)
 
 
+def unit_terms(world: World, econ: EconParams, ree_price: float
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each site's yield (t of product a t of regolith worked: ``grade · recovery · uptime``),
+    what a t of regolith's product earns there at ``ree_price`` (the yield times the value of a
+    kg of it, :func:`ree_value_usd_per_kg` at a KREEP site, times 1,000; before the output
+    factor) and what working the t costs (:func:`operating_cost_usd_per_t`), [S] each, in one
+    compiled call (the step asks twice a step)."""
+    from sim.economy.kernels.growth import unit_terms as compiled  # (loaded with the step)
+
+    return compiled(world.grade, world.uptime, world.site_is_ice, econ.recovery_fraction,
+                    econ.propellant_value_usd_per_kg, ree_value_usd_per_kg(econ, ree_price),
+                    econ.operating_cost_usd_per_t, econ.ree_operating_cost_usd_per_t)
+
+
 def unit_value_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
     """What a t of regolith's product earns at each site [S] (before the output factor)."""
-    per_kg = np.where(world.site_is_ice, econ.propellant_value_usd_per_kg,
-                      ree_value_usd_per_kg(econ, ree_price))
-    return world.grade * econ.recovery_fraction * world.uptime * per_kg * KG_PER_T
+    return unit_terms(world, econ, ree_price)[1]
 
 
 def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:

@@ -21,12 +21,7 @@ from functools import cache
 import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.economy.invest import (
-    operating_cost_usd_per_t,
-    ree_value_usd_per_kg,
-    unit_margin_usd_per_t,
-    unit_value_usd_per_t,
-)
+from sim.economy.invest import ree_value_usd_per_kg, unit_margin_usd_per_t, unit_terms
 from sim.economy.rare_earths.market import holder_and_targets, supply_side
 from sim.economy.rare_earths.market import parameters as market_parameters
 from sim.economy.state import EconParams, Outcome, RegimeRules, Resolved, State, World
@@ -119,8 +114,7 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
 
     dt = world.dt
     n = state.capacity_t_per_yr.shape[0]
-    value = unit_value_usd_per_t(world, econ, state.ree_price_usd_per_kg)
-    cost = operating_cost_usd_per_t(world, econ)
+    yield_t, value, cost = unit_terms(world, econ, state.ree_price_usd_per_kg)
     if allocation is None:
         allocation = locate(world, state, econ, value - cost)  # 3. Locate (the unit margin)
     demand = state.capacity_t_per_yr[:, None] * allocation * dt  # t regolith this step
@@ -130,11 +124,9 @@ def prepare(world: World, state: State, rules: RegimeRules, econ: EconParams,
                   econ.propellant_value_usd_per_kg * KG_PER_T / USD_PER_BN,
                   ree_value * KG_PER_T / USD_PER_BN, _survival(econ, dt), 0.0, 0.0, 0.0, 0.0,
                   0.0, econ.coercion_weight, econ.relative_gains_weight])
-    before = (demand, world.site_capacity_t_per_yr * dt,
-              world.grade * econ.recovery_fraction * world.uptime,
-              value / USD_PER_BN, cost, world.site_is_ice, state.reserve_t,
-              state.capacity_t_per_yr, state.capital_usd_bn, state.breach_record, state.trust,
-              state.forced_incidents,
+    before = (demand, world.site_capacity_t_per_yr * dt, yield_t, value / USD_PER_BN, cost,
+              world.site_is_ice, state.reserve_t, state.capacity_t_per_yr, state.capital_usd_bn,
+              state.breach_record, state.trust, state.forced_incidents,
               *k.exposure(demand, state.trust, state.forced_incidents, p[k.P_HAZARD],
                           p[k.P_DAMAGE]))
     market = (*supply_side(world, state), *holder_and_targets(world, state, n),
@@ -326,14 +318,16 @@ def block_fields(rows: np.ndarray, market: np.ndarray) -> dict[str, np.ndarray]:
     or a run's stacked by the recorder ([T, R, N])."""
     from sim.economy.kernels import market as km
 
-    return {"export_targets": market[..., km.MK_SEVERITY, :] > 0,
-            "retaliators": market[..., km.MK_SALES_LOST, :] > 0,
-            "ree_shortfall_t": market[..., km.MK_SHORTFALL_T, :],
-            "import_dependence": market[..., km.MK_DEPENDENCE, :],
-            "shortfall_cost": market[..., km.MK_SHORTFALL_COST, :],
-            "export_revenue_lost": market[..., km.MK_EXPORT_LOST, :],
-            "diversification_cost": market[..., km.MK_PREMIUM, :],
-            } | {name: rows[..., r, :] for name, r in _row_fields().items()}
+    if rows.ndim > 2:  # (views with each row's index first: rows[r] is rows[..., r, :])
+        rows, market = np.moveaxis(rows, -2, 0), np.moveaxis(market, -2, 0)
+    return {"export_targets": market[km.MK_SEVERITY] > 0,
+            "retaliators": market[km.MK_SALES_LOST] > 0,
+            "ree_shortfall_t": market[km.MK_SHORTFALL_T],
+            "import_dependence": market[km.MK_DEPENDENCE],
+            "shortfall_cost": market[km.MK_SHORTFALL_COST],
+            "export_revenue_lost": market[km.MK_EXPORT_LOST],
+            "diversification_cost": market[km.MK_PREMIUM],
+            } | {name: rows[r] for name, r in _row_fields().items()}
 
 
 @dataclass(frozen=True)
@@ -375,9 +369,7 @@ def grow(world: World, state: State, outcome: Outcome, econ: EconParams) -> Grow
         state.capacity_t_per_yr, state.capital_usd_bn, outcome.capacity_lost_t_per_yr,
         outcome.allocation, outcome.propellant_t, outcome.partner_share, outcome.output_factor,
         outcome.reserve_after_t, outcome.incident_loss, outcome.depreciation, state.budget_usd_bn,
-        world.site_capacity_t_per_yr, world.grade * econ.recovery_fraction * world.uptime,
-        unit_value_usd_per_t(world, econ, outcome.ree_price_usd_per_kg),
-        operating_cost_usd_per_t(world, econ), g)
+        world.site_capacity_t_per_yr, *unit_terms(world, econ, outcome.ree_price_usd_per_kg), g)
     return Growth(capacity, capital, spent, allocation, npv)
 
 

@@ -105,11 +105,11 @@ class LunarModel(mesa.Model):
         by_rule: dict[type, list[Nation]] = {}
         for nation in self.nation_list:
             by_rule.setdefault(type(nation.strategy), []).append(nation)
-        self._rule_groups = [(rule, players) for rule, players in by_rule.items()
-                             if _decides_all(rule)]
+        self._rule_groups = [(rule, players, np.array([p.index for p in players]))
+                             for rule, players in by_rule.items() if _decides_all(rule)]
         self._grouped = np.zeros(n, dtype=bool)
-        for _, players in self._rule_groups:
-            self._grouped[[p.index for p in players]] = True
+        for _, _, index in self._rule_groups:
+            self._grouped[index] = True
         self._learners = [n for n in self.nation_list if type(n.strategy).learn is not Strategy.learn]
         # who acts in the rare-earth arena by contrite reciprocity alone, as every rule does
         # that does not weigh the arena itself: their rows are computed for all of them at once
@@ -238,8 +238,9 @@ class LunarModel(mesa.Model):
         obs = self.observation()
         self._evaluate_ahead(obs)
         intended = np.empty((len(self.names), len(self.names)), dtype=bool)
-        for rule, players in self._rule_groups:  # the rules that decide for all their players
+        for rule, players, index in self._rule_groups:  # those that decide for all at once
             rows = rule.decide_all([nation.strategy for nation in players], obs)
+            intended[index] = rows
             for nation, row in zip(players, rows, strict=True):
                 nation.intended = row
         trade = np.ones_like(intended)
@@ -247,7 +248,7 @@ class LunarModel(mesa.Model):
         for nation in self.decision_order:  # any order gives the same actions (tested)
             if not grouped[nation.index]:
                 nation.decide(obs)
-            intended[nation.index] = nation.intended
+                intended[nation.index] = nation.intended
             if reciprocating[nation.index]:
                 continue
             trade[nation.index] = nation.strategy.decide_trade(obs)

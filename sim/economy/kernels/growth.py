@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.base.units import USD_PER_BN
+from sim.base.units import KG_PER_T, USD_PER_BN
 from sim.economy.kernels.common import ratio
 
 # the parameters, in this order: dt, capacity surviving a step's wear, propellant discount,
@@ -26,6 +26,22 @@ def annuity(rate: float, years: float, survival: float) -> float:
     if q == 1.0:
         return years
     return q * (1.0 - q ** years) / (1.0 - q)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def unit_terms(grade, uptime, is_ice, recovery, propellant_value, ree_value, ice_cost, ree_cost):
+    """Each site's product a t of regolith yields, what that earns and what working the t costs
+    [S] (:func:`sim.economy.invest.unit_terms`): ``grade · recovery · uptime``, that times the
+    value of a kg of the product (propellant at an ice site, rare-earth oxide at a KREEP one)
+    times 1,000, and the site kind's operating cost; numpy's numbers, the products taken in
+    the same order."""
+    s_n = grade.shape[0]
+    yield_t, value, cost = np.empty(s_n), np.empty(s_n), np.empty(s_n)
+    for c in range(s_n):
+        yield_t[c] = grade[c] * recovery * uptime[c]
+        value[c] = yield_t[c] * (propellant_value if is_ice[c] else ree_value) * KG_PER_T
+        cost[c] = ice_cost if is_ice[c] else ree_cost
+    return yield_t, value, cost
 
 
 @numba.njit(cache=True, error_model="numpy")

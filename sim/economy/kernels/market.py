@@ -250,3 +250,18 @@ def diversify(h, same_bloc, targets, threat, demand, mines, capacity, built, dec
             out[i] += gap * lead
     out[h] = 0.0
     return out, felt
+
+
+@numba.njit(cache=True, error_model="numpy")
+def best_margin(earned, cost):
+    """``(earned - cost).max()`` over the rare-earth sites (``cost`` [K], what returning a kg
+    costs to work; ``earned`` what it earns): numpy's numbers, NaN if any is (the recorder
+    asks at every step, :func:`sim.economy.rare_earths.lunar.break_even_return_cost`)."""
+    best = earned - cost[0]
+    for k in range(1, cost.shape[0]):
+        margin = earned - cost[k]
+        if best != best:
+            break
+        if margin > best or margin != margin:
+            best = margin
+    return best

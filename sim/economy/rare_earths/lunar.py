@@ -3,6 +3,8 @@ KREEP site pays at the current price (section 7.5 of docs/ODD.md)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.base.units import KG_PER_T
@@ -13,11 +15,13 @@ def break_even_return_cost(world: World, state: State, econ: EconParams) -> floa
     """The Earth-return cost (USD per kg of lunar oxide shipped) below which working the best
     KREEP site pays at this step's price: ``f·p − c_op / (grade · recovery · uptime · 1000)``
     (section 7.5). NaN where the scenario has no rare-earth site that yields anything."""
+    from sim.economy.kernels.market import best_margin  # (loaded with the step)
+
     cost = _operating_cost_per_kg(world, econ.recovery_fraction, econ.ree_operating_cost_usd_per_t)
     if cost is None:
         return float("nan")
-    best = float((econ.magnet_share * state.ree_price_usd_per_kg - cost).max())
-    return best if np.isfinite(best) else float("nan")  # no site yields anything
+    best = best_margin(econ.magnet_share * state.ree_price_usd_per_kg, cost)
+    return best if math.isfinite(best) else float("nan")  # no site yields anything
 
 
 _last: tuple = (None, None, None, None)  # the last world and numbers asked, and the answer

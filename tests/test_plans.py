@@ -126,6 +126,46 @@ def test_beliefs_follow_bayes_rule_with_trembles_and_fading_evidence():
         assert rule.beliefs()[1] == pytest.approx(posterior / posterior.sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize("linked", [False, True])
+@pytest.mark.parametrize("me", [0, 2])
+def test_each_arena_s_evidence_reads_that_arena_s_answers(linked, me):
+    """Bayes' rule in the two arenas: an unlinked rule learns each rival's type at the pole from
+    its lunar moves toward it (tit for tat answering my last lunar move) and in the rare-earth
+    arena from its trade moves (answering my standing); a linked rule learns one type from
+    both at once, a rival's C being C in both where the arena pairs us. Written out here."""
+    n, eps, years = 4, 0.1, 3.0
+    fade = 0.5 ** (1 / years)
+    roster = Roster(names=tuple("abcd"), blocs=np.array(list("xyxy")), budgets_usd_bn=np.ones(n),
+                    holder=2)
+    rule = ForwardLooking(me, roster, ForwardLooking.Params(noise=eps, memory_years=years),
+                          np.random.default_rng(0))
+    rule.linked = linked  # (as the scenario sets it)
+    arena = rule.arena.copy()
+    assert arena.any() and not arena.all()
+    right, wrong = np.log(1 - eps), np.log(eps)
+    rng = np.random.default_rng(me + 10 * linked)
+    lunar_ev, trade_ev = np.zeros((n, 3)), np.zeros((n, 3))
+    mine = np.ones(n, dtype=bool)  # my lunar row before the first step
+    seen = np.ones(n, dtype=bool)  # my standing when I decided (all good: no decide here)
+    for _ in range(6):
+        lunar, trade = rng.random((n, n)) < 0.5, rng.random((n, n)) < 0.5
+
+        def learnt(evidence, answered, mine):
+            hits = np.stack([~answered, mine == answered, answered], axis=1)
+            return evidence * fade + np.where(hits, right, wrong)
+
+        if linked:
+            lunar_ev = learnt(lunar_ev, lunar[:, me] & (trade[:, me] | ~arena), seen)
+        else:
+            lunar_ev = learnt(lunar_ev, lunar[:, me], mine)
+            trade_ev = learnt(trade_ev, trade[:, me], seen)
+            mine = lunar[me].copy()
+        rule.learn(Observation(step=1, last_actions=lunar, last_utility=None, trust=np.eye(n),
+                               blocs=roster.blocs, last_trade=trade))
+        assert np.array_equal(rule.evidence, lunar_ev)
+        assert np.array_equal(rule.evidence_trade, trade_ev)
+
+
 def test_two_forward_looking_nations_cooperate_by_patience_and_belief():
     """The two-player scenario, both forward-looking, trembling 2 % (Dal Bó & Fréchette 2018):
     cooperation is rare below δ*, rare above it while the basin of always-D exceeds the belief

@@ -133,14 +133,17 @@ def rule_values(utility, arena, linked, d, m0_lunar, m0_trade, beliefs_lunar, be
 
 
 @numba.njit(cache=True, error_model="numpy")
-def update_evidence(evidence, answered, mine, fade, right, wrong):
+def update_evidence(evidence, lunar, trade, me, at_pole, in_trade, mine, fade, right, wrong):
     """Bayes' rule with trembles, old evidence fading: each type's faded log-likelihood [N, 3]
-    plus ``right`` where the type predicted the rival's answer (always-D: D; tit for tat: what
-    I played, ``mine``; always-C: C) and ``wrong`` where it did not."""
+    plus ``right`` where the type predicted rival j's answer (always-D: D; tit for tat: what
+    I played, ``mine``; always-C: C) and ``wrong`` where it did not. The answer is C where j
+    played C toward ``me`` at the pole (``lunar``, if ``at_pole``) and in the rare-earth arena
+    (``trade``, where ``in_trade[j]``) alike: the pole's move, the arena's, or both at once."""
     n = evidence.shape[0]
     out = np.empty((n, 3))
     for j in range(n):
-        hits = (not answered[j], mine[j] == answered[j], answered[j])
+        answered = (lunar[j, me] or not at_pole) and (trade[j, me] or not in_trade[j])
+        hits = (not answered, mine[j] == answered, answered)
         for t in range(3):
             out[j, t] = evidence[j, t] * fade + (right if hits[t] else wrong)
     return out

@@ -379,7 +379,9 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
                                + r[R_LIABILITY, i] - entry[i] - m[MK_SHORTFALL_COST, i]
                                - m[MK_EXPORT_LOST, i] - m[MK_PREMIUM, i]
                                - m[MK_RETALIATION_COST, i])
-            if p[P_COERCION] > 0.0:
+            if p[P_COERCION] > 0.0 and as_first_market:  # (the first matrix's pain)
+                r[R_COERCION, i] = r0[R_COERCION, i]
+            elif p[P_COERCION] > 0.0:
                 coerced = 0.0
                 for j in range(n):
                     coerced += (1.0 - trust[i, j]) * pain[i, j]

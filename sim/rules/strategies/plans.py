@@ -193,7 +193,11 @@ class ForwardLooking(Strategy):
         self._trade_row: np.ndarray | None = None  # decided with the lunar row
         self._beliefs: tuple = (None, None)  # (the evidence, the beliefs): see _posteriors
         # the log-likelihood of a move a type predicts, and of one it does not (a tremble)
-        self._log_likelihood = np.log(np.array([1.0 - p.noise, p.noise]))
+        self._log_likelihood = tuple(float(x) for x in np.log(np.array([1.0 - p.noise,
+                                                                        p.noise])))
+        # which rivals' rare-earth moves an update reads: none, or every one (a linked rule's:
+        # those its arena pairs it with)
+        self._nowhere, self._everywhere = np.zeros(self.n, bool), np.ones(self.n, bool)
 
     def beliefs(self, arena: str = "lunar") -> np.ndarray:
         """[N, 3]: the posterior over each rival's type (always-D, tit for tat, always-C), from
@@ -320,21 +324,21 @@ class ForwardLooking(Strategy):
         """Bayes' rule on what each rival played toward me, old evidence fading: at the pole
         (a tit-for-tat rival answers my last move there) and in the rare-earth arena, or, for a
         linked rule, in both arenas at once (a tit-for-tat rival answers my standing there)."""
+        from sim.economy.kernels.plans import update_evidence
+
         if obs.last_actions is None:
             return
         n, me = self.n, self.me
-        trade = np.ones((n, n), dtype=bool) if obs.last_trade is None else obs.last_trade
-        if self.linked:
-            joint = obs.last_actions[:, me] & (trade[:, me] | ~self.arena)
-            self.evidence = self._update(self.evidence, joint, self._seen)
+        lunar = np.ascontiguousarray(obs.last_actions)
+        trade = (np.ones((n, n), dtype=bool) if obs.last_trade is None
+                 else np.ascontiguousarray(obs.last_trade))
+        right, wrong, fade = *self._log_likelihood, self.fade
+        if self.linked:  # both arenas' moves at once (where the arena pairs us)
+            self.evidence = update_evidence(self.evidence, lunar, trade, me, True, self.arena,
+                                            self._seen, fade, right, wrong)
             return
-        self.evidence = self._update(self.evidence, obs.last_actions[:, me], self._mine)
-        self._mine = obs.last_actions[me, :].copy()
-        self.evidence_trade = self._update(self.evidence_trade, trade[:, me], self._seen)
-
-    def _update(self, evidence: np.ndarray, answered: np.ndarray, mine: np.ndarray) -> np.ndarray:
-        from sim.economy.kernels.plans import update_evidence
-
-        right, wrong = self._log_likelihood
-        return update_evidence(evidence, np.ascontiguousarray(answered),
-                               np.ascontiguousarray(mine), self.fade, right, wrong)
+        self.evidence = update_evidence(self.evidence, lunar, trade, me, True, self._nowhere,
+                                        self._mine, fade, right, wrong)
+        self._mine = lunar[me, :].copy()
+        self.evidence_trade = update_evidence(self.evidence_trade, lunar, trade, me, False,
+                                              self._everywhere, self._seen, fade, right, wrong)

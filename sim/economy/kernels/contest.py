@@ -139,6 +139,7 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
         for b in range(batch):
             if same[b]:
                 continue
+            n_cols = n_rows = n_gave = 0
             if b == 0:  # every column and row is its own
                 for q in range(m):
                     scales[q] = min(1.0, ratio(y0[active[q]], sums[q]))
@@ -148,22 +149,8 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                     _bound_one(m, active, demand[:, c], y0, flows, sums, takes, scales, got, gave)
                 for q in range(m if keep else 0):
                     gave[q] = 0.0
-                for k in range(m if keep else 0):  # (row by row: in memory order)
-                    i = active[k]
-                    taken = 0.0
-                    for q in range(m):
-                        settled[k, q] = flows[k, q] * scales[q]
-                        taken += settled[k, q]
-                    scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                    total = 0.0  # (a local: the compiler keeps it in a register)
-                    for q in range(m):
-                        settled[k, q] *= scale
-                        total += settled[k, q]
-                        gave[q] += settled[k, q]
-                    got[k] = total
             else:  # the first matrix's flows, changed where its races differ: only the
                 # columns, rows and sums those changes touch are computed again (listed)
-                n_cols = n_rows = n_gave = 0
                 for at in range(start[b], start[b + 1]):
                     k, q = position[first[at]], position[second[at]]
                     if k >= 0 and q >= 0:
@@ -199,24 +186,28 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
                                 row_changed[k] = True
                                 rows[n_rows] = k
                                 n_rows += 1
-                # ... nor gets more than it brought
-                for x in range(n_rows):
-                    k = rows[x]
-                    i = active[k]
-                    taken = 0.0
-                    for q in range(m):
-                        settled[k, q] = flows[k, q] * scales[q]
-                        taken += settled[k, q]
-                    scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
-                    total = 0.0
-                    for q in range(m):
-                        settled[k, q] *= scale
-                        total += settled[k, q]
-                        if settled[k, q] != settled0[k, q] and not gave_changed[q]:
-                            gave_changed[q] = True
-                            gave_cols[n_gave] = q
-                            n_gave += 1
-                    got[k] = total
+            # ... nor gets more than it brought (row by row: in memory order; the first matrix's
+            # every row where it keeps them for the later ones, a later one's changed rows)
+            for x in range(n_rows if b > 0 else m if keep else 0):
+                k = rows[x] if b > 0 else x
+                i = active[k]
+                taken = 0.0
+                for q in range(m):
+                    settled[k, q] = flows[k, q] * scales[q]
+                    taken += settled[k, q]
+                scale = min(1.0, ratio(demand[i, c] - y0[i], taken))
+                total = 0.0  # (a local: the compiler keeps it in a register)
+                for q in range(m):
+                    settled[k, q] *= scale
+                    total += settled[k, q]
+                    if b == 0:
+                        gave[q] += settled[k, q]
+                    elif settled[k, q] != settled0[k, q] and not gave_changed[q]:
+                        gave_changed[q] = True
+                        gave_cols[n_gave] = q
+                        n_gave += 1
+                got[k] = total
+            if b > 0:
                 for x in range(n_gave):
                     q = gave_cols[x]
                     gave[q] = 0.0
@@ -225,14 +216,12 @@ def contest(demand, capacity, compete, respects, race_advantage, zone_share, wor
             # each operator: its pro-rata share, what it got and what it gave, within what it
             # brought (its pro-rata share alone where nobody races and no zone returns anything)
             anything = positive > 0
-            if b > 0 and anything == (positive0 > 0) and not value_moved:
-                for k in range(m):  # the first matrix's, but where a row or a sum changed
+            every = b == 0 or anything != (positive0 > 0) or value_moved
+            if not every:  # the first matrix's, but where a row or a sum changed
+                for k in range(m):
                     out[b, active[k], c] = out[0, active[k], c]
-                last = n_rows + n_gave
-            else:
-                last = m
-            for x in range(last):
-                k = x if last == m else (rows[x] if x < n_rows else gave_cols[x - n_rows])
+            for x in range(m if every else n_rows + n_gave):
+                k = x if every else (rows[x] if x < n_rows else gave_cols[x - n_rows])
                 i = active[k]
                 if anything:
                     out[b, i, c] = min(max(y0[i] + got[k] - gave[k], 0.0), demand[i, c])

@@ -558,3 +558,32 @@ def test_each_site_s_yield_value_and_cost_are_their_definitions_to_the_last_bit(
     yield_t, value, cost = unit_terms(world, econ, price)
     assert np.array_equal(yield_t, want_yield) and np.array_equal(value, want_value)
     assert np.array_equal(cost, want_cost)
+
+
+def test_the_compiled_step_refuses_a_settlement_made_for_other_actions_or_sites():
+    """A review hands the compiled step the contest it settled once for several rule sets; a
+    settlement of another shape (other matrices, nations or sites) is refused, not read."""
+    from helpers import random_world_state
+
+    from sim.economy.kernels import step as k
+    from sim.economy.kernels.common import batch
+    from sim.economy.step import prepare
+
+    world, state, actions, rules, econ = random_world_state(5, 4, 3)
+    prepared = prepare(world, state, rules, econ)
+    many = batch(np.array([actions, actions]), (2,), 4, 4)
+    trade = batch(np.ones((4, 4), bool), (2,), 4, 4)
+
+    def resolve(settled, moved):
+        return k.resolve(many, trade, *prepared.before, np.zeros((4, 4)), False,
+                         *prepared.after, False, True, settled, moved)
+
+    empty = np.empty((0, 0, 0))
+    right = resolve(empty, empty)
+    worked, moved = k.contest(prepared.demand, prepared.before[1], ~many & ~np.eye(4, dtype=bool),
+                              rules.recognises_claims, prepared.after[-1][k.P_RHO],
+                              prepared.after[-1][k.P_ZONE], prepared.before[3], True)
+    assert np.array_equal(resolve(worked, moved)[1], right[1])
+    for wrong in (worked[:1], worked[:, :3], np.ascontiguousarray(worked[:, :, :2])):
+        with pytest.raises(ValueError, match="settlement"):
+            resolve(np.ascontiguousarray(wrong), moved)

@@ -132,7 +132,10 @@ def resolve(actions, trade, demand, site_cap, yield_t, worth, op_cost, is_ice, r
         for i in range(n):
             lunar_same[b] = lunar_same[b] and not touched[b, i]
     monitoring, liability = monitored.any(), liable.any()  # (else their loops add nothing)
-    if settled.shape[0] == batch:  # (with the value moved, if monitoring)
+    if settled.size > 0 or settled_moved.size > 0:  # (with the value moved, if monitoring)
+        if (settled.shape != (batch, n, s_n) or (monitoring and settled_moved.shape
+                                                  != (batch, n, n))):
+            raise ValueError("a settlement of the contest for other actions or sites")
         worked_all, moved_all = settled, settled_moved
     else:
         worked_all, moved_all = contest(demand, site_cap, compete, respects, p[P_RHO], p[P_ZONE],

@@ -4,9 +4,9 @@ numpy caller documents, with no temporaries in the hot loop: the pairwise contes
 the whole step, steps 4-8 (:mod:`.step`), where plants go and growth, steps 3 and 9
 (:mod:`.growth`), what nations learn of a step, trust and standing (:mod:`.learning`), what a
 step leaves in one call, those and the mines, the importers' refining and the accounts
-(:mod:`.advance`), the
-forward-looking rule's arithmetic (:mod:`.plans`), the simple rules' rows for all their players
-(:mod:`.rules`), and what the recorder counts over pairs (:mod:`.tally`). Imported by the model only: listing or validating scenarios never loads the
+(:mod:`.advance`), the forward-looking rule's arithmetic (:mod:`.plans`), the simple rules'
+rows for all their players (:mod:`.rules`), and what the recorder counts over pairs
+(:mod:`.tally`). Imported by the model only: listing or validating scenarios never loads the
 compiler. Division follows numpy's rules (``error_model="numpy"``), as the code they replaced.
 
 Compiled on first use (about 30 s, once) and cached on disk, so workers and later runs load

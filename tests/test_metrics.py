@@ -103,3 +103,28 @@ def test_the_best_rare_earth_margin_is_numpys_max(seed):
     want = (earned - cost).max()
     got = best_margin(earned, cost)
     assert got == want or (np.isnan(got) and np.isnan(want))
+
+
+def test_numpys_maximum_and_short_maxima_to_the_sign_of_zero():
+    """The kernels' ``maximum`` is ``np.maximum`` for every pair of ±0, ±1, ±inf and NaN (the
+    second on a tie, NaN where either is), and folded over a row of up to eight it is numpy's
+    ``max`` of the row, the sign of a zero included (what the break-even and the posteriors
+    take of a row)."""
+    import functools
+    import itertools
+
+    from sim.economy.kernels.common import maximum
+    from sim.economy.kernels.market import best_margin
+
+    def same(a, b):
+        return np.asarray(a, dtype=float).tobytes() == np.asarray(b, dtype=float).tobytes() or (
+            np.isnan(a) and np.isnan(b))
+
+    values = [0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]
+    for a, b in itertools.product(values, repeat=2):
+        assert same(maximum(a, b), np.maximum(a, b)), (a, b)
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        row = rng.choice(values[:4] + [-2.0], size=int(rng.integers(1, 9)))
+        assert same(functools.reduce(maximum, row), row.max()), row
+        assert same(best_margin(-0.0, -row), (-0.0 - -row).max()), row

@@ -206,3 +206,18 @@ def test_the_compiled_posteriors_are_numpys_to_the_last_bit(seed, n, scale, impo
     got = normalised(np.exp(log_posteriors(log_prior, evidence, evidence_trade)))
     assert np.array_equal(got, want)
     assert np.allclose(got.sum(axis=2), 1.0)
+
+
+def test_the_shifted_log_posteriors_are_numpys_to_the_sign_of_zero():
+    """Before numpy's exp, the log-posteriors less their row's largest are numpy's bytes, a
+    tie between +0 and -0 for the largest included."""
+    import itertools
+
+    from sim.economy.kernels.plans import log_posteriors
+
+    zeros = [0.0, -0.0, -1.0]
+    rows = np.array(list(itertools.product(zeros, repeat=3)))
+    for log_prior in (np.array([0.0, -0.0, -0.0]), np.array([-0.0, -0.0, -0.0])):
+        log_post = log_prior + np.stack([rows, rows[::-1].copy()])
+        want = log_post - log_post.max(axis=2, keepdims=True)
+        assert log_posteriors(log_prior, rows, rows[::-1].copy()).tobytes() == want.tobytes()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.economy.kernels.common import numpy_sum
+from sim.economy.kernels.common import maximum, numpy_sum
 from sim.economy.kernels.learning import learn_trust, update_standing
 from sim.economy.kernels.market import diversify, holdings
 
@@ -47,7 +47,7 @@ def open_mines(mining, built, supply_factor, h, opening, push, share):
         return out
     for e in range(out.shape[0]):
         gap = mining[e] * supply_factor * push - out[e]
-        out[e] += (gap if gap > 0.0 or np.isnan(gap) else 0.0) * share  # np.maximum(gap, 0)
+        out[e] += maximum(gap, 0.0) * share
     if h >= 0:
         out[h] = 0.0
     return out

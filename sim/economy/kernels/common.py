@@ -14,6 +14,14 @@ def ratio(num: float, den: float) -> float:
 
 
 @numba.njit(cache=True, error_model="numpy")
+def maximum(a: float, b: float) -> float:
+    """``np.maximum(a, b)``: the larger, NaN if either is, and the second on a tie (so +0.0 or
+    -0.0 as numpy gives it); folded over a row of at most eight, numpy's ``max`` of it (longer
+    rows are reduced in vector lanes, which may settle a tie between zeros otherwise)."""
+    return a if (a > b or a != a) else b
+
+
+@numba.njit(cache=True, error_model="numpy")
 def numpy_sum(a):
     """``a.sum()`` of a 1-D float array, added as numpy adds it, to the last bit (tested): from
     0, pairwise. A block of at most 128 numbers is summed by :func:`_block`; a longer run is

@@ -9,7 +9,7 @@ import numba
 import numpy as np
 
 from sim.base.units import KG_PER_T, USD_PER_BN
-from sim.economy.kernels.common import numpy_sum, ratio
+from sim.economy.kernels.common import maximum, numpy_sum, ratio
 
 # rows of the market's per-nation results [MK, N]
 MK_SHORTFALL_T, MK_SHORTFALL_COST, MK_EXPORT_LOST, MK_PREMIUM, MK_DEPENDENCE = 0, 1, 2, 3, 4
@@ -255,13 +255,10 @@ def diversify(h, same_bloc, targets, threat, demand, mines, capacity, built, dec
 @numba.njit(cache=True, error_model="numpy")
 def best_margin(earned, cost):
     """``(earned - cost).max()`` over the rare-earth sites (``cost`` [K], what returning a kg
-    costs to work; ``earned`` what it earns): numpy's numbers, NaN if any is (the recorder
-    asks at every step, :func:`sim.economy.rare_earths.lunar.break_even_return_cost`)."""
+    costs to work; ``earned`` what it earns): numpy's numbers for up to eight sites
+    (:func:`maximum`), NaN if any is (the recorder asks at every step,
+    :func:`sim.economy.rare_earths.lunar.break_even_return_cost`)."""
     best = earned - cost[0]
     for k in range(1, cost.shape[0]):
-        margin = earned - cost[k]
-        if best != best:
-            break
-        if margin > best or margin != margin:
-            best = margin
+        best = maximum(best, earned - cost[k])
     return best

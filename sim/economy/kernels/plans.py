@@ -8,7 +8,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.economy.kernels.common import repeated
+from sim.economy.kernels.common import maximum, repeated
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -180,18 +180,17 @@ def log_posteriors(log_prior, evidence, evidence_trade):
     """[arena, N, type]: the log-posterior over each rival's type at the pole and in the
     rare-earth arena, less each row's largest (``log_prior + evidence``, shifted so that its
     exponentials neither overflow nor all underflow): numpy's numbers to the last bit (one
-    addition and one subtraction an entry; the row's maximum with numpy's NaN rule). The
+    addition and one subtraction an entry; the row's maximum as numpy's, :func:`maximum`). The
     exponential is left to numpy, whose ``exp`` differs from the compiled one in the last bit."""
     n, types = evidence.shape
     out = np.empty((2, n, types))
     for ar in range(2):
         ev = evidence if ar == 0 else evidence_trade
         for j in range(n):
-            top = log_prior[0] + ev[j, 0]
-            for t in range(types):
+            top = out[ar, j, 0] = log_prior[0] + ev[j, 0]
+            for t in range(1, types):
                 out[ar, j, t] = log_prior[t] + ev[j, t]
-                if top == top and (out[ar, j, t] > top or out[ar, j, t] != out[ar, j, t]):
-                    top = out[ar, j, t]
+                top = maximum(top, out[ar, j, t])
             for t in range(types):
                 out[ar, j, t] -= top
     return out

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.economy.rare_earths.market import capacity
-from sim.economy.rare_earths.mines import mined
+from sim.economy.rare_earths.mines import holdings
 from sim.economy.state import EconParams, State, World
 
 
@@ -30,9 +29,10 @@ def diversify(world: World, state: State, targets: np.ndarray, same_bloc: np.nda
     h = world.leverage_holder
     if h is None:  # nobody to diversify away from
         return state.ree_refining_built_t_per_yr.copy(), np.zeros_like(state.ree_threat)
+    mined, capacity = holdings(world, state)
     return compiled(int(h), np.asarray(same_bloc, dtype=bool), np.asarray(targets, dtype=bool),
                     state.ree_threat, world.ree_demand_t_per_yr[:-1] * state.ree_demand_factor,
-                    mined(world, state)[:-1], capacity(world, state)[:-1],
+                    mined[:-1], capacity[:-1],
                     state.ree_refining_built_t_per_yr, *rates(econ, world.dt))
 
 

@@ -58,10 +58,9 @@ class Flows:
 def capacity(world: World, state: State) -> np.ndarray:
     """Refining capacity of each economy outside the holder, t/yr [N+1]: what it had at the start
     (growing with mine supply) plus what it has built since."""
-    cap = world.ree_refining_t_per_yr * state.ree_supply_factor + state.ree_refining_built_t_per_yr
-    if world.leverage_holder is not None:
-        cap[world.leverage_holder] = 0.0
-    return cap
+    from sim.economy.rare_earths.mines import holdings
+
+    return holdings(world, state)[1]
 
 
 def supply_side(world: World, state: State) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -19,10 +19,23 @@ import numpy as np
 from sim.economy.state import EconParams, State, World
 
 
+def holdings(world: World, state: State) -> tuple[np.ndarray, np.ndarray]:
+    """Each economy's magnet oxide mined and refining capacity outside the holder this step,
+    t/yr [N+1] each: what it had at the start at the market's growth, plus what it opened or
+    built in the run (:func:`mined`, :func:`sim.economy.rare_earths.market.capacity`; the
+    compiled :func:`sim.economy.kernels.market.holdings`, which the step's kernels share)."""
+    from sim.economy.kernels.market import holdings as compiled  # (loaded with the step)
+
+    h = world.leverage_holder
+    return compiled(world.ree_mining_t_per_yr, state.ree_mining_built_t_per_yr,
+                    world.ree_refining_t_per_yr, state.ree_refining_built_t_per_yr,
+                    state.ree_supply_factor, -1 if h is None else int(h))
+
+
 def mined(world: World, state: State) -> np.ndarray:
     """Magnet oxide mined by each economy this step, t/yr [N+1]: its output at the market's
     growth, plus the mines it opened in the run."""
-    return world.ree_mining_t_per_yr * state.ree_supply_factor + state.ree_mining_built_t_per_yr
+    return holdings(world, state)[0]
 
 
 def open_mines(world: World, state: State, econ: EconParams) -> np.ndarray:

@@ -63,7 +63,7 @@ def unit_terms(world: World, econ: EconParams, ree_price: float
     """Each site's yield (t of product a t of regolith worked: ``grade · recovery · uptime``),
     what a t of regolith's product earns there at ``ree_price`` (the yield times the value of a
     kg of it, :func:`ree_value_usd_per_kg` at a KREEP site, times 1,000; before the output
-    factor) and what working the t costs (:func:`operating_cost_usd_per_t`), [S] each, in one
+    factor) and what working the t costs (ice and KREEP plants differ), [S] each, in one
     compiled call (the step asks twice a step)."""
     from sim.economy.kernels.growth import unit_terms as compiled  # (loaded with the step)
 
@@ -77,12 +77,7 @@ def unit_value_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np
     return unit_terms(world, econ, ree_price)[1]
 
 
-def operating_cost_usd_per_t(world: World, econ: EconParams) -> np.ndarray:
-    """Cost of working one t of regolith at each site [S]: ice and KREEP plants differ."""
-    return np.where(world.site_is_ice, econ.operating_cost_usd_per_t,
-                    econ.ree_operating_cost_usd_per_t)
-
-
 def unit_margin_usd_per_t(world: World, econ: EconParams, ree_price: float) -> np.ndarray:
     """Value of working one t of regolith at each site, less its operating cost [S]."""
-    return unit_value_usd_per_t(world, econ, ree_price) - operating_cost_usd_per_t(world, econ)
+    _, value, cost = unit_terms(world, econ, ree_price)
+    return value - cost

@@ -69,7 +69,7 @@ def compare(
     robustness: Annotated[int | None, typer.Option(
         min=0, max=1024, help="also run every scenario at this many points over all parameters' "
         "ranges, and under three other strategy sets, for the report's 'How sure are we?' "
-        "(default 16; 0: neither)")] = None,
+        "(default 64; 0: neither)")] = None,
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""

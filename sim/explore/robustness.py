@@ -25,7 +25,7 @@ from sim.base.shown import shown_path
 from sim.experiment.spec import Experiment
 from sim.scenario import calibration
 
-POINTS = 16  # about 8 s of runs for the default comparison on 2 cores
+POINTS = 64  # about 15 s of runs for the default comparison on 2 cores (448 runs)
 SEEDS = 1  # at every point: replicate 0 of the base experiment
 FOLLOWED = ("United States", "China")
 
@@ -151,7 +151,7 @@ def section(folder: Path, results: Results, reference: str,
     else:
         paragraphs.append(
             "How far the answer carries beyond the default values has not been measured for this "
-            "experiment and this model code: `lunarsim compare` runs the scenarios at 16 points "
+            f"experiment and this model code: `lunarsim compare` runs the scenarios at {POINTS} points "
             "over every parameter's range when it runs an experiment without a design of its "
             "own.")
     return paragraphs, table, _drivers(folder, results, reference), headline

@@ -373,10 +373,11 @@ def test_the_help_shows_no_type_beside_a_flag(args):
 def test_the_help_names_the_robustness_study_s_default_size():
     """The CLI states the default without importing the analysis (it keeps `lunarsim --help`
     quick): the number it states is the one the study runs."""
-    from sim.explore.robustness import POINTS
+    from sim.explore.robustness import POINTS, SEEDS
 
     shown = " ".join(runner.invoke(app, ["compare", "--help"], env={"COLUMNS": "200"}).output.split())
     assert f"(default {POINTS}; 0: neither)" in shown
+    assert f"a point's numbers are their means (default {SEEDS})" in shown
 
 
 def test_every_kernel_is_cached_in_the_folder_named_by_all_their_sources():

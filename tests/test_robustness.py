@@ -57,6 +57,40 @@ def test_the_counts_are_those_of_the_paired_runs(study):
         us["multilateral"] > us["open_access"]).sum()
 
 
+def test_with_several_seeds_a_point_counts_the_means_of_its_paired_runs():
+    """Each point's numbers are the means over the seeds every scenario ran there: a scenario
+    that wins on one seed and loses more on the other does not beat the reference at that
+    point, and a seed one scenario lacks is left out for both."""
+    from types import SimpleNamespace
+
+    nan = float("nan")
+    totals = {  # (point, seed): (reference, A)
+        (0, 0): (0.0, 10.0), (0, 1): (0.0, -30.0),  # A wins one seed, loses on the mean
+        (1, 0): (10.0, 5.0), (1, 1): (-100.0, nan),  # A's run at seed 1 failed
+        (2, 0): (1.0, 2.0), (2, 1): (1.0, 2.0)}
+    runs, nations = [], []
+    for (point, seed), pair in totals.items():
+        for scenario, total in zip(("ref", "A"), pair, strict=True):
+            if total == total:  # (a failed run has no row)
+                run = len(runs)
+                runs.append({"run": run, "scenario": scenario, "point": point, "replicate": seed,
+                             "seed": 100 + seed, "welfare_total_usd_bn": total})
+                nations += [{"run": run, "nation": "China", "welfare_usd_bn": -total},
+                            {"run": run, "nation": "India", "welfare_usd_bn": 1.0}]
+    results = SimpleNamespace(runs=pd.DataFrame(runs), nations=pd.DataFrame(nations),
+                              scenarios=["ref", "A"])
+    counts = robustness.summarise(results, "ref").set_index("scenario")
+    assert (counts["points"] == 3).all()
+    assert counts.loc["A", "beats_reference: welfare_total_usd_bn"] == 1  # point 2 only
+    # China's welfare is minus the total here: A beats the reference at point 0 (+10 against
+    # 0) and at point 1 on the seed both ran (-5 against -10; with the reference's other seed,
+    # +45, it would not), not at point 2
+    assert counts.loc["A", "beats_reference: China"] == 2
+    assert counts.loc["ref", "best"] == 2 and counts.loc["A", "best"] == 1
+    assert robustness.seeds_of(results) == 2
+    assert robustness.each_point(2) == "the mean of 2 seeds each"
+
+
 def test_the_words_follow_the_numbers(study):
     counts = pd.DataFrame([
         {"scenario": "open_access", "points": 10, "best": 1},
@@ -111,6 +145,28 @@ def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, m
     assert labelled.exit_code == 0, labelled.output
     assert Path("other/report-vs-us_china_cooperation.md").is_file()
     assert "has not been measured" in Path("other/report.md").read_text()
+
+
+def test_compare_runs_several_seeds_a_point_when_asked_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("tiny.toml").write_text(TINY)
+    refused = runner.invoke(app, ["compare", "tiny.toml", "--robustness", "0",
+                                  "--robustness-seeds", "2"])
+    assert refused.exit_code == 2 and refused.stderr.strip() == (
+        "error: --robustness-seeds: does not apply with --robustness 0")
+    assert not Path("results").exists()  # refused before any run
+    result = runner.invoke(app, ["compare", "tiny.toml", "--backend", "serial", "--resamples",
+                                 "200", "--robustness", "3", "--robustness-seeds", "2"])
+    assert result.exit_code == 0, result.output
+    study = Results(Path("results/tiny-robustness")).runs
+    assert study.groupby(["point", "scenario"])["seed"].nunique().eq(2).all()
+    assert study["seed"].nunique() == 2 and study["point"].nunique() == 3
+    report = " ".join(Path("results/tiny/report.md").read_text().split())
+    assert "at 3 points drawn at once" in report
+    assert "the same 2 seeds for all scenarios at a point" in report
+    assert "With 2 seeds a point, chance still moves a count" in report
+    assert "sampled points (one seed each)" not in report
+    assert "of 3 sampled points (the mean of 2 seeds each)" in report
 
 
 def test_a_strategy_set_gives_every_nation_its_rule_keeps_trembles_and_the_first_seeds():

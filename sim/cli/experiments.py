@@ -70,6 +70,9 @@ def compare(
         min=0, max=1024, help="also run every scenario at this many points over all parameters' "
         "ranges, and under three other strategy sets, for the report's 'How sure are we?' "
         "(default 64; 0: neither)")] = None,
+    robustness_seeds: Annotated[int | None, typer.Option(
+        min=1, max=100, help="seeds at each of those points, shared by every scenario there; a "
+        "point's numbers are their means (default 1)")] = None,
 ) -> None:
     """Compare cooperative and competitive rule sets: run the experiment (finishing or reusing
     earlier runs), then write paired statistics, figures and a report into its folder."""
@@ -77,7 +80,7 @@ def compare(
     from sim.experiment import ResultStore, load_experiment, run_experiment
     from sim.experiment.store import ANALYSIS_NAMES, analysis_files
     from sim.explore import strategy_sets
-    from sim.explore.robustness import POINTS, design, folder_for
+    from sim.explore.robustness import POINTS, SEEDS, design, folder_for
     from sim.report.compare import analyse
 
     if reference is not None and not reference.strip():
@@ -86,7 +89,8 @@ def compare(
     failed, notes = 0, ()
     if folder is not None:  # analyse what is there; the options that run a batch do not apply
         given = {"--replicates": replicates, "--workers": workers, "--backend": backend,
-                 "--out": out, "--force": force or None, "--robustness": robustness}
+                 "--out": out, "--force": force or None, "--robustness": robustness,
+                 "--robustness-seeds": robustness_seeds}
         for option, value in given.items():
             if value is not None:
                 raise UserError(f"{option}: does not apply to a results folder ({folder}); "
@@ -95,6 +99,9 @@ def compare(
     else:
         backend = backend or "processes"
         check_backend(backend)
+        points = POINTS if robustness is None else robustness
+        if robustness_seeds is not None and not points:
+            raise UserError("--robustness-seeds: does not apply with --robustness 0")
         experiment = load_experiment(target or "coop_vs_compete", replicates)
         if reference is not None:  # a name, or the label the report shows
             from sim.analysis.results import by_label
@@ -113,13 +120,13 @@ def compare(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
             out=out, series=series, progress=progress))
         failed, notes = outcome.failed, outcome.notes
-        points = POINTS if robustness is None else robustness
         if points and not experiment.spec.parameters:  # a design of its own says it already
             study = folder_for(folder, "robustness")
             again = ResultStore(study).exists() and not force
             extra = with_progress("robustness runs", lambda progress: run_experiment(
-                design(experiment, points), workers=workers, backend=backend, resume=again,
-                force=force, out=study, series="none", progress=progress))
+                design(experiment, points, seeds=robustness_seeds or SEEDS), workers=workers,
+                backend=backend, resume=again, force=force, out=study, series="none",
+                progress=progress))
             failed, notes = failed + extra.failed, (*notes, *extra.notes)
             for name, (words, _) in strategy_sets.SETS.items():  # other rules: how sure, too
                 study = strategy_sets.folder(folder, name)

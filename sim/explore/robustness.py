@@ -35,9 +35,10 @@ def folder_for(results_folder: Path, kind: str) -> Path:
     return results_folder.with_name(f"{results_folder.name}-{kind}")
 
 
-def design(base: Experiment, points: int = POINTS, seed: int | None = None) -> Experiment:
+def design(base: Experiment, points: int = POINTS, seed: int | None = None,
+           seeds: int = SEEDS) -> Experiment:
     """The base experiment's scenarios at ``points`` Latin hypercube points over every ranged
-    parameter, one seed (replicate 0 of the base experiment) at every point."""
+    parameter, on the base experiment's first ``seeds`` seeds at every point."""
     from scipy.stats import qmc
 
     from sim.explore.sensitivity import points as values
@@ -45,14 +46,21 @@ def design(base: Experiment, points: int = POINTS, seed: int | None = None) -> E
     params = calibration.ranged()
     seed = base.spec.master_seed if seed is None else seed
     unit = qmc.LatinHypercube(len(params), rng=np.random.default_rng(seed)).random(points)
-    return base.with_design(f"{base.spec.name}-robustness", values(params, unit), SEEDS,
+    return base.with_design(f"{base.spec.name}-robustness", values(params, unit), seeds,
                             f"{base.spec.name} at {points} points over the ranges of every "
-                            "parameter")
+                            f"parameter, {seeds} seed{'s' if seeds > 1 else ''} each")
+
+
+def seeds_of(results: Results) -> int:
+    """How many seeds the study ran at each point."""
+    return int(results.runs["replicate"].nunique())
 
 
 def summarise(results: Results, reference: str) -> pd.DataFrame:
     """One row per scenario: at how many design points it beats the reference in total welfare
-    and in each followed nation's welfare, and at how many it is the best scenario."""
+    and in each followed nation's welfare, and at how many it is the best scenario. With
+    several seeds a point, a point's numbers are their means (every scenario ran on the same
+    seeds there, so the comparison stays paired)."""
     runs = results.runs
     welfare = results.nations.pivot_table(index="run", columns="nation", values="welfare_usd_bn")
     values = runs.set_index("run")[["scenario", *PAIR_KEYS, "welfare_total_usd_bn"]]
@@ -62,7 +70,11 @@ def summarise(results: Results, reference: str) -> pd.DataFrame:
             values[nation] = welfare[nation]
             measures[nation] = f"{nation}'s welfare"
     wide = values.pivot_table(index=PAIR_KEYS, columns="scenario", values=list(measures))
-    total = wide["welfare_total_usd_bn"].dropna()
+
+    def per_point(table: pd.DataFrame) -> pd.DataFrame:  # the seeds every column ran, averaged
+        return table.dropna().groupby(level="point").mean()
+
+    total = per_point(wide["welfare_total_usd_bn"])
     best = total.idxmax(axis=1)
     rows = []
     for scenario in results.scenarios:
@@ -70,7 +82,7 @@ def summarise(results: Results, reference: str) -> pd.DataFrame:
                                "best": int((best == scenario).sum())}
         if scenario != reference:
             for measure in measures:
-                both = wide[measure][[scenario, reference]].dropna()
+                both = per_point(wide[measure][[scenario, reference]])
                 row[f"beats_reference: {measure}"] = int((both[scenario] > both[reference]).sum())
         rows.append(row)
     return pd.DataFrame(rows)
@@ -113,6 +125,30 @@ def sentences(table: pd.DataFrame, results: Results, reference: str,
     return out
 
 
+def _seeds_words(k: int) -> str:
+    """How the study's seeds pair its runs, in words."""
+    if k == 1:
+        return "one seed shared by all scenarios at a point, so the differences are paired"
+    return (f"the same {k} seeds for all scenarios at a point, so the differences are paired, "
+            f"and a point's numbers are the means of its {k} runs")
+
+
+def _chance_words(k: int) -> str:
+    """What chance does to the counts, in words."""
+    if k == 1:
+        return ("With one seed a point, a count mixes what the parameters do with chance: a "
+                "difference that is not clear at the defaults is won or lost at a point by "
+                "chance as much as by the parameters.")
+    return (f"With {k} seeds a point, chance still moves a count, if less than with one: a "
+            "difference that is not clear at the defaults can be won or lost at a point by "
+            "chance.")
+
+
+def each_point(k: int) -> str:
+    """What a point's number is, in words (after "at 12 of 64 sampled points")."""
+    return "one seed each" if k == 1 else f"the mean of {k} seeds each"
+
+
 def _short(nation: str) -> str:
     return {"United States": "the US"}.get(nation, nation)
 
@@ -137,11 +173,8 @@ def section(folder: Path, results: Results, reference: str,
             f"The answer above holds at the default values of the parameters. To see how far it "
             f"carries, every scenario was also run at {n} points drawn at once from the ranges of "
             f"all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
-            "Latin hypercube; one seed shared by all scenarios at a point, so the differences "
-            f"are paired; `{shown_path(robust.folder)}`). With one seed a point, a count mixes "
-            "what the "
-            "parameters do with chance: a difference that is not clear at the defaults is won "
-            "or lost at a point by chance as much as by the parameters.")
+            f"Latin hypercube; {_seeds_words(seeds_of(robust))}; "
+            f"`{shown_path(robust.folder)}`). {_chance_words(seeds_of(robust))}")
         said = sentences(counts, results, reference, at_defaults)
         paragraphs += said
         table = _counts_table(counts, results, reference)

@@ -11,6 +11,7 @@ import pandas as pd
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS, mean_interval
 from sim.explore.robust import WORLD, actors
+from sim.explore.robustness import each_point, seeds_of
 from sim.report.text import num
 
 WHO = {"United States": "The United States", "Artemis partners": "The Artemis partners",
@@ -48,11 +49,13 @@ def actor_welfare(results: Results) -> pd.DataFrame:
 
 
 def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples: int = 4999,
-             seed: int = 0, sampled: pd.DataFrame | None = None) -> str:
+             seed: int = 0, sampled: pd.DataFrame | None = None,
+             each: str = "one seed each") -> str:
     """The bottom line for one actor from its welfare ``values`` (rows: the pairing keys; columns:
     scenarios, the reference among them), every scenario on the same seeds; ``sampled``, the
-    actor's welfare at the robustness study's points (rows: points), adds at how many of them
-    the best arrangement beats the reference."""
+    actor's welfare at the robustness study's points (rows: points; ``each`` says what a point's
+    number is, "one seed each"), adds at how many of them the best arrangement beats the
+    reference."""
     means = values.mean()
     order = means.sort_values(ascending=False).index.tolist()
     best, runner = order[0], order[1]
@@ -78,7 +81,7 @@ def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples:
         where = ""
         if sampled is not None and {best, reference} <= set(sampled.columns) and len(sampled):
             beats = int((sampled[best] > sampled[reference]).sum())
-            where = f" and at {beats} of {len(sampled)} sampled points (one seed each)"
+            where = f" and at {beats} of {len(sampled)} sampled points ({each})"
         text = (f"{who} {is_} best off under {label(best)}: {said(m, low, high)} over "
                 f"{label(reference)}, better off on {wins} of {seeds} seeds{where}.")
         if runner != reference:
@@ -107,15 +110,16 @@ def bottom_line(results: Results, reference: str, resamples: int = 4999,
     arrangement beats the reference."""
     welfare = actor_welfare(results)
     sampled = actor_welfare(robust) if robust is not None else None
+    each = each_point(seeds_of(robust)) if robust is not None else ""
     out = []
     for actor in welfare.columns:
         wide = _wide(results, welfare[actor], PAIR_KEYS)
         if wide.shape[1] < 2 or reference not in wide.columns or wide.empty:
             continue
-        points = (_wide(robust, sampled[actor], ["point"]) if sampled is not None
-                  and actor in sampled.columns else None)
+        points = (_wide(robust, sampled[actor], PAIR_KEYS).groupby(level="point").mean()
+                  if sampled is not None and actor in sampled.columns else None)
         out.append(sentence(actor, wide[results.scenarios], reference, results.label,
-                            resamples, sampled=points))
+                            resamples, sampled=points, each=each))
     return out
 
 

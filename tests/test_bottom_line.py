@@ -99,5 +99,9 @@ def test_the_sampled_points_are_counted_where_a_robustness_study_is_there():
     assert "better off on 4 of 4 seeds and at 2 of 3 sampled points (one seed each)." in said
     sampled.loc[1, "C"] = 2.5
     said = sentence("China", values, "A", LABEL, resamples=999, sampled=sampled)
-    assert "and at 3 of 3 sampled points" in said
+    assert "and at 3 of 3 sampled points (one seed each)." in said
+    sampled.loc[1, "C"] = 2.0  # level with the reference there: neither better nor worse
+    said = sentence("China", values, "A", LABEL, resamples=999, sampled=sampled,
+                    each="the mean of 3 seeds each")
+    assert "and at 2 of 3 sampled points (the mean of 3 seeds each; level at 1)." in said
     assert "sampled points" not in sentence("China", values, "A", LABEL, resamples=999)

@@ -3,6 +3,7 @@ counted correctly and put into words that follow the numbers."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -49,8 +50,13 @@ def test_the_counts_are_those_of_the_paired_runs(study):
     runs = study.runs.set_index(["point", "scenario"])["welfare_total_usd_bn"].unstack()
     beats = (runs["us_china_cooperation"] > runs["open_access"]).sum()
     assert counts.loc["us_china_cooperation", "beats_reference: welfare_total_usd_bn"] == beats
-    assert counts["best"].sum() == 6 and (runs.idxmax(axis=1).value_counts().sort_index()
-                                           == counts["best"][counts["best"] > 0].sort_index()).all()
+    tops = [tuple(row.index[row == row.max()]) for _, row in runs.iterrows()]  # per point
+    for scenario in runs.columns:  # alone at the top, or sharing it (equal totals)
+        assert counts.loc[scenario, "best"] == sum(t == (scenario,) for t in tops)
+        assert counts.loc[scenario, "shares_best"] == sum(scenario in t and len(t) > 1
+                                                          for t in tops)
+    level = (runs["multilateral"] == runs["open_access"]).sum()
+    assert counts.loc["multilateral", "level_with_reference: welfare_total_usd_bn"] == level
     us = study.nations[study.nations["nation"] == "United States"].pivot(
         index="point", columns="scenario", values="welfare_usd_bn")
     assert counts.loc["multilateral", "beats_reference: United States"] == (
@@ -67,7 +73,8 @@ def test_with_several_seeds_a_point_counts_the_means_of_its_paired_runs():
     totals = {  # (point, seed): (reference, A)
         (0, 0): (0.0, 10.0), (0, 1): (0.0, -30.0),  # A wins one seed, loses on the mean
         (1, 0): (10.0, 5.0), (1, 1): (-100.0, nan),  # A's run at seed 1 failed
-        (2, 0): (1.0, 2.0), (2, 1): (1.0, 2.0)}
+        (2, 0): (1.0, 2.0), (2, 1): (1.0, 2.0),
+        (3, 0): (1.0, 1.0 + 1e-13), (3, 1): (1.0, 1.0 + 1e-13)}  # level (rounding apart)
     runs, nations = [], []
     for (point, seed), pair in totals.items():
         for scenario, total in zip(("ref", "A"), pair, strict=True):
@@ -80,13 +87,15 @@ def test_with_several_seeds_a_point_counts_the_means_of_its_paired_runs():
     results = SimpleNamespace(runs=pd.DataFrame(runs), nations=pd.DataFrame(nations),
                               scenarios=["ref", "A"])
     counts = robustness.summarise(results, "ref").set_index("scenario")
-    assert (counts["points"] == 3).all()
+    assert (counts["points"] == 4).all()
     assert counts.loc["A", "beats_reference: welfare_total_usd_bn"] == 1  # point 2 only
+    assert counts.loc["A", "level_with_reference: welfare_total_usd_bn"] == 1  # point 3
     # China's welfare is minus the total here: A beats the reference at point 0 (+10 against
     # 0) and at point 1 on the seed both ran (-5 against -10; with the reference's other seed,
-    # +45, it would not), not at point 2
+    # +45, it would not), not at point 2 nor 3
     assert counts.loc["A", "beats_reference: China"] == 2
     assert counts.loc["ref", "best"] == 2 and counts.loc["A", "best"] == 1
+    assert counts.loc["ref", "shares_best"] == counts.loc["A", "shares_best"] == 1  # point 3
     assert robustness.seeds_of(results) == 2
     assert robustness.each_point(2) == "the mean of 2 seeds each"
 
@@ -104,6 +113,67 @@ def test_the_words_follow_the_numbers(study):
     assert "falls short of Open access" in worse[0] and "at 2 of 10" in worse[0]
     unclear = robustness.sentences(counts, study, "open_access", {"multilateral": (-0.5, 0.5)})
     assert "not clearly better or worse" in unclear[0] and "better at 8 of 10" in unclear[0]
+
+
+def test_ties_are_neither_wins_nor_losses_nor_a_best(study):
+    """Where nothing is built at the pole several scenarios give the same totals: a tie with
+    the reference is neither a win nor a shortfall, and a shared best is no one's best."""
+    counts = pd.DataFrame([
+        {"scenario": "open_access", "points": 10, "best": 0, "shares_best": 4},
+        {"scenario": "multilateral", "points": 10, "best": 6, "shares_best": 4,
+         "beats_reference: welfare_total_usd_bn": 5,
+         "level_with_reference: welfare_total_usd_bn": 4, "beats_reference: China": 3,
+         "level_with_reference: China": 4}])
+    worse = robustness.sentences(counts, study, "open_access", {"multilateral": (-1.5, -0.5)},
+                                 idle=3)
+    assert worse[0] == ("Multilateral falls short of Open access in total welfare at the "
+                        "defaults, and at 1 of 10 sampled points, level with it at 4 (better off "
+                        "than under Open access: China at 3).")
+    assert worse[1] == ("The best scenario at a sampled point is Multilateral at 6 of 10 "
+                        "points; at 4 of them two or more scenarios share the best.")
+    assert worse[2].startswith("At 3 of the 10 points no nation builds a plant")
+    alone = robustness.sentences(counts.assign(shares_best=0, best=[4, 6]), study,
+                                 "open_access", {"multilateral": (0.5, 1.5)})
+    assert "and at 5 of 10 sampled points, level with it at 4 (" in alone[0]
+    assert alone[1].endswith("Multilateral at 6 of 10 points; Open access at 4.")
+    assert len(alone) == 2  # no idle points, nothing said of them
+    none = robustness.sentences(counts.assign(best=0), study, "open_access", {})
+    assert none[-1] == ("No scenario is alone the best at any sampled point: at all 10 two or "
+                        "more scenarios share the best.")
+    shown = robustness._counts_table(counts, study, "open_access")
+    assert list(shown.columns) == [
+        "scenario", "better than Open access: total welfare", "better than Open access: China",
+        "level with Open access: total welfare", "best of all", "shares the best"]
+    assert shown.iloc[1].tolist() == ["Multilateral", "5 of 10", "3 of 10", "4 of 10",
+                                      "6 of 10", "4 of 10"]
+
+
+def test_a_point_is_idle_where_no_run_builds_or_produces_anything():
+    from types import SimpleNamespace
+
+    runs = pd.DataFrame({"point": [0, 0, 1, 1, 2, 2], "investment_usd_bn": [0, 0, 0, 1.0, 0, 0],
+                         "gross_output_usd_bn": [0, 0, 0, 0, 0, -0.5]})
+    assert robustness.idle_points(SimpleNamespace(runs=runs)) == 1  # point 0 only
+
+
+def test_the_parameter_that_tells_idle_points_apart_is_named_with_its_medians():
+    from types import SimpleNamespace
+
+    cost = [1e3, 2e3, 3e3, 4e3, 5e4, 6e4, 7e4, 8e4]  # the last four leave the pole idle
+    value = [600.0, 100.0, 900.0, 300.0, 500.0, 800.0, 200.0, 700.0]  # tells nothing
+    runs = pd.DataFrame({"point": range(8), "economics__capacity_cost_usd_per_t_yr": cost,
+                         "economics__propellant_value_usd_per_kg": value,
+                         "investment_usd_bn": [1.0] * 4 + [0.0] * 4, "gross_output_usd_bn": 0.0})
+    names = {c: c.replace("__", ".") for c in runs.columns if "__" in c}
+    said = robustness.idle_driver(SimpleNamespace(runs=runs, parameters=names))
+    assert said == ("What tells those points from the others best is the cost of new extraction "
+                    "capacity: its median is 65,000 there and 2,500 at the other points (USD per "
+                    "t/yr of regolith throughput, default 20,000); of all pairs of an idle and an "
+                    "active point, the idle one has the higher value in 100 %.")
+    weak = runs.assign(economics__capacity_cost_usd_per_t_yr=value[::-1])  # neither tells
+    assert robustness.idle_driver(SimpleNamespace(runs=weak, parameters=names)) == ""
+    busy = runs.assign(investment_usd_bn=1.0)  # no idle point
+    assert robustness.idle_driver(SimpleNamespace(runs=busy, parameters=names)) == ""
 
 
 def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, monkeypatch):
@@ -166,7 +236,7 @@ def test_compare_runs_several_seeds_a_point_when_asked_and_says_so(tmp_path, mon
     assert "the same 2 seeds for all scenarios at a point" in report
     assert "With 2 seeds a point, chance still moves a count" in report
     assert "sampled points (one seed each)" not in report
-    assert "of 3 sampled points (the mean of 2 seeds each)" in report
+    assert re.search(r"of 3 sampled points \(the mean of 2 seeds each(; level at \d)?\)", report)
 
 
 def test_a_strategy_set_gives_every_nation_its_rule_keeps_trembles_and_the_first_seeds():

@@ -23,6 +23,7 @@ from sim.analysis.stats import PAIR_KEYS
 from sim.base.errors import UserError
 from sim.base.shown import shown_path
 from sim.experiment.spec import Experiment
+from sim.explore.discover.paired import TIE
 from sim.scenario import calibration
 
 POINTS = 64  # about 15 s of runs for the default comparison on 2 cores (448 runs)
@@ -75,24 +76,81 @@ def summarise(results: Results, reference: str) -> pd.DataFrame:
         return table.dropna().groupby(level="point").mean()
 
     total = per_point(wide["welfare_total_usd_bn"])
-    best = total.idxmax(axis=1)
+    # each point's best scenario, or those tied for it (equal as scenario discovery's best())
+    at_top = pd.DataFrame(np.isclose(total, total.max(axis=1).to_numpy()[:, None], **TIE),
+                          index=total.index, columns=total.columns)
+    shared = at_top.sum(axis=1) > 1
     rows = []
     for scenario in results.scenarios:
+        top = at_top[scenario] if scenario in at_top else pd.Series(False, index=at_top.index)
         row: dict[str, Any] = {"scenario": scenario, "points": len(total),
-                               "best": int((best == scenario).sum())}
+                               "best": int((top & ~shared).sum()),
+                               "shares_best": int((top & shared).sum())}
         if scenario != reference:
             for measure in measures:
                 both = per_point(wide[measure][[scenario, reference]])
-                row[f"beats_reference: {measure}"] = int((both[scenario] > both[reference]).sum())
+                level = np.isclose(both[scenario], both[reference], **TIE)
+                row[f"beats_reference: {measure}"] = int(
+                    ((both[scenario] > both[reference]) & ~level).sum())
+                row[f"level_with_reference: {measure}"] = int(level.sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+def _active(results: Results) -> pd.Series:
+    """Per design point, whether any nation builds a plant or produces anything at the pole in
+    any scenario or seed there."""
+    runs = results.runs
+    return (runs[["investment_usd_bn", "gross_output_usd_bn"]].abs().max(axis=1) > 0).groupby(
+        runs["point"]).any()
+
+
+def idle_points(results: Results) -> int:
+    """The design points at which no nation builds a plant or produces anything at the pole, in
+    any scenario or seed: there the lunar rules have nothing to act on."""
+    return int((~_active(results)).sum())
+
+
+def idle_driver(results: Results) -> str:
+    """The ranged parameter whose values best tell the idle points from the others, in words
+    (its median at each, and the Mann-Whitney probability that an idle point's value exceeds
+    an active one's); "" without both kinds of points, or where none tells them apart well
+    (that probability within 0.25 of a half)."""
+    from scipy.stats import mannwhitneyu
+
+    active = _active(results)
+    if active.all() or not active.any():
+        return ""
+    values = results.runs.drop_duplicates("point").set_index("point").loc[active.index]
+    found = []
+    for column, name in results.parameters.items():
+        idle, busy = values.loc[~active, column], values.loc[active, column]
+        above = mannwhitneyu(idle, busy).statistic / (len(idle) * len(busy))
+        found.append((abs(above - 0.5), above, name, idle.median(), busy.median()))
+    gap, above, name, idle, busy = max(found)
+    if gap < 0.25:
+        return ""
+    p = calibration.get(name)
+    default = p.schema_default()
+    shown = (f", default {_figure(default)}" if isinstance(default, int | float)
+             and not isinstance(default, bool) else "")
+    return (f"What tells those points from the others best is the {p.label}: its median is "
+            f"{_figure(idle)} there and {_figure(busy)} at the other points ({p.unit}{shown}); "
+            f"of all pairs of an idle and an active point, the idle one has the higher value in "
+            f"{above * 100:.0f} %.")
+
+
+def _figure(x: float) -> str:
+    return f"{float(f'{x:.3g}'):,g}"
+
+
 def sentences(table: pd.DataFrame, results: Results, reference: str,
-              at_defaults: dict[str, tuple[float, float]]) -> list[str]:
+              at_defaults: dict[str, tuple[float, float]], idle: int = 0,
+              why_idle: str = "") -> list[str]:
     """The counts in words, beside the answer at the default values: ``at_defaults`` maps each
     scenario to the 95 % interval of its paired difference from the reference in total
-    welfare there."""
+    welfare there; ``idle``, the points at which nothing is built at the pole
+    (:func:`idle_points`), and ``why_idle`` what sets them apart (:func:`idle_driver`)."""
     if table.empty:
         return []
     n = int(table["points"].iloc[0])
@@ -102,26 +160,42 @@ def sentences(table: pd.DataFrame, results: Results, reference: str,
         beats = fields.get("beats_reference: welfare_total_usd_bn")
         if fields["scenario"] == reference or beats is None or pd.isna(beats):
             continue
+        beats = int(beats)
+        level = int(fields.get("level_with_reference: welfare_total_usd_bn", 0) or 0)
         low, high = at_defaults.get(fields["scenario"], (float("nan"), float("nan")))
         name = results.label(fields["scenario"])
         if low > 0:
-            text = f"{name} beats {ref} in total welfare at the defaults, and at {int(beats)}"
+            text = f"{name} beats {ref} in total welfare at the defaults, and at {beats}"
         elif high < 0:
             text = (f"{name} falls short of {ref} in total welfare at the defaults, and at "
-                    f"{n - int(beats)}")
+                    f"{n - beats - level}")
         else:
             text = (f"{name} is not clearly better or worse than {ref} in total welfare at the "
-                    f"defaults (its interval spans 0); it is better at {int(beats)}")
+                    f"defaults (its interval spans 0); it is better at {beats}")
         nations = [f"{_short(nation)} at {int(fields[f'beats_reference: {nation}'])}"
                    for nation in FOLLOWED if f"beats_reference: {nation}" in fields]
         out.append(f"{text} of {n} sampled points"
+                   + (f", level with it at {level}" if level else "")
                    + (f" (better off than under {ref}: {', '.join(nations)})" if nations else "")
                    + ".")
     best = table.set_index("scenario")["best"]
-    top = best.idxmax()
-    out.append(f"The best scenario at a sampled point is {results.label(top)} at {best[top]} of "
-               f"{n} points" + ("" if best[top] == n else "; " + ", ".join(
-                   f"{results.label(s)} at {k}" for s, k in best.items() if k and s != top)) + ".")
+    tied = n - int(best.sum())  # points whose best is shared
+    ties = (f"at {tied} of them two or more scenarios share the best" if tied < n else
+            f"at all {n} two or more scenarios share the best")
+    if best.max() == 0:
+        out.append(f"No scenario is alone the best at any sampled point: {ties}.")
+    else:
+        top = best.idxmax()
+        others = ", ".join(f"{results.label(s)} at {k}" for s, k in best.items() if k and s != top)
+        out.append(f"The best scenario at a sampled point is {results.label(top)} at {best[top]} "
+                   f"of {n} points" + (f"; {others}" if others else "")
+                   + (f"; {ties}" if tied else "") + ".")
+    if idle:
+        out.append(f"At {idle} of the {n} points no nation builds a plant or produces anything at "
+                   "the pole, under any scenario: the scenarios' lunar rules have nothing to act "
+                   "on there, and they differ only through what they change off the Moon (a "
+                   "regime's fees, the rare-earth arena). A scenario level with another is "
+                   "counted as neither better nor worse." + (f" {why_idle}" if why_idle else ""))
     return out
 
 
@@ -175,7 +249,8 @@ def section(folder: Path, results: Results, reference: str,
             f"all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
             f"Latin hypercube; {_seeds_words(seeds_of(robust))}; "
             f"`{shown_path(robust.folder)}`). {_chance_words(seeds_of(robust))}")
-        said = sentences(counts, results, reference, at_defaults)
+        said = sentences(counts, results, reference, at_defaults, idle_points(robust),
+                         idle_driver(robust))
         paragraphs += said
         table = _counts_table(counts, results, reference)
         if not welfare.empty:
@@ -205,13 +280,22 @@ def finished(folder: Path, model: str | None) -> Results | None:
 def _counts_table(counts: pd.DataFrame, results: Results, reference: str) -> pd.DataFrame:
     n = int(counts["points"].iloc[0])
     ref = results.label(reference)
-    columns = {c: f"better than {ref}: {c.split(': ', 1)[1].replace('welfare_total_usd_bn', 'total welfare')}"
-               for c in counts.columns if c.startswith("beats_reference")}
-    shown = counts.rename(columns=columns | {"best": "best of all"})
+
+    def measure(c: str) -> str:
+        return c.split(': ', 1)[1].replace('welfare_total_usd_bn', 'total welfare')
+
+    columns = {c: f"better than {ref}: {measure(c)}" for c in counts.columns
+               if c.startswith("beats_reference")}
+    level = "level_with_reference: welfare_total_usd_bn"
+    if level in counts and counts[level].fillna(0).any():  # (shown where there are any)
+        columns[level] = f"level with {ref}: total welfare"
+    shown = counts.rename(columns=columns | {"best": "best of all",
+                                             "shares_best": "shares the best"})
     shown["scenario"] = shown["scenario"].map(results.label)
-    for column in [*columns.values(), "best of all"]:
+    last = ["best of all"] + (["shares the best"] if counts["shares_best"].any() else [])
+    for column in [*columns.values(), *last]:
         shown[column] = shown[column].map(lambda k: "—" if pd.isna(k) else f"{int(k)} of {n}")
-    return shown[["scenario", *columns.values(), "best of all"]]
+    return shown[["scenario", *columns.values(), *last]]
 
 
 def _drivers(folder: Path, results: Results, reference: str) -> list[str]:

@@ -6,10 +6,12 @@ numbers it names (tested by changing the numbers)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS, mean_interval
+from sim.explore.discover.paired import TIE
 from sim.explore.robust import WORLD, actors
 from sim.explore.robustness import each_point, seeds_of
 from sim.report.text import num
@@ -80,8 +82,11 @@ def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples:
         m, low, high, wins = interval(best, reference)
         where = ""
         if sampled is not None and {best, reference} <= set(sampled.columns) and len(sampled):
-            beats = int((sampled[best] > sampled[reference]).sum())
-            where = f" and at {beats} of {len(sampled)} sampled points ({each})"
+            tie = np.isclose(sampled[best], sampled[reference], **TIE)  # (nothing built there)
+            beats = int(((sampled[best] > sampled[reference]) & ~tie).sum())
+            level = int(tie.sum())
+            where = (f" and at {beats} of {len(sampled)} sampled points ({each}"
+                     + (f"; level at {level}" if level else "") + ")")
         text = (f"{who} {is_} best off under {label(best)}: {said(m, low, high)} over "
                 f"{label(reference)}, better off on {wins} of {seeds} seeds{where}.")
         if runner != reference:

@@ -1,15 +1,16 @@
 """Does the comparison's answer survive other assumptions? A cheap design that runs with the main
-job: a Latin hypercube of a few points over every ranged parameter of ``sim/scenario/calibration.toml``
-at once, each point run for every scenario on one seed shared by all (so the differences are
-paired). For each scenario it counts the points at which it beats the reference (in total
-welfare, and in the US's and China's) and at which it is the best of all; the report puts these
-beside the answer at the default values.
+job: a Latin hypercube of some points over every ranged parameter of
+``sim/scenario/calibration.toml`` at once, each point run for every scenario on the same seeds
+(one by default; so the differences are paired, and a point's numbers are the means over its
+seeds). For each scenario it counts the points at which it beats the reference (in total
+welfare, and in the US's and China's), is level with it, and is alone the best of all, and it
+counts the points at which nothing is built at the pole (where many scenarios tie); the report
+puts these beside the answer at the default values.
 
 A few points say how general an answer is, not why: which parameters drive it is what a Morris
 study (``lunarsim explore sensitivity``) measures, and the report shows its ranking when one
 has been run for the experiment.
 """
-
 from __future__ import annotations
 
 from pathlib import Path
@@ -259,9 +260,9 @@ def section(folder: Path, results: Results, reference: str,
     else:
         paragraphs.append(
             "How far the answer carries beyond the default values has not been measured for this "
-            f"experiment and this model code: `lunarsim compare` runs the scenarios at {POINTS} points "
-            "over every parameter's range when it runs an experiment without a design of its "
-            "own.")
+            f"experiment and this model code: `lunarsim compare` runs the scenarios at {POINTS} "
+            "points over every parameter's range when it runs an experiment without a design of "
+            "its own.")
     return paragraphs, table, _drivers(folder, results, reference), headline
 
 
@@ -292,7 +293,8 @@ def _counts_table(counts: pd.DataFrame, results: Results, reference: str) -> pd.
     shown = counts.rename(columns=columns | {"best": "best of all",
                                              "shares_best": "shares the best"})
     shown["scenario"] = shown["scenario"].map(results.label)
-    last = ["best of all"] + (["shares the best"] if counts["shares_best"].any() else [])
+    shares = "shares_best" in counts and counts["shares_best"].fillna(0).any()
+    last = ["best of all"] + (["shares the best"] if shares else [])
     for column in [*columns.values(), *last]:
         shown[column] = shown[column].map(lambda k: "—" if pd.isna(k) else f"{int(k)} of {n}")
     return shown[["scenario", *columns.values(), *last]]

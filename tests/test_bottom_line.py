@@ -26,6 +26,15 @@ def test_the_best_arrangement_is_named_with_its_paired_numbers():
     assert "better on 3 of 4 seeds: not established: the interval includes 0." in said
 
 
+def test_an_arrangement_level_with_the_reference_is_not_its_best():
+    """Where another arrangement gives exactly the reference's numbers (nothing built at the
+    pole), the reference stays the best whatever the order of the columns."""
+    values = seeds(B=[1.0, 2.0, 3.0, 4.0], A=[1.0, 2.0, 3.0, 4.0], C=[0.0, 1.0, 2.0, 3.0])
+    said = sentence("China", values, "A", LABEL, resamples=999)
+    assert said.startswith("China is best off under Open access, the reference: no arrangement "
+                           "raises its welfare on average; the nearest, Treaty, leaves it 0 bn")
+
+
 def test_the_verdict_follows_the_numbers():
     values = seeds(A=[0.0, 1.0, 2.0, 3.0], B=[1.0, 2.0, 3.0, 4.0], C=[2.0, 3.1, 4.0, 5.2])
     said = sentence("ILRS partners", values, "A", LABEL, resamples=999)

@@ -1111,6 +1111,21 @@ def test_a_terminated_batch_stops_like_an_interrupted_one(tmp_path):
     assert outcome.complete and sorted(ResultStore(out).read("runs")["run"]) == list(range(80))
 
 
+def test_a_terminated_compare_says_the_same_command_finishes_it(tmp_path):
+    """compare has no --resume: it finishes earlier runs whenever it is run again."""
+    path = _long_experiment(tmp_path, 40, 10.0)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "compare", str(path), "--out", str(out),
+                             "--workers", "2", "--robustness", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for(lambda: bool(list((out / "chunks").glob("*.json"))))
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert stderr.splitlines() == ["interrupted: finished runs are kept; the same command "
+                                   "again completes the rest"], stderr
+
+
 def test_the_batch_of_a_finished_folder_run_again_says_so_and_changes_nothing(ws):
     """The README's order (compare, then batch) works: the same experiment's finished folder
     is left as it is, exit 0; another experiment's is refused in one line."""

@@ -128,7 +128,7 @@ def test_ties_are_neither_wins_nor_losses_nor_a_best(study):
                                  idle=3)
     assert worse[0] == ("Multilateral falls short of Open access in total welfare at the "
                         "defaults, and at 1 of 10 sampled points, level with it at 4 (better off "
-                        "than under Open access: China at 3).")
+                        "than under Open access: China at 3, level at 4).")
     assert worse[1] == ("The best scenario at a sampled point is Multilateral at 6 of 10 "
                         "points; at 4 of them two or more scenarios share the best.")
     assert worse[2].startswith("At 3 of the 10 points no nation builds a plant")
@@ -140,6 +140,16 @@ def test_ties_are_neither_wins_nor_losses_nor_a_best(study):
     none = robustness.sentences(counts.assign(best=0), study, "open_access", {})
     assert none[-1] == ("No scenario is alone the best at any sampled point: at all 10 two or "
                         "more scenarios share the best.")
+    one = counts.assign(points=1, best=0, shares_best=1, **{
+        "beats_reference: welfare_total_usd_bn": [None, 0],
+        "level_with_reference: welfare_total_usd_bn": [None, 1]})
+    said = robustness.sentences(one, study, "open_access", {"multilateral": (0.0, 0.0)}, idle=1)
+    assert said[0].startswith("Multilateral is level with Open access in total welfare at the "
+                              "defaults; it is better at 0 of 1 sampled points, level with it at 1")
+    assert said[1].endswith("at its one point two or more scenarios share the best.")
+    assert said[2].startswith("At the one sampled point no nation builds a plant")
+    every = robustness.sentences(counts, study, "open_access", {}, idle=10)
+    assert every[-1].startswith("At every sampled point (all 10) no nation builds a plant")
     shown = robustness._counts_table(counts, study, "open_access")
     assert list(shown.columns) == [
         "scenario", "better than Open access: total welfare", "better than Open access: China",
@@ -159,21 +169,67 @@ def test_a_point_is_idle_where_no_run_builds_or_produces_anything():
 def test_the_parameter_that_tells_idle_points_apart_is_named_with_its_medians():
     from types import SimpleNamespace
 
-    cost = [1e3, 2e3, 3e3, 4e3, 5e4, 6e4, 7e4, 8e4]  # the last four leave the pole idle
-    value = [600.0, 100.0, 900.0, 300.0, 500.0, 800.0, 200.0, 700.0]  # tells nothing
-    runs = pd.DataFrame({"point": range(8), "economics__capacity_cost_usd_per_t_yr": cost,
+    cost = [1e3 * k for k in range(1, 9)] + [5e4 + 1e4 * k for k in range(8)]  # last 8 idle
+    value = [600.0, 100.0, 900.0, 300.0, 500.0, 800.0, 200.0, 700.0] * 2  # tells nothing
+    runs = pd.DataFrame({"point": range(16), "economics__capacity_cost_usd_per_t_yr": cost,
                          "economics__propellant_value_usd_per_kg": value,
-                         "investment_usd_bn": [1.0] * 4 + [0.0] * 4, "gross_output_usd_bn": 0.0})
+                         "investment_usd_bn": [1.0] * 8 + [0.0] * 8, "gross_output_usd_bn": 0.0})
     names = {c: c.replace("__", ".") for c in runs.columns if "__" in c}
     said = robustness.idle_driver(SimpleNamespace(runs=runs, parameters=names))
     assert said == ("What tells those points from the others best is the cost of new extraction "
-                    "capacity: its median is 65,000 there and 2,500 at the other points (USD per "
+                    "capacity: the median is 85,000 there and 4,500 at the other points (USD per "
                     "t/yr of regolith throughput, default 20,000); of all pairs of an idle and an "
-                    "active point, the idle one has the higher value in 100 %.")
+                    "active point, the idle one has the higher value in 100 % (Mann-Whitney p = "
+                    "0.0002, one of 2 parameters tried).")
+    few = runs.iloc[4:12]  # four idle, four not, apart as clearly: too few points to tell
+    assert robustness.idle_driver(SimpleNamespace(runs=few, parameters=names)) == ""
     weak = runs.assign(economics__capacity_cost_usd_per_t_yr=value[::-1])  # neither tells
     assert robustness.idle_driver(SimpleNamespace(runs=weak, parameters=names)) == ""
     busy = runs.assign(investment_usd_bn=1.0)  # no idle point
     assert robustness.idle_driver(SimpleNamespace(runs=busy, parameters=names)) == ""
+    gaps = runs.assign(economics__propellant_value_usd_per_kg=float("nan"))  # (no values)
+    assert robustness.idle_driver(SimpleNamespace(runs=gaps, parameters=names)).endswith(
+        "(Mann-Whitney p = 0.0002, the only parameter tried).")
+
+
+def test_a_study_with_failed_runs_is_read_and_says_so(study, tmp_path):
+    import json
+    import shutil
+
+    copy = tmp_path / "copy-robustness"
+    shutil.copytree(study.folder, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    model = manifest["model_sha256"]
+    for status, read in (("complete with failures", True), ("interrupted", False),
+                         ("running", False)):
+        (copy / "manifest.json").write_text(json.dumps(manifest | {"status": status}))
+        assert (robustness.finished(copy, model, failures_ok=True) is not None) == read
+        assert robustness.finished(copy, model) is None or status == "complete"
+    assert robustness._failed_words({"runs_failed": 0}, 64, 64) == ""
+    assert robustness._failed_words({"runs_failed": 3, "runs_total": 448}, 64, 62) == (
+        " 3 of its 448 runs failed (its failures table says why); a point counts only the seeds "
+        "every scenario ran there, and the 2 points where one ran none are left out: the counts "
+        "are of 62 points.")
+    assert robustness._failed_words({"runs_failed": 1, "runs_total": 10}, 5, 5).endswith(
+        "a point counts only the seeds every scenario ran there.")
+
+
+def test_a_seed_one_scenario_lacks_is_left_out_for_all():
+    """Every count is over the same seeds: those every scenario ran at a point."""
+    from types import SimpleNamespace
+
+    totals = {("ref", 0): 0.0, ("A", 0): 1.0, ("B", 0): 0.5,
+              ("ref", 1): 0.0, ("A", 1): -5.0}  # B's run at seed 1 failed
+    runs = pd.DataFrame([{"run": k, "scenario": sc, "point": 0, "replicate": seed,
+                          "welfare_total_usd_bn": v} for k, ((sc, seed), v)
+                         in enumerate(totals.items())])
+    nations = pd.DataFrame({"run": runs["run"], "nation": "China",
+                            "welfare_usd_bn": runs["welfare_total_usd_bn"]})
+    results = SimpleNamespace(runs=runs, nations=nations, scenarios=["ref", "A", "B"])
+    counts = robustness.summarise(results, "ref").set_index("scenario")
+    assert counts.loc["A", "points"] == 1 and counts.loc["A", "best"] == 1
+    assert counts.loc["A", "beats_reference: welfare_total_usd_bn"] == 1  # on seed 0 alone
+    assert counts.loc["A", "beats_reference: China"] == 1
 
 
 def test_compare_runs_the_design_beside_an_experiment_and_reports_it(tmp_path, monkeypatch):
@@ -236,6 +292,20 @@ def test_compare_runs_several_seeds_a_point_when_asked_and_says_so(tmp_path, mon
     assert "the same 2 seeds for all scenarios at a point" in report
     assert "With 2 seeds a point, chance still moves a count" in report
     assert "sampled points (one seed each)" not in report
+    written = {p: p.stat().st_mtime_ns for p in Path("results").rglob("*") if p.is_file()}
+    other = runner.invoke(app, ["compare", "tiny.toml", "--robustness", "3",
+                                "--robustness-seeds", "3"])  # another size: refused, told how
+    assert other.exit_code == 2 and other.stderr.strip() == (
+        "error: results/tiny-robustness: holds a robustness study of 3 points x 2 seeds, and "
+        "this asks for 3 x 3; --robustness 3 --robustness-seeds 2 uses it, --force runs "
+        "everything afresh, --out writes elsewhere")
+    assert {p: p.stat().st_mtime_ns for p in Path("results").rglob("*") if p.is_file()} == written
+    Path("swept.toml").write_text(TINY + '[sweep]\n"economics.synergy" = [0.1, 0.2]\n')
+    for option in (["--robustness", "4"], ["--robustness-seeds", "2"]):
+        refused = runner.invoke(app, ["compare", "swept.toml", *option])
+        assert refused.exit_code == 2 and refused.stderr.strip() == (
+            f"error: {option[0]}: does not apply to swept.toml, which has a design of its own")
+    assert {p: p.stat().st_mtime_ns for p in Path("results").rglob("*") if p.is_file()} == written
     assert re.search(r"of 3 sampled points \(the mean of 2 seeds each(; level at \d)?\)", report)
 
 

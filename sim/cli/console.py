@@ -173,9 +173,10 @@ def say_if_compiling() -> None:
         say("compiling the model's kernels: once after an install or an upgrade, about 30 s")
 
 
-def with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) -> Any:
+def with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any],
+                  again: str = "--resume completes the rest") -> Any:
     """Run ``work(progress)`` under a progress bar (done, rate, time left); Ctrl-C stops it
-    cleanly, keeping what is finished."""
+    cleanly, keeping what is finished, and says how to finish (``again``)."""
     say_if_compiling()
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn(f"{{task.fields[rate]}} {unit}/s"), TimeRemainingColumn())
@@ -198,5 +199,5 @@ def with_progress(unit: str, work: Callable[[Callable[[int, int], None]], Any]) 
         except KeyboardInterrupt:
             bar.stop()
             done = bar.tasks[0].completed if bar.tasks else 0
-            interrupted("interrupted: finished runs are kept; --resume completes the rest"
-                         if done else "interrupted")
+            interrupted(f"interrupted: finished runs are kept; {again}" if done else
+                        "interrupted")

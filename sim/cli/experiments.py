@@ -26,6 +26,9 @@ from sim.cli.console import (
     with_progress,
 )
 
+# how an interrupted compare is finished (it has no --resume: it always finishes earlier runs)
+AGAIN = "the same command again completes the rest"
+
 
 @user_errors
 def batch(
@@ -110,7 +113,16 @@ def compare(
         if reference is not None and reference not in experiment.spec.scenarios:
             raise UserError(f"--reference: {reference!r} is not a scenario of {experiment.label} "
                             f"(scenarios: {', '.join(experiment.spec.scenarios)})")
+        seeds = robustness_seeds or SEEDS
+        if experiment.spec.parameters:  # a design of its own says how sure already
+            for option, value in {"--robustness": robustness,
+                                  "--robustness-seeds": robustness_seeds}.items():
+                if value is not None:
+                    raise UserError(f"{option}: does not apply to {experiment.label}, which has "
+                                    "a design of its own")
         folder = out or Path("results") / experiment.spec.name
+        if points and not force and not experiment.spec.parameters:
+            _check_study_size(folder_for(folder, "robustness"), points, seeds)
         store = ResultStore(folder)
         resume = store.exists() and not force
         series = store.manifest().get("series", "all") if resume else "all"
@@ -118,22 +130,23 @@ def compare(
             analysis_files(folder).check(ANALYSIS_NAMES)
         outcome = with_progress("runs", lambda progress: run_experiment(
             experiment, workers=workers, backend=backend, resume=resume, force=force,
-            out=out, series=series, progress=progress))
+            out=out, series=series, progress=progress), AGAIN)
         failed, notes = outcome.failed, outcome.notes
         if points and not experiment.spec.parameters:  # a design of its own says it already
             study = folder_for(folder, "robustness")
             again = ResultStore(study).exists() and not force
             extra = with_progress("robustness runs", lambda progress: run_experiment(
-                design(experiment, points, seeds=robustness_seeds or SEEDS), workers=workers,
+                design(experiment, points, seeds=seeds), workers=workers,
                 backend=backend, resume=again, force=force, out=study, series="none",
-                progress=progress))
+                progress=progress), AGAIN)
             failed, notes = failed + extra.failed, (*notes, *extra.notes)
             for name, (words, _) in strategy_sets.SETS.items():  # other rules: how sure, too
                 study = strategy_sets.folder(folder, name)
                 again = ResultStore(study).exists() and not force
                 extra = with_progress(f"runs, {words}", lambda progress: run_experiment(
                     strategy_sets.design(experiment, name), workers=workers, backend=backend,
-                    resume=again, force=force, out=study, series="none", progress=progress))
+                    resume=again, force=force, out=study, series="none", progress=progress),
+                    AGAIN)
                 failed, notes = failed + extra.failed, (*notes, *extra.notes)
     status = err_console.status("statistics, figures and report") if err_console.is_terminal \
         else contextlib.nullcontext()
@@ -146,6 +159,26 @@ def compare(
     say(f"tables:  {folder}/comparison.csv, levels.csv, decomposition.csv")
     say(f"figures: {folder / 'figures'}")
     exit_if_failed(failed, folder)
+
+
+def _check_study_size(study: Path, points: int, seeds: int) -> None:
+    """Refuse, before any run, to finish a robustness study of another size in ``study``
+    (its runs could not be used): say what is there and how to use it or start afresh."""
+    from sim.base.shown import shown_path
+    from sim.experiment import ResultStore
+
+    store = ResultStore(study)
+    if not store.exists():
+        return
+    manifest = store.manifest()
+    there = (len(manifest.get("design_points") or []), manifest.get("replicates"))
+    if there != (points, seeds):
+        p, k = there
+        raise UserError(
+            f"{shown_path(study)}: holds a robustness study of {p} points x {k} "
+            f"seed{'s' if k != 1 else ''}, and this asks for {points} x {seeds}; "
+            f"--robustness {p} --robustness-seeds {k} uses it, --force runs everything afresh, "
+            "--out writes elsewhere")
 
 
 def _print_comparison(analysis: Any) -> None:

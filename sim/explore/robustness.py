@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.analysis.results import Results
 from sim.analysis.stats import PAIR_KEYS
+from sim.base.arguments import whole_number
 from sim.base.errors import UserError
 from sim.base.shown import shown_path
 from sim.experiment.spec import Experiment
@@ -45,6 +46,8 @@ def design(base: Experiment, points: int = POINTS, seed: int | None = None,
 
     from sim.explore.sensitivity import points as values
 
+    points = whole_number(points, "points", low=1)
+    seeds = whole_number(seeds, "seeds", low=1)
     params = calibration.ranged()
     seed = base.spec.master_seed if seed is None else seed
     unit = qmc.LatinHypercube(len(params), rng=np.random.default_rng(seed)).random(points)
@@ -60,9 +63,10 @@ def seeds_of(results: Results) -> int:
 
 def summarise(results: Results, reference: str) -> pd.DataFrame:
     """One row per scenario: at how many design points it beats the reference in total welfare
-    and in each followed nation's welfare, and at how many it is the best scenario. With
-    several seeds a point, a point's numbers are their means (every scenario ran on the same
-    seeds there, so the comparison stays paired)."""
+    and in each followed nation's welfare, at how many it is level with it (within
+    :data:`TIE`), and at how many it is alone the best scenario or shares the best. With
+    several seeds a point, a point's numbers are their means over the seeds every scenario ran
+    there (a seed one scenario lacks is left out for all, so the comparison stays paired)."""
     runs = results.runs
     welfare = results.nations.pivot_table(index="run", columns="nation", values="welfare_usd_bn")
     values = runs.set_index("run")[["scenario", *PAIR_KEYS, "welfare_total_usd_bn"]]
@@ -72,9 +76,10 @@ def summarise(results: Results, reference: str) -> pd.DataFrame:
             values[nation] = welfare[nation]
             measures[nation] = f"{nation}'s welfare"
     wide = values.pivot_table(index=PAIR_KEYS, columns="scenario", values=list(measures))
+    wide = wide.loc[wide["welfare_total_usd_bn"].dropna().index]  # the seeds every scenario ran
 
-    def per_point(table: pd.DataFrame) -> pd.DataFrame:  # the seeds every column ran, averaged
-        return table.dropna().groupby(level="point").mean()
+    def per_point(table: pd.DataFrame) -> pd.DataFrame:  # the seeds averaged
+        return table.groupby(level="point").mean()
 
     total = per_point(wide["welfare_total_usd_bn"])
     # each point's best scenario, or those tied for it (equal as scenario discovery's best())
@@ -113,10 +118,11 @@ def idle_points(results: Results) -> int:
 
 
 def idle_driver(results: Results) -> str:
-    """The ranged parameter whose values best tell the idle points from the others, in words
-    (its median at each, and the Mann-Whitney probability that an idle point's value exceeds
-    an active one's); "" without both kinds of points, or where none tells them apart well
-    (that probability within 0.25 of a half)."""
+    """The ranged parameter whose values best tell the idle points from the others, in words:
+    its median at each, and the Mann-Whitney probability that an idle point's value exceeds an
+    active one's. Said only where that probability is at least 0.25 from a half and the test
+    holds at 5 % after a Bonferroni correction for every parameter tried (few points tell
+    nothing); else ""."""
     from scipy.stats import mannwhitneyu
 
     active = _active(results)
@@ -125,20 +131,29 @@ def idle_driver(results: Results) -> str:
     values = results.runs.drop_duplicates("point").set_index("point").loc[active.index]
     found = []
     for column, name in results.parameters.items():
-        idle, busy = values.loc[~active, column], values.loc[active, column]
-        above = mannwhitneyu(idle, busy).statistic / (len(idle) * len(busy))
-        found.append((abs(above - 0.5), above, name, idle.median(), busy.median()))
-    gap, above, name, idle, busy = max(found)
-    if gap < 0.25:
+        idle = values.loc[~active, column].dropna().astype(float)
+        busy = values.loc[active, column].dropna().astype(float)
+        if idle.empty or busy.empty:
+            continue
+        test = mannwhitneyu(idle, busy)
+        above = test.statistic / (len(idle) * len(busy))
+        found.append((test.pvalue, -abs(above - 0.5), name, above, idle.median(), busy.median()))
+    clear = [f for f in found if f[0] < 0.05 / len(found) and -f[1] >= 0.25]
+    if not clear:
         return ""
+    p_value, _, name, above, idle, busy = min(clear)
     p = calibration.get(name)
     default = p.schema_default()
-    shown = (f", default {_figure(default)}" if isinstance(default, int | float)
-             and not isinstance(default, bool) else "")
-    return (f"What tells those points from the others best is the {p.label}: its median is "
-            f"{_figure(idle)} there and {_figure(busy)} at the other points ({p.unit}{shown}); "
-            f"of all pairs of an idle and an active point, the idle one has the higher value in "
-            f"{above * 100:.0f} %.")
+    about = [p.unit] if p.unit else []
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        about.append(f"default {_figure(default)}")
+    return (f"What tells those points from the others best is the {p.label}: the median is "
+            f"{_figure(idle)} there and {_figure(busy)} at the other points"
+            + (f" ({', '.join(about)})" if about else "")
+            + f"; of all pairs of an idle and an active point, the idle one has the higher "
+            f"value in {above * 100:.0f} % (Mann-Whitney p = {p_value:.1g}, "
+            + ("the only parameter tried)." if len(found) == 1 else
+               f"one of {len(found)} parameters tried)."))
 
 
 def _figure(x: float) -> str:
@@ -167,21 +182,30 @@ def sentences(table: pd.DataFrame, results: Results, reference: str,
         name = results.label(fields["scenario"])
         if low > 0:
             text = f"{name} beats {ref} in total welfare at the defaults, and at {beats}"
+        elif low == high == 0:  # (the same runs at the defaults)
+            text = (f"{name} is level with {ref} in total welfare at the defaults; it is better "
+                    f"at {beats}")
         elif high < 0:
             text = (f"{name} falls short of {ref} in total welfare at the defaults, and at "
                     f"{n - beats - level}")
         else:
             text = (f"{name} is not clearly better or worse than {ref} in total welfare at the "
                     f"defaults (its interval spans 0); it is better at {beats}")
-        nations = [f"{_short(nation)} at {int(fields[f'beats_reference: {nation}'])}"
-                   for nation in FOLLOWED if f"beats_reference: {nation}" in fields]
+        nations, levels = [], False
+        for nation in FOLLOWED:
+            if f"beats_reference: {nation}" in fields:
+                even = int(fields.get(f"level_with_reference: {nation}", 0) or 0)
+                levels |= even > 0
+                nations.append(f"{_short(nation)} at {int(fields[f'beats_reference: {nation}'])}"
+                               + (f", level at {even}" if even else ""))
         out.append(f"{text} of {n} sampled points"
                    + (f", level with it at {level}" if level else "")
-                   + (f" (better off than under {ref}: {', '.join(nations)})" if nations else "")
-                   + ".")
+                   + (f" (better off than under {ref}: {('; ' if levels else ', ').join(nations)})"
+                      if nations else "") + ".")
     best = table.set_index("scenario")["best"]
     tied = n - int(best.sum())  # points whose best is shared
     ties = (f"at {tied} of them two or more scenarios share the best" if tied < n else
+            "at its one point two or more scenarios share the best" if n == 1 else
             f"at all {n} two or more scenarios share the best")
     if best.max() == 0:
         out.append(f"No scenario is alone the best at any sampled point: {ties}.")
@@ -192,12 +216,25 @@ def sentences(table: pd.DataFrame, results: Results, reference: str,
                    f"of {n} points" + (f"; {others}" if others else "")
                    + (f"; {ties}" if tied else "") + ".")
     if idle:
-        out.append(f"At {idle} of the {n} points no nation builds a plant or produces anything at "
+        where = ("At the one sampled point" if n == 1 else f"At every sampled point (all {n})"
+                 if idle == n else f"At {idle} of the {n} points")
+        out.append(f"{where} no nation builds a plant or produces anything at "
                    "the pole, under any scenario: the scenarios' lunar rules have nothing to act "
                    "on there, and they differ only through what they change off the Moon (a "
                    "regime's fees, the rare-earth arena). A scenario level with another is "
                    "counted as neither better nor worse." + (f" {why_idle}" if why_idle else ""))
     return out
+
+
+def _failed_words(manifest: dict[str, Any], drawn: int, counted: int) -> str:
+    """What the study's failed runs leave out, in words ("" if none failed)."""
+    failed = int(manifest.get("runs_failed") or 0)
+    if not failed:
+        return ""
+    left = (f", and the {drawn - counted} points where one ran none are left out: the counts "
+            f"are of {counted} points" if drawn > counted else "")
+    return (f" {failed} of its {manifest.get('runs_total')} runs failed (its failures table "
+            f"says why); a point counts only the seeds every scenario ran there{left}.")
 
 
 def _seeds_words(k: int) -> str:
@@ -238,18 +275,20 @@ def section(folder: Path, results: Results, reference: str,
     table = pd.DataFrame()
     headline = ""
     model = results.manifest.get("model_sha256")
-    robust = finished(folder_for(folder, "robustness"), model)
+    robust = finished(folder_for(folder, "robustness"), model, failures_ok=True)
     welfare = comparison[comparison["outcome"] == "welfare_total_usd_bn"]
     at_defaults = {r.scenario: (r.ci_low, r.ci_high) for r in welfare.itertuples()}
     if robust is not None and set(robust.scenarios) >= set(results.scenarios):
         counts = summarise(robust, reference)
         n = int(counts["points"].iloc[0])
+        drawn = len(robust.manifest.get("design_points") or []) or n
         paragraphs.append(
             f"The answer above holds at the default values of the parameters. To see how far it "
-            f"carries, every scenario was also run at {n} points drawn at once from the ranges of "
-            f"all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
+            f"carries, every scenario was also run at {drawn} points drawn at once from the ranges "
+            f"of all {len(calibration.ranged())} parameters with a range in docs/calibration.md (a "
             f"Latin hypercube; {_seeds_words(seeds_of(robust))}; "
-            f"`{shown_path(robust.folder)}`). {_chance_words(seeds_of(robust))}")
+            f"`{shown_path(robust.folder)}`). {_chance_words(seeds_of(robust))}"
+            + _failed_words(robust.manifest, drawn, n))
         said = sentences(counts, results, reference, at_defaults, idle_points(robust),
                          idle_driver(robust))
         paragraphs += said
@@ -266,12 +305,14 @@ def section(folder: Path, results: Results, reference: str,
     return paragraphs, table, _drivers(folder, results, reference), headline
 
 
-def finished(folder: Path, model: str | None) -> Results | None:
-    """The results of a companion study, if it is there, finished, and made by the same model
-    code as the comparison's (``model``: its ``model_sha256``)."""
+def finished(folder: Path, model: str | None, failures_ok: bool = False) -> Results | None:
+    """The results of a companion study, if it is there, finished (``failures_ok``: also if
+    some of its runs failed), and made by the same model code as the comparison's (``model``:
+    its ``model_sha256``)."""
     try:
         results = Results(folder)
-        done = results.manifest.get("status") == "complete"
+        done = results.manifest.get("status") in (
+            ("complete", "complete with failures") if failures_ok else ("complete",))
         same = model is not None and results.manifest.get("model_sha256") == model
         return results if done and same and not results.runs.empty else None
     except (UserError, OSError, ValueError, KeyError):  # absent, damaged, an older format:

@@ -60,6 +60,9 @@ def sentence(actor: str, values: pd.DataFrame, reference: str, label, resamples:
     reference."""
     means = values.mean()
     order = means.sort_values(ascending=False).index.tolist()
+    if reference in order and np.isclose(means[order[0]], means[reference], **TIE):
+        order.remove(reference)  # level with the reference at the top: nothing gains on it
+        order.insert(0, reference)
     best, runner = order[0], order[1]
     seeds = len(values)
     who = WHO.get(actor, actor)

@@ -51,4 +51,3 @@ def reciprocate(me: int, standing: np.ndarray, linked: bool) -> np.ndarray:
     out = good[me, :] & ~good[:, me]
     out[me] = False
     return out
-
